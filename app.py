@@ -1,0 +1,4 @@
+"""WSGI entry point: `flask --app app ...` and `gunicorn app:app` both load this."""
+from webapp import create_app
+
+app = create_app()

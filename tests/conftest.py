@@ -1,0 +1,166 @@
+"""Fixtures: a fresh app and an empty database for every test.
+
+SQLite by default (a file per test); set TEST_DATABASE_URL to run the same suite on
+PostgreSQL (tables are created once per session and emptied after every test)."""
+import os
+
+import pytest
+from sqlalchemy import text
+
+from webapp import create_app
+from webapp.extensions import db
+from webapp.org.models import Branch, Chain, Workstation
+from webapp.users.models import User
+
+PASSWORD = "Geheim-123"
+PG_URL = os.environ.get("TEST_DATABASE_URL")
+
+
+def make_config(tmp_path, **overrides):
+    config = {
+        "TESTING": True,
+        "SECRET_KEY": "test-secret-key",
+        "ENCRYPTION_KEYS": "test-encryption-key",
+        "SQLALCHEMY_DATABASE_URI": PG_URL or f"sqlite:///{tmp_path / 'test.db'}",
+        "SESSION_COOKIE_SECURE": False,
+        "REMEMBER_COOKIE_SECURE": False,
+        "SERVER_NAME": None,
+    }
+    config.update(overrides)
+    return config
+
+
+@pytest.fixture(scope="session")
+def _pg_schema():
+    """On PostgreSQL, create the schema once for the whole session."""
+    if not PG_URL:
+        yield
+        return
+    app = create_app(make_config(None))
+    with app.app_context():
+        db.drop_all()
+        db.create_all()
+    yield
+    with app.app_context():
+        db.drop_all()
+        db.engine.dispose()
+
+
+def _empty_all_tables():
+    with db.engine.begin() as connection:
+        if connection.dialect.name == "postgresql":
+            names = ", ".join(f'"{t.name}"' for t in db.metadata.sorted_tables)
+            connection.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+        else:
+            for table in reversed(db.metadata.sorted_tables):
+                connection.execute(table.delete())
+
+
+@pytest.fixture
+def app_config(tmp_path):
+    """Override per test (e.g. with monkeypatch of keys) before `app` is built."""
+    return make_config(tmp_path)
+
+
+@pytest.fixture
+def app(app_config, _pg_schema, tmp_path):
+    app = create_app({**app_config, "INSTANCE_TMP": str(tmp_path)})
+    with app.app_context():
+        if not PG_URL:
+            db.create_all()
+        db.session.add(Chain(id=1, name="Testkette", timezone="Europe/Berlin"))
+        db.session.commit()
+    yield app
+    with app.app_context():
+        db.session.remove()
+        if PG_URL:
+            _empty_all_tables()
+        db.engine.dispose()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
+
+
+@pytest.fixture
+def make_branch(app):
+    def make(name="Stuttgart Mitte", short_code=None, **fields):
+        with app.app_context():
+            branch = Branch(name=name, short_code=short_code or name[:3].upper() + str(len(name)),
+                            **fields)
+            db.session.add(branch)
+            db.session.commit()
+            return branch.id
+    return make
+
+
+@pytest.fixture
+def make_workstation(app):
+    def make(name, branch_id, **fields):
+        with app.app_context():
+            station = Workstation(name=name, branch_id=branch_id, **fields)
+            db.session.add(station)
+            db.session.commit()
+            return station.id
+    return make
+
+
+@pytest.fixture
+def make_user(app):
+    def make(username, role="staff", branch_ids=(), password=PASSWORD, active=True, **fields):
+        with app.app_context():
+            user = User(username=username, name=fields.pop("name", username.title()), role=role,
+                        active=active, **fields)
+            user.set_password(password)
+            user.branches = [db.session.get(Branch, b) for b in branch_ids]
+            db.session.add(user)
+            db.session.commit()
+            return user.id
+    return make
+
+
+class AuthActions:
+    def __init__(self, client):
+        self.client = client
+
+    def login(self, username="admin", password=PASSWORD):
+        return self.client.post("/login", data={"username": username, "password": password,
+                                                "csrf_token": self.csrf_token()})
+
+    def logout(self):
+        return self.client.post("/logout", data={"csrf_token": self.csrf_token()})
+
+    def csrf_token(self):
+        """A valid token for this client's session, as a page would embed it."""
+        from flask import session
+
+        response = self.client.get("/login")
+        assert response.status_code in (200, 302)
+        with self.client.session_transaction() as sess:
+            token = sess.get("csrf_token")
+        if token is None:
+            return ""
+        from itsdangerous import URLSafeTimedSerializer
+
+        app = self.client.application
+        serializer = URLSafeTimedSerializer(app.config["SECRET_KEY"], salt="wtf-csrf-token")
+        return serializer.dumps(token)
+
+
+@pytest.fixture
+def auth(client):
+    return AuthActions(client)
+
+
+@pytest.fixture
+def admin(make_user, auth):
+    """An administrator, logged in on `client`."""
+    user_id = make_user("admin", role="admin", name="Anna Admin")
+    auth.login("admin")
+    return user_id

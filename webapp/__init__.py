@@ -1,0 +1,97 @@
+"""Schnittstellen: administration of a shop chain's interfaces."""
+import logging
+import os
+import secrets
+from pathlib import Path
+
+from flask import Flask
+
+from . import config as config_module
+from .extensions import babel, csrf, db, htmx, login_manager, migrate
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def create_app(test_config=None):
+    """Build the app: defaults → instance/config.py → environment → test_config."""
+    app = Flask(
+        __name__,
+        instance_path=os.environ.get("SCHNITTSTELLEN_INSTANCE_PATH", str(ROOT / "instance")),
+        instance_relative_config=True,
+        template_folder=str(ROOT / "templates"),
+        static_folder=str(ROOT / "static"),
+    )
+    app.config.from_mapping(config_module.DEFAULTS)
+    if test_config is None:
+        app.config.from_pyfile("config.py", silent=True)
+        app.config.update(config_module.from_environment())
+        app.config.from_prefixed_env("SCHNITTSTELLEN")
+    else:
+        app.config.update(test_config)
+    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    app.config["SQLALCHEMY_DATABASE_URI"] = config_module.normalise_database_url(
+        app.config["SQLALCHEMY_DATABASE_URI"]
+    )
+    if not app.config.get("SECRET_KEY"):
+        app.config["SECRET_KEY"] = _instance_secret(app, "secret_key")
+    if not app.config.get("ENCRYPTION_KEYS"):
+        app.config["ENCRYPTION_KEYS"] = _instance_secret(app, "encryption.key")
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True)
+    login_manager.init_app(app)
+    csrf.init_app(app)
+    htmx.init_app(app)
+
+    from . import i18n, security, hx, models  # noqa: F401  (models registers every table)
+
+    babel.init_app(app, locale_selector=i18n.select_locale, timezone_selector=i18n.select_timezone)
+    i18n.init_app(app)
+    hx.init_app(app)
+    security.init_app(app)
+    _sqlite_pragmas(app)
+
+    from .auth import views as auth_views
+    from .companies import views as companies_views
+    from .main import views as main_views
+    from .org import views as org_views
+    from .users import views as users_views
+
+    for views in (main_views, auth_views, org_views, users_views, companies_views):
+        app.register_blueprint(views.bp)
+
+    from . import cli
+
+    cli.init_app(app)
+    logging.getLogger("urllib3").setLevel(logging.WARNING)
+    return app
+
+
+def _instance_secret(app, filename):
+    """Read a generated secret from the instance folder, creating it (mode 0600) on first start.
+    Production passes SECRET_KEY / ENCRYPTION_KEYS through the environment instead."""
+    path = Path(app.instance_path) / filename
+    if not path.exists():
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as fh:
+            fh.write(secrets.token_urlsafe(48))
+    return path.read_text().strip()
+
+
+def _sqlite_pragmas(app):
+    """SQLite shares the file between web and worker processes: WAL plus a busy timeout
+    keeps them from failing with 'database is locked'; foreign keys are off by default."""
+    if not app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+        return
+    from sqlalchemy import event
+
+    with app.app_context():
+        engine = db.engine
+
+        @event.listens_for(engine, "connect")
+        def _on_connect(dbapi_connection, _record):
+            cursor = dbapi_connection.cursor()
+            cursor.execute("PRAGMA foreign_keys=ON")
+            cursor.execute("PRAGMA busy_timeout=10000")
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.close()

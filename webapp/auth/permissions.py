@@ -1,0 +1,27 @@
+"""Who may change what. Every service calls these; templates only use them to hide buttons,
+which is a courtesy, not the check."""
+from flask_babel import lazy_gettext as _l
+
+from ..errors import PermissionDenied
+from ..users.models import ADMIN, BRANCH_MANAGER
+
+
+def is_admin(actor):
+    return actor.role == ADMIN
+
+
+def can_edit_branch(actor, branch_id):
+    """Admins edit every branch's data; branch managers only their own branches'."""
+    if actor.role == ADMIN:
+        return True
+    return actor.role == BRANCH_MANAGER and branch_id in actor.branch_ids
+
+
+def require_admin(actor):
+    if not is_admin(actor):
+        raise PermissionDenied(_l("Only administrators may do this."))
+
+
+def require_branch(actor, branch_id):
+    if not can_edit_branch(actor, branch_id):
+        raise PermissionDenied(_l("You may only change data of your own branches."))

@@ -1,0 +1,60 @@
+"""Writing change-log entries. Callers pass before/after snapshots; only differences are
+stored, secret fields only as 'changed', and a save that changes nothing writes nothing."""
+from ..extensions import db
+from .models import ChangeLogEntry
+
+
+def snapshot(obj, fields):
+    """Plain, comparable values of `fields` on `obj` (lists are sorted for stable diffs)."""
+    values = {}
+    for name in fields:
+        value = getattr(obj, name)
+        if isinstance(value, (list, tuple, set)):
+            value = sorted(str(item) for item in value)
+        values[name] = value
+    return values
+
+
+def diff(before, after, secret_fields=()):
+    changes = []
+    for name in sorted(set(before) | set(after)):
+        old, new = before.get(name), after.get(name)
+        if old == new:
+            continue
+        if name in secret_fields:
+            changes.append({"field": name, "secret": True})
+        else:
+            changes.append({"field": name, "old": _plain(old), "new": _plain(new)})
+    return changes
+
+
+def _plain(value):
+    if value is None or isinstance(value, (bool, int, float, str, list)):
+        return value
+    return str(value)
+
+
+def record(actor, action, entity_type, entity, changes=None, branch=None):
+    """Add an entry to the session (the caller's commit saves it with the change)."""
+    entry = ChangeLogEntry(
+        user_id=getattr(actor, "id", None),
+        user_name=getattr(actor, "name", "") or "",
+        entity_type=entity_type,
+        entity_id=entity.id,
+        entity_label=str(entity)[:200],
+        action=action,
+        branch_id=branch.id if branch is not None else None,
+        branch_name=branch.name if branch is not None else "",
+        changes=changes or [],
+    )
+    db.session.add(entry)
+    return entry
+
+
+def entries_for(entity_type, entity_id, limit=50):
+    return db.session.scalars(
+        db.select(ChangeLogEntry)
+        .where(ChangeLogEntry.entity_type == entity_type, ChangeLogEntry.entity_id == entity_id)
+        .order_by(ChangeLogEntry.at.desc(), ChangeLogEntry.id.desc())
+        .limit(limit)
+    ).all()

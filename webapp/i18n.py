@@ -1,0 +1,41 @@
+"""Language and time-zone selection. German unless a user (or, before login, the session)
+chose English; times are shown in the chain's time zone."""
+from flask import current_app, g, session
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+
+
+def select_locale():
+    languages = current_app.config["LANGUAGES"]
+    if current_user and current_user.is_authenticated and current_user.preferred_language in languages:
+        return current_user.preferred_language
+    if session.get("lang") in languages:
+        return session["lang"]
+    return current_app.config["BABEL_DEFAULT_LOCALE"]
+
+
+def select_timezone():
+    if "chain_timezone" not in g:
+        from .org.services import get_chain
+
+        g.chain_timezone = get_chain().timezone
+    return g.chain_timezone
+
+
+ROLE_LABELS = {
+    "admin": _l("Administrator"),
+    "branch_manager": _l("Branch manager"),
+    "staff": _l("Staff"),
+}
+
+
+def role_label(role):
+    return ROLE_LABELS.get(role, role)
+
+
+def init_app(app):
+    from flask_babel import get_locale
+
+    app.jinja_env.globals["get_locale"] = get_locale
+    app.jinja_env.globals["role_label"] = role_label
+    app.jinja_env.add_extension("jinja2.ext.i18n")

@@ -1,0 +1,47 @@
+"""Start page, health check and language switch."""
+from flask import current_app, jsonify, redirect, render_template, request, session, url_for
+from flask_login import current_user
+from sqlalchemy import func, text
+
+from ..auth.services import safe_next
+from ..companies.models import Company
+from ..extensions import db
+from ..org.models import Branch, Workstation
+from ..org.services import get_chain
+from ..users.models import User
+from . import bp
+
+
+@bp.get("/")
+def index():
+    """Overview of the chain's master data."""
+    counts = {
+        "branches": db.session.scalar(db.select(func.count()).select_from(Branch)),
+        "workstations": db.session.scalar(db.select(func.count()).select_from(Workstation)),
+        "users": db.session.scalar(db.select(func.count()).select_from(User)),
+        "companies": db.session.scalar(db.select(func.count()).select_from(Company)),
+    }
+    return render_template("main/index.html", chain=get_chain(), counts=counts)
+
+
+@bp.get("/health")
+def health():
+    """Liveness for load balancers: the database answers."""
+    try:
+        db.session.execute(text("SELECT 1"))
+    except Exception:  # noqa: BLE001 - any database failure means unhealthy
+        current_app.logger.exception("Health check failed")
+        return jsonify(status="error", database="unreachable"), 503
+    return jsonify(status="ok")
+
+
+@bp.post("/language")
+def set_language():
+    """Switch the UI language; a logged-in user keeps the choice in their profile."""
+    lang = request.form.get("lang", "")
+    if lang in current_app.config["LANGUAGES"]:
+        session["lang"] = lang
+        if current_user.is_authenticated:
+            current_user.preferred_language = lang
+            db.session.commit()
+    return redirect(safe_next(request.form.get("next")) or url_for("main.index"), 303)

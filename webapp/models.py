@@ -1,0 +1,6 @@
+"""Imports every model so metadata (create_all, Alembic) sees all tables."""
+from .auth.models import LoginAttempt  # noqa: F401
+from .changelog.models import ChangeLogEntry  # noqa: F401
+from .companies.models import Company, CustomerNumber  # noqa: F401
+from .org.models import Branch, Chain, Workstation  # noqa: F401
+from .users.models import User  # noqa: F401

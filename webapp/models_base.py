@@ -1,0 +1,37 @@
+"""Column helpers shared by the domain models."""
+from datetime import datetime, timezone
+
+from sqlalchemy import DateTime, Integer, String
+from sqlalchemy.types import TypeDecorator
+from sqlalchemy.orm import Mapped, mapped_column
+
+
+def utcnow():
+    return datetime.now(timezone.utc)
+
+
+class UTC(TypeDecorator):
+    """Timestamps are stored as UTC; SQLite drops the tzinfo, so it is put back on read."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        if value is not None and value.tzinfo is None:
+            raise ValueError("naive datetime stored in a UTC column")
+        return value
+
+    def process_result_value(self, value, dialect):
+        if value is not None and value.tzinfo is None:
+            value = value.replace(tzinfo=timezone.utc)
+        return value
+
+
+class Tracked:
+    """Who saved a record last and when, plus a version counter for optimistic locking.
+    The editor is kept by name so deleting a user never orphans or blocks history."""
+
+    created_at: Mapped[datetime] = mapped_column(UTC, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTC, default=utcnow, onupdate=utcnow)
+    updated_by: Mapped[str | None] = mapped_column(String(120))
+    version: Mapped[int] = mapped_column(Integer, default=1, nullable=False)

@@ -1,0 +1,55 @@
+from zoneinfo import available_timezones
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, HiddenField, SelectField, StringField
+from wtforms.validators import DataRequired, Email, Length, Optional, Regexp
+
+from ..forms import NoMarkup, Phone, PostalCode, strip
+
+TIMEZONES = sorted(tz for tz in available_timezones() if "/" in tz and not tz.startswith("Etc/"))
+
+
+class VersionedForm(FlaskForm):
+    # The version the user loaded; saving over a newer one is refused.
+    version = HiddenField()
+
+
+class ChainForm(VersionedForm):
+    name = StringField(_l("Name of the chain"), filters=[strip],
+                       validators=[DataRequired(), Length(max=120), NoMarkup()])
+    timezone = SelectField(_l("Time zone"), choices=[(tz, tz) for tz in TIMEZONES],
+                           validators=[DataRequired()])
+    admins_may_view_secrets = BooleanField(_l("Administrators may view stored passwords"))
+
+
+class BranchForm(VersionedForm):
+    name = StringField(_l("Name"), filters=[strip],
+                       validators=[DataRequired(), Length(max=120), NoMarkup()])
+    short_code = StringField(_l("Short code"), filters=[strip],
+                             validators=[DataRequired(), Length(max=10),
+                                         Regexp(r"^[A-Za-z0-9_-]+$",
+                                                message=_l("Letters, digits, - and _ only."))])
+    street = StringField(_l("Street"), filters=[strip], validators=[Length(max=120), NoMarkup()])
+    postal_code = StringField(_l("Postal code"), filters=[strip],
+                              validators=[Length(max=10), PostalCode()])
+    city = StringField(_l("City"), filters=[strip], validators=[Length(max=80), NoMarkup()])
+    office_street = StringField(_l("Street"), filters=[strip],
+                                validators=[Length(max=120), NoMarkup()])
+    office_postal_code = StringField(_l("Postal code"), filters=[strip],
+                                     validators=[Length(max=10), PostalCode()])
+    office_city = StringField(_l("City"), filters=[strip], validators=[Length(max=80), NoMarkup()])
+    office_email = StringField(_l("E-mail"), filters=[strip],
+                               validators=[Optional(), Length(max=254), Email(check_deliverability=False)])
+    office_phone = StringField(_l("Phone"), filters=[strip], validators=[Length(max=40), Phone()])
+
+
+class WorkstationForm(VersionedForm):
+    name = StringField(_l("Name / host name"), filters=[strip],
+                       validators=[DataRequired(), Length(max=63),
+                                   Regexp(r"^[A-Za-z0-9][A-Za-z0-9.-]*$",
+                                          message=_l("A host name: letters, digits, dots and hyphens."))])
+    description = StringField(_l("Description"), filters=[strip],
+                              validators=[Length(max=200), NoMarkup()])
+    branch_id = SelectField(_l("Branch"), coerce=int, validate_choice=True,
+                            validators=[DataRequired()])

@@ -1,0 +1,55 @@
+"""The chain, its branches (Filialen) and workstations (Rechner)."""
+from sqlalchemy import Boolean, ForeignKey, Integer, String
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..extensions import db
+from ..models_base import Tracked
+
+
+class Chain(Tracked, db.Model):
+    """The one chain (Filialkette) of this installation; always the row with id 1."""
+
+    __tablename__ = "chain"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(120))
+    timezone: Mapped[str] = mapped_column(String(64), default="Europe/Berlin")
+    admins_may_view_secrets: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class Branch(Tracked, db.Model):
+    """A shop (Filiale) with its own address and its business office (Geschäftsstelle)."""
+
+    __tablename__ = "branches"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(120), unique=True)
+    short_code: Mapped[str] = mapped_column(String(10), unique=True)
+    street: Mapped[str] = mapped_column(String(120), default="")
+    postal_code: Mapped[str] = mapped_column(String(10), default="")
+    city: Mapped[str] = mapped_column(String(80), default="")
+    office_street: Mapped[str] = mapped_column(String(120), default="")
+    office_postal_code: Mapped[str] = mapped_column(String(10), default="")
+    office_city: Mapped[str] = mapped_column(String(80), default="")
+    office_email: Mapped[str] = mapped_column(String(254), default="")
+    office_phone: Mapped[str] = mapped_column(String(40), default="")
+
+    workstations: Mapped[list["Workstation"]] = relationship(
+        back_populates="branch", order_by="Workstation.name"
+    )
+
+    def __str__(self):
+        return self.name
+
+
+class Workstation(Tracked, db.Model):
+    """A computer (Rechner / Arbeitsplatz) in a branch, named by its hostname."""
+
+    __tablename__ = "workstations"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(63), unique=True)
+    description: Mapped[str] = mapped_column(String(200), default="")
+    branch_id: Mapped[int] = mapped_column(ForeignKey("branches.id"), index=True)
+
+    branch: Mapped[Branch] = relationship(back_populates="workstations")
+
+    def __str__(self):
+        return self.name

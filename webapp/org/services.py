@@ -1,0 +1,238 @@
+"""Rules for the chain, branches and workstations."""
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import func, or_
+from sqlalchemy.orm import contains_eager
+
+from ..auth.permissions import require_admin, require_branch
+from ..changelog import services as changelog
+from ..errors import Conflict, DomainError, InUse
+from ..extensions import db
+from .models import Branch, Chain, Workstation
+
+CHAIN_FIELDS = ("name", "timezone", "admins_may_view_secrets")
+BRANCH_FIELDS = (
+    "name", "short_code", "street", "postal_code", "city",
+    "office_street", "office_postal_code", "office_city", "office_email", "office_phone",
+)
+WORKSTATION_FIELDS = ("name", "description", "branch_id")
+
+
+def get_chain():
+    """The chain row, created with defaults on first use."""
+    chain = db.session.get(Chain, 1)
+    if chain is None:
+        chain = Chain(id=1, name="Filialkette", timezone="Europe/Berlin")
+        db.session.add(chain)
+        db.session.flush()
+    return chain
+
+
+def update_chain(actor, data, version):
+    require_admin(actor)
+    chain = get_chain()
+    return save_changes(actor, chain, CHAIN_FIELDS, data, version, "chain")
+
+
+def check_version(record, version):
+    """Refuse to save over a change made after the form was loaded."""
+    if version is not None and int(version) != record.version:
+        raise Conflict(_l(
+            "%(who)s saved this record at %(when)s, after you opened it. "
+            "Reload to see their changes; your input is still in the form.",
+            who=record.updated_by or "?", when=_format_when(record.updated_at),
+        ))
+
+
+def _format_when(moment):
+    from flask_babel import format_datetime
+
+    return format_datetime(moment, "short") if moment else "?"
+
+
+def save_changes(actor, record, fields, data, version, entity_type, branch=None,
+                 extra_before=None, extra_after=None):
+    """Apply `data` to `record`; write a change-log entry and bump the version only when
+    something changed. Returns True when something was saved."""
+    check_version(record, version)
+    before = changelog.snapshot(record, fields)
+    if extra_before:
+        before.update(extra_before)
+    for name in fields:
+        if name in data:
+            setattr(record, name, data[name])
+    after = changelog.snapshot(record, fields)
+    if extra_after:
+        after.update(extra_after)
+    changes = changelog.diff(before, after)
+    if not changes:
+        db.session.rollback()
+        return False
+    record.version += 1
+    record.updated_by = actor.name
+    changelog.record(actor, "update", entity_type, record, changes, branch=branch)
+    commit_unique(record)
+    return True
+
+
+# Unique constraints that the services check first; the database backs them up under races.
+UNIQUE_FIELDS = {
+    Branch: ("name", "short_code"),
+    Workstation: ("name",),
+}
+
+
+def commit_unique(record):
+    from sqlalchemy.exc import IntegrityError
+
+    try:
+        db.session.commit()
+    except IntegrityError as error:
+        db.session.rollback()
+        message = str(error.orig).lower()
+        for name in UNIQUE_FIELDS.get(type(record), ()):
+            if name in message:
+                raise DomainError(_l("This value is already in use."), field=name) from error
+        raise DomainError(_l("The record could not be saved because it conflicts with another.")) from error
+
+
+def _taken(model, field, value, exclude_id=None):
+    column = getattr(model, field)
+    query = db.select(model.id).where(func.lower(column) == value.lower())
+    if exclude_id is not None:
+        query = query.where(model.id != exclude_id)
+    return db.session.scalar(query) is not None
+
+
+# --- branches ----------------------------------------------------------------------------
+
+def search_branches(q="", page=1, per_page=25):
+    query = db.select(Branch).order_by(Branch.name)
+    if q:
+        like = f"%{q.lower()}%"
+        query = query.where(or_(
+            func.lower(Branch.name).like(like),
+            func.lower(Branch.short_code).like(like),
+            func.lower(Branch.city).like(like),
+        ))
+    return db.paginate(query, page=page, per_page=per_page, error_out=False)
+
+
+def all_branches():
+    return db.session.scalars(db.select(Branch).order_by(Branch.name)).all()
+
+
+def _check_branch_unique(data, exclude_id=None):
+    if _taken(Branch, "name", data["name"], exclude_id):
+        raise DomainError(_l("A branch with this name already exists."), field="name")
+    if _taken(Branch, "short_code", data["short_code"], exclude_id):
+        raise DomainError(_l("Another branch already uses this short code."), field="short_code")
+
+
+def create_branch(actor, data):
+    require_admin(actor)
+    _check_branch_unique(data)
+    branch = Branch(**{name: data[name] for name in BRANCH_FIELDS}, updated_by=actor.name)
+    db.session.add(branch)
+    db.session.flush()
+    changelog.record(actor, "create", "branch", branch,
+                     changelog.diff({}, changelog.snapshot(branch, BRANCH_FIELDS)), branch=branch)
+    commit_unique(branch)
+    return branch
+
+
+def update_branch(actor, branch, data, version):
+    require_branch(actor, branch.id)
+    check_version(branch, version)
+    _check_branch_unique(data, exclude_id=branch.id)
+    return save_changes(actor, branch, BRANCH_FIELDS, data, version, "branch", branch=branch)
+
+
+def branch_references(branch):
+    """What still refers to a branch, as human-readable strings."""
+    from ..companies.models import CustomerNumber
+    from ..users.models import User, user_branches
+
+    found = []
+    stations = [w.name for w in branch.workstations]
+    if stations:
+        found.append(_l("workstations: %(names)s", names=", ".join(stations)))
+    users = db.session.scalars(
+        db.select(User.name).join(user_branches).where(user_branches.c.branch_id == branch.id)
+        .order_by(User.name)
+    ).all()
+    if users:
+        found.append(_l("users: %(names)s", names=", ".join(users)))
+    companies = db.session.scalars(
+        db.select(CustomerNumber).where(CustomerNumber.branch_id == branch.id)
+    ).all()
+    if companies:
+        found.append(_l("customer numbers at: %(names)s",
+                        names=", ".join(sorted(c.company.name for c in companies))))
+    return found
+
+
+def delete_branch(actor, branch):
+    require_admin(actor)
+    refs = branch_references(branch)
+    if refs:
+        raise InUse(_l("The branch is still in use (%(refs)s).", refs="; ".join(str(r) for r in refs)))
+    changelog.record(actor, "delete", "branch", branch, branch=None)
+    db.session.delete(branch)
+    db.session.commit()
+
+
+# --- workstations ------------------------------------------------------------------------
+
+def search_workstations(q="", branch_id=None, page=1, per_page=25):
+    query = db.select(Workstation).join(Workstation.branch).order_by(Branch.name, Workstation.name)
+    query = query.options(contains_eager(Workstation.branch))
+    if q:
+        like = f"%{q.lower()}%"
+        query = query.where(or_(func.lower(Workstation.name).like(like),
+                                func.lower(Workstation.description).like(like)))
+    if branch_id:
+        query = query.where(Workstation.branch_id == branch_id)
+    return db.paginate(query, page=page, per_page=per_page, error_out=False)
+
+
+def _check_workstation(actor, data, exclude_id=None):
+    if db.session.get(Branch, data["branch_id"]) is None:
+        raise DomainError(_l("Choose an existing branch."), field="branch_id")
+    require_branch(actor, data["branch_id"])
+    if _taken(Workstation, "name", data["name"], exclude_id):
+        raise DomainError(_l("A workstation with this name already exists."), field="name")
+
+
+def create_workstation(actor, data):
+    _check_workstation(actor, data)
+    station = Workstation(**{name: data[name] for name in WORKSTATION_FIELDS}, updated_by=actor.name)
+    db.session.add(station)
+    db.session.flush()
+    changelog.record(actor, "create", "workstation", station,
+                     changelog.diff({}, changelog.snapshot(station, WORKSTATION_FIELDS)),
+                     branch=station.branch)
+    commit_unique(station)
+    return station
+
+
+def update_workstation(actor, station, data, version):
+    require_branch(actor, station.branch_id)
+    check_version(station, version)
+    _check_workstation(actor, data, exclude_id=station.id)
+    return save_changes(actor, station, WORKSTATION_FIELDS, data, version, "workstation",
+                        branch=db.session.get(Branch, data["branch_id"]))
+
+
+def workstation_references(station):
+    """Nothing refers to a workstation yet; interface services will (workstation settings)."""
+    return []
+
+
+def delete_workstation(actor, station):
+    require_branch(actor, station.branch_id)
+    refs = workstation_references(station)
+    if refs:
+        raise InUse(_l("The workstation is still in use (%(refs)s).", refs="; ".join(refs)))
+    changelog.record(actor, "delete", "workstation", station, branch=station.branch)
+    db.session.delete(station)
+    db.session.commit()

@@ -1,0 +1,255 @@
+"""Chain settings, branches (Filialen) and workstations (Rechner)."""
+from flask import current_app, flash, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from .. import hx
+from ..views_helpers import after_save, delete_response, refusal_status
+from ..auth.permissions import can_edit_branch, is_admin
+from ..changelog.services import entries_for
+from ..errors import Conflict, DomainError
+from ..extensions import db
+from ..forms import apply_domain_error
+from . import bp, services
+from .forms import BranchForm, ChainForm, WorkstationForm
+from .models import Branch, Workstation
+
+
+def _page():
+    return request.args.get("page", 1, type=int)
+
+
+# --- chain settings ----------------------------------------------------------------------
+
+@bp.get("/chain")
+def chain_get():
+    """Chain settings (Filialkette)."""
+    chain = services.get_chain()
+    form = ChainForm(obj=chain, version=chain.version)
+    return _chain_page(form, chain)
+
+
+@bp.post("/chain")
+def chain_post():
+    chain = services.get_chain()
+    form = ChainForm()
+    if form.validate_on_submit():
+        try:
+            saved = services.update_chain(current_user, form.data, form.version.data)
+        except DomainError as error:
+            apply_domain_error(form, error)
+            form.conflict = isinstance(error, Conflict)
+        else:
+            if not hx.wants_fragment():
+                flash(_("Saved.") if saved else _("No changes."), "success")
+                return hx.redirect(url_for("org.chain_get"))
+            chain = services.get_chain()
+            form = ChainForm(obj=chain, formdata=None, version=chain.version)
+            return _chain_page(form, chain, notice=_("Saved.") if saved else _("No changes."))
+    return _chain_page(form, chain, status=refusal_status(form))
+
+
+def _chain_page(form, chain, status=200, notice=None):
+    context = dict(form=form, chain=chain, notice=notice, editable=is_admin(current_user))
+    if hx.wants_fragment():
+        return render_template("org/_chain_form.html", **context), status
+    return render_template("org/chain.html", **context), status
+
+
+# --- branches ----------------------------------------------------------------------------
+
+@bp.get("/branches/")
+def branches():
+    """Searchable list of branches; htmx searches get only the list."""
+    q = request.args.get("q", "").strip()
+    pagination = services.search_branches(q, _page(), current_app.config["PAGE_SIZE"])
+    if hx.wants_fragment():
+        return render_template("org/_branch_list.html", pagination=pagination, q=q)
+    return render_template("org/branches.html", pagination=pagination, q=q, form=None, branch=None)
+
+
+def _branch_editor(form, branch, status=200, notice=None):
+    """The editor pane: a fragment for htmx, otherwise the whole page with the list."""
+    editable = (is_admin(current_user) if branch is None
+                else can_edit_branch(current_user, branch.id))
+    context = dict(form=form, branch=branch, notice=notice, editable=editable,
+                   history=entries_for("branch", branch.id) if branch else [])
+    if hx.wants_fragment():
+        return render_template("org/_branch_form.html", **context), status
+    q = request.args.get("q", "")
+    pagination = services.search_branches(q, _page(), current_app.config["PAGE_SIZE"])
+    return render_template("org/branches.html", pagination=pagination, q=q, **context), status
+
+
+@bp.get("/branches/new")
+def branch_new_get():
+    return _branch_editor(BranchForm(), None)
+
+
+@bp.post("/branches/new")
+def branch_new_post():
+    form = BranchForm()
+    if form.validate_on_submit():
+        try:
+            branch = services.create_branch(current_user, form.data)
+        except DomainError as error:
+            apply_domain_error(form, error)
+            form.conflict = isinstance(error, Conflict)
+        else:
+            return after_save(branch, url_for("org.branch_get", branch_id=branch.id),
+                               "branches-changed", _("Branch created."), _branch_editor, BranchForm,
+                               created=True)
+    return _branch_editor(form, None, status=422)
+
+
+@bp.get("/branches/<int:branch_id>")
+def branch_get(branch_id):
+    branch = db.get_or_404(Branch, branch_id)
+    return _branch_editor(BranchForm(obj=branch, version=branch.version), branch)
+
+
+@bp.post("/branches/<int:branch_id>")
+def branch_post(branch_id):
+    branch = db.get_or_404(Branch, branch_id)
+    form = BranchForm()
+    if form.validate_on_submit():
+        try:
+            saved = services.update_branch(current_user, branch, form.data, form.version.data)
+        except DomainError as error:
+            apply_domain_error(form, error)
+            form.conflict = isinstance(error, Conflict)
+        else:
+            return after_save(branch, url_for("org.branch_get", branch_id=branch.id),
+                               "branches-changed", _("Saved.") if saved else _("No changes."),
+                               _branch_editor, BranchForm)
+    return _branch_editor(form, branch, status=refusal_status(form))
+
+
+@bp.get("/branches/<int:branch_id>/delete")
+def branch_delete_get(branch_id):
+    """Confirmation page for browsers without htmx (htmx asks with hx-confirm)."""
+    branch = db.get_or_404(Branch, branch_id)
+    return render_template("confirm_delete.html", record=branch, kind=_("branch"),
+                           action=url_for("org.branch_delete_post", branch_id=branch.id),
+                           cancel=url_for("org.branch_get", branch_id=branch.id))
+
+
+@bp.post("/branches/<int:branch_id>/delete")
+def branch_delete_post(branch_id):
+    branch = db.get_or_404(Branch, branch_id)
+    return delete_response(branch, services.delete_branch, "org.branches", "branches-changed",
+                   lambda error: _refused_branch(branch, error))
+
+
+def _refused_branch(branch, error):
+    form = BranchForm(obj=branch, version=branch.version)
+    form.form_errors.append(str(error.message))
+    return _branch_editor(form, branch, status=409)
+
+
+# --- workstations ------------------------------------------------------------------------
+
+def _branch_choices(form):
+    branches = services.all_branches()
+    if not is_admin(current_user):
+        branches = [b for b in branches if can_edit_branch(current_user, b.id)] or branches
+    form.branch_id.choices = [(0, _("— choose —"))] + [(b.id, b.name) for b in branches]
+
+
+@bp.get("/workstations/")
+def workstations():
+    """Searchable list of workstations, filterable by branch."""
+    q = request.args.get("q", "").strip()
+    branch_id = request.args.get("branch", type=int)
+    pagination = services.search_workstations(q, branch_id, _page(), current_app.config["PAGE_SIZE"])
+    context = dict(pagination=pagination, q=q, branch_filter=branch_id, branches=services.all_branches())
+    if hx.wants_fragment():
+        return render_template("org/_workstation_list.html", **context)
+    return render_template("org/workstations.html", form=None, station=None, **context)
+
+
+def _workstation_editor(form, station, status=200, notice=None):
+    editable = (current_user.role != "staff" if station is None
+                else can_edit_branch(current_user, station.branch_id))
+    context = dict(form=form, station=station, notice=notice, editable=editable,
+                   history=entries_for("workstation", station.id) if station else [])
+    if hx.wants_fragment():
+        return render_template("org/_workstation_form.html", **context), status
+    q = request.args.get("q", "")
+    branch_id = request.args.get("branch", type=int)
+    pagination = services.search_workstations(q, branch_id, _page(), current_app.config["PAGE_SIZE"])
+    return render_template("org/workstations.html", pagination=pagination, q=q,
+                           branch_filter=branch_id, branches=services.all_branches(),
+                           **context), status
+
+
+@bp.get("/workstations/new")
+def workstation_new_get():
+    form = WorkstationForm(branch_id=request.args.get("branch", 0, type=int))
+    _branch_choices(form)
+    return _workstation_editor(form, None)
+
+
+@bp.post("/workstations/new")
+def workstation_new_post():
+    form = WorkstationForm()
+    _branch_choices(form)
+    if form.validate_on_submit():
+        try:
+            station = services.create_workstation(current_user, form.data)
+        except DomainError as error:
+            apply_domain_error(form, error)
+            form.conflict = isinstance(error, Conflict)
+        else:
+            return after_save(station, url_for("org.workstation_get", station_id=station.id),
+                               "workstations-changed", _("Workstation created."), _workstation_editor, WorkstationForm,
+                               created=True, choices=_branch_choices)
+    return _workstation_editor(form, None, status=422)
+
+
+@bp.get("/workstations/<int:station_id>")
+def workstation_get(station_id):
+    station = db.get_or_404(Workstation, station_id)
+    form = WorkstationForm(obj=station, version=station.version)
+    _branch_choices(form)
+    return _workstation_editor(form, station)
+
+
+@bp.post("/workstations/<int:station_id>")
+def workstation_post(station_id):
+    station = db.get_or_404(Workstation, station_id)
+    form = WorkstationForm()
+    _branch_choices(form)
+    if form.validate_on_submit():
+        try:
+            saved = services.update_workstation(current_user, station, form.data, form.version.data)
+        except DomainError as error:
+            apply_domain_error(form, error)
+            form.conflict = isinstance(error, Conflict)
+        else:
+            return after_save(station, url_for("org.workstation_get", station_id=station.id),
+                               "workstations-changed", _("Saved.") if saved else _("No changes."), _workstation_editor,
+                               WorkstationForm, choices=_branch_choices)
+    return _workstation_editor(form, station, status=refusal_status(form))
+
+
+@bp.get("/workstations/<int:station_id>/delete")
+def workstation_delete_get(station_id):
+    station = db.get_or_404(Workstation, station_id)
+    return render_template("confirm_delete.html", record=station, kind=_("workstation"),
+                           action=url_for("org.workstation_delete_post", station_id=station.id),
+                           cancel=url_for("org.workstation_get", station_id=station.id))
+
+
+@bp.post("/workstations/<int:station_id>/delete")
+def workstation_delete_post(station_id):
+    station = db.get_or_404(Workstation, station_id)
+
+    def refused(error):
+        form = WorkstationForm(obj=station, version=station.version)
+        _branch_choices(form)
+        form.form_errors.append(str(error.message))
+        return _workstation_editor(form, station, status=409)
+
+    return delete_response(station, services.delete_workstation, "org.workstations",
+                   "workstations-changed", refused)

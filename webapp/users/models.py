@@ -1,0 +1,76 @@
+"""Users (Benutzer / Mitarbeiter) and the branches they belong to."""
+from datetime import datetime
+
+from flask_login import UserMixin
+from sqlalchemy import Boolean, CheckConstraint, Column, ForeignKey, Integer, String, Table
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from ..extensions import db
+from ..models_base import UTC, Tracked
+from ..org.models import Branch
+
+ADMIN, BRANCH_MANAGER, STAFF = "admin", "branch_manager", "staff"
+ROLES = (ADMIN, BRANCH_MANAGER, STAFF)
+AUTH_SOURCES = ("local", "ldap", "oidc")
+
+user_branches = Table(
+    "user_branches",
+    db.metadata,
+    Column("user_id", ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
+    Column("branch_id", ForeignKey("branches.id"), primary_key=True, index=True),
+)
+
+
+class User(UserMixin, Tracked, db.Model):
+    __tablename__ = "users"
+    __table_args__ = (
+        CheckConstraint(f"role IN {ROLES!r}", name="role"),
+        CheckConstraint(f"auth_source IN {AUTH_SOURCES!r}", name="auth_source"),
+    )
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(120))
+    email: Mapped[str] = mapped_column(String(254), default="")
+    phone: Mapped[str] = mapped_column(String(40), default="")
+    role: Mapped[str] = mapped_column(String(20), default=STAFF)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    preferred_language: Mapped[str] = mapped_column(String(5), default="de")
+    password_hash: Mapped[str | None] = mapped_column(String(255))
+    # Where the account comes from: created here, or provisioned by LDAP / OpenID Connect.
+    auth_source: Mapped[str] = mapped_column(String(10), default="local")
+    external_id: Mapped[str | None] = mapped_column(String(255))
+    notify_order_errors: Mapped[bool] = mapped_column(Boolean, default=True)
+    notify_order_delivered: Mapped[bool] = mapped_column(Boolean, default=False)
+    notify_chat_messages: Mapped[bool] = mapped_column(Boolean, default=True)
+    notify_interface_failures: Mapped[bool] = mapped_column(Boolean, default=False)
+    last_login_at: Mapped[datetime | None] = mapped_column(UTC)
+    # Bumped when the password changes or the account is deactivated: ends other sessions.
+    session_token: Mapped[str] = mapped_column(String(32), default="")
+
+    branches: Mapped[list[Branch]] = relationship(secondary=user_branches, order_by=Branch.name)
+
+    # Flask-Login: an inactive user is logged out on the next request.
+    @property
+    def is_active(self):
+        return self.active
+
+    def get_id(self):
+        return f"{self.id}:{self.session_token}"
+
+    def set_password(self, password):
+        self.password_hash = generate_password_hash(password)
+
+    def check_password(self, password):
+        return bool(self.password_hash) and check_password_hash(self.password_hash, password)
+
+    @property
+    def is_admin(self):
+        return self.role == ADMIN
+
+    @property
+    def branch_ids(self):
+        return {branch.id for branch in self.branches}
+
+    def __str__(self):
+        return self.name

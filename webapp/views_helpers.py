@@ -1,0 +1,58 @@
+"""Responses shared by the master-data screens: after a save, after a delete, and the
+status of a refused form."""
+from flask import current_app, flash, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from . import hx
+from .errors import DomainError
+from .extensions import db
+
+
+def refusal_status(form):
+    """409 when the record changed under the user (optimistic locking), else 422."""
+    return 409 if getattr(form, "conflict", False) else 422
+
+
+def after_save(record, url, event, notice, editor, form_class, created=False, choices=None):
+    """After a successful save: htmx gets the fresh editor and a list refresh; a plain
+    browser gets a redirect (post/redirect/get)."""
+    if not hx.wants_fragment():
+        flash(notice, "success")
+        return hx.redirect(url)
+    db.session.refresh(record)
+    form = form_class(obj=record, formdata=None, version=record.version)
+    if choices:
+        choices(form)
+    body, status = editor(form, record, notice=notice)
+    response = current_app.make_response((body, status))
+    hx.trigger(response, event)
+    if created:
+        response.headers["HX-Push-Url"] = url
+    return response
+
+
+def delete_response(record, delete, list_endpoint, event, refused):
+    """Delete through the service; a refusal (still referenced) shows its reason."""
+    label = str(record)
+    try:
+        delete(current_user, record)
+    except DomainError as error:
+        if hx.wants_fragment():
+            return refused(error)
+        flash(str(error.message), "error")
+        return hx.redirect(request.referrer if _same_origin(request.referrer) else url_for(list_endpoint))
+    message = _("%(name)s was deleted.", name=label)
+    if not hx.wants_fragment():
+        flash(message, "success")
+        return hx.redirect(url_for(list_endpoint))
+    response = current_app.make_response(render_template("_deleted.html", message=message))
+    hx.trigger(response, event)
+    response.headers["HX-Push-Url"] = url_for(list_endpoint)
+    return response
+
+
+def _same_origin(url):
+    from .auth.services import safe_next
+
+    return bool(url) and safe_next(url) is not None
