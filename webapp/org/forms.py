@@ -2,7 +2,7 @@ from zoneinfo import available_timezones
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, HiddenField, SelectField, StringField
+from wtforms import BooleanField, HiddenField, SelectChoice, SelectField, StringField
 from wtforms.validators import DataRequired, Email, Length, Optional, Regexp
 
 from ..forms import NoMarkup, Phone, PostalCode, strip
@@ -18,7 +18,7 @@ class VersionedForm(FlaskForm):
 class ChainForm(VersionedForm):
     name = StringField(_l("Name of the chain"), filters=[strip],
                        validators=[DataRequired(), Length(max=120), NoMarkup()])
-    timezone = SelectField(_l("Time zone"), choices=[(tz, tz) for tz in TIMEZONES],
+    timezone = SelectField(_l("Time zone"), choices=[SelectChoice(tz) for tz in TIMEZONES],
                            validators=[DataRequired()])
     admins_may_view_secrets = BooleanField(_l("Administrators may view stored passwords"))
 

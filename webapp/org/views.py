@@ -2,6 +2,7 @@
 from flask import current_app, flash, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
+from wtforms import SelectChoice
 
 from .. import hx
 from ..views_helpers import after_save, delete_response, refusal_status
@@ -153,7 +154,7 @@ def _branch_choices(form):
     branches = services.all_branches()
     if not is_admin(current_user):
         branches = [b for b in branches if can_edit_branch(current_user, b.id)] or branches
-    form.branch_id.choices = [(0, _("— choose —"))] + [(b.id, b.name) for b in branches]
+    form.branch_id.choices = [SelectChoice(0, _("— choose —"))] + [SelectChoice(b.id, b.name) for b in branches]
 
 
 @bp.get("/workstations/")

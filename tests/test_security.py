@@ -1,0 +1,99 @@
+"""Security baseline: headers, CSRF on every state change, friendly errors, login required."""
+import pytest
+
+from webapp.extensions import db
+
+
+def test_security_headers_on_pages(client, admin):
+    response = client.get("/branches/")
+    csp = response.headers["Content-Security-Policy"]
+    assert "script-src 'self'" in csp and "unsafe-inline" not in csp
+    assert "frame-ancestors 'none'" in csp
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+    assert response.headers["X-Frame-Options"] == "DENY"
+    assert response.headers["Cache-Control"] == "no-store"
+
+
+def test_pages_contain_no_inline_script(client, admin, make_branch):
+    """CSP forbids inline script; make sure no page relies on it."""
+    branch_id = make_branch("Esslingen", "ES")
+    for url in ["/", "/branches/", f"/branches/{branch_id}", "/workstations/", "/chain", "/login"]:
+        body = client.get(url).get_data(as_text=True)
+        for chunk in body.split("<script")[1:]:
+            assert chunk.lstrip().startswith("src="), url
+        assert " onclick=" not in body and "style=" not in body, url
+
+
+def test_session_cookie_flags(app):
+    assert app.config["SESSION_COOKIE_HTTPONLY"] is True
+    assert app.config["SESSION_COOKIE_SAMESITE"] == "Lax"
+
+
+def test_production_default_cookie_is_secure():
+    from webapp.config import DEFAULTS
+
+    assert DEFAULTS["SESSION_COOKIE_SECURE"] is True
+
+
+@pytest.mark.parametrize("url", ["/branches/new", "/workstations/new", "/chain", "/logout",
+                                 "/language"])
+def test_state_changing_requests_need_csrf(client, admin, url):
+    """Without a token every POST is refused — also from htmx, which then reloads the page."""
+    assert client.post(url, data={"name": "X"}).status_code == 403
+    hx = client.post(url, data={"name": "X"}, headers={"HX-Request": "true"})
+    assert hx.status_code == 403
+    assert hx.headers["HX-Refresh"] == "true"
+
+
+def test_csrf_token_in_header_is_accepted(client, admin, auth, app):
+    """htmx sends the token as X-CSRFToken (from hx-headers on <body>)."""
+    response = client.post("/branches/new", data={"name": "Ulm", "short_code": "UL"},
+                           headers={"HX-Request": "true", "X-CSRFToken": auth.csrf_token()})
+    assert response.status_code == 200
+
+
+def test_not_found_is_friendly(client, admin):
+    response = client.get("/branches/999999")
+    assert response.status_code == 404
+    assert b"<html" in response.data and b"Traceback" not in response.data
+
+
+def test_htmx_errors_go_to_the_message_area(client, admin):
+    response = client.get("/branches/999999", headers={"HX-Request": "true"})
+    assert response.status_code == 404
+    assert response.headers["HX-Retarget"] == "#messages"
+    assert b"<html" not in response.data
+
+
+def test_unexpected_error_shows_no_stack_trace(client, admin, app, monkeypatch):
+    """A crash becomes a friendly 500 page; the details go to the log only."""
+    from webapp.org import services
+
+    def boom(*_args, **_kwargs):
+        raise RuntimeError("secret internal detail")
+
+    monkeypatch.setattr(services, "search_branches", boom)
+    response = client.get("/branches/")
+    assert response.status_code == 500
+    assert b"secret internal detail" not in response.data and b"Traceback" not in response.data
+
+
+def test_health_needs_no_login(client):
+    assert client.get("/health").json == {"status": "ok"}
+
+
+def test_static_files_need_no_login(client):
+    with client.get("/static/css/app.css") as response:
+        assert response.status_code == 200
+
+
+def test_deactivated_user_is_logged_out(client, auth, make_user, app):
+    from webapp.users.models import User
+
+    user_id = make_user("berta")
+    auth.login("berta")
+    assert client.get("/").status_code == 200
+    with app.app_context():
+        db.session.get(User, user_id).active = False
+        db.session.commit()
+    assert client.get("/").status_code == 302
