@@ -1,0 +1,405 @@
+"""Back office and system: back office, AMiRO data migration, document management, geo
+services, LDAP, support providers, system, currency converter, test interfaces.
+
+Designed by us, except the CalDAV service account (amparex-facts.md §12): seed 000 names these
+groups but the manual excerpts describe no product or field for them (amparex-facts.md lists
+LDAP and Testschnittstellen as NOT FOUND). Names are generic on purpose; no vendor is implied.
+"""
+from .fields import (
+    ANYWHERE, BOTH, BRANCH_MANAGEMENT, CHAIN, CLIENT, CONNECTION, CREDENTIALS, EXPORT, OPTIONS,
+    SERVER, TEST_CONNECTION, action, choice, date, directory, email, flag, host, keyed_https,
+    login, number, opt, path, port, schedule, secret, text, timeout, timeouts, url,
+)
+from .schema import Group, InterfaceType
+
+BACK_OFFICE = Group(
+    key="back_office",
+    name_de="Back-Office", name_en="Back office",
+    help_de="Übergabe von Umsätzen und Beständen an Systeme der Zentrale (ERP, Data-Warehouse).",
+    help_en="Hand-over of sales and stock to head-office systems (ERP, data warehouse).",
+    interfaces=(
+        InterfaceType(
+            key="back_office_export", source="designed",
+            name_de="Umsatz- und Bestandsexport an Back-Office-System (HTTPS)",
+            name_en="Sales and stock export to a back-office system (HTTPS)",
+            help_de="Überträgt Umsätze und Lagerbestände geplant an ein Back-Office-System der "
+                    "Zentrale. Kundendaten werden nur mitgesendet, wenn die Option gesetzt ist.",
+            help_en="Transfers sales and stock on a schedule to a head-office back-office system. "
+                    "Customer data is included only when the option is set.",
+            usages=SERVER, scopes=BRANCH_MANAGEMENT,
+            fields=(
+                *keyed_https(text("tenant", "Mandantenkennung", "Tenant ID", required=True,
+                                  max_length=40, section=CREDENTIALS), read=120),
+                schedule(default="daily", choices=("hourly", "daily")),
+                flag("include_stock", "Bestände übertragen", "Transfer stock", default=True,
+                     section=OPTIONS),
+                flag("include_customers", "Kundendaten mitsenden", "Include customer data",
+                     section=OPTIONS),
+            ),
+            actions=(TEST_CONNECTION, action("sync", "sync", "Jetzt übertragen", "Transfer now")),
+            keywords=("ERP", "Zentrale", "Data-Warehouse", "Umsatz"),
+        ),
+    ),
+)
+
+AMIRO_MIGRATION = Group(
+    key="amiro_migration",
+    name_de="Datenübernahme AMiRO", name_en="AMiRO data migration",
+    help_de="Einmalige Übernahme von Daten aus der Vorgängersoftware AMiRO.",
+    help_en="One-off migration of data from the predecessor software AMiRO.",
+    interfaces=(
+        InterfaceType(
+            key="amiro_import", source="designed",
+            name_de="Datenübernahme aus AMiRO (Exportdateien)",
+            name_en="Data migration from AMiRO (export files)",
+            help_de="Liest die Exportdateien einer AMiRO-Installation und übernimmt Kunden, "
+                    "Versorgungen und Termine in die gewählte Filiale. Zuerst im Probelauf "
+                    "prüfen: er meldet, was übernommen würde, und speichert nichts.",
+            help_en="Reads the export files of an AMiRO installation and takes customers, "
+                    "fittings and appointments into the chosen branch. Check with a dry run "
+                    "first: it reports what would be taken over and saves nothing.",
+            usages=SERVER, scopes=BRANCH_MANAGEMENT,
+            fields=(
+                directory("source_dir", "Verzeichnis der Exportdateien", "Export file folder"),
+                choice("encoding", "Zeichensatz", "Character set", (
+                    opt("cp1252", "Windows-1252"), opt("iso-8859-1", "ISO-8859-1"),
+                    opt("utf-8", "UTF-8"),
+                ), default="cp1252", required=True, section=EXPORT),
+                date("movements_since", "Bewegungsdaten ab", "Transactions since",
+                     section=OPTIONS, help_de="Leer = alle.", help_en="Empty = all."),
+                flag("dry_run", "Probelauf (nichts speichern)", "Dry run (save nothing)",
+                     default=True, section=OPTIONS),
+            ),
+            actions=(action("sync", "sync", "Übernahme starten", "Start migration",
+                            confirm_de="Die Übernahme legt Daten in der Filiale an. Starten?",
+                            confirm_en="The migration creates data in the branch. Start?"),),
+            keywords=("Migration", "Import", "Altdaten"),
+        ),
+    ),
+)
+
+
+def _file_name_pattern():
+    return text("file_name", "Dateiname", "File name",
+                default="{kundennummer}_{datum}_{dokumentart}.pdf", required=True,
+                max_length=200, section=EXPORT,
+                help_de="Platzhalter: {kundennummer}, {datum}, {dokumentart}, {filiale}.",
+                help_en="Placeholders: {kundennummer}, {datum}, {dokumentart}, {filiale}.")
+
+
+DOCUMENT_MANAGEMENT = Group(
+    key="document_management",
+    name_de="Dokumentenverwaltungssystem", name_en="Document management system",
+    help_de="Ablage erzeugter und gescannter Dokumente in einem Dokumentenverwaltungssystem.",
+    help_en="Filing of generated and scanned documents in a document management system.",
+    interfaces=(
+        InterfaceType(
+            key="dms_webdav", source="designed",
+            name_de="DMS-Ablage über WebDAV", name_en="DMS filing via WebDAV",
+            help_de="Legt Dokumente über WebDAV im Dokumentenverwaltungssystem ab. Der Benutzer "
+                    "braucht Schreibrecht im Basisordner.",
+            help_en="Files documents in the document management system over WebDAV. The user "
+                    "needs write access to the base folder.",
+            usages=BOTH, default_usages=SERVER, scopes=BRANCH_MANAGEMENT,
+            fields=(
+                url("webdav_url", "WebDAV-URL", "WebDAV URL", required=True, section=CONNECTION),
+                *login(),
+                text("base_folder", "Basisordner", "Base folder", default="/", required=True,
+                     max_length=255, section=EXPORT),
+                _file_name_pattern(),
+                timeout(default=60),
+            ),
+            actions=(TEST_CONNECTION,),
+            keywords=("DMS", "WebDAV", "Archiv"),
+        ),
+        InterfaceType(
+            key="dms_directory", source="designed",
+            name_de="DMS-Ablage in Verzeichnis (mit Indexdatei)",
+            name_en="DMS filing into a folder (with index file)",
+            help_de="Schreibt Dokumente in ein Verzeichnis, das das Dokumentenverwaltungssystem "
+                    "überwacht; eine XML-Indexdatei je Dokument liefert Kunde, Datum und "
+                    "Dokumentart.",
+            help_en="Writes documents into a folder watched by the document management system; "
+                    "an XML index file per document supplies customer, date and document type.",
+            usages=BOTH, scopes=ANYWHERE,
+            fields=(
+                directory("export_dir", "Ablageverzeichnis", "Filing folder"),
+                _file_name_pattern(),
+                flag("write_index", "Indexdatei (XML) schreiben", "Write index file (XML)",
+                     default=True, section=EXPORT),
+            ),
+            keywords=("DMS", "Archiv", "Index"),
+        ),
+    ),
+)
+
+GEO_SERVICES = Group(
+    key="geo_services",
+    name_de="Geodienste", name_en="Geo services",
+    help_de="Adressprüfung, Geokoordinaten und Kartenansicht für Kunden- und Filialadressen.",
+    help_en="Address checks, coordinates and map view for customer and branch addresses.",
+    interfaces=(
+        InterfaceType(
+            key="geocoding_http", source="designed",
+            name_de="Generischer Geokodierungsdienst (HTTP)",
+            name_en="Generic geocoding service (HTTP)",
+            help_de="Ermittelt zu Adressen die Geokoordinaten, z. B. für Umkreissuchen und "
+                    "Tourenplanung. Die Anfragegrenze des Anbieters einhalten; viele Dienste "
+                    "erlauben ohne Vertrag nur eine Anfrage pro Sekunde.",
+            help_en="Looks up coordinates for addresses, e.g. for radius searches and route "
+                    "planning. Keep to the provider's rate limit; many services allow one "
+                    "request per second without a contract.",
+            usages=BOTH, default_usages=SERVER, scopes=BRANCH_MANAGEMENT,
+            fields=(
+                url("api_url", "API-URL", "API URL", required=True, section=CONNECTION),
+                secret("api_key", "API-Schlüssel", "API key", section=CREDENTIALS),
+                text("country", "Land (ISO-Code)", "Country (ISO code)", default="DE",
+                     max_length=2, pattern=r"[A-Z]{2}", section=OPTIONS),
+                number("max_requests_per_second", "Höchstens Anfragen je Sekunde",
+                       "Maximum requests per second", default=1, min_value=1, max_value=50,
+                       section=OPTIONS),
+                *timeouts(connect=5, read=15),
+            ),
+            actions=(TEST_CONNECTION,),
+            keywords=("Geokodierung", "Koordinaten", "geocoding", "Karte"),
+        ),
+        InterfaceType(
+            key="map_link", source="designed",
+            name_de="Kartenlink (URL-Vorlage)", name_en="Map link (URL template)",
+            help_de="Öffnet eine Adresse im Kartendienst des Browsers; {adresse} wird durch die "
+                    "Adresse ersetzt.",
+            help_en="Opens an address in the browser's map service; {adresse} is replaced by "
+                    "the address.",
+            usages=CLIENT, scopes=ANYWHERE,
+            fields=(text("url_template", "URL-Vorlage", "URL template",
+                         default="https://www.openstreetmap.org/search?query={adresse}",
+                         required=True, max_length=500, pattern=r"https?://\S*\{adresse\}\S*",
+                         section=CONNECTION),),
+            keywords=("Karte", "map", "Route"),
+        ),
+    ),
+)
+
+LDAP = Group(
+    key="ldap",
+    name_de="LDAP", name_en="LDAP",
+    help_de="Anmeldung der Mitarbeiter mit ihrem Konto aus einem Verzeichnisdienst.",
+    help_en="Employees log in with their account from a directory service.",
+    interfaces=(
+        InterfaceType(
+            key="ldap_directory", source="designed",
+            name_de="LDAP-Verzeichnis (Anmeldung)", name_en="LDAP directory (login)",
+            help_de="Prüft Benutzername und Passwort gegen einen LDAP-Verzeichnisdienst (z. B. "
+                    "Active Directory). Die App sucht den Benutzer mit dem Bind-Konto und dem "
+                    "Filter und meldet sich dann als dieser Benutzer an. ldaps:// oder StartTLS "
+                    "verwenden, damit Passwörter nicht im Klartext übertragen werden.",
+            help_en="Checks username and password against an LDAP directory (e.g. Active "
+                    "Directory). The app finds the user with the bind account and the filter, "
+                    "then binds as that user. Use ldaps:// or StartTLS so passwords never travel "
+                    "in clear text.",
+            usages=SERVER, scopes=CHAIN,
+            fields=(
+                url("server_url", "Server-URL", "Server URL", required=True,
+                    pattern=r"ldaps?://\S+", section=CONNECTION,
+                    help_de="z. B. ldaps://verzeichnis.example:636",
+                    help_en="e.g. ldaps://directory.example:636"),
+                flag("start_tls", "StartTLS verwenden", "Use StartTLS", section=CONNECTION),
+                path("ca_certificate", "CA-Zertifikat", "CA certificate", section=CONNECTION,
+                     help_de="Nur nötig, wenn das Serverzertifikat von einer eigenen CA stammt.",
+                     help_en="Needed only if the server certificate comes from a private CA."),
+                text("bind_dn", "Bind-DN", "Bind DN", max_length=255, section=CREDENTIALS),
+                secret("bind_password", "Bind-Passwort", "Bind password", section=CREDENTIALS),
+                text("base_dn", "Basis-DN", "Base DN", required=True, max_length=255,
+                     section=CONNECTION),
+                text("user_filter", "Benutzerfilter", "User filter",
+                     default="(&(objectClass=inetOrgPerson)(uid={username}))", required=True,
+                     max_length=500, section=CONNECTION),
+                text("username_attribute", "Attribut Benutzername", "Username attribute",
+                     default="uid", required=True, max_length=60, section=OPTIONS),
+                text("email_attribute", "Attribut E-Mail", "E-mail attribute", default="mail",
+                     max_length=60, section=OPTIONS),
+                text("name_attribute", "Attribut Name", "Name attribute", default="cn",
+                     max_length=60, section=OPTIONS),
+                text("admin_group_dn", "Gruppe der Administratoren (DN)",
+                     "Administrators' group (DN)", max_length=255, section=OPTIONS),
+                timeout(default=10, maximum=60),
+            ),
+            actions=(TEST_CONNECTION,),
+            keywords=("Active Directory", "Verzeichnisdienst", "directory", "Anmeldung", "SSO"),
+        ),
+    ),
+)
+
+SUPPORT_PROVIDERS = Group(
+    key="support_providers",
+    name_de="Support Dienstleister", name_en="Support providers",
+    help_de="Fernwartung und Kontaktdaten externer Support-Dienstleister.",
+    help_en="Remote support and contact details of external support providers.",
+    interfaces=(
+        InterfaceType(
+            key="remote_support", source="designed",
+            name_de="Fernwartung (Support-Programm)", name_en="Remote support (support program)",
+            help_de="Startet aus der Hilfe das Fernwartungsprogramm des Dienstleisters und zeigt "
+                    "dessen Kontaktdaten. Das Programm muss auf dem Rechner installiert sein.",
+            help_en="Starts the provider's remote-support program from the help and shows its "
+                    "contact details. The program must be installed on the computer.",
+            usages=CLIENT, scopes=ANYWHERE,
+            fields=(
+                text("provider_name", "Dienstleister", "Provider", required=True, max_length=120,
+                     section=CONNECTION),
+                path("program", "Fernwartungsprogramm", "Remote-support program", required=True,
+                     section=CONNECTION),
+                text("arguments", "Argumente", "Arguments", max_length=500, section=CONNECTION),
+                text("support_phone", "Support-Telefon", "Support phone", max_length=40,
+                     section=OPTIONS),
+                email("support_email", "Support-E-Mail", "Support e-mail", section=OPTIONS),
+                url("support_portal", "Support-Portal", "Support portal", section=OPTIONS),
+            ),
+            keywords=("Fernwartung", "Remote", "Hotline"),
+        ),
+    ),
+)
+
+SYSTEM = Group(
+    key="system",
+    name_de="System", name_en="System",
+    help_de="Technische Dienste der Installation: Dienstkonten, Überwachung und "
+            "Protokollweiterleitung.",
+    help_en="Technical services of the installation: service accounts, monitoring and log "
+            "forwarding.",
+    interfaces=(
+        InterfaceType(
+            key="caldav_service_account", source="manual",
+            name_de="CalDAV-Dienstkonto (Terminsynchronisation)",
+            name_en="CalDAV service account (appointment sync)",
+            help_de="Zugang, mit dem ein Kalenderprogramm die Termine per CalDAV abgleicht. Der "
+                    "Benutzername muss eindeutig sein und lässt sich nach dem Speichern nicht "
+                    "mehr ändern (löschen und neu anlegen). Ohne 'Bestätigt' ist das Konto "
+                    "gesperrt; außerhalb des Gültigkeitszeitraums ebenso.",
+            help_en="Account with which a calendar program syncs appointments over CalDAV. The "
+                    "username must be unique and cannot change after saving (delete and "
+                    "recreate). Without 'confirmed' the account is locked, and likewise outside "
+                    "its validity period.",
+            usages=SERVER, scopes=BRANCH_MANAGEMENT, multiple_per_scope=True,
+            unique_by="username", fixed_after_save=("username",),
+            fields=(
+                *login(),
+                date("valid_from", "Gültig ab", "Valid from", section=OPTIONS),
+                date("valid_until", "Gültig bis", "Valid until", section=OPTIONS),
+                flag("confirmed", "Bestätigt", "Confirmed", section=OPTIONS,
+                     help_de="Erst mit diesem Haken kann das Konto verwendet werden.",
+                     help_en="The account can be used only once this is ticked."),
+            ),
+            keywords=("CalDAV", "Kalender", "calendar", "Servicezugangsdaten"),
+        ),
+        InterfaceType(
+            key="heartbeat_ping", source="designed",
+            name_de="Systemüberwachung (Heartbeat-URL)",
+            name_en="System monitoring (heartbeat URL)",
+            help_de="Ruft in festen Abständen eine Überwachungs-URL auf, solange "
+                    "Hintergrunddienste laufen. Bleibt der Aufruf aus, schlägt die Überwachung "
+                    "Alarm.",
+            help_en="Calls a monitoring URL at fixed intervals while background services run. "
+                    "When the call stops, the monitoring raises an alarm.",
+            usages=SERVER, scopes=CHAIN,
+            fields=(
+                url("ping_url", "Überwachungs-URL", "Monitoring URL", required=True,
+                    section=CONNECTION),
+                number("interval_minutes", "Intervall (Minuten)", "Interval (minutes)",
+                       default=5, min_value=1, max_value=60, required=True, section=OPTIONS),
+                timeout(default=10, maximum=60),
+            ),
+            actions=(action("test", "test", "Jetzt melden", "Ping now"),),
+            keywords=("Monitoring", "Heartbeat", "Überwachung"),
+        ),
+        InterfaceType(
+            key="syslog_forwarding", source="designed",
+            name_de="Protokollweiterleitung (Syslog)", name_en="Log forwarding (syslog)",
+            help_de="Leitet Betriebsprotokolle der App an einen zentralen Syslog-Server weiter. "
+                    "Geheime Werte stehen nie in den Protokollen.",
+            help_en="Forwards the app's operational logs to a central syslog server. Secret "
+                    "values never appear in the logs.",
+            usages=SERVER, scopes=CHAIN,
+            fields=(
+                host(),
+                port(default=514, required=True),
+                choice("transport", "Transport", "Transport", (
+                    opt("udp", "UDP"), opt("tcp", "TCP"), opt("tls", "TCP mit TLS", "TCP with TLS"),
+                ), default="tls", required=True, section=CONNECTION),
+                choice("facility", "Facility", "Facility",
+                       tuple(opt(f"local{n}", f"local{n}") for n in range(8)),
+                       default="local0", required=True, section=OPTIONS),
+                choice("min_level", "Ab Stufe", "From level", (
+                    opt("info", "Info"), opt("warning", "Warnung", "Warning"),
+                    opt("error", "Fehler", "Error"),
+                ), default="warning", required=True, section=OPTIONS),
+            ),
+            keywords=("Syslog", "Logging", "Protokoll"),
+        ),
+    ),
+)
+
+CURRENCY_CONVERTER = Group(
+    key="currency_converter",
+    name_de="Währungsumrechner", name_en="Currency converter",
+    help_de="Wechselkurse für Zahlungen und Preise in Fremdwährung.",
+    help_en="Exchange rates for payments and prices in foreign currency.",
+    interfaces=(
+        InterfaceType(
+            key="ecb_reference_rates", source="designed",
+            name_de="EZB-Referenzkurse (HTTP)", name_en="ECB reference rates (HTTP)",
+            help_de="Holt die Euro-Referenzkurse der Europäischen Zentralbank. Die EZB "
+                    "veröffentlicht sie an Arbeitstagen gegen 16 Uhr; ein täglicher Abruf danach "
+                    "genügt. Bis zum nächsten erfolgreichen Abruf gelten die letzten Kurse.",
+            help_en="Fetches the euro reference rates of the European Central Bank. The ECB "
+                    "publishes them on working days around 16:00 CET; one fetch a day after "
+                    "that is enough. The last rates stay valid until the next successful fetch.",
+            usages=SERVER, scopes=CHAIN,
+            fields=(
+                url("rates_url", "Kurs-URL", "Rates URL", required=True, section=CONNECTION,
+                    default="https://www.ecb.europa.eu/stats/eurofxref/eurofxref-daily.xml"),
+                number("fetch_hour", "Abruf um (Uhr)", "Fetch at (hour)", default=17,
+                       min_value=0, max_value=23, required=True, section=OPTIONS),
+                text("currencies", "Währungen", "Currencies", default="CHF,USD,GBP",
+                     required=True, max_length=200, pattern=r"[A-Z]{3}(,[A-Z]{3})*",
+                     section=OPTIONS,
+                     help_de="ISO-Codes, durch Komma getrennt.",
+                     help_en="ISO codes, separated by commas."),
+                timeout(default=20, maximum=120),
+            ),
+            actions=(action("sync", "sync", "Kurse jetzt abrufen", "Fetch rates now"),),
+            keywords=("EZB", "ECB", "Wechselkurs", "exchange rate"),
+        ),
+    ),
+)
+
+TEST_INTERFACES = Group(
+    key="test_interfaces",
+    name_de="Testschnittstellen", name_en="Test interfaces",
+    help_de="Schnittstellen zum Prüfen von Verbindungen, Hintergrundaufgaben und "
+            "Fehlerbehandlung, z. B. gegen die Partner-Sandbox.",
+    help_en="Interfaces for checking connections, background work and error handling, e.g. "
+            "against the partner sandbox.",
+    interfaces=(
+        InterfaceType(
+            key="echo_test", source="designed",
+            name_de="Echo-Testschnittstelle (HTTP)", name_en="Echo test interface (HTTP)",
+            help_de="Sendet eine Testnachricht an einen Echo-Endpunkt und prüft, ob sie "
+                    "unverändert zurückkommt. Gedacht für Inbetriebnahme und Fehlersuche, etwa "
+                    "gegen die Partner-Sandbox; nicht für den Produktivbetrieb.",
+            help_en="Sends a test message to an echo endpoint and checks that it comes back "
+                    "unchanged. Meant for commissioning and troubleshooting, e.g. against the "
+                    "partner sandbox; not for production use.",
+            usages=BOTH, scopes=ANYWHERE, multiple_per_scope=True,
+            fields=(
+                url("endpoint", "Endpunkt", "Endpoint", required=True, section=CONNECTION),
+                secret("api_key", "API-Schlüssel", "API key", section=CREDENTIALS),
+                text("payload", "Testnachricht", "Test message", default="ping",
+                     required=True, max_length=1000, section=OPTIONS),
+                *timeouts(connect=5, read=10),
+            ),
+            actions=(action("test", "test", "Echo senden", "Send echo"),),
+            keywords=("Test", "Echo", "Sandbox", "ping"),
+        ),
+    ),
+)
