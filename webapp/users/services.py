@@ -1,0 +1,249 @@
+"""Rules for user accounts: administration by admins, and each user's own account page."""
+import re
+
+from flask import current_app
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import func, or_
+from sqlalchemy.orm import selectinload
+
+from ..auth.forms import check_password_policy
+from ..auth.permissions import require_admin
+from ..auth.services import end_other_sessions
+from ..changelog import services as changelog
+from ..errors import DomainError, InUse
+from ..extensions import db
+from ..org.models import Branch
+from ..org.services import UNIQUE_FIELDS, check_version, commit_unique
+from .models import ADMIN, ROLES, User
+
+USERNAME_PATTERN = r"^[a-z0-9._@-]+$"
+PROFILE_FIELDS = ("username", "name", "email", "phone", "role", "active")
+PREFERENCE_FIELDS = (
+    "preferred_language", "notify_order_errors", "notify_order_delivered",
+    "notify_chat_messages", "notify_interface_failures",
+)
+USER_FIELDS = PROFILE_FIELDS + PREFERENCE_FIELDS
+# Pseudo-field of the change log: records that the password changed, never a value.
+PASSWORD = "password"
+DIRECTORY_MANAGED = _l("The password of this user is managed by the directory (LDAP / single "
+                       "sign-on) and cannot be set here.")
+
+# commit_unique() maps a violated unique constraint to the field it belongs to.
+UNIQUE_FIELDS.setdefault(User, ("username",))
+
+
+def search_users(q="", role="", page=1, per_page=25):
+    """Users matching `q` in username, name or e-mail, optionally of one role."""
+    query = (db.select(User).options(selectinload(User.branches))
+             .order_by(func.lower(User.name), User.username))
+    if q:
+        like = "%" + re.sub(r"([\\%_])", r"\\\1", q.lower()) + "%"
+        query = query.where(or_(
+            func.lower(User.username).like(like, escape="\\"),
+            func.lower(User.name).like(like, escape="\\"),
+            func.lower(User.email).like(like, escape="\\"),
+        ))
+    if role in ROLES:
+        query = query.where(User.role == role)
+    return db.paginate(query, page=page, per_page=per_page, error_out=False)
+
+
+def new_user_defaults():
+    """What a new user starts with: the model's column defaults (role, active, language,
+    notifications)."""
+    return {
+        column.name: column.default.arg
+        for column in User.__table__.columns
+        if column.name in USER_FIELDS and column.default is not None and column.default.is_scalar
+    }
+
+
+# --- administration ----------------------------------------------------------------------
+
+def create_user(actor, data):
+    """Create a local user with an initial password."""
+    require_admin(actor)
+    data = _normalised(data)
+    branches = _check(actor, data, None)
+    if not data.get(PASSWORD):
+        raise DomainError(_l("A new user needs an initial password."), field=PASSWORD)
+    _check_password_policy(data[PASSWORD], PASSWORD)
+    user = User(auth_source="local")
+    _save(actor, user, data, branches, data[PASSWORD])
+    return user
+
+
+def update_user(actor, user, data, version):
+    """Change a user's profile, branches, preferences and, when given, password.
+    Returns True when something changed."""
+    require_admin(actor)
+    check_version(user, version)
+    data = _normalised(data)
+    branches = _check(actor, data, user)
+    if data.get(PASSWORD):
+        if user.auth_source != "local":
+            raise DomainError(DIRECTORY_MANAGED, field=PASSWORD)
+        _check_password_policy(data[PASSWORD], PASSWORD)
+    return _save(actor, user, data, branches, data.get(PASSWORD))
+
+
+def user_references(user):
+    """What still refers to a user. Change-log entries keep the name and never block a
+    delete; later orders or chats will be listed here."""
+    return []
+
+
+def delete_user(actor, user):
+    require_admin(actor)
+    if _removes_last_admin(user, role=None, active=False):
+        raise DomainError(_l("The last active administrator cannot be deleted."))
+    if user.id == actor.id:
+        raise DomainError(_l("You cannot delete your own account."))
+    refs = user_references(user)
+    if refs:
+        raise InUse(_l("The user is still referenced (%(refs)s).", refs="; ".join(str(r) for r in refs)))
+    changelog.record(actor, "delete", "user", user)
+    db.session.delete(user)
+    db.session.commit()
+
+
+def _normalised(data):
+    data = dict(data)
+    for name in ("username", "name", "email", "phone"):
+        data[name] = (data.get(name) or "").strip()
+    data["username"] = data["username"].lower()
+    return data
+
+
+def _check(actor, data, user):
+    """Every rule of the administration form; returns the chosen branches."""
+    if not re.fullmatch(USERNAME_PATTERN, data["username"]) or len(data["username"]) > 64:
+        raise DomainError(_l("Letters, digits and . - _ @ only, at most 64 characters."),
+                          field="username")
+    if _username_taken(data["username"], user.id if user else None):
+        raise DomainError(_l("This username is already taken."), field="username")
+    if data.get("role") not in ROLES:
+        raise DomainError(_l("Choose one of the roles."), field="role")
+    _check_language(data)
+    if user is not None:
+        _check_admin_rules(actor, user, data)
+    branches = _branches(data.get("branch_ids") or [])
+    if data["role"] != ADMIN and not branches:
+        raise DomainError(_l("Branch managers and staff need at least one branch."), field="branch_ids")
+    return branches
+
+
+def _username_taken(username, exclude_id):
+    query = db.select(User.id).where(func.lower(User.username) == username.lower())
+    if exclude_id is not None:
+        query = query.where(User.id != exclude_id)
+    return db.session.scalar(query) is not None
+
+
+def _check_language(data):
+    if "preferred_language" in data and data["preferred_language"] not in current_app.config["LANGUAGES"]:
+        raise DomainError(_l("Choose one of the languages."), field="preferred_language")
+
+
+def _branches(ids):
+    ids = set(ids)
+    found = db.session.scalars(db.select(Branch).where(Branch.id.in_(ids))).all() if ids else []
+    if len(found) != len(ids):
+        raise DomainError(_l("Choose existing branches only."), field="branch_ids")
+    return list(found)
+
+
+def _removes_last_admin(user, role, active):
+    """True when `user` is the only active administrator and would stop being one."""
+    if user.role != ADMIN or not user.active or (role == ADMIN and active):
+        return False
+    others = db.session.scalar(
+        db.select(func.count()).select_from(User)
+        .where(User.role == ADMIN, User.active.is_(True), User.id != user.id)
+    )
+    return others == 0
+
+
+def _check_admin_rules(actor, user, data):
+    """Keep at least one active administrator, and keep admins from locking themselves out."""
+    demoted = data["role"] != ADMIN
+    field = "role" if demoted else "active"
+    if _removes_last_admin(user, data["role"], data.get("active", user.active)):
+        raise DomainError(_l("The last active administrator must keep the administrator role.")
+                          if demoted else _l("The last active administrator cannot be deactivated."),
+                          field=field)
+    if user.id == actor.id and user.role == ADMIN and demoted:
+        raise DomainError(_l("You cannot take away your own administrator role."), field=field)
+    if user.id == actor.id and not data.get("active", True):
+        raise DomainError(_l("You cannot deactivate your own account."), field="active")
+
+
+def _check_password_policy(password, field):
+    problems = check_password_policy(password)
+    if problems:
+        raise DomainError(_l("The password needs %(rules)s.", rules=", ".join(str(p) for p in problems)),
+                          field=field)
+
+
+def _snapshot(user, fields, with_branches):
+    values = changelog.snapshot(user, fields)
+    if with_branches:
+        # Logged under the form field's name so the history shows its label.
+        values["branch_ids"] = ", ".join(sorted(branch.name for branch in user.branches))
+    return values
+
+
+def _save(actor, user, data, branches=None, password=None):
+    """Apply `data`, log what changed (the password only as 'changed') and commit. Ends the
+    user's other sessions when the password changes or the account is deactivated.
+    Returns True when something changed."""
+    fields = [name for name in USER_FIELDS if name in data]
+    creating = user.id is None
+    before = {} if creating else _snapshot(user, fields, branches is not None)
+    was_active = bool(user.active)
+    for name in fields:
+        setattr(user, name, data[name])
+    if branches is not None:
+        user.branches = branches
+    if password:
+        user.set_password(password)
+    after = _snapshot(user, fields, branches is not None)
+    if password:
+        after[PASSWORD] = True
+    changes = changelog.diff(before, after, secret_fields=(PASSWORD,))
+    if not changes:
+        db.session.rollback()
+        return False
+    if password or (was_active and not user.active):
+        end_other_sessions(user)
+    user.updated_by = actor.name
+    if creating:
+        db.session.add(user)
+        db.session.flush()
+    else:
+        user.version += 1
+    changelog.record(actor, "create" if creating else "update", "user", user, changes)
+    commit_unique(user)
+    return True
+
+
+# --- own account -------------------------------------------------------------------------
+
+def update_preferences(user, data):
+    """A user's own language and notification choices. Returns True when something changed."""
+    values = {name: data[name] for name in PREFERENCE_FIELDS if name in data}
+    _check_language(values)
+    return _save(user, user, values)
+
+
+def change_own_password(user, current, new):
+    """Change one's own local password after checking the current one; ends the user's
+    other sessions (the caller logs the current one in again)."""
+    if user.auth_source != "local":
+        raise DomainError(DIRECTORY_MANAGED)
+    if not user.check_password(current or ""):
+        raise DomainError(_l("The current password is not correct."), field="current")
+    if new == current:
+        raise DomainError(_l("The new password must differ from the current one."), field="new")
+    _check_password_policy(new or "", "new")
+    _save(user, user, {}, password=new)
