@@ -1,0 +1,59 @@
+"""Periodic jobs. RQ's own cron is still beta, so every worker runs a small ticker instead:
+on each tick it tries `SET periodic:<name> NX EX <interval>` and enqueues the job only if it
+won the key. However many workers run, each periodic job is enqueued once per interval."""
+import logging
+import threading
+from dataclasses import dataclass
+
+import redis
+
+from webapp.queue import enqueue_now
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Periodic:
+    name: str
+    func: str  # dotted path, imported by the worker that runs it
+    interval: int  # seconds
+
+
+PERIODIC = (
+    Periodic("prune-login-attempts", "jobs.maintenance.prune_login_attempts", 24 * 3600),
+)
+
+
+def tick(queue, periodic=PERIODIC):
+    """Enqueue each periodic job whose interval key this call won; returns their names."""
+    won = []
+    for job in periodic:
+        try:
+            if not queue.connection.set(f"periodic:{job.name}", "1", nx=True, ex=job.interval):
+                continue
+        except redis.exceptions.RedisError as error:
+            log.warning("Periodic tick skipped (%s)", error)
+            return won
+        won.append(job.name)
+        log.info("Enqueueing periodic job %s", job.name)
+        enqueue_now(job.func, job_id=f"periodic-{job.name}", queue=queue)
+    return won
+
+
+class Ticker(threading.Thread):
+    """Calls tick() every `every` seconds until stop(). Runs beside RQ's work loop, which
+    blocks in BLPOP and has no hook for timed work. The queue must have its own Redis
+    client: the worker's forked work-horses never touch it."""
+
+    def __init__(self, queue, every=60, periodic=PERIODIC):
+        super().__init__(name="periodic-ticker", daemon=True)
+        self.queue, self.every, self.periodic = queue, every, periodic
+        self._stop_event = threading.Event()
+
+    def run(self):
+        while not self._stop_event.wait(self.every):
+            tick(self.queue, self.periodic)
+
+    def stop(self):
+        self._stop_event.set()
+        self.join(timeout=5)
