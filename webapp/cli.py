@@ -1,5 +1,115 @@
-"""`flask` commands: demo data, admin bootstrap, worker."""
+"""`flask` commands: demo data, admin bootstrap, worker, housekeeping."""
+import logging
+import sys
+
+import click
+from flask import current_app
+from flask.cli import with_appcontext
+from flask_babel import force_locale
+
+from .extensions import db
 
 
 def init_app(app):
-    pass
+    for command in (seed_demo_command, create_admin_command, worker_command,
+                    prune_login_attempts_command):
+        app.cli.add_command(command)
+
+
+@click.command("seed-demo")
+@with_appcontext
+@click.option("--force", is_flag=True,
+              help="Seed even though the database has users that are not demo users.")
+def seed_demo_command(force):
+    """Create the demo chain "Hörwelt Demo" (idempotent: only what is missing)."""
+    from . import demo
+
+    foreign = demo.foreign_users()
+    if foreign and not force:
+        raise click.ClickException(
+            "The database has users that are not demo users (" + ", ".join(foreign[:5]) + "). "
+            "Seeding adds logins with a published password; use --force if you mean it.")
+    created = demo.seed()
+    click.echo(f"Demo chain ready ({created} records created).")
+
+
+@click.command("create-admin")
+@with_appcontext
+@click.argument("username")
+@click.option("--name", help="Display name (default: the username).")
+@click.option("--email", default="")
+@click.option("--password-stdin", is_flag=True, help="Read the password from the first line of stdin.")
+def create_admin_command(username, name, email, password_stdin):
+    """Create a local administrator; the password must meet the password policy."""
+    from .auth.forms import check_password_policy
+    from .users.models import ADMIN, User
+
+    username = username.strip().lower()
+    if db.session.scalar(db.select(User).where(db.func.lower(User.username) == username)):
+        raise click.ClickException(f"User {username!r} exists already.")
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    # Outside a request there is no user or session to pick a language from.
+    with force_locale("en"):
+        problems = [str(problem) for problem in check_password_policy(password)]
+    if problems:
+        raise click.ClickException("The password needs " + ", ".join(problems) + ".")
+    user = User(username=username, name=name or username, email=email, role=ADMIN,
+                auth_source="local", updated_by="flask create-admin")
+    user.set_password(password)
+    db.session.add(user)
+    db.session.commit()
+    click.echo(f"Administrator {username!r} created.")
+
+
+@click.command("worker")
+@with_appcontext
+@click.option("--burst", is_flag=True, help="Stop when the queues are empty.")
+@click.option("--queues", "-q", multiple=True, metavar="NAMES",
+              help="Queues to work on, comma-separated or repeated (default: RQ_QUEUES).")
+@click.option("--tick", default=60, show_default=True,
+              help="Seconds between two looks at the periodic jobs.")
+def worker_command(burst, queues, tick):
+    """Run an RQ worker with its scheduler and the periodic-job ticker. Start several for
+    more throughput; each periodic job is still enqueued once per interval."""
+    from jobs.schedule import Ticker
+    from jobs.schedule import tick as tick_once
+    from rq import Queue
+
+    from .queue import AppWorker, connect
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    url = current_app.config.get("REDIS_URL")
+    if not url:
+        raise click.ClickException("REDIS_URL is not set.")
+    names = [n.strip() for value in queues for n in value.split(",") if n.strip()]
+    names = names or current_app.config["RQ_QUEUES"]
+    # The parent must not hold database connections the work-horses would inherit.
+    db.session.remove()
+    db.engine.dispose()
+    # The ticker has its own client: it must not share a connection pool with the worker.
+    ticker_queue = Queue(names[0], connection=connect(url))
+    tick_once(ticker_queue)
+    worker = AppWorker(names, connection=connect(url))
+    ticker = None
+    if not burst:
+        ticker = Ticker(ticker_queue, every=tick)
+        ticker.start()
+    try:
+        worker.work(burst=burst, with_scheduler=True)
+    finally:
+        if ticker:
+            ticker.stop()
+        ticker_queue.connection.close()
+        worker.connection.close()
+
+
+@click.command("prune-login-attempts")
+@with_appcontext
+def prune_login_attempts_command():
+    """Delete old login attempts now (the workers also do it daily)."""
+    from jobs.maintenance import prune_login_attempts
+
+    click.echo(f"{prune_login_attempts()} login attempts deleted.")

@@ -1,0 +1,114 @@
+"""The `flask` commands: demo data, admin bootstrap, housekeeping."""
+from datetime import timedelta
+
+from sqlalchemy import func
+
+from webapp import demo
+from webapp.auth.models import LoginAttempt
+from webapp.companies.models import Company, CustomerNumber
+from webapp.extensions import db
+from webapp.models_base import utcnow
+from webapp.org.models import Branch, Chain, Workstation
+from webapp.users.models import User
+
+MODELS = (Chain, Branch, Workstation, User, Company, CustomerNumber)
+
+
+def _counts():
+    return {model.__name__: db.session.scalar(db.select(func.count()).select_from(model))
+            for model in MODELS}
+
+
+def test_seed_demo_creates_the_demo_chain(app, runner):
+    """The demo chain has its branches, workstations, users and companies as documented."""
+    result = runner.invoke(args=["seed-demo"])
+    assert result.exit_code == 0, result.output
+    with app.app_context():
+        chain = db.session.get(Chain, 1)
+        assert (chain.name, chain.timezone) == ("Hörwelt Demo", "Europe/Berlin")
+        branches = db.session.scalars(db.select(Branch).order_by(Branch.short_code)).all()
+        assert [b.short_code for b in branches] == ["ES", "LB", "ST"]
+        for branch in branches:
+            assert branch.street and branch.city and branch.office_street
+            assert "@" in branch.office_email and branch.office_phone
+            assert [w.name.split("-")[0] for w in branch.workstations] == [branch.short_code] * 2
+        assert "ST-EMPFANG" in {w.name for w in branches[2].workstations}
+
+        users = {u.username: u for u in db.session.scalars(db.select(User))}
+        assert {u.role for u in users.values()} == {"admin", "branch_manager", "staff"}
+        assert sum(u.role == "staff" for u in users.values()) == 2
+        manager = next(u for u in users.values() if u.role == "branch_manager")
+        assert [b.short_code for b in manager.branches] == ["ST"]
+        assert all(u.check_password(demo.DEMO_PASSWORD) for u in users.values())
+
+        companies = {c.name: c for c in db.session.scalars(db.select(Company))}
+        labs = [c for c in companies.values() if c.is_lab]
+        assert {c.name for c in labs} >= {"Dreve Otoplastik GmbH",
+                                          "egger Otoplastik + Labortechnik GmbH", "Hörluchs"}
+        assert all(c.is_supplier and c.order_form == "interface" for c in labs)
+        others = [c for c in companies.values() if not c.is_lab]
+        assert any(c.is_manufacturer for c in others)
+        assert any(c.is_supplier and not c.is_manufacturer for c in others)
+        assert all(c.order_form == "document" and "@" in c.order_email for c in others)
+        for company in companies.values():
+            if company.is_supplier:
+                assert all(company.customer_number_for(b.id) for b in branches)
+
+
+def test_seed_demo_twice_changes_nothing(app, runner):
+    """A second run creates nothing and leaves every record as it was."""
+    assert runner.invoke(args=["seed-demo"]).exit_code == 0
+    with app.app_context():
+        before = _counts()
+        versions = [(u.username, u.password_hash, u.version) for u in db.session.scalars(db.select(User))]
+    result = runner.invoke(args=["seed-demo"])
+    assert result.exit_code == 0 and "0 records created" in result.output
+    with app.app_context():
+        assert _counts() == before
+        assert [(u.username, u.password_hash, u.version)
+                for u in db.session.scalars(db.select(User))] == versions
+
+
+def test_seed_demo_refuses_a_database_with_real_users(app, runner, make_user):
+    """Demo logins with a published password are not slipped into a real chain."""
+    make_user("erika", role="admin")
+    result = runner.invoke(args=["seed-demo"])
+    assert result.exit_code != 0 and "erika" in result.output
+    with app.app_context():
+        assert db.session.scalar(db.select(func.count()).select_from(Branch)) == 0
+
+
+def test_create_admin_refuses_a_weak_password(app, runner):
+    """The password policy applies on the command line too."""
+    result = runner.invoke(args=["create-admin", "root", "--password-stdin"], input="password1\n")
+    assert result.exit_code != 0
+    assert "upper-case letter" in result.output
+    with app.app_context():
+        assert db.session.scalar(db.select(User).where(User.username == "root")) is None
+
+
+def test_create_admin_prompts_twice_and_creates_an_administrator(app, runner):
+    """The prompted password is confirmed, and the new admin can log in with it."""
+    result = runner.invoke(args=["create-admin", "Root", "--name", "Rita Root"],
+                           input="Sicher-2026\nSicher-2026\n")
+    assert result.exit_code == 0, result.output
+    with app.app_context():
+        user = db.session.scalar(db.select(User).where(User.username == "root"))
+        assert (user.role, user.name, user.auth_source) == ("admin", "Rita Root", "local")
+        assert user.check_password("Sicher-2026")
+    again = runner.invoke(args=["create-admin", "root", "--password-stdin"], input="Sicher-2026\n")
+    assert again.exit_code != 0 and "exists" in again.output
+
+
+def test_prune_login_attempts_command(app, runner):
+    """Old login attempts are deleted, recent ones kept."""
+    with app.app_context():
+        db.session.add_all([
+            LoginAttempt(username="a", address="::1", at=utcnow() - timedelta(days=45)),
+            LoginAttempt(username="a", address="::1", at=utcnow()),
+        ])
+        db.session.commit()
+    result = runner.invoke(args=["prune-login-attempts"])
+    assert result.exit_code == 0 and "1 login attempts deleted" in result.output
+    with app.app_context():
+        assert db.session.scalar(db.select(func.count()).select_from(LoginAttempt)) == 1

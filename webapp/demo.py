@@ -1,0 +1,129 @@
+"""The demo chain "Hörwelt Demo": branches, workstations, users and companies to click through.
+
+Idempotent: records are matched by their unique names and only created when missing, so a
+second run changes nothing, and edits made in the demo survive a re-run. Addresses, numbers
+and e-mail addresses are made up (reserved .example domains)."""
+from sqlalchemy import func
+
+from .companies.models import Company, CustomerNumber
+from .extensions import db
+from .org.models import Branch, Workstation
+from .org.services import get_chain
+from .users.models import ADMIN, BRANCH_MANAGER, STAFF, User
+
+CHAIN = dict(name="Hörwelt Demo", timezone="Europe/Berlin")
+# Meets the password policy (auth/forms.py); `make run` prints it with the logins.
+DEMO_PASSWORD = "Demo-2026!"
+EDITOR = "Demo"
+
+BRANCHES = (
+    dict(name="Stuttgart Mitte", short_code="ST",
+         street="Königstraße 12", postal_code="70173", city="Stuttgart",
+         office_street="Kronprinzstraße 5", office_postal_code="70173", office_city="Stuttgart",
+         office_email="stuttgart@hoerwelt-demo.example", office_phone="+49 711 555 0100",
+         workstations=(("ST-EMPFANG", "Empfang"), ("ST-WERKSTATT", "Werkstatt"))),
+    dict(name="Esslingen", short_code="ES",
+         street="Bahnhofstraße 3", postal_code="73728", city="Esslingen am Neckar",
+         office_street="Pliensaustraße 8", office_postal_code="73728", office_city="Esslingen am Neckar",
+         office_email="esslingen@hoerwelt-demo.example", office_phone="+49 711 555 0200",
+         workstations=(("ES-EMPFANG", "Empfang"), ("ES-ANPASSUNG", "Anpassraum"))),
+    dict(name="Ludwigsburg", short_code="LB",
+         street="Marktplatz 7", postal_code="71634", city="Ludwigsburg",
+         office_street="Wilhelmstraße 20", office_postal_code="71638", office_city="Ludwigsburg",
+         office_email="ludwigsburg@hoerwelt-demo.example", office_phone="+49 7141 555 0300",
+         workstations=(("LB-EMPFANG", "Empfang"), ("LB-WERKSTATT", "Werkstatt"))),
+)
+
+# username, name, role, branch short codes
+USERS = (
+    ("admin", "Anna Admin", ADMIN, ()),
+    ("filialleitung", "Frank Filialleiter", BRANCH_MANAGER, ("ST",)),
+    ("mitarbeiter1", "Mia Mitarbeiterin", STAFF, ("ST",)),
+    ("mitarbeiter2", "Max Mitarbeiter", STAFF, ("ES", "LB")),
+)
+
+_LAB = dict(is_lab=True, is_supplier=True, ordering_active=True, order_form="interface")
+_MAKER = dict(is_manufacturer=True, is_supplier=True, ordering_active=True, order_form="document")
+COMPANIES = (
+    dict(name="Dreve Otoplastik GmbH", city="Unna", email="info@dreve.example",
+         customer_prefix="DRV-", **_LAB),
+    dict(name="egger Otoplastik + Labortechnik GmbH", city="Kempten (Allgäu)",
+         email="info@egger.example", customer_prefix="EGG-", **_LAB),
+    dict(name="Hörluchs", email="info@hoerluchs.example", customer_prefix="HL-", **_LAB),
+    dict(name="WS Audiology / Signia", city="Erlangen", email="info@signia.example",
+         order_email="bestellung@signia.example", customer_prefix="WSA-", **_MAKER),
+    dict(name="Phonak", email="info@phonak.example",
+         order_email="bestellung@phonak.example", customer_prefix="PHO-", **_MAKER),
+    dict(name="Oticon", city="Hamburg", email="info@oticon.example",
+         order_email="bestellung@oticon.example", customer_prefix="OTI-", **_MAKER),
+    dict(name="Batterie-Express GmbH", city="Stuttgart", email="info@batterie-express.example",
+         is_supplier=True, ordering_active=True, order_form="document",
+         order_email="bestellung@batterie-express.example", customer_prefix="BE-"),
+)
+
+
+def is_empty():
+    """True before anything was set up: no branch and no user yet."""
+    return not (db.session.scalar(db.select(func.count()).select_from(Branch))
+                or db.session.scalar(db.select(func.count()).select_from(User)))
+
+
+def foreign_users():
+    """Usernames that are not demo users: seeding would give their chain known logins."""
+    demo = {username for username, *_ in USERS}
+    return [name for name in db.session.scalars(db.select(User.username)) if name not in demo]
+
+
+def seed():
+    """Create what is missing of the demo chain; returns the number of records created."""
+    created = 0
+    chain = get_chain()
+    for key, value in CHAIN.items():
+        setattr(chain, key, value)
+
+    branches = {}
+    for spec in BRANCHES:
+        fields = {k: v for k, v in spec.items() if k != "workstations"}
+        branch, new = _get_or_create(Branch, "name", fields)
+        created += new
+        branches[branch.short_code] = branch
+        for hostname, description in spec["workstations"]:
+            _, new = _get_or_create(Workstation, "name", dict(
+                name=hostname, description=description, branch=branch))
+            created += new
+
+    for username, name, role, codes in USERS:
+        user, new = _get_or_create(User, "username", dict(
+            username=username, name=name, role=role,
+            email=f"{username}@hoerwelt-demo.example"))
+        if new:
+            user.set_password(DEMO_PASSWORD)
+            user.branches = [branches[code] for code in codes]
+        created += new
+
+    for spec in COMPANIES:
+        fields = dict(spec)
+        prefix = fields.pop("customer_prefix")
+        company, new = _get_or_create(Company, "name", fields)
+        created += new
+        for number, branch in enumerate(branches.values(), start=1):
+            if company.customer_number_for(branch.id):
+                continue
+            company.customer_numbers.append(
+                CustomerNumber(branch=branch, number=f"{prefix}{number:05d}"))
+            created += 1
+
+    db.session.commit()
+    return created
+
+
+def _get_or_create(model, key, fields):
+    record = db.session.scalar(db.select(model).where(getattr(model, key) == fields[key]))
+    if record is not None:
+        return record, False
+    record = model(**fields)
+    if hasattr(record, "updated_by"):
+        record.updated_by = EDITOR
+    db.session.add(record)
+    db.session.flush()
+    return record, True
