@@ -279,15 +279,3 @@ def test_delete_confirm_page_and_plain_post(client, admin, auth, make_company, a
     response = client.post(f"/companies/{company_id}/delete", data={"csrf_token": auth.csrf_token()})
     assert response.status_code == 303 and response.headers["Location"].endswith("/companies/")
     assert count(app, Company) == 0
-
-
-def test_delete_refused_while_referenced(client, admin, auth, make_company, app, monkeypatch):
-    """When something refers to the company, the delete is refused with the reason."""
-    company_id = make_company("Dreve Otoplastik")
-    # Nothing refers to companies yet; stand in for the interface services that will.
-    monkeypatch.setattr(services, "company_references", lambda company: ["service: Dreve SmartOrder"])
-    response = client.post(f"/companies/{company_id}/delete", data={"csrf_token": auth.csrf_token()},
-                           headers=HX)
-    assert response.status_code == 409
-    assert b"still in use" in response.data and b"Dreve SmartOrder" in response.data
-    assert count(app, Company) == 1
