@@ -1,6 +1,5 @@
 """Companies: list, create, edit, delete through htmx partials and plain page loads."""
 from webapp.changelog.models import ChangeLogEntry
-from webapp.companies import services
 from webapp.companies.models import Company, CustomerNumber
 from webapp.extensions import db
 
