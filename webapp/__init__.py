@@ -53,16 +53,18 @@ def create_app(test_config=None):
 
     from .auth import views as auth_views
     from .companies import views as companies_views
+    from .directory import views as directory_views
     from .main import views as main_views
     from .org import views as org_views
     from .users import views as users_views
 
-    for views in (main_views, auth_views, org_views, users_views, companies_views):
+    for views in (main_views, auth_views, org_views, users_views, companies_views, directory_views):
         app.register_blueprint(views.bp)
 
-    from . import cli
+    from . import cli, crypto
 
     cli.init_app(app)
+    crypto.register_cli(app)
     logging.getLogger("urllib3").setLevel(logging.WARNING)
     return app
 

@@ -1,4 +1,5 @@
-"""Local login: password checks, throttling and lockout, safe redirects after login."""
+"""Login: local and directory (LDAP) password checks, throttling and lockout, safe redirects
+after login."""
 import secrets
 from datetime import timedelta
 from urllib.parse import urlsplit
@@ -50,8 +51,10 @@ def _locked_out(username, address):
 
 
 def authenticate(username, password, address):
-    """Check a local password. Raises LoginRefused with a message for the login form."""
+    """Check a password: the local one for local accounts, else the directory's (LDAP) when
+    that login is switched on. Raises LoginRefused with a message for the login form."""
     username = (username or "").strip().lower()
+    # Empty passwords are refused here: some directories treat them as an anonymous bind.
     if not username or not password:
         raise LoginRefused(_l("Please enter username and password."))
     if _locked_out(username, address):
@@ -59,19 +62,75 @@ def authenticate(username, password, address):
         raise LoginRefused(_l("Too many failed attempts. Login is locked for a while; "
                               "please try again later or ask an administrator."))
     user = db.session.scalar(db.select(User).where(func.lower(User.username) == username))
-    if user is None:
-        # Spend the time of a hash check anyway, so timing does not reveal unknown usernames.
+    if user is None or user.auth_source == "ldap":
+        directory_user = _directory_login(username, password, address, user)
+        if directory_user is not None:
+            return _logged_in(directory_user, username, address)
+    elif user.auth_source == "local":
+        if user.active and user.check_password(password):
+            return _logged_in(user, username, address)
+    else:
         check_password_hash(_DUMMY_HASH, password)
-    if user is None or not user.active or not user.check_password(password):
-        _note(username, address, False)
-        db.session.commit()
-        raise LoginRefused(_l("Username or password is wrong, or the account is disabled."))
+    # Unknown users, wrong passwords, disabled and provider-only accounts: one message.
+    _note(username, address, False)
+    db.session.commit()
+    raise LoginRefused(WRONG)
+
+
+WRONG = _l("Username or password is wrong, or the account is disabled.")
+
+
+def _logged_in(user, username, address):
     _note(username, address, True)
     user.last_login_at = utcnow()
     if not user.session_token:
         user.session_token = secrets.token_hex(8)
     db.session.commit()
     return user
+
+
+def _directory_login(username, password, address, user):
+    """The local copy of a directory user whose password the directory accepted; None for a
+    wrong password or unknown user (or when LDAP login is off). A directory that is down or
+    misconfigured raises LoginRefused: local accounts keep working all the same."""
+    from ..directory import services as directory
+    from .ldap import DirectoryMisconfigured, DirectoryUnavailable, InvalidCredentials
+
+    try:
+        setup = directory.ldap_settings()
+    except directory.SettingsUnusable as error:
+        current_app.logger.error("LDAP login unavailable: %s", error)
+        raise LoginRefused(MISCONFIGURED) from error
+    if not setup.enabled or (user is not None and not user.active):
+        # Spend the time of a check anyway, so timing does not reveal unknown usernames.
+        check_password_hash(_DUMMY_HASH, password)
+        return None
+    try:
+        return directory.ldap_login(setup, username, password, user)
+    except InvalidCredentials:
+        return None
+    except DirectoryUnavailable as error:
+        # Not recorded as a failed attempt: the person did nothing wrong.
+        current_app.logger.warning("LDAP login of %r failed, directory unavailable: %s", username, error)
+        raise LoginRefused(_l("The staff directory cannot be reached at the moment. Please try "
+                              "again later; local accounts can still log in.")) from error
+    except DirectoryMisconfigured as error:
+        current_app.logger.error("LDAP login of %r failed, directory misconfigured: %s", username, error)
+        raise LoginRefused(MISCONFIGURED) from error
+    except directory.NoAccess as refusal:
+        current_app.logger.info("LDAP login of %r refused: no mapped group", username)
+        _note(username, address, False)
+        db.session.commit()
+        raise LoginRefused(refusal.message) from refusal
+
+
+MISCONFIGURED = _l("Login with the staff directory is not working because of a configuration "
+                   "problem. Please tell your administrator; local accounts can still log in.")
+
+
+def external_login(user, username, address):
+    """Finish a login another service (the OpenID Connect provider) vouched for."""
+    return _logged_in(user, username, address)
 
 
 def _note(username, address, success):

@@ -1,0 +1,234 @@
+"""Login through an OpenID Connect provider (Entra ID, Keycloak, …) with Authlib.
+
+The Authlib client is built lazily from the current settings (which an admin may change at
+any time) and cached per app and settings for an hour, so discovery is not fetched on every
+login. Authlib keeps state, nonce and the PKCE verifier in the Flask session and checks all
+three on the callback; the ID token's signature, issuer, audience and expiry are checked too."""
+import hashlib
+import time
+from dataclasses import dataclass, field
+
+import requests
+from authlib.integrations.base_client import MismatchingStateError, OAuthError
+from authlib.integrations.flask_client import FlaskIntegration, FlaskOAuth2App
+from flask import current_app
+from flask_babel import lazy_gettext as _l
+
+from .ldap import Step
+
+WELL_KNOWN = "/.well-known/openid-configuration"
+CLIENT_TTL_SECONDS = 3600
+
+
+@dataclass(frozen=True)
+class OidcConfig:
+    issuer: str
+    client_id: str
+    client_secret: str = field(default="", repr=False)
+    scopes: str = "openid email profile"
+    timeout: int = 10
+
+    @property
+    def metadata_url(self):
+        url = self.issuer.strip()
+        return url if url.endswith(WELL_KNOWN) else url.rstrip("/") + WELL_KNOWN
+
+    @property
+    def expected_issuer(self):
+        return self.metadata_url[: -len(WELL_KNOWN)].rstrip("/")
+
+    @property
+    def scope(self):
+        # Without "openid" it is plain OAuth: no ID token and no nonce.
+        scopes = self.scopes.split()
+        return " ".join(["openid"] + [s for s in scopes if s != "openid"])
+
+
+class ProviderError(Exception):
+    """The provider could not be used; the message is safe for logs."""
+
+
+class ProviderUnavailable(ProviderError):
+    """The provider did not answer (network, timeout, server error)."""
+
+
+class ProviderMisconfigured(ProviderError):
+    """The provider answered, but not as our settings say it should."""
+
+
+class LoginFailed(Exception):
+    """The callback was refused. `kind`: 'denied' (the user cancelled or the provider
+    refused), 'state' (state missing, expired or used before) or 'invalid' (anything else)."""
+
+    def __init__(self, kind, detail=""):
+        super().__init__(f"{kind}: {detail}")
+        self.kind = kind
+        self.detail = detail
+
+
+def _key(config):
+    secret = hashlib.sha256(config.client_secret.encode()).hexdigest()
+    return (config.metadata_url, config.client_id, secret, config.scope, config.timeout)
+
+
+def client(config):
+    """The Authlib client for `config`, with discovery loaded and the issuer checked."""
+    cache = current_app.extensions.setdefault("schnittstellen.oidc_clients", {})
+    key = _key(config)
+    cached = cache.get(key)
+    if cached and time.monotonic() - cached[0] < CLIENT_TTL_SECONDS:
+        return cached[1]
+    app = FlaskOAuth2App(
+        FlaskIntegration("oidc"), name="oidc",
+        client_id=config.client_id, client_secret=config.client_secret or None,
+        server_metadata_url=config.metadata_url,
+        client_kwargs={"scope": config.scope, "code_challenge_method": "S256",
+                       "default_timeout": config.timeout},
+    )
+    metadata = _load_metadata(app)
+    issuer = str(metadata.get("issuer", "")).rstrip("/")
+    if issuer != config.expected_issuer:
+        raise ProviderMisconfigured(_issuer_mismatch(issuer, config))
+    for name in ("authorization_endpoint", "token_endpoint", "jwks_uri"):
+        if not metadata.get(name):
+            raise ProviderMisconfigured(_l("The provider's discovery document has no %(name)s.",
+                                           name=name))
+    cache.clear()  # settings changed: old clients are of no use any more
+    cache[key] = (time.monotonic(), app)
+    return app
+
+
+def _load_metadata(app):
+    try:
+        return app.load_server_metadata()
+    except requests.HTTPError as error:
+        raise ProviderMisconfigured(_http_status(app._server_metadata_url,
+                                                 error.response.status_code)) from error
+    except requests.RequestException as error:
+        raise ProviderUnavailable(_unreachable(app._server_metadata_url, error)) from error
+    except ValueError as error:
+        raise ProviderMisconfigured(_no_json(app._server_metadata_url)) from error
+
+
+def authorize_redirect(config, redirect_uri):
+    """The redirect to the provider's login page; state, nonce and PKCE verifier go into
+    the session."""
+    return client(config).authorize_redirect(redirect_uri)
+
+
+def finish_login(config):
+    """Handle the callback request: check state, exchange the code (with the PKCE verifier),
+    check the ID token and its nonce. Returns (claims, id_token)."""
+    from joserfc.errors import JoseError
+
+    oidc = client(config)
+    try:
+        token = oidc.authorize_access_token()
+    except MismatchingStateError as error:
+        raise LoginFailed("state", "state missing, expired or already used") from error
+    except OAuthError as error:
+        kind = "denied" if error.error in ("access_denied", "login_required",
+                                           "consent_required", "interaction_required") else "invalid"
+        raise LoginFailed(kind, f"{error.error}: {error.description or ''}".strip()) from error
+    except JoseError as error:
+        raise LoginFailed("invalid", f"ID token refused: {type(error).__name__} {error}") from error
+    except requests.RequestException as error:
+        raise ProviderUnavailable(_unreachable(oidc.server_metadata.get("token_endpoint"), error)) from error
+    claims = dict(token.get("userinfo") or {})
+    if not claims.get("sub"):
+        raise LoginFailed("invalid", "no ID token in the token response")
+    if oidc.server_metadata.get("userinfo_endpoint"):
+        # Some providers put groups and profile data only into the userinfo response.
+        try:
+            extra = dict(oidc.userinfo(token=token))
+        except (requests.RequestException, OAuthError, ValueError) as error:
+            current_app.logger.warning("OIDC userinfo request failed: %s", type(error).__name__)
+        else:
+            if extra.get("sub") == claims["sub"]:
+                claims = {**extra, **claims}
+    return claims, token.get("id_token")
+
+
+def logout_url(config, id_token, post_logout_redirect_uri):
+    """The provider's end-session URL (RP-initiated logout), or None when it has none."""
+    try:
+        oidc = client(config)
+    except ProviderError:
+        return None
+    if not oidc.server_metadata.get("end_session_endpoint"):
+        return None
+    return oidc.create_logout_url(post_logout_redirect_uri=post_logout_redirect_uri,
+                                  id_token_hint=id_token, client_id=config.client_id)["url"]
+
+
+def _issuer_mismatch(issuer, config):
+    return _l("The provider calls itself %(issuer)s, but the settings say %(expected)s. Use "
+              "exactly the provider's issuer URL (also localhost vs. 127.0.0.1).",
+              issuer=issuer or "—", expected=config.expected_issuer)
+
+
+def _http_status(url, status):
+    return _l("%(url)s answered HTTP %(status)s; expected the provider's discovery document.",
+              url=url, status=status)
+
+
+def _unreachable(url, error):
+    return _l("%(url)s cannot be reached (%(error)s). Check the address and that this server "
+              "may connect to it.", url=url, error=type(error).__name__)
+
+
+def _no_json(url):
+    return _l("%(url)s did not return a discovery document (no JSON).", url=url)
+
+
+def check(config):
+    """The connection test: fetch discovery and the signing keys, say what the provider
+    supports, in plain words."""
+    steps = []
+    url = config.metadata_url
+    try:
+        response = requests.get(url, timeout=config.timeout)
+    except requests.RequestException as error:
+        return [Step(False, _unreachable(url, error))]
+    if response.status_code != 200:
+        return [Step(False, _http_status(url, response.status_code))]
+    try:
+        metadata = response.json()
+        metadata.get("issuer")
+    except (ValueError, AttributeError):
+        return [Step(False, _no_json(url))]
+    steps.append(Step(True, _l("Fetched the discovery document from %(url)s.", url=url)))
+    issuer = str(metadata.get("issuer", "")).rstrip("/")
+    if issuer != config.expected_issuer:
+        steps.append(Step(False, _issuer_mismatch(issuer, config)))
+        return steps
+    steps.append(Step(True, _l("The issuer %(issuer)s matches the settings.", issuer=issuer)))
+    missing = [n for n in ("authorization_endpoint", "token_endpoint", "jwks_uri") if not metadata.get(n)]
+    if missing:
+        steps.append(Step(False, _l("The discovery document lacks %(names)s.", names=", ".join(missing))))
+        return steps
+    try:
+        keys = requests.get(metadata["jwks_uri"], timeout=config.timeout)
+        keys.raise_for_status()
+        count = len(keys.json().get("keys", []))
+    except (requests.RequestException, ValueError, AttributeError) as error:
+        steps.append(Step(False, _l("The signing keys at %(url)s cannot be read (%(error)s).",
+                                    url=metadata["jwks_uri"], error=type(error).__name__)))
+        return steps
+    steps.append(Step(count > 0, _l("The provider publishes %(count)s signing key(s).", count=count)))
+    methods = metadata.get("code_challenge_methods_supported")
+    if methods is not None and "S256" not in methods:
+        steps.append(Step(False, _l("The provider does not announce PKCE with S256, which we use.")))
+    supported = set(metadata.get("scopes_supported") or ())
+    unknown = [s for s in config.scope.split() if supported and s not in supported]
+    if unknown:
+        steps.append(Step(None, _l("Scopes the provider does not list: %(scopes)s.",
+                                   scopes=", ".join(unknown))))
+    if metadata.get("end_session_endpoint"):
+        steps.append(Step(None, _l("Logging out here also ends the session at the provider.")))
+    else:
+        steps.append(Step(None, _l("The provider offers no end-session endpoint: logging out here "
+                                   "does not end the session at the provider.")))
+    if not config.client_id:
+        steps.append(Step(False, _l("The client ID is missing.")))
+    return steps
