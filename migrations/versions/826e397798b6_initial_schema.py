@@ -1,14 +1,15 @@
 """initial schema
 
-Tables: chain, branches, workstations, users, companies, login attempts, change log.
+Tables: chain, branches, workstations, users, companies, login attempts, change log,
+LDAP and OIDC settings.
 Generated from the models, then reviewed: named constraints (pk_/uq_/fk_/ck_) come from the
-naming convention in webapp/extensions.py, so SQLite and PostgreSQL get the same names; UTC
-columns are plain DateTime(timezone=True), not the app's TypeDecorator, so this file does not
-import application code.
+naming convention in webapp/extensions.py, so SQLite and PostgreSQL get the same names; the
+app's column types (UTC, EncryptedText) are written as the plain types they store
+(DateTime(timezone=True), Text), so this file does not import application code.
 
-Revision ID: 5ed3f61fbd7c
+Revision ID: 826e397798b6
 Revises:
-Create Date: 2026-11-20 23:19:40.696508
+Create Date: 2026-11-20 23:42:22.398700
 
 """
 from alembic import op
@@ -16,7 +17,7 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = '5ed3f61fbd7c'
+revision = '826e397798b6'
 down_revision = None
 branch_labels = None
 depends_on = None
@@ -95,6 +96,33 @@ def upgrade():
     sa.PrimaryKeyConstraint('id', name=op.f('pk_companies')),
     sa.UniqueConstraint('name', name=op.f('uq_companies_name'))
     )
+    op.create_table('ldap_settings',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('enabled', sa.Boolean(), nullable=False),
+    sa.Column('url', sa.String(length=255), nullable=False),
+    sa.Column('start_tls', sa.Boolean(), nullable=False),
+    sa.Column('ca_cert', sa.Text(), nullable=False),
+    sa.Column('bind_dn', sa.String(length=255), nullable=False),
+    sa.Column('bind_password', sa.Text(), nullable=True),
+    sa.Column('user_base', sa.String(length=255), nullable=False),
+    sa.Column('user_filter', sa.String(length=255), nullable=False),
+    sa.Column('group_base', sa.String(length=255), nullable=False),
+    sa.Column('group_filter', sa.String(length=255), nullable=False),
+    sa.Column('attr_name', sa.String(length=64), nullable=False),
+    sa.Column('attr_email', sa.String(length=64), nullable=False),
+    sa.Column('attr_phone', sa.String(length=64), nullable=False),
+    sa.Column('role_map', sa.JSON(), nullable=False),
+    sa.Column('branch_group_prefix', sa.String(length=64), nullable=False),
+    sa.Column('branch_attribute', sa.String(length=64), nullable=False),
+    sa.Column('branch_map', sa.JSON(), nullable=False),
+    sa.Column('connect_timeout', sa.Integer(), nullable=False),
+    sa.Column('read_timeout', sa.Integer(), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('updated_by', sa.String(length=120), nullable=True),
+    sa.Column('version', sa.Integer(), nullable=False),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_ldap_settings'))
+    )
     op.create_table('login_attempts',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('username', sa.String(length=64), nullable=False),
@@ -107,6 +135,28 @@ def upgrade():
         batch_op.create_index('ix_login_attempts_address_at', ['address', 'at'], unique=False)
         batch_op.create_index('ix_login_attempts_username_at', ['username', 'at'], unique=False)
 
+    op.create_table('oidc_settings',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('enabled', sa.Boolean(), nullable=False),
+    sa.Column('provider_name', sa.String(length=60), nullable=False),
+    sa.Column('issuer', sa.String(length=255), nullable=False),
+    sa.Column('client_id', sa.String(length=255), nullable=False),
+    sa.Column('client_secret', sa.Text(), nullable=True),
+    sa.Column('scopes', sa.String(length=255), nullable=False),
+    sa.Column('username_claim', sa.String(length=64), nullable=False),
+    sa.Column('role_claim', sa.String(length=64), nullable=False),
+    sa.Column('role_map', sa.JSON(), nullable=False),
+    sa.Column('branch_claim', sa.String(length=64), nullable=False),
+    sa.Column('branch_prefix', sa.String(length=64), nullable=False),
+    sa.Column('branch_map', sa.JSON(), nullable=False),
+    sa.Column('create_unknown_users', sa.Boolean(), nullable=False),
+    sa.Column('timeout', sa.Integer(), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('updated_by', sa.String(length=120), nullable=True),
+    sa.Column('version', sa.Integer(), nullable=False),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_oidc_settings'))
+    )
     op.create_table('users',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('username', sa.String(length=64), nullable=False),
@@ -187,11 +237,13 @@ def downgrade():
 
     op.drop_table('customer_numbers')
     op.drop_table('users')
+    op.drop_table('oidc_settings')
     with op.batch_alter_table('login_attempts', schema=None) as batch_op:
         batch_op.drop_index('ix_login_attempts_username_at')
         batch_op.drop_index('ix_login_attempts_address_at')
 
     op.drop_table('login_attempts')
+    op.drop_table('ldap_settings')
     op.drop_table('companies')
     with op.batch_alter_table('change_log', schema=None) as batch_op:
         batch_op.drop_index('ix_change_log_entity')
