@@ -39,7 +39,7 @@ translations: $(VENV)/.runtime-installed
 
 # After changing texts: extract them and merge them into the catalogues (see babel.cfg).
 messages: $(VENV)/.runtime-installed
-	$(BIN)/pybabel extract -F babel.cfg -k _l -o webapp/translations/messages.pot .
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -o webapp/translations/messages.pot .
 	$(BIN)/pybabel update -i webapp/translations/messages.pot -d webapp/translations
 
 check-chromium:
