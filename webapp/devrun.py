@@ -27,8 +27,12 @@ import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import redis
+
+from .queue import connect
+
 ROOT = Path(__file__).resolve().parent.parent
-# How long a child may take to come up, and to stop after SIGTERM.
+# Seconds a child may take to come up.
 START_TIMEOUT = 60
 _PR_SET_PDEATHSIG, _PR_SET_CHILD_SUBREAPER = 1, 36
 
@@ -159,8 +163,8 @@ class Supervisor:
             try:
                 if ready():
                     return
-            except OSError:
-                pass
+            except (OSError, redis.exceptions.ConnectionError):
+                pass  # not listening yet
             if time.monotonic() > deadline:
                 raise Stop(f"the {what} did not come up within {timeout} s")
             time.sleep(0.1)
@@ -268,7 +272,7 @@ def run():
             redis_port = free_port()
             env["REDIS_URL"] = f"redis://127.0.0.1:{redis_port}/0"
             supervisor.start(Child("Redis server", redis_argv(redis_port, redis_dir)), env)
-        redis_client = _redis(env["REDIS_URL"])
+        redis_client = connect(env["REDIS_URL"])
         supervisor.wait_for("Redis server", redis_client.ping)
 
         sandbox = sandbox_child(env)
@@ -299,12 +303,6 @@ def run():
     except BaseException:
         supervisor.stop_all()
         raise
-
-
-def _redis(url):
-    from .queue import connect
-
-    return connect(url)
 
 
 def _health(url):

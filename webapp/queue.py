@@ -99,7 +99,8 @@ def _drop_if_done(job_id, connection):
 def enqueue_after_commit(func, *ids, job_id=None, queue=None, **options):
     """Enqueue `func(*ids)` once the current transaction commits; nothing on rollback.
     `func` is a function or its dotted path; the job id defaults to function + ids, so one
-    input has one job in flight at a time."""
+    input has one job in flight at a time. (Jobs added inside a SAVEPOINT that is rolled back
+    are still sent when the outer transaction commits.)"""
     session = db.session()
     if not session.in_transaction():
         # Tie the job to a transaction, so that a rollback or close drops it.
