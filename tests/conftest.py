@@ -166,7 +166,7 @@ def admin(make_user, auth):
     return user_id
 
 
-# --- Redis and the browser ---------------------------------------------------------------
+# --- Redis --------------------------------------------------------------------------------
 
 @pytest.fixture(scope="session")
 def redis_server(tmp_path_factory):
@@ -209,9 +209,3 @@ def redis_url(redis_server):
     client.flushall()
     client.close()
     return redis_server
-
-
-@pytest.fixture(scope="session")
-def browser_type_launch_args(browser_type_launch_args):
-    """Playwright drives Debian's Chromium (`make test` checks that it is installed)."""
-    return {**browser_type_launch_args, "executable_path": "/usr/bin/chromium"}
