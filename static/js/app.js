@@ -21,18 +21,19 @@
       : "Der Server ist nicht erreichbar. Bitte Verbindung prüfen und erneut versuchen.");
   });
 
-  // After an editor is swapped in, move keyboard focus to its heading so screen-reader and
-  // keyboard users continue where the new content is.
-  document.addEventListener("htmx:afterSwap", function (event) {
+  // After new content settles, put keyboard focus where the user continues: the first field
+  // with a message after a refused save, or the editor's heading after opening a record.
+  // (With outerHTML swaps the event's target is the old, detached element, so look in the
+  // document.)
+  document.addEventListener("htmx:afterSettle", function (event) {
+    var invalid = document.querySelector("form.editor [aria-invalid='true']");
+    if (invalid) { invalid.focus(); return; }
+    var verb = event.detail.requestConfig && event.detail.requestConfig.verb;
     var target = event.detail.target;
-    if (!target || target.id === "messages") { return; }
-    var heading = target.querySelector && target.querySelector("h2[tabindex='-1']");
-    if (target.matches && target.matches("form.editor")) {
-      heading = target.querySelector("h2[tabindex='-1']");
+    if (verb === "get" && target && target.id === "editor") {
+      var heading = target.querySelector("h2[tabindex='-1']");
+      if (heading) { heading.focus(); }
     }
-    var invalid = target.querySelector && target.querySelector("[aria-invalid='true']");
-    if (invalid) { invalid.focus(); }
-    else if (heading && event.detail.requestConfig && event.detail.requestConfig.verb === "get") { heading.focus(); }
   });
 
   // Old messages go when new content arrives, so they never describe a previous action.

@@ -1,0 +1,73 @@
+"""An admin logs in (German UI) and edits branches through the htmx forms in Chromium."""
+import re
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.conftest import PASSWORD
+from webapp.extensions import db
+from webapp.org.models import Branch
+
+pytestmark = pytest.mark.e2e
+
+
+def log_in(page, live_server, username):
+    page.goto(f"{live_server.url}/login")
+    page.get_by_label("Benutzername").fill(username)
+    page.get_by_label("Passwort").fill(PASSWORD)
+    page.get_by_role("button", name="Anmelden").click()
+    expect(page).to_have_url(f"{live_server.url}/")
+
+
+def test_edit_branch_through_the_htmx_form(page, live_server, make_user, make_branch, tmp_path):
+    """List → editor swapped in → bad input gets a message beside the field → fixed and saved;
+    the page is never reloaded and the list shows the new value."""
+    make_branch("Stuttgart Mitte", "ST", city="Stuttgart")
+    make_branch("Esslingen", "ES", city="Esslingen")
+    make_user("admin", role="admin", name="Anna Admin")
+    log_in(page, live_server, "admin")
+
+    page.get_by_role("navigation").get_by_role("link", name="Filialen").click()
+    expect(page.get_by_role("heading", name="Filialen", exact=True)).to_be_visible()
+    # A marker on window survives htmx swaps but not a full page load.
+    page.evaluate("window.__noReload = true")
+
+    page.get_by_role("link", name="Stuttgart Mitte").click()
+    expect(page).to_have_url(re.compile(r"/branches/\d+$"))
+    editor = page.locator("#branch-form")
+    expect(editor.get_by_role("heading", name="Stuttgart Mitte")).to_be_visible()
+
+    editor.get_by_label("E-Mail").fill("kein-mail")
+    editor.get_by_role("button", name="Speichern").click()
+    expect(editor.locator("#office_email-error")).to_be_visible()
+    expect(editor.get_by_label("E-Mail")).to_be_focused()
+
+    editor.get_by_label("E-Mail").fill("stuttgart@hoerwelt.example")
+    page.locator("#branch-form #city").fill("Stuttgart-Mitte")
+    page.locator("#branch-form").get_by_role("button", name="Speichern").click()
+    expect(page.locator("#branch-form .notice")).to_have_text("Gespeichert.")
+    expect(page.locator("#branch-list")).to_contain_text("Stuttgart-Mitte")
+    assert page.evaluate("window.__noReload") is True
+    page.screenshot(path=str(tmp_path / "branches.png"), full_page=True)
+
+    with live_server.app.app_context():
+        branch = db.session.scalar(db.select(Branch).where(Branch.short_code == "ST"))
+        assert (branch.city, branch.office_email) == ("Stuttgart-Mitte", "stuttgart@hoerwelt.example")
+
+
+def test_create_branch_by_keyboard(page, live_server, make_user):
+    """'Neu' opens the empty editor; the form is filled and sent with the keyboard only."""
+    make_user("admin", role="admin", name="Anna Admin")
+    log_in(page, live_server, "admin")
+    page.goto(f"{live_server.url}/branches/")
+    page.get_by_role("link", name="Neu").focus()
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("heading", name="Neue Filiale")).to_be_visible()
+    page.get_by_label("Name", exact=True).focus()
+    page.keyboard.type("Ludwigsburg")
+    page.keyboard.press("Tab")
+    page.keyboard.type("LB")
+    page.keyboard.press("Enter")
+    expect(page.locator("#branch-form .notice")).to_have_text("Filiale angelegt.")
+    expect(page.locator("#branch-list")).to_contain_text("Ludwigsburg")
+    expect(page).to_have_url(re.compile(r"/branches/\d+$"))
