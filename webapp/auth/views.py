@@ -3,7 +3,6 @@ from flask import current_app, flash, redirect, render_template, request, sessio
 from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
 
-from .. import security
 from ..directory import services as directory
 from ..extensions import login_manager
 from . import bp, oidc, services
@@ -11,8 +10,6 @@ from .forms import LoginForm
 
 login_manager.user_loader(services.load_user)
 login_manager.login_view = "auth.login_get"
-# The provider sends the browser back before anyone is logged in.
-security.PUBLIC_ENDPOINTS.update({"auth.oidc_login", "auth.oidc_callback"})
 
 
 def _login_page(form, status=200):
