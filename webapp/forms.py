@@ -33,7 +33,11 @@ class Phone:
 
 
 def apply_domain_error(form, error):
-    """Show a service's refusal beside the field it names, or above the form."""
+    """Show a service's refusal beside the field it names, or above the form. A conflict
+    (someone saved meanwhile) marks the form so the view answers 409 instead of 422."""
+    from .errors import Conflict
+
+    form.conflict = isinstance(error, Conflict)
     field = getattr(form, error.field, None) if error.field else None
     if field is not None:
         field.errors = list(field.errors or []) + [str(error.message)]

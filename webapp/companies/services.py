@@ -8,7 +8,7 @@ from ..changelog import services as changelog
 from ..errors import DomainError, InUse, PermissionDenied
 from ..extensions import db
 from ..org.models import Branch
-from ..org.services import UNIQUE_FIELDS, check_version, commit_unique, save_changes
+from ..records import check_version, commit_unique, save_changes
 from ..users.models import BRANCH_MANAGER
 from .models import ORDER_FORMS, Company, CustomerNumber
 
@@ -23,10 +23,6 @@ ROLES = {"supplier": "is_supplier", "manufacturer": "is_manufacturer", "lab": "i
 NUMBER_LOG_PREFIX = "customer_number:"
 UNKNOWN_BRANCHES = _l("Customer numbers were sent for branches that do not exist (any more). "
                       "Please reload the page.")
-
-# commit_unique() maps a unique-constraint failure under a race to the field it concerns;
-# registered here so org/ need not import companies.
-UNIQUE_FIELDS[Company] = ("name",)
 
 
 def rule_errors(data):

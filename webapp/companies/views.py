@@ -9,7 +9,7 @@ from flask_login import current_user
 from .. import hx
 from ..auth.permissions import can_edit_branch, is_admin, require_admin
 from ..changelog.services import entries_for
-from ..errors import Conflict, DomainError
+from ..errors import DomainError
 from ..forms import apply_domain_error
 from ..views_helpers import after_save, delete_response, refusal_status
 from . import bp, services
@@ -103,7 +103,6 @@ def _fresh_form(obj, formdata=None, version=None):
 
 def _refuse(form, error):
     apply_domain_error(form, error)
-    form.conflict = isinstance(error, Conflict)
 
 
 @bp.get("/companies/new")

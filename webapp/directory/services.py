@@ -27,7 +27,7 @@ from ..errors import Conflict, DomainError
 from ..extensions import db
 from ..i18n import role_label
 from ..org.models import Branch
-from ..org.services import check_version
+from ..records import check_version
 from ..users.models import STAFF, User
 from . import mapping
 from .models import LdapSettings, OidcSettings

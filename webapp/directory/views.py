@@ -8,7 +8,7 @@ from .. import hx
 from ..auth.ldap import Step
 from ..auth.permissions import require_admin
 from ..changelog.services import entries_for
-from ..errors import Conflict, DomainError
+from ..errors import DomainError
 from ..forms import apply_domain_error
 from ..views_helpers import refusal_status
 from . import bp, services
@@ -70,7 +70,6 @@ def _save(kind):
             saved = services.update_settings(current_user, kind, form.settings_data(), form.version.data)
         except DomainError as error:
             apply_domain_error(form, error)
-            form.conflict = isinstance(error, Conflict)
         else:
             notice = _("Saved.") if saved else _("No changes.")
             if not hx.wants_fragment():

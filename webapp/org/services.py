@@ -5,8 +5,9 @@ from sqlalchemy.orm import contains_eager
 
 from ..auth.permissions import require_admin, require_branch
 from ..changelog import services as changelog
-from ..errors import Conflict, DomainError, InUse
+from ..errors import DomainError, InUse
 from ..extensions import db
+from ..records import check_version, commit_unique, save_changes, taken
 from .models import Branch, Chain, Workstation
 
 CHAIN_FIELDS = ("name", "timezone", "admins_may_view_secrets")
@@ -33,76 +34,6 @@ def update_chain(actor, data, version):
     return save_changes(actor, chain, CHAIN_FIELDS, data, version, "chain")
 
 
-def check_version(record, version):
-    """Refuse to save over a change made after the form was loaded."""
-    if version is not None and int(version) != record.version:
-        raise Conflict(_l(
-            "%(who)s saved this record at %(when)s, after you opened it. "
-            "Reload to see their changes; your input is still in the form.",
-            who=record.updated_by or "?", when=_format_when(record.updated_at),
-        ))
-
-
-def _format_when(moment):
-    from flask_babel import format_datetime
-
-    return format_datetime(moment, "short") if moment else "?"
-
-
-def save_changes(actor, record, fields, data, version, entity_type, branch=None,
-                 extra_before=None, extra_after=None):
-    """Apply `data` to `record`; write a change-log entry and bump the version only when
-    something changed. Returns True when something was saved."""
-    check_version(record, version)
-    before = changelog.snapshot(record, fields)
-    if extra_before:
-        before.update(extra_before)
-    for name in fields:
-        if name in data:
-            setattr(record, name, data[name])
-    after = changelog.snapshot(record, fields)
-    if extra_after:
-        after.update(extra_after)
-    changes = changelog.diff(before, after)
-    if not changes:
-        db.session.rollback()
-        return False
-    record.version += 1
-    record.updated_by = actor.name
-    changelog.record(actor, "update", entity_type, record, changes, branch=branch)
-    commit_unique(record)
-    return True
-
-
-# Unique constraints that the services check first; the database backs them up under races.
-UNIQUE_FIELDS = {
-    Branch: ("name", "short_code"),
-    Workstation: ("name",),
-}
-
-
-def commit_unique(record):
-    from sqlalchemy.exc import IntegrityError
-
-    try:
-        db.session.commit()
-    except IntegrityError as error:
-        db.session.rollback()
-        message = str(error.orig).lower()
-        for name in UNIQUE_FIELDS.get(type(record), ()):
-            if name in message:
-                raise DomainError(_l("This value is already in use."), field=name) from error
-        raise DomainError(_l("The record could not be saved because it conflicts with another.")) from error
-
-
-def _taken(model, field, value, exclude_id=None):
-    column = getattr(model, field)
-    query = db.select(model.id).where(func.lower(column) == value.lower())
-    if exclude_id is not None:
-        query = query.where(model.id != exclude_id)
-    return db.session.scalar(query) is not None
-
-
 # --- branches ----------------------------------------------------------------------------
 
 def search_branches(q="", page=1, per_page=25):
@@ -122,9 +53,9 @@ def all_branches():
 
 
 def _check_branch_unique(data, exclude_id=None):
-    if _taken(Branch, "name", data["name"], exclude_id):
+    if taken(Branch, "name", data["name"], exclude_id):
         raise DomainError(_l("A branch with this name already exists."), field="name")
-    if _taken(Branch, "short_code", data["short_code"], exclude_id):
+    if taken(Branch, "short_code", data["short_code"], exclude_id):
         raise DomainError(_l("Another branch already uses this short code."), field="short_code")
 
 
@@ -199,7 +130,7 @@ def _check_workstation(actor, data, exclude_id=None):
     if db.session.get(Branch, data["branch_id"]) is None:
         raise DomainError(_l("Choose an existing branch."), field="branch_id")
     require_branch(actor, data["branch_id"])
-    if _taken(Workstation, "name", data["name"], exclude_id):
+    if taken(Workstation, "name", data["name"], exclude_id):
         raise DomainError(_l("A workstation with this name already exists."), field="name")
 
 

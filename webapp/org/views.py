@@ -8,7 +8,7 @@ from .. import hx
 from ..views_helpers import after_save, delete_response, refusal_status
 from ..auth.permissions import can_edit_branch, is_admin
 from ..changelog.services import entries_for
-from ..errors import Conflict, DomainError
+from ..errors import DomainError
 from ..extensions import db
 from ..forms import apply_domain_error
 from . import bp, services
@@ -39,7 +39,6 @@ def chain_post():
             saved = services.update_chain(current_user, form.data, form.version.data)
         except DomainError as error:
             apply_domain_error(form, error)
-            form.conflict = isinstance(error, Conflict)
         else:
             if not hx.wants_fragment():
                 flash(_("Saved.") if saved else _("No changes."), "success")
@@ -95,7 +94,6 @@ def branch_new_post():
             branch = services.create_branch(current_user, form.data)
         except DomainError as error:
             apply_domain_error(form, error)
-            form.conflict = isinstance(error, Conflict)
         else:
             return after_save(branch, url_for("org.branch_get", branch_id=branch.id),
                                "branches-changed", _("Branch created."), _branch_editor, BranchForm,
@@ -118,7 +116,6 @@ def branch_post(branch_id):
             saved = services.update_branch(current_user, branch, form.data, form.version.data)
         except DomainError as error:
             apply_domain_error(form, error)
-            form.conflict = isinstance(error, Conflict)
         else:
             return after_save(branch, url_for("org.branch_get", branch_id=branch.id),
                                "branches-changed", _("Saved.") if saved else _("No changes."),
@@ -200,7 +197,6 @@ def workstation_new_post():
             station = services.create_workstation(current_user, form.data)
         except DomainError as error:
             apply_domain_error(form, error)
-            form.conflict = isinstance(error, Conflict)
         else:
             return after_save(station, url_for("org.workstation_get", station_id=station.id),
                                "workstations-changed", _("Workstation created."), _workstation_editor, WorkstationForm,
@@ -226,7 +222,6 @@ def workstation_post(station_id):
             saved = services.update_workstation(current_user, station, form.data, form.version.data)
         except DomainError as error:
             apply_domain_error(form, error)
-            form.conflict = isinstance(error, Conflict)
         else:
             return after_save(station, url_for("org.workstation_get", station_id=station.id),
                                "workstations-changed", _("Saved.") if saved else _("No changes."), _workstation_editor,

@@ -13,7 +13,7 @@ from ..changelog import services as changelog
 from ..errors import DomainError, InUse
 from ..extensions import db
 from ..org.models import Branch
-from ..org.services import UNIQUE_FIELDS, check_version, commit_unique
+from ..records import check_version, commit_unique, taken
 from .models import ADMIN, ROLES, User
 
 USERNAME_PATTERN = r"^[a-z0-9._@-]+$"
@@ -28,8 +28,6 @@ PASSWORD = "password"
 DIRECTORY_MANAGED = _l("The password of this user is managed by the directory (LDAP / single "
                        "sign-on) and cannot be set here.")
 
-# commit_unique() maps a violated unique constraint to the field it belongs to.
-UNIQUE_FIELDS.setdefault(User, ("username",))
 
 
 def search_users(q="", role="", page=1, per_page=25):
@@ -120,7 +118,7 @@ def _check(actor, data, user):
     if not re.fullmatch(USERNAME_PATTERN, data["username"]) or len(data["username"]) > 64:
         raise DomainError(_l("Letters, digits and . - _ @ only, at most 64 characters."),
                           field="username")
-    if _username_taken(data["username"], user.id if user else None):
+    if taken(User, "username", data["username"], user.id if user else None):
         raise DomainError(_l("This username is already taken."), field="username")
     if data.get("role") not in ROLES:
         raise DomainError(_l("Choose one of the roles."), field="role")
@@ -131,13 +129,6 @@ def _check(actor, data, user):
     if data["role"] != ADMIN and not branches:
         raise DomainError(_l("Branch managers and staff need at least one branch."), field="branch_ids")
     return branches
-
-
-def _username_taken(username, exclude_id):
-    query = db.select(User.id).where(func.lower(User.username) == username.lower())
-    if exclude_id is not None:
-        query = query.where(User.id != exclude_id)
-    return db.session.scalar(query) is not None
 
 
 def _check_language(data):

@@ -8,7 +8,7 @@ from .. import hx
 from ..auth.forms import PasswordChangeForm
 from ..auth.permissions import is_admin, require_admin
 from ..changelog.services import entries_for
-from ..errors import Conflict, DomainError
+from ..errors import DomainError
 from ..extensions import db
 from ..forms import apply_domain_error
 from ..org.services import all_branches
@@ -64,7 +64,6 @@ def _user_editor(form, user, status=200, notice=None):
 
 def _refused(form, error):
     apply_domain_error(form, error)
-    form.conflict = isinstance(error, Conflict)
 
 
 @bp.get("/users/new")

@@ -1,0 +1,71 @@
+"""Saving master-data records: optimistic locking, change-log entries for real changes only,
+and unique-constraint races turned into a message beside the field."""
+from flask_babel import format_datetime
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import func
+from sqlalchemy.exc import IntegrityError
+
+from .changelog import services as changelog
+from .errors import Conflict, DomainError
+from .extensions import db
+
+
+def check_version(record, version):
+    """Refuse to save over a change made after the form was loaded."""
+    if version is not None and int(version) != record.version:
+        when = format_datetime(record.updated_at, "short") if record.updated_at else "?"
+        raise Conflict(_l(
+            "%(who)s saved this record at %(when)s, after you opened it. "
+            "Reload to see their changes; your input is still in the form.",
+            who=record.updated_by or "?", when=when,
+        ))
+
+
+def save_changes(actor, record, fields, data, version, entity_type, branch=None,
+                 extra_before=None, extra_after=None, secret_fields=()):
+    """Apply `data` to `record`; write a change-log entry and bump the version only when
+    something changed (secret fields are logged as 'changed', never with a value).
+    Returns True when something was saved."""
+    check_version(record, version)
+    before = changelog.snapshot(record, fields)
+    if extra_before:
+        before.update(extra_before)
+    for name in fields:
+        if name in data:
+            setattr(record, name, data[name])
+    after = changelog.snapshot(record, fields)
+    if extra_after:
+        after.update(extra_after)
+    changes = changelog.diff(before, after, secret_fields=secret_fields)
+    if not changes:
+        db.session.rollback()
+        return False
+    record.version += 1
+    record.updated_by = actor.name
+    changelog.record(actor, "update", entity_type, record, changes, branch=branch)
+    commit_unique(record)
+    return True
+
+
+def commit_unique(record):
+    """Commit; if a unique column was taken meanwhile (services check first, the database
+    decides under races), name the field instead of failing."""
+    try:
+        db.session.commit()
+    except IntegrityError as error:
+        db.session.rollback()
+        message = str(error.orig).lower()
+        table = record.__table__
+        for column in table.columns:
+            if column.unique and (f"{table.name}.{column.name}" in message
+                                  or f"uq_{table.name}_{column.name}" in message):
+                raise DomainError(_l("This value is already in use."), field=column.name) from error
+        raise DomainError(_l("The record could not be saved because it conflicts with another.")) from error
+
+
+def taken(model, field, value, exclude_id=None):
+    """Whether another record already uses `value` in `field` (case-insensitive)."""
+    query = db.select(model.id).where(func.lower(getattr(model, field)) == value.lower())
+    if exclude_id is not None:
+        query = query.where(model.id != exclude_id)
+    return db.session.scalar(query) is not None
