@@ -1,12 +1,15 @@
 """Language and time-zone selection. German unless a user (or, before login, the session)
 chose English; times are shown in the chain's time zone."""
-from flask import current_app, g, session
+from flask import current_app, g, has_request_context, session
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 
 def select_locale():
     languages = current_app.config["LANGUAGES"]
+    if not has_request_context():
+        # CLI commands and jobs: no user, no session.
+        return current_app.config["BABEL_DEFAULT_LOCALE"]
     if current_user and current_user.is_authenticated and current_user.preferred_language in languages:
         return current_user.preferred_language
     if session.get("lang") in languages:
