@@ -1,20 +1,27 @@
 """Login with the directory password, against a real slapd with the seeded directory."""
 import logging
+import re
 from pathlib import Path
 
 import pytest
 
 from tests.auth import servers
 from tests.conftest import PASSWORD, make_config
+from tests.translated import de, de_html
 from webapp.auth.models import LoginAttempt
 from webapp.changelog.models import ChangeLogEntry
 from webapp.extensions import db
 from webapp.users.models import User
 
-WRONG = b"Username or password is wrong, or the account is disabled."
-NO_GROUP = b"it is in none of the groups that give access"
-DOWN = b"The staff directory cannot be reached at the moment"
-MISCONFIGURED = b"not working because of a configuration problem"
+WRONG = de_html("Username or password is wrong, or the account is disabled.")
+NO_GROUP = de_html("Your directory account may not use this application: it is in none of the groups "
+                   "that give access. Please ask your administrator.")
+DOWN = de_html("The staff directory cannot be reached at the moment. Please try again later; local "
+               "accounts can still log in.")
+MISCONFIGURED = de_html("Login with the staff directory is not working because of a configuration problem. "
+                        "Please tell your administrator; local accounts can still log in.")
+LOCKED = de_html("Too many failed attempts. Login is locked for a while; please try again later or ask "
+                 "an administrator.")
 
 # ldap3 2.9.1 checks the server's host name with ssl.match_hostname(), deprecated in Python
 # 3.7 (on 3.12+, where it is gone, ldap3 uses its own copy).
@@ -28,8 +35,7 @@ def ldap_overrides():
 
 @pytest.fixture
 def app_config(tmp_path, slapd, ldap_overrides):
-    return make_config(tmp_path, BABEL_DEFAULT_LOCALE="en",
-                       **servers.ldap_bootstrap(slapd, **ldap_overrides))
+    return make_config(tmp_path, **servers.ldap_bootstrap(slapd, **ldap_overrides))
 
 
 def count_users(app):
@@ -93,7 +99,8 @@ def test_empty_password_is_refused_by_us(app):
     from webapp.auth import services
 
     with app.test_request_context():
-        with pytest.raises(services.LoginRefused, match="Please enter"):
+        with pytest.raises(services.LoginRefused,
+                           match=re.escape(de("Please enter username and password."))):
             services.authenticate("bob", "", "127.0.0.1")
 
 
@@ -170,7 +177,7 @@ def test_lockout_applies_to_directory_logins(auth):
     for _ in range(5):
         auth.login("bob", "wrong")
     response = auth.login("bob", "bobpw")
-    assert response.status_code == 422 and b"Too many failed attempts" in response.data
+    assert response.status_code == 422 and LOCKED in response.data
 
 
 def test_local_account_is_checked_locally(auth, make_user):
@@ -188,7 +195,9 @@ def test_misconfigured_service_account(auth, make_user, caplog, ldap_overrides):
     with caplog.at_level(logging.INFO):
         response = auth.login("bob", "bobpw")
     assert response.status_code == 422 and MISCONFIGURED in response.data
-    assert "refused the service account" in caplog.text
+    # The log carries the refusal in the language of the request: German here.
+    assert de("The server refused the service account %(dn)s (%(reason)s). Check the bind DN and password.",
+              dn=servers.SERVICE_DN, reason="invalidCredentials") in caplog.text
     assert "bobpw" not in caplog.text and "not-the-password" not in caplog.text
     assert auth.login("admin").status_code == 303
 

@@ -7,6 +7,7 @@ from sqlalchemy import text
 
 from tests.auth import servers
 from tests.conftest import make_config
+from tests.translated import de, de_html
 from webapp.changelog.models import ChangeLogEntry
 from webapp.directory import services
 from webapp.extensions import db
@@ -19,10 +20,18 @@ HX = {"HX-Request": "true"}
 SECRET = "Sehr-Geheim-4711"
 
 
+def html(msgid, **values):
+    """The German text as it stands in a page read with get_data(as_text=True)."""
+    return de_html(msgid, **values).decode()
+
+
+SAVED = de_html("Saved.")
+FAILED = html("Failed")  # the badge of a failed step
+
+
 @pytest.fixture
 def app_config(tmp_path, slapd, oidc_issuer):
-    return make_config(tmp_path, BABEL_DEFAULT_LOCALE="en", **servers.ldap_bootstrap(slapd),
-                       **servers.oidc_bootstrap(oidc_issuer))
+    return make_config(tmp_path, **servers.ldap_bootstrap(slapd), **servers.oidc_bootstrap(oidc_issuer))
 
 
 def ldap_form(auth, slapd, **overrides):
@@ -75,8 +84,9 @@ def test_only_admins_open_the_screen(client, auth, make_user):
 def test_bootstrap_values_are_shown_but_never_the_secrets(client, admin, slapd):
     """Until saved, the instance configuration's values are shown; secrets only as 'set'."""
     page = client.get("/directory/").get_data(as_text=True)
-    assert slapd.url in page and "come from the instance configuration" in page
-    assert page.count(">set<") == 2
+    assert slapd.url in page and html("These values come from the instance configuration. Saving stores "
+                                      "them here; from then on the saved settings apply.") in page
+    assert page.count(f">{html('set')}<") == 2
     assert servers.SERVICE_PASSWORD not in page and "client-secret-for-tests" not in page
 
 
@@ -85,7 +95,7 @@ def test_saved_settings_override_the_configuration(client, admin, auth, app, sla
     bootstrap secret was taken over encrypted."""
     response = client.post("/directory/ldap", data=ldap_form(auth, slapd, branch_map="team-nord = LB"),
                            headers=HX)
-    assert response.status_code == 200 and b"Saved." in response.data
+    assert response.status_code == 200 and SAVED in response.data
     app.config["LDAP_URL"] = "ldap://127.0.0.1:1"
     with app.app_context():
         setup = services.ldap_settings()
@@ -121,13 +131,13 @@ def test_empty_secret_keeps_it_and_clear_removes_it(client, admin, auth, app, sl
     version = saved(app, "ldap")["version"]
     response = client.post("/directory/ldap", data=ldap_form(auth, slapd, version=version, read_timeout="4"),
                            headers=HX)
-    assert b"Saved." in response.data
+    assert SAVED in response.data
     with app.app_context():
         assert services.ldap_settings().config.bind_password == SECRET
     version = saved(app, "ldap")["version"]
     response = client.post("/directory/ldap", data=ldap_form(auth, slapd, version=version, bind_dn="",
                                                              clear_bind_password="y"), headers=HX)
-    assert b"Saved." in response.data and b">not set<" in response.data
+    assert SAVED in response.data and b">" + de_html("not set") + b"<" in response.data
     with app.app_context():
         assert services.ldap_settings().config.bind_password == ""
 
@@ -137,7 +147,7 @@ def test_saving_nothing_new_writes_nothing(client, admin, auth, app, slapd):
     client.post("/directory/ldap", data=ldap_form(auth, slapd), headers=HX)
     version = saved(app, "ldap")["version"]
     response = client.post("/directory/ldap", data=ldap_form(auth, slapd, version=version), headers=HX)
-    assert b"No changes." in response.data
+    assert de_html("No changes.") in response.data
     with app.app_context():
         assert db.session.scalar(db.select(db.func.count()).select_from(ChangeLogEntry)) == 1
 
@@ -175,7 +185,7 @@ def test_plain_post_redirects(client, admin, auth, slapd):
     """Without htmx a save redirects back to the screen with a message."""
     response = client.post("/directory/ldap", data=ldap_form(auth, slapd))
     assert response.status_code == 303
-    assert "Saved." in client.get(response.headers["Location"]).get_data(as_text=True)
+    assert html("Saved.") in client.get(response.headers["Location"]).get_data(as_text=True)
 
 
 # --- "Verbindung testen" -------------------------------------------------------------------
@@ -191,21 +201,24 @@ def test_ldap_test_runs_bind_and_search(client, admin, auth, slapd, shop_branche
     """Each step in plain words, down to the role and branches a person would get."""
     body = steps_of(client.post("/directory/ldap/test", data=ldap_form(auth, slapd, test_username="bob"),
                                 headers=HX))
-    for expected in (f"Connected to 127.0.0.1:{slapd.port}.",
-                     f"Logged in as the service account {servers.SERVICE_DN}.",
-                     f"The user search base {servers.PEOPLE} can be read.",
-                     f"Found {servers.person_dn('bob')}.",
-                     "Groups: app-staff, filiale-LB, filiale-ST, kantine.",
-                     "Would log in as Staff; branches: Ludwigsburg (LB), Stuttgart Mitte (ST)."):
+    for expected in (html("Connected to %(where)s.", where=f"127.0.0.1:{slapd.port}"),
+                     html("Logged in as the service account %(dn)s.", dn=servers.SERVICE_DN),
+                     html("The user search base %(base)s can be read.", base=servers.PEOPLE),
+                     html("Found %(dn)s.", dn=servers.person_dn("bob")),
+                     html("Groups: %(groups)s.", groups="app-staff, filiale-LB, filiale-ST, kantine"),
+                     html("Would log in as %(role)s; branches: %(branches)s.", role=de("Staff"),
+                          branches="Ludwigsburg (LB), Stuttgart Mitte (ST)")):
         assert expected in body, expected
-    assert "Failed" not in body
+    assert FAILED not in body
 
 
 def test_ldap_test_uses_the_unsaved_form(client, admin, auth, slapd):
     """A wrong password typed into the form is what gets tested, and the failure is named."""
     body = steps_of(client.post("/directory/ldap/test",
                                 data=ldap_form(auth, slapd, bind_password="wrong-password"), headers=HX))
-    assert "refused the service account" in body and "wrong-password" not in body
+    assert html("The server refused the service account %(dn)s (%(reason)s). Check the bind DN and "
+                "password.", dn=servers.SERVICE_DN, reason="invalidCredentials") in body
+    assert "wrong-password" not in body
 
 
 def test_ldap_test_over_ldaps(client, admin, auth, slapd):
@@ -214,8 +227,9 @@ def test_ldap_test_over_ldaps(client, admin, auth, slapd):
 
     body = steps_of(client.post("/directory/ldap/test", headers=HX, data=ldap_form(
         auth, slapd, url=slapd.ldaps_url, ca_cert=Path(slapd.tls["ca"]).read_text())))
-    assert "over TLS (LDAPS); the server certificate is trusted." in body
-    assert "Failed" not in body
+    assert html("Connected to %(where)s over TLS (LDAPS); the server certificate is trusted.",
+                where=f"localhost:{slapd.tls_port}") in body
+    assert FAILED not in body
 
 
 def test_ldap_test_reports_a_server_that_is_down(client, admin, auth, slapd):
@@ -223,51 +237,60 @@ def test_ldap_test_reports_a_server_that_is_down(client, admin, auth, slapd):
     port = servers.free_port()
     body = steps_of(client.post("/directory/ldap/test", headers=HX,
                                 data=ldap_form(auth, slapd, url=f"ldap://127.0.0.1:{port}")))
-    assert f"Cannot connect to 127.0.0.1:{port}: connection refused." in body
+    assert html("Cannot connect to %(where)s: %(reason)s.", where=f"127.0.0.1:{port}",
+                reason="connection refused") in body
 
 
 def test_ldap_test_names_people_without_access(client, admin, auth, slapd):
     """A person in no mapped group is reported as unable to log in."""
     body = steps_of(client.post("/directory/ldap/test", headers=HX,
                                 data=ldap_form(auth, slapd, test_username="dora")))
-    assert "In none of the groups mapped to a role" in body
+    assert html("In none of the groups mapped to a role: this person could not log in.") in body
 
 
 def test_ldap_test_with_invalid_form_says_what_to_fix(client, admin, auth, slapd):
     """Invalid settings are named instead of being tested."""
     body = steps_of(client.post("/directory/ldap/test", headers=HX,
                                 data=ldap_form(auth, slapd, user_filter="(uid=x)")))
-    assert "Please correct the settings first" in body and "User filter" in body
+    problems = f"{de('User filter')}: {de('Must contain %(names)s.', names='{username}')}"
+    assert html("Please correct the settings first: %(problems)s", problems=problems) in body
 
 
 def test_oidc_test_fetches_discovery(client, admin, auth, oidc_issuer):
     """The OIDC test fetches discovery and keys and says what the provider supports."""
     body = steps_of(client.post("/directory/oidc/test", data=oidc_form(auth, oidc_issuer), headers=HX))
-    for expected in (f"Fetched the discovery document from {oidc_issuer}/.well-known/openid-configuration.",
-                     f"The issuer {oidc_issuer} matches the settings.",
-                     "signing key(s)", "Logging out here also ends the session at the provider."):
+    for expected in (html("Fetched the discovery document from %(url)s.",
+                          url=f"{oidc_issuer}/.well-known/openid-configuration"),
+                     html("The issuer %(issuer)s matches the settings.", issuer=oidc_issuer),
+                     # oidc-provider-mock publishes one signing key.
+                     html("The provider publishes %(count)s signing key(s).", count=1),
+                     html("Logging out here also ends the session at the provider.")):
         assert expected in body, expected
-    assert "Failed" not in body
+    assert FAILED not in body
 
 
 def test_oidc_test_reports_an_unreachable_provider(client, admin, auth):
     """An unreachable provider is reported as a failed step."""
     url = f"http://localhost:{servers.free_port()}"
     body = steps_of(client.post("/directory/oidc/test", data=oidc_form(auth, url), headers=HX))
-    assert "cannot be reached" in body and "Failed" in body
+    assert html("%(url)s cannot be reached (%(error)s). Check the address and that this server may "
+                "connect to it.", url=f"{url}/.well-known/openid-configuration",
+                error="ConnectionError") in body
+    assert FAILED in body
 
 
 def test_oidc_settings_saved_and_button_follows(client, admin, auth, app, oidc_issuer):
     """Saving the OIDC settings (secret encrypted) changes the login page's button."""
     response = client.post("/directory/oidc", data=oidc_form(auth, oidc_issuer, client_secret=SECRET),
                            headers=HX)
-    assert response.status_code == 200 and b"Saved." in response.data
+    assert response.status_code == 200 and SAVED in response.data
     with app.app_context():
         raw = db.session.execute(text("SELECT client_secret FROM oidc_settings")).scalar()
         assert raw.startswith("gAAAAA")
         assert services.oidc_settings().config.client_secret == SECRET
     auth.logout()
-    assert "Log in with Firmen-Login" in client.get("/login").get_data(as_text=True)
+    login_page = client.get("/login").get_data(as_text=True)
+    assert html("Log in with %(provider)s", provider="Firmen-Login") in login_page
 
 
 def test_oidc_plain_http_only_on_loopback(client, admin, auth):
@@ -279,4 +302,5 @@ def test_oidc_plain_http_only_on_loopback(client, admin, auth):
 def test_oidc_role_map_needs_a_claim(client, admin, auth, oidc_issuer):
     """Role groups without the claim that carries them are refused."""
     response = client.post("/directory/oidc", data=oidc_form(auth, oidc_issuer, role_claim=""), headers=HX)
-    assert response.status_code == 422 and b"Name the claim" in response.data
+    assert response.status_code == 422
+    assert de_html("Name the claim that carries the groups or roles.") in response.data

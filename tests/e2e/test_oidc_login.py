@@ -7,6 +7,7 @@ from playwright.sync_api import expect
 from tests.auth import servers
 from tests.auth.conftest import oidc_issuer, provider_user  # noqa: F401 (fixtures)
 from tests.conftest import make_config
+from tests.translated import de
 from webapp.extensions import db
 from webapp.users.models import User
 
@@ -17,7 +18,7 @@ pytestmark = [pytest.mark.e2e, *servers.OIDC_MOCK_WARNINGS]
 def app_config(tmp_path, oidc_issuer):  # noqa: F811
     # The browser reaches the provider as localhost (its issuer) and the app as 127.0.0.1,
     # so the two never share cookies.
-    return make_config(tmp_path, BABEL_DEFAULT_LOCALE="en", **servers.oidc_bootstrap(oidc_issuer))
+    return make_config(tmp_path, **servers.oidc_bootstrap(oidc_issuer))
 
 
 def test_login_and_logout_through_the_provider(page, live_server, make_user, make_branch,
@@ -29,7 +30,7 @@ def test_login_and_logout_through_the_provider(page, live_server, make_user, mak
     sub = provider_user(preferred_username="greta", groups=["app-staff", "filiale-ST"])
 
     page.goto(f"{live_server.url}/login")
-    page.get_by_role("link", name="Log in with Testprovider").click()
+    page.get_by_role("link", name=de("Log in with %(provider)s", provider="Testprovider")).click()
     expect(page).to_have_url(re.compile(rf"^{re.escape(oidc_issuer)}/oauth2/authorize"))
     page.get_by_placeholder("sub").fill(sub)
     page.get_by_role("button", name="Authorize").click()
@@ -40,7 +41,7 @@ def test_login_and_logout_through_the_provider(page, live_server, make_user, mak
         greta = db.session.scalar(db.select(User).where(User.username == "greta"))
         assert (greta.role, [b.short_code for b in greta.branches]) == ("staff", ["ST"])
 
-    page.get_by_role("button", name="Log out").click()
+    page.get_by_role("button", name=de("Log out")).click()
     expect(page).to_have_url(re.compile(rf"^{re.escape(oidc_issuer)}/oauth2/end_session"))
     page.get_by_role("button", name="End session").click()
     expect(page).to_have_url(re.compile(rf"^{re.escape(live_server.url)}/login(\?|$)"))

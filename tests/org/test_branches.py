@@ -1,4 +1,5 @@
 """Branches: list, create, edit, delete through htmx partials and plain page loads."""
+from tests.translated import de_html
 from webapp.changelog.models import ChangeLogEntry
 from webapp.extensions import db
 from webapp.org.models import Branch
@@ -80,7 +81,7 @@ def test_duplicate_name_is_refused_beside_the_field(client, admin, auth, make_br
     make_branch("Esslingen", "E1")
     response = client.post("/branches/new", data=branch_data(auth, name="esslingen"), headers=HX)
     assert response.status_code == 422
-    assert b"already exists" in response.data or "existiert bereits".encode() in response.data
+    assert de_html("A branch with this name already exists.") in response.data
     assert count_branches(app) == 1
 
 

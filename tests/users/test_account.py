@@ -4,6 +4,7 @@ import json
 import pytest
 
 from tests.conftest import PASSWORD, AuthActions
+from tests.translated import de, de_html
 from tests.users.test_users import get_user, log_entries, logged_in_client
 from webapp.extensions import db
 from webapp.users.models import User
@@ -159,10 +160,13 @@ def test_directory_user_sees_managed_password(client, make_user, auth, app):
         user.auth_source, user.external_id = "oidc", "dora@example.org"
         db.session.commit()
     text = client.get("/account").get_data(as_text=True)
-    assert "managed by the directory" in text and 'name="current"' not in text
+    managed = de_html("Your password is managed by the directory (%(source)s). Please change it there.",
+                      source=de("Single sign-on (OpenID Connect)")).decode()
+    assert managed in text and 'name="current"' not in text
     response = client.post("/account/password", headers=HX, data=password_change(auth))
     assert response.status_code == 422
-    assert b"managed by the directory" in response.data
+    assert de_html("The password of this user is managed by the directory (LDAP / single sign-on) and "
+                   "cannot be set here.") in response.data
     assert get_user(app, user_id).check_password(PASSWORD)
 
 

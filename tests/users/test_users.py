@@ -5,12 +5,15 @@ import json
 import pytest
 
 from tests.conftest import PASSWORD, AuthActions
+from tests.translated import de_html
 from webapp.changelog.models import ChangeLogEntry
 from webapp.extensions import db
 from webapp.users.models import User
 
 HX = {"HX-Request": "true"}
 NEW_PASSWORD = "Neu-Passwort-77"
+DIRECTORY_MANAGED = de_html("The password of this user is managed by the directory (LDAP / single sign-on) "
+                            "and cannot be set here.")
 
 
 def user_data(auth, **overrides):
@@ -321,11 +324,11 @@ def test_directory_user_password_is_refused(client, admin, auth, app, make_user,
     """LDAP/OIDC users get no password field, and a posted password is refused."""
     user_id = make_user("dora", branch_ids=[branch], auth_source="ldap", external_id="uid=dora")
     editor = client.get(f"/users/{user_id}", headers=HX).get_data(as_text=True)
-    assert 'name="password"' not in editor and "managed by the directory" in editor
+    assert 'name="password"' not in editor and DIRECTORY_MANAGED.decode() in editor
     response = client.post(f"/users/{user_id}", headers=HX, data=user_data(
         auth, username="dora", branch_ids=[str(branch)], password=NEW_PASSWORD, version="1"))
     assert response.status_code == 422
-    assert b"managed by the directory" in response.data
+    assert DIRECTORY_MANAGED in response.data
     assert get_user(app, user_id).check_password(PASSWORD)
 
 
@@ -338,9 +341,12 @@ def admin_data(auth, **overrides):
 
 
 @pytest.mark.parametrize("second_admin, reasons", [
-    (False, (b"last active administrator",) * 3),
-    (True, (b"your own administrator role", b"deactivate your own account",
-            b"delete your own account")),
+    (False, (de_html("The last active administrator must keep the administrator role."),
+             de_html("The last active administrator cannot be deactivated."),
+             de_html("The last active administrator cannot be deleted."))),
+    (True, (de_html("You cannot take away your own administrator role."),
+            de_html("You cannot deactivate your own account."),
+            de_html("You cannot delete your own account."))),
 ], ids=["last-active-admin", "own-account"])
 def test_admin_cannot_be_locked_out(client, admin, auth, app, make_user, second_admin, reasons):
     """The last active admin, and any admin on their own account, cannot be demoted,
@@ -366,7 +372,7 @@ def test_inactive_admins_do_not_count_as_the_remaining_admin(client, admin, auth
     make_user("otto", role="admin", active=False)
     response = client.post(f"/users/{admin}", headers=HX, data=admin_data(auth, role="staff"))
     assert response.status_code == 422
-    assert b"last active administrator" in response.data
+    assert de_html("The last active administrator must keep the administrator role.") in response.data
 
 
 def test_admin_demotes_and_deletes_another_admin(client, admin, auth, app, make_user, branch):
