@@ -41,4 +41,6 @@ def init_app(app):
 
     app.jinja_env.globals["get_locale"] = get_locale
     app.jinja_env.globals["role_label"] = role_label
+    # Lazy translated strings are iterable but not str: templates need a real list test.
+    app.jinja_env.tests["list"] = lambda value: isinstance(value, (list, tuple))
     app.jinja_env.add_extension("jinja2.ext.i18n")
