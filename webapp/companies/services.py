@@ -53,7 +53,7 @@ def _check_rules(data, exclude_id=None):
 
 def search_companies(q="", role=None, page=1, per_page=25):
     """Companies by name or city, optionally only those with a role (supplier, manufacturer, lab)."""
-    query = db.select(Company).order_by(Company.name)
+    query = db.select(Company).order_by(func.lower(Company.name), Company.id)
     if q:
         like = f"%{q.lower()}%"
         query = query.where(or_(func.lower(Company.name).like(like), func.lower(Company.city).like(like)))

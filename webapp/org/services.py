@@ -37,7 +37,7 @@ def update_chain(actor, data, version):
 # --- branches ----------------------------------------------------------------------------
 
 def search_branches(q="", page=1, per_page=25):
-    query = db.select(Branch).order_by(Branch.name)
+    query = db.select(Branch).order_by(func.lower(Branch.name), Branch.id)
     if q:
         like = f"%{q.lower()}%"
         query = query.where(or_(
@@ -115,7 +115,7 @@ def delete_branch(actor, branch):
 # --- workstations ------------------------------------------------------------------------
 
 def search_workstations(q="", branch_id=None, page=1, per_page=25):
-    query = db.select(Workstation).join(Workstation.branch).order_by(Branch.name, Workstation.name)
+    query = db.select(Workstation).join(Workstation.branch).order_by(func.lower(Branch.name), func.lower(Workstation.name), Workstation.id)
     query = query.options(contains_eager(Workstation.branch))
     if q:
         like = f"%{q.lower()}%"
