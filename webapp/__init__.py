@@ -44,6 +44,8 @@ def create_app(test_config=None):
     htmx.init_app(app)
 
     from . import i18n, security, hx, models  # noqa: F401  (models registers every table)
+    from .interfaces.catalogue import load as load_catalogue
+    load_catalogue()  # a malformed catalogue entry stops the start, naming the entry
 
     babel.init_app(app, locale_selector=i18n.select_locale, timezone_selector=i18n.select_timezone)
     i18n.init_app(app)

@@ -7,7 +7,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 from ..extensions import db
 from ..models_base import UTC, utcnow
 
-ACTIONS = ("create", "update", "copy", "delete")
+ACTIONS = ("create", "update", "copy", "delete", "reveal")  # reveal: a secret was shown
 
 
 class ChangeLogEntry(db.Model):

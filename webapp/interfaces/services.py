@@ -1,0 +1,761 @@
+"""Rules for interface services: scope, uniqueness, protection, start dates, secrets, change log.
+
+Views and jobs call these; nothing here reads `request`. Common fields are passed typed in
+`data` (from a WTForms form), the interface's own fields as raw input in `raw` (see values.py
+for its format). Every rule is enforced here, whatever the screens offer:
+
+- scope: chain (no branch, no workstation), branch (`branch_id`) or workstation
+  (`workstation_id`, set only when created from workstation settings; its branch is implied).
+  InterfaceType.scopes decides which are allowed; refusals name the reason.
+- uniqueness per scope (chain / each branch / each workstation): one service per interface
+  type, or with `multiple_per_scope` + `unique_by` one per value of that field; in the
+  ear-mould group a company belongs to one service per scope across all its types.
+- protection: a workstation service of a type is refused while a protected, enabled chain
+  service or protected, enabled service of the workstation's branch of that type exists.
+- state: "active" / "planned" (start date after today in the chain's time zone) /
+  "disabled" (`enabled` off) — computed, never stored.
+- permissions: admins everything; branch managers services of their branches and of their
+  branches' workstations (chain-wide ones they read); staff read.
+"""
+from datetime import date, datetime, timezone
+from zoneinfo import ZoneInfo
+
+from flask_babel import get_locale
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import case, func, or_
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import aliased, contains_eager, joinedload, selectinload
+
+from ..auth.permissions import can_edit_branch, is_admin
+from ..changelog import services as changelog
+from ..crypto import SecretUnreadable
+from ..errors import DomainError, InUse, PermissionDenied
+from ..extensions import db
+from ..org.models import Branch, Workstation
+from ..records import check_version
+from ..users.models import BRANCH_MANAGER
+from . import catalogue
+from . import values as field_values
+from .models import BRANCH, CHAIN, WORKSTATION, InterfaceService, ServiceCompany, ServiceSecret
+from .values import InvalidValues
+
+ENTITY = "interface_service"  # entity_type of change-log entries
+ACTIVE, PLANNED, DISABLED = "active", "planned", "disabled"
+# Groups in which a company may be assigned to one service per scope across all the group's
+# interface types (DESIGN, ordering rule 2: the company chosen in a process picks the service).
+COMPANY_EXCLUSIVE_GROUPS = ("ear_mould_ordering",)
+COMMON_FIELDS = ("name", "branch_id", "workstation_id", "usage_server", "usage_client",
+                 "start_date", "protected", "enabled")
+NAME_MAX_LENGTH = 120
+SORTS = ("group", "interface", "name", "branch", "start")
+
+
+# --- time and state ----------------------------------------------------------------------
+
+def chain_today(now=None):
+    """Today's date in the chain's time zone (`now`: an aware datetime, default the clock)."""
+    from ..org.services import get_chain
+
+    now = now or datetime.now(timezone.utc)
+    return now.astimezone(ZoneInfo(get_chain().timezone or "Europe/Berlin")).date()
+
+
+def service_state(service, today=None):
+    """("active" | "planned" | "disabled", start_date). Planned: enabled with a start date
+    after `today` (default chain_today(); pass it when listing many services)."""
+    if not service.enabled:
+        return DISABLED, service.start_date
+    today = today or chain_today()
+    if service.start_date is not None and service.start_date > today:
+        return PLANNED, service.start_date
+    return ACTIVE, service.start_date
+
+
+def is_active(service, today):
+    """Enabled and started by `today`."""
+    return service_state(service, today)[0] == ACTIVE
+
+
+# --- catalogue rules ---------------------------------------------------------------------
+
+def interface_name(interface):
+    """The interface's name in the current UI language."""
+    return interface.text("name", _language())
+
+
+def _language():
+    locale = get_locale()
+    return locale.language if locale else "de"
+
+
+def allowed_interfaces_for(scope, q="", group_key=None):
+    """(group, interface) pairs that may be set up at `scope` — "chain", "branch",
+    "workstation", or several (branch management: ("chain", "branch")) — matching the
+    catalogue search `q` within `group_key`, in catalogue order. For the "Neu" dialog."""
+    scopes = {scope} if isinstance(scope, str) else set(scope)
+    return [(group, iface) for group, iface in catalogue.search(q, group_key)
+            if scopes & set(iface.scopes)]
+
+
+def scope_refusal(interface, scope):
+    """Why `interface` may not live at `scope` (a lazy message), or None when it may."""
+    if scope in interface.scopes:
+        return None
+    name = interface_name(interface)
+    if scope == WORKSTATION:
+        if catalogue.group_of(interface.key).key == "ear_mould_ordering":
+            return _l("Ear-mould ordering is set up in branch management only, never in "
+                      "workstation settings: the service is found through the company of "
+                      "the order.")
+        return _l("%(interface)s cannot be set up in workstation settings; set it up in "
+                  "branch management.", interface=name)
+    if interface.scopes == (WORKSTATION,):
+        return _l("%(interface)s can only be set up in a workstation's settings.",
+                  interface=name)
+    if scope == BRANCH:
+        return _l("%(interface)s applies to the whole chain: leave the branch empty.",
+                  interface=name)
+    return _l("%(interface)s must be limited to one branch: choose a branch.", interface=name)
+
+
+def protected_services_blocking(workstation, interface_key):
+    """The protected, enabled (active or planned) chain services and services of the
+    workstation's branch of this interface type: while any exists, the workstation may not
+    have its own service of that type. Branch ones first."""
+    query = (
+        db.select(InterfaceService)
+        .where(InterfaceService.interface_key == interface_key,
+               InterfaceService.protected.is_(True), InterfaceService.enabled.is_(True),
+               InterfaceService.workstation_id.is_(None),
+               or_(InterfaceService.branch_id.is_(None),
+                   InterfaceService.branch_id == workstation.branch_id))
+        .order_by(InterfaceService.branch_id.is_(None), InterfaceService.id)
+    )
+    return db.session.scalars(query).all()
+
+
+def fallback_service(workstation, interface_key, today=None):
+    """The active branch or chain service a workstation service of this type refines (its
+    empty fields take that service's values), or None. Decides whether a workstation form is
+    partial (nothing required, empty = inherited)."""
+    today = today or chain_today()
+    candidates = db.session.scalars(
+        db.select(InterfaceService)
+        .where(InterfaceService.interface_key == interface_key,
+               InterfaceService.workstation_id.is_(None),
+               or_(InterfaceService.branch_id.is_(None),
+                   InterfaceService.branch_id == workstation.branch_id))
+        .order_by(InterfaceService.branch_id.is_(None), InterfaceService.id)
+    ).all()
+    return next((s for s in candidates if is_active(s, today)), None)
+
+
+# --- reading -----------------------------------------------------------------------------
+
+def search_services(q="", group=None, branch=None, with_workstation_settings=False,
+                    workstation=None, sort="group", page=1, per_page=25):
+    """A page (Flask-SQLAlchemy Pagination) of services with branch and workstation (and the
+    workstation's branch) loaded in the same statement.
+
+    q: service name, branch or workstation name, or interface/group name as in the catalogue
+    search; group: a group key; branch: a branch id (services limited to it — with workstation
+    settings: its workstations' services) or "chain" (chain-wide only); with_workstation_settings
+    ("Mit Arbeitsplatzeinstellungen"): only services configured in workstation settings,
+    otherwise only chain and branch services; workstation: one workstation's services;
+    sort: one of SORTS (unknown → "group", catalogue order)."""
+    own_branch, station_branch = aliased(Branch), aliased(Branch)
+    query = (
+        db.select(InterfaceService)
+        .outerjoin(own_branch, InterfaceService.branch)
+        .outerjoin(Workstation, InterfaceService.workstation)
+        .outerjoin(station_branch, Workstation.branch)
+        .options(contains_eager(InterfaceService.branch.of_type(own_branch)),
+                 contains_eager(InterfaceService.workstation)
+                 .contains_eager(Workstation.branch.of_type(station_branch)))
+    )
+    if q and q.strip():
+        like = f"%{q.strip().lower()}%"
+        keys = [iface.key for _group, iface in catalogue.search(q)]
+        query = query.where(or_(func.lower(InterfaceService.name).like(like),
+                                func.lower(own_branch.name).like(like),
+                                func.lower(Workstation.name).like(like),
+                                InterfaceService.interface_key.in_(keys)))
+    if group:
+        query = query.where(InterfaceService.group_key == group)
+    if workstation is not None:
+        query = query.where(InterfaceService.workstation_id == _id(workstation))
+    elif with_workstation_settings:
+        query = query.where(InterfaceService.workstation_id.is_not(None))
+    else:
+        query = query.where(InterfaceService.workstation_id.is_(None))
+    if branch == CHAIN:
+        query = query.where(InterfaceService.branch_id.is_(None),
+                            InterfaceService.workstation_id.is_(None))
+    elif branch:
+        branch_id = _id(branch)
+        query = query.where(or_(InterfaceService.branch_id == branch_id,
+                                Workstation.branch_id == branch_id))
+    return db.paginate(query.order_by(*_ordering(sort, own_branch, station_branch)),
+                       page=page, per_page=per_page, error_out=False)
+
+
+def _ordering(sort, own_branch, station_branch):
+    groups = case({g.key: i for i, g in enumerate(catalogue.load())},
+                  value=InterfaceService.group_key, else_=len(catalogue.load()))
+    interfaces = case({iface.key: i for i, (_g, iface) in enumerate(catalogue.search(""))},
+                      value=InterfaceService.interface_key, else_=10_000)
+    name = (func.lower(InterfaceService.name), InterfaceService.id)
+    branch_name = func.lower(func.coalesce(own_branch.name, station_branch.name))
+    if sort == "name":
+        return name
+    if sort == "interface":
+        return (interfaces, *name)
+    if sort == "branch":
+        return (branch_name.is_not(None), branch_name, func.lower(Workstation.name), groups,
+                *name)
+    if sort == "start":
+        return (InterfaceService.start_date.is_not(None), InterfaceService.start_date, groups,
+                *name)
+    return (groups, *name)
+
+
+def get_service(service_id):
+    """The service with its branch, workstation (and its branch), secret states and company
+    links loaded, or None."""
+    return db.session.get(InterfaceService, service_id, options=[
+        joinedload(InterfaceService.branch),
+        joinedload(InterfaceService.workstation).joinedload(Workstation.branch),
+        selectinload(InterfaceService.secrets),
+        selectinload(InterfaceService.company_links),
+    ])
+
+
+def service_values(service):
+    """The service's own typed field values (no secrets; see values.from_storage)."""
+    return field_values.from_storage(catalogue.get_interface(service.interface_key),
+                                     service.values)
+
+
+def secret_states(service):
+    """{secret field key: True if set} for every secret field of the service's interface."""
+    interface = catalogue.get_interface(service.interface_key)
+    stored = service.secret_keys
+    return {spec.key: spec.key in stored for spec in interface.secret_fields}
+
+
+def service_history(service, limit=50):
+    """The service's change-log entries, newest first."""
+    return changelog.entries_for(ENTITY, service.id, limit=limit)
+
+
+def new_service_defaults(interface_key, workstation=None):
+    """(data, raw, partial) to pre-fill the form of a new service: the common fields, the
+    interface's fields as raw strings (defaults; empty when partial), and whether the form is
+    partial (a workstation service refining a branch/chain service)."""
+    interface = _interface(interface_key)
+    partial = workstation is not None and fallback_service(workstation, interface_key) is not None
+    data = {
+        "name": interface_name(interface), "branch_id": None,
+        "workstation_id": workstation.id if workstation is not None else None,
+        "usage_server": "server" in interface.default_usages,
+        "usage_client": "client" in interface.default_usages,
+        "start_date": None, "protected": False, "enabled": True,
+    }
+    values = {key: None for key in field_values.defaults(interface)} if partial else None
+    return data, field_values.form_data(interface, values), partial
+
+
+# --- permissions -------------------------------------------------------------------------
+
+def can_edit_service(actor, service):
+    """Whether `actor` may change or delete `service` (for showing buttons; every write
+    checks again)."""
+    return _may_edit(actor, service.scope_branch_id)
+
+
+def can_create_in(actor, branch_id=None):
+    """Whether `actor` may create services limited to `branch_id` (None: chain-wide) or on
+    its workstations."""
+    return _may_edit(actor, branch_id)
+
+
+def _may_edit(actor, branch_id):
+    return is_admin(actor) or (branch_id is not None and can_edit_branch(actor, branch_id))
+
+
+def _require_edit(actor, branch_id):
+    if _may_edit(actor, branch_id):
+        return
+    if actor.role != BRANCH_MANAGER:
+        raise PermissionDenied(_l("You may read services but not change them."))
+    if branch_id is None:
+        raise PermissionDenied(_l("Only administrators may change chain-wide services."))
+    raise PermissionDenied(_l("You may only change services of your own branches and their "
+                              "workstations."))
+
+
+# --- writing -----------------------------------------------------------------------------
+
+def create_service(actor, interface_key, data, raw=None):
+    """Create a service of `interface_key` from `data` (COMMON_FIELDS; missing ones take the
+    defaults of new_service_defaults) and `raw` field input. Raises PermissionDenied,
+    DomainError for scope/protection/uniqueness, InvalidValues for field input."""
+    interface = _interface(interface_key)
+    workstation = _workstation(data.get("workstation_id"))
+    branch_id = None if workstation else data.get("branch_id")
+    _require_edit(actor, workstation.branch_id if workstation else branch_id)
+    partial = _check_place(interface, branch_id, workstation)
+    common, errors = _common(interface, data, workstation)
+    parsed = field_values.parse(interface, raw, partial=partial)
+    _raise_errors({**errors, **parsed.errors})
+    return _insert(actor, interface, workstation, common, parsed, "create")
+
+
+def copy_service(actor, service, data=None):
+    """Copy `service` with `data` overriding its common fields (name defaults to
+    "<name> (copy)"; give another branch_id to copy it elsewhere). Field values are copied
+    and checked again; secrets are NOT copied (the copy shows them as not set)."""
+    interface = _interface(service.interface_key)
+    data = dict(data or {})
+    source = {name: getattr(service, name) for name in COMMON_FIELDS}
+    source["name"] = str(_l("%(name)s (copy)", name=service.name))[:NAME_MAX_LENGTH]
+    data = {**source, **data}
+    workstation = _workstation(data.get("workstation_id"))
+    branch_id = None if workstation else data.get("branch_id")
+    _require_edit(actor, workstation.branch_id if workstation else branch_id)
+    partial = _check_place(interface, branch_id, workstation)
+    common, errors = _common(interface, data, workstation)
+    raw = field_values.form_data(interface, service_values(service))
+    parsed = field_values.parse(interface, raw, partial=partial,
+                                secrets_set={s.key for s in interface.secret_fields})
+    _raise_errors({**errors, **parsed.errors})
+    return _insert(actor, interface, workstation, common, parsed, "copy", copied_from=service)
+
+
+def update_service(actor, service, data, raw, version):
+    """Save changed common fields (`data`; missing keys stay) and field input (`raw`; None
+    keeps values and secrets as they are). Refused over a newer version (Conflict naming who
+    saved it), for fields fixed after the first save, and for a workstation service while a
+    protected service blocks it. Returns False — writing nothing — when nothing changed."""
+    interface = _interface(service.interface_key)
+    _require_edit(actor, service.scope_branch_id)
+    check_version(service, version)
+    workstation = service.workstation
+    data = {**{name: getattr(service, name) for name in COMMON_FIELDS}, **data,
+            "workstation_id": service.workstation_id}
+    branch_id = None if workstation else data.get("branch_id")
+    if branch_id != service.branch_id:
+        _require_edit(actor, branch_id)
+    partial = _check_place(interface, branch_id, workstation, exclude=service)
+    common, errors = _common(interface, data, workstation)
+    current = service_values(service)
+    if raw is None:
+        parsed = field_values.Parsed(values=current)
+    else:
+        parsed = field_values.parse(interface, raw, partial=partial,
+                                    secrets_set=service.secret_keys)
+    _raise_errors({**errors, **parsed.errors})
+    for key in interface.fixed_after_save:
+        if parsed.values.get(key) != current.get(key):
+            raise DomainError(_l("This value cannot be changed after the first save; delete "
+                                 "the service and create a new one to change it."), field=key)
+
+    before = _log_values(interface, service)
+    _check_unique(interface, service, common, parsed.values)
+    for name, value in common.items():
+        setattr(service, name, value)
+    if service.branch_id is not None and (service.branch is None
+                                          or service.branch.id != service.branch_id):
+        service.branch = db.session.get(Branch, service.branch_id)
+    elif service.branch_id is None:
+        service.branch = None
+    service.values = field_values.to_storage(interface, parsed.values)
+    _sync_company_links(interface, service, parsed.values)
+    changed_secrets = _apply_secrets(service, parsed.secrets)
+    changes = _diff(before, _log_values(interface, service), changed_secrets)
+    if not changes:
+        db.session.rollback()
+        return False
+    service.version += 1
+    service.updated_by = actor.name
+    changelog.record(actor, "update", ENTITY, service, changes, branch=service.scope_branch)
+    _commit()
+    return True
+
+
+def delete_service(actor, service, version=None):
+    """Delete the service (with its secrets), unless something depends on it (InUse naming
+    what). With `version`, refused when someone saved it after it was shown."""
+    _require_edit(actor, service.scope_branch_id)
+    if version is not None:
+        check_version(service, version)
+    refs = service_dependents(service)
+    if refs:
+        raise InUse(_l("The service is still needed (%(refs)s).",
+                       refs="; ".join(str(ref) for ref in refs)))
+    changelog.record(actor, "delete", ENTITY, service, branch=service.scope_branch)
+    db.session.delete(service)
+    db.session.commit()
+
+
+def service_dependents(service):
+    """What still needs the service, as human-readable strings ([] = may be deleted).
+
+    Kept simple on purpose: other enabled services whose interface `requires` this type,
+    when this is the only enabled service of the type in the whole chain (it does not work
+    out which scopes each one covers). Open orders will be added here once orders exist."""
+    requiring = [iface.key for _group, iface in catalogue.search("")
+                 if service.interface_key in iface.requires]
+    if not requiring:
+        return []
+    others = db.session.scalar(
+        db.select(func.count()).select_from(InterfaceService)
+        .where(InterfaceService.interface_key == service.interface_key,
+               InterfaceService.enabled.is_(True), InterfaceService.id != service.id))
+    if others:
+        return []
+    names = db.session.scalars(
+        db.select(InterfaceService.name)
+        .where(InterfaceService.interface_key.in_(requiring), InterfaceService.enabled.is_(True))
+        .order_by(func.lower(InterfaceService.name))).all()
+    return [_l("needed by %(names)s", names=", ".join(names))] if names else []
+
+
+def reveal_secret(actor, service, field_key):
+    """The plaintext of one set secret, for an administrator when the chain option
+    'admins_may_view_secrets' is on; every reveal writes a change-log entry (no value)."""
+    from ..org.services import get_chain
+
+    if not is_admin(actor) or not get_chain().admins_may_view_secrets:
+        raise PermissionDenied(_l("Stored secrets can be viewed by administrators only, and "
+                                  "only when the chain allows it."))
+    interface = _interface(service.interface_key)
+    if field_key not in {spec.key for spec in interface.secret_fields}:
+        raise DomainError(_l("This field is not a secret."), field=field_key)
+    value = stored_secret(service, field_key)
+    if value is None:
+        raise DomainError(_l("This secret is not set."), field=field_key)
+    changelog.record(actor, "reveal", ENTITY, service, [{"field": field_key, "secret": True}],
+                     branch=service.scope_branch)
+    db.session.commit()
+    return value
+
+
+def stored_secret(service, field_key):
+    """The decrypted secret or None if not set. For adapters and jobs (through the resolver)
+    and reveal_secret only — never for rendering. DomainError when it cannot be decrypted."""
+    row = next((secret for secret in service.secrets if secret.field_key == field_key), None)
+    if row is None:
+        return None
+    try:
+        return row.value
+    except SecretUnreadable as error:
+        raise DomainError(_l("The stored secret cannot be decrypted with the configured "
+                             "keys."), field=field_key) from error
+
+
+# --- references for other domains --------------------------------------------------------
+
+def services_referencing_company(company_id):
+    """Names of the services whose company or supplier fields name the company."""
+    return db.session.scalars(
+        db.select(InterfaceService.name).join(InterfaceService.company_links)
+        .where(ServiceCompany.company_id == company_id).distinct()
+        .order_by(InterfaceService.name)).all()
+
+
+def services_of_workstation(workstation_id):
+    """Names of the workstation's own services (workstation settings)."""
+    return db.session.scalars(
+        db.select(InterfaceService.name).where(InterfaceService.workstation_id == workstation_id)
+        .order_by(InterfaceService.name)).all()
+
+
+def services_of_branch(branch_id):
+    """Names of the services limited to the branch (not its workstations' services)."""
+    return db.session.scalars(
+        db.select(InterfaceService.name).where(InterfaceService.branch_id == branch_id)
+        .order_by(InterfaceService.name)).all()
+
+
+# --- internals ---------------------------------------------------------------------------
+
+def _id(value):
+    return value if isinstance(value, int) else value.id
+
+
+def _interface(interface_key):
+    try:
+        return catalogue.get_interface(interface_key)
+    except KeyError:
+        raise DomainError(_l("This interface does not exist (any more)."),
+                          field="interface_key") from None
+
+
+def _workstation(workstation_id):
+    if workstation_id is None:
+        return None
+    station = db.session.get(Workstation, workstation_id)
+    if station is None:
+        raise DomainError(_l("Choose an existing workstation."), field="workstation_id")
+    return station
+
+
+def _scope(branch_id, workstation):
+    if workstation is not None:
+        return WORKSTATION
+    return BRANCH if branch_id is not None else CHAIN
+
+
+def _check_place(interface, branch_id, workstation, exclude=None):
+    """Refuse a scope the interface does not allow and a workstation service that a
+    protected service blocks. Returns whether the field input is partial."""
+    scope = _scope(branch_id, workstation)
+    refusal = scope_refusal(interface, scope)
+    if refusal is not None:
+        raise DomainError(refusal, field="workstation_id" if scope == WORKSTATION else "branch_id")
+    if workstation is None:
+        return False
+    blocking = [s for s in protected_services_blocking(workstation, interface.key)
+                if exclude is None or s.id != exclude.id]
+    if blocking:
+        raise DomainError(_l("%(service)s is protected: workstation settings cannot override "
+                             "it.", service=blocking[0].name))
+    return fallback_service(workstation, interface.key) is not None
+
+
+def _common(interface, data, workstation):
+    """The common fields, checked: (values, {field: message})."""
+    errors = {}
+    name = (data.get("name") or "").strip()
+    if not name:
+        errors["name"] = field_values.REQUIRED
+    elif len(name) > NAME_MAX_LENGTH:
+        errors["name"] = _l("Enter at most %(max)s characters.", max=NAME_MAX_LENGTH)
+    branch_id = None if workstation is not None else data.get("branch_id")
+    if branch_id is not None and db.session.get(Branch, branch_id) is None:
+        errors["branch_id"] = _l("Choose an existing branch.")
+    usages = {usage: bool(data.get(f"usage_{usage}", usage in interface.default_usages))
+              for usage in ("server", "client")}
+    for usage, chosen in usages.items():
+        if chosen and usage not in interface.usages:
+            errors[f"usage_{usage}"] = (
+                _l("%(interface)s cannot be used server-side.", interface=interface_name(interface))
+                if usage == "server" else
+                _l("%(interface)s cannot be used client-side.", interface=interface_name(interface)))
+    if not any(usages.values()):
+        errors["usage_server"] = _l("Choose at least one usage.")
+    start_date = data.get("start_date")
+    if start_date is not None and (not isinstance(start_date, date)
+                                   or isinstance(start_date, datetime)):
+        errors["start_date"] = _l("Enter a date such as 31.12.2025.")
+    protected = bool(data.get("protected", False))
+    if protected and workstation is not None:
+        errors["protected"] = _l("Only chain and branch services can be protected.")
+    common = {
+        "name": name, "branch_id": branch_id,
+        "usage_server": usages["server"], "usage_client": usages["client"],
+        "start_date": start_date, "protected": protected,
+        "enabled": bool(data.get("enabled", True)),
+    }
+    return common, errors
+
+
+def _raise_errors(errors):
+    if errors:
+        raise InvalidValues(errors)
+
+
+def _insert(actor, interface, workstation, common, parsed, action, copied_from=None):
+    service = InterfaceService(
+        interface_key=interface.key, group_key=catalogue.group_of(interface.key).key,
+        workstation_id=workstation.id if workstation else None, workstation=workstation,
+        values=field_values.to_storage(interface, parsed.values), updated_by=actor.name,
+        **common,
+    )
+    if workstation is None and common["branch_id"] is not None:
+        service.branch = db.session.get(Branch, common["branch_id"])
+    _check_unique(interface, service, common, parsed.values)
+    db.session.add(service)
+    with db.session.no_autoflush:
+        _sync_company_links(interface, service, parsed.values)
+        changed_secrets = _apply_secrets(service, parsed.secrets)
+    db.session.flush()
+    changes = _diff({}, _log_values(interface, service), changed_secrets)
+    if copied_from is not None:
+        changes.insert(0, {"field": "copied_from", "old": None, "new": copied_from.name})
+    changelog.record(actor, action, ENTITY, service, changes, branch=service.scope_branch)
+    _commit()
+    return service
+
+
+def _commit():
+    """Commit; a unique slot taken by a save that raced this one becomes a message."""
+    try:
+        db.session.commit()
+    except IntegrityError as error:
+        db.session.rollback()
+        raise DomainError(_l("Someone saved a conflicting service at the same moment. Reload "
+                             "and check the list before saving again.")) from error
+
+
+def _scope_token(common, workstation):
+    if workstation is not None:
+        return f"w{workstation.id}"
+    return f"b{common['branch_id']}" if common["branch_id"] is not None else "chain"
+
+
+def _scope_label(service):
+    if service.workstation_id is not None:
+        return _l("workstation %(name)s", name=service.workstation.name)
+    if service.branch_id is not None:
+        return _l("branch %(name)s", name=service.branch.name)
+    return _l("the whole chain")
+
+
+def _unique_slot(interface, token, values):
+    if not interface.multiple_per_scope:
+        return f"{interface.key}|{token}"
+    if interface.unique_by and not interface.get_field(interface.unique_by).multiple:
+        value = values.get(interface.unique_by)
+        return f"{interface.key}|{token}|{'' if value is None else str(value).casefold()}"[:255]
+    return None
+
+
+def _exclusive_slot(interface, field_key, token):
+    """The slot in which each company of this field may appear once, or None."""
+    if field_key != interface.unique_by:
+        return None
+    group = catalogue.group_of(interface.key).key
+    if group in COMPANY_EXCLUSIVE_GROUPS:
+        return f"{group}|{token}"
+    return f"{interface.key}|{token}" if interface.get_field(field_key).multiple else None
+
+
+def _check_unique(interface, service, common, values):
+    """Set service.unique_slot and refuse a second service for the same slot, and a company
+    already assigned within its exclusive slot (checked before the database would)."""
+    from ..companies.models import Company
+
+    token = _scope_token(common, service.workstation)
+    slot = _unique_slot(interface, token, values)
+    with db.session.no_autoflush:
+        if slot is not None:
+            other = db.session.scalar(db.select(InterfaceService).where(
+                InterfaceService.unique_slot == slot,
+                InterfaceService.id != (service.id or 0)))
+            if other is not None:
+                _refuse_duplicate(interface, other)
+        for key, ids in field_values.company_ids(interface, values).items():
+            exclusive = _exclusive_slot(interface, key, token)
+            if exclusive is None:
+                continue
+            clash = db.session.execute(
+                db.select(Company.name, InterfaceService.name)
+                .join(ServiceCompany, ServiceCompany.company_id == Company.id)
+                .join(InterfaceService, InterfaceService.id == ServiceCompany.service_id)
+                .where(ServiceCompany.exclusive_slot == exclusive,
+                       ServiceCompany.company_id.in_(ids),
+                       ServiceCompany.service_id != (service.id or 0))
+                .order_by(Company.name)).first()
+            if clash is not None:
+                if catalogue.group_of(interface.key).key in COMPANY_EXCLUSIVE_GROUPS:
+                    message = _l("%(company)s is already assigned to the ear-mould ordering "
+                                 "service %(service)s here. A company may belong to one "
+                                 "ear-mould ordering service per branch (and one chain-wide), "
+                                 "so that its orders find their service.",
+                                 company=clash[0], service=clash[1])
+                else:
+                    message = _l("%(company)s is already assigned to the service %(service)s "
+                                 "here.", company=clash[0], service=clash[1])
+                raise DomainError(message, field=key)
+    service.unique_slot = slot
+
+
+def _refuse_duplicate(interface, other):
+    name = interface_name(interface)
+    if interface.unique_by:
+        spec = interface.get_field(interface.unique_by)
+        raise DomainError(_l("There is already a service of %(interface)s with this %(field)s "
+                             "for %(scope)s: %(service)s.", interface=name,
+                             field=spec.text("label", _language()),
+                             scope=_scope_label(other), service=other.name),
+                          field=interface.unique_by)
+    raise DomainError(_l("There is already a service of %(interface)s for %(scope)s: "
+                         "%(service)s.", interface=name, scope=_scope_label(other),
+                         service=other.name),
+                      field="workstation_id" if other.workstation_id else "branch_id")
+
+
+def _sync_company_links(interface, service, values):
+    """Mirror the company/supplier fields into service.company_links."""
+    token = _scope_token({"branch_id": service.branch_id}, service.workstation)
+    wanted = {(key, company_id): _exclusive_slot(interface, key, token)
+              for key, ids in field_values.company_ids(interface, values).items()
+              for company_id in ids}
+    for link in list(service.company_links):
+        slot = wanted.pop((link.field_key, link.company_id), False)
+        if slot is False:
+            service.company_links.remove(link)
+        elif link.exclusive_slot != slot:
+            link.exclusive_slot = slot
+    for (key, company_id), slot in wanted.items():
+        service.company_links.append(
+            ServiceCompany(field_key=key, company_id=company_id, exclusive_slot=slot))
+
+
+def _apply_secrets(service, changes):
+    """Apply {key: new value | None (clear)}; returns the keys that really changed
+    (replacing a secret by the same value changes nothing)."""
+    rows = {secret.field_key: secret for secret in service.secrets}
+    changed = []
+    for key, new in changes.items():
+        row = rows.get(key)
+        if new is None:
+            if row is not None:
+                service.secrets.remove(row)
+                changed.append(key)
+        elif row is None:
+            service.secrets.append(ServiceSecret(field_key=key, value=new))
+            changed.append(key)
+        else:
+            try:
+                same = row.value == new
+            except SecretUnreadable:
+                same = False
+            if not same:
+                row.value = new
+                changed.append(key)
+    return sorted(changed)
+
+
+def _log_values(interface, service):
+    """What the change log compares: common fields (branch and workstation by name) and the
+    stored field values, companies by name so entries stay readable after a rename/delete."""
+    from ..companies.models import Company
+
+    branch = service.branch if service.branch_id is not None else None
+    snapshot = {
+        "name": service.name,
+        "branch_id": branch.name if branch is not None else None,
+        "workstation_id": service.workstation.name if service.workstation_id else None,
+        "usage_server": service.usage_server, "usage_client": service.usage_client,
+        "start_date": service.start_date.isoformat() if service.start_date else None,
+        "protected": service.protected, "enabled": service.enabled,
+    }
+    stored = dict(service.values or {})
+    references = field_values.company_ids(interface, field_values.from_storage(interface, stored))
+    ids = {i for found in references.values() for i in found}
+    names = dict(db.session.execute(
+        db.select(Company.id, Company.name).where(Company.id.in_(ids))).all()) if ids else {}
+    for key, found in references.items():
+        readable = [names.get(i, f"#{i}") for i in found]
+        stored[key] = readable if interface.get_field(key).multiple else readable[0]
+    snapshot.update(stored)
+    return snapshot
+
+
+def _diff(before, after, changed_secrets):
+    changes = changelog.diff(before, after)
+    changes.extend({"field": key, "secret": True} for key in changed_secrets)
+    return changes
