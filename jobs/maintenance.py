@@ -14,3 +14,13 @@ def prune_login_attempts():
         count = prune()
     log.info("Pruned %d old login attempts", count)
     return count
+
+
+def prune_change_log():
+    """Delete change-log entries older than three years; returns how many."""
+    from webapp.changelog.services import prune
+
+    with app_context():
+        count = prune()
+    log.info("Pruned %d old change-log entries", count)
+    return count

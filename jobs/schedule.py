@@ -21,6 +21,7 @@ class Periodic:
 
 PERIODIC = (
     Periodic("prune-login-attempts", "jobs.maintenance.prune_login_attempts", 24 * 3600),
+    Periodic("prune-change-log", "jobs.maintenance.prune_change_log", 24 * 3600),
 )
 
 

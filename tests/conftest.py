@@ -209,3 +209,35 @@ def redis_url(redis_server):
     client.flushall()
     client.close()
     return redis_server
+
+
+# --- query counting -----------------------------------------------------------------------
+
+class _QueryCounter:
+    count = 0
+
+
+@pytest.fixture
+def count_queries(app):
+    """Counts SQL statements executed on the app's engine inside the `with` block:
+    `with count_queries() as counter: …; counter.count`."""
+    import contextlib
+
+    from sqlalchemy import event
+
+    @contextlib.contextmanager
+    def counting():
+        counter = _QueryCounter()
+
+        def before(*_args, **_kwargs):
+            counter.count += 1
+
+        with app.app_context():
+            engine = db.engine
+        event.listen(engine, "before_cursor_execute", before)
+        try:
+            yield counter
+        finally:
+            event.remove(engine, "before_cursor_execute", before)
+
+    return counting

@@ -1,7 +1,6 @@
 """Fixtures for the company screens: companies with customer numbers, form data, users."""
 import pytest
 
-from tests.org.conftest import count_queries  # noqa: F401  (shared query counter)
 from webapp.companies.models import Company, CustomerNumber
 from webapp.extensions import db
 

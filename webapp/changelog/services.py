@@ -1,7 +1,12 @@
 """Writing change-log entries. Callers pass before/after snapshots; only differences are
 stored, secret fields only as 'changed', and a save that changes nothing writes nothing."""
+from sqlalchemy import delete
+
 from ..extensions import db
+from ..models_base import utcnow
 from .models import ChangeLogEntry
+
+RETENTION_YEARS = 3  # DESIGN, change log: "Kept 3 years."
 
 
 def snapshot(obj, fields):
@@ -58,3 +63,15 @@ def entries_for(entity_type, entity_id, limit=50):
         .order_by(ChangeLogEntry.at.desc(), ChangeLogEntry.id.desc())
         .limit(limit)
     ).all()
+
+
+def prune(now=None, years=RETENTION_YEARS):
+    """Delete entries older than `years` (run daily by jobs.maintenance); returns how many."""
+    now = now or utcnow()
+    try:
+        cutoff = now.replace(year=now.year - years)
+    except ValueError:  # 29 February
+        cutoff = now.replace(year=now.year - years, day=28)
+    result = db.session.execute(delete(ChangeLogEntry).where(ChangeLogEntry.at < cutoff))
+    db.session.commit()
+    return result.rowcount

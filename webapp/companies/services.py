@@ -160,8 +160,12 @@ def update_company(actor, company, data, numbers, version):
 
 def company_references(company):
     """What still refers to a company, as human-readable strings. Customer numbers belong to
-    the company and go with it; interface services and orders will add their checks here."""
-    return []
+    the company and go with it; interface services naming it in a company or supplier field
+    keep it; orders will add their check here."""
+    from ..interfaces.services import services_referencing_company
+
+    names = services_referencing_company(company.id)
+    return [_l("interface services: %(names)s", names=", ".join(names))] if names else []
 
 
 def delete_company(actor, company):

@@ -81,6 +81,7 @@ def update_branch(actor, branch, data, version):
 def branch_references(branch):
     """What still refers to a branch, as human-readable strings."""
     from ..companies.models import CustomerNumber
+    from ..interfaces.services import services_of_branch
     from ..users.models import User, user_branches
 
     found = []
@@ -99,6 +100,9 @@ def branch_references(branch):
     if companies:
         found.append(_l("customer numbers at: %(names)s",
                         names=", ".join(sorted(c.company.name for c in companies))))
+    services = services_of_branch(branch.id)
+    if services:
+        found.append(_l("interface services: %(names)s", names=", ".join(services)))
     return found
 
 
@@ -155,15 +159,19 @@ def update_workstation(actor, station, data, version):
 
 
 def workstation_references(station):
-    """Nothing refers to a workstation yet; interface services will (workstation settings)."""
-    return []
+    """What still refers to a workstation: its own interface services (workstation settings)."""
+    from ..interfaces.services import services_of_workstation
+
+    names = services_of_workstation(station.id)
+    return [_l("interface services: %(names)s", names=", ".join(names))] if names else []
 
 
 def delete_workstation(actor, station):
     require_branch(actor, station.branch_id)
     refs = workstation_references(station)
     if refs:
-        raise InUse(_l("The workstation is still in use (%(refs)s).", refs="; ".join(refs)))
+        raise InUse(_l("The workstation is still in use (%(refs)s).",
+                       refs="; ".join(str(ref) for ref in refs)))
     changelog.record(actor, "delete", "workstation", station, branch=station.branch)
     db.session.delete(station)
     db.session.commit()

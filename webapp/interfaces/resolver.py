@@ -1,0 +1,359 @@
+"""Effective configuration: which service applies where, and where each value comes from.
+
+The one resolver, used by the effective-configuration view and by every job. For workstation W
+in branch B, per interface type:
+
+1. Only active services apply (enabled and start date reached, chain time zone); planned and
+   disabled ones at W, B and the chain are listed in `InterfaceEntry.inactive`.
+2. W's service, else B's, else the chain's. A protected (active) service of B or the chain wins
+   over W's: W's is then ignored and listed in `overridden`, with `protected_by` naming the
+   winner (W's cannot be created any more, but data may predate the protection).
+3. Per field, a workstation service overrides what it sets; what it leaves empty comes from
+   B's service, else the chain's ("base"), else the catalogue default. Each FieldValue says
+   where its value comes from: "workstation" / "branch" / "chain" / "default" (None: empty).
+   A branch or chain service is complete on its own and is not merged with the chain's.
+   A table is taken whole: the workstation service's rows if it has any, else the base's.
+4. Types with `multiple_per_scope`: with a single-valued `unique_by` field (supplier, company,
+   user name, …) steps 2–3 run once per value; otherwise every active service applies on its
+   own (most specific first). A protected base service still overrides all W's services.
+
+Secrets are never part of the result: a FieldValue of a secret says only whether it is set and
+which service holds it; jobs read it with `secret_for`.
+"""
+from collections import defaultdict
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import and_, or_
+from sqlalchemy.orm import selectinload
+
+from ..extensions import db
+from ..org.models import Branch, Workstation
+from . import catalogue
+from . import values as field_values
+from .catalogue.schema import FieldSpec, Group, InterfaceType, TableSpec
+from .models import InterfaceService
+from .services import chain_today, service_state, stored_secret
+
+DEFAULT = "default"
+SCOPE_RANK = {"workstation": 0, "branch": 1, "chain": 2}
+
+
+@dataclass
+class FieldValue:
+    """One field's effective value and where it comes from."""
+
+    spec: FieldSpec
+    value: Any = None  # typed (values.py); always None for secrets
+    origin: str | None = None  # "workstation" | "branch" | "chain" | "default" | None (empty)
+    service: InterfaceService | None = None  # the service holding it (None for defaults)
+    is_set: bool = False  # secrets: whether set; other fields: value is not None
+
+    @property
+    def key(self):
+        return self.spec.key
+
+
+@dataclass
+class TableValue:
+    """A table's effective rows and the service they come from."""
+
+    spec: TableSpec
+    rows: list = field(default_factory=list)
+    origin: str | None = None
+    service: InterfaceService | None = None
+
+
+@dataclass
+class Resolution:
+    """The configuration of one interface type that applies: `service` (active) plus, for a
+    workstation service, the `base` whose values fill its empty fields."""
+
+    interface: InterfaceType
+    service: InterfaceService
+    base: InterfaceService | None = None
+    fields: dict = field(default_factory=dict)  # {key: FieldValue}, in catalogue order
+    tables: dict = field(default_factory=dict)  # {key: TableValue}
+    overridden: list = field(default_factory=list)  # W's services a protected one beat
+    protected_by: InterfaceService | None = None
+
+    @property
+    def origin(self):
+        """Scope of the applying service: "workstation", "branch" or "chain"."""
+        return self.service.scope
+
+    @property
+    def protected(self):
+        return self.service.protected or bool(self.base is not None and self.base.protected)
+
+    @property
+    def values(self):
+        """{key: typed value} of the non-secret fields, plus {table key: rows}."""
+        found = {key: fv.value for key, fv in self.fields.items() if not fv.spec.is_secret}
+        found.update({key: table.rows for key, table in self.tables.items()})
+        return found
+
+    def value(self, key):
+        return self.values.get(key)
+
+
+@dataclass
+class ServiceState:
+    """A service that does not apply now: "planned" (with its start date) or "disabled"."""
+
+    service: InterfaceService
+    state: str
+    start_date: Any = None
+
+
+@dataclass
+class InterfaceEntry:
+    """Everything the resolver found for one interface type at the looked-at place."""
+
+    group: Group
+    interface: InterfaceType
+    applied: list = field(default_factory=list)  # [Resolution], most specific first
+    inactive: list = field(default_factory=list)  # [ServiceState]
+    overridden: list = field(default_factory=list)  # workstation services a protected one beat
+    protected_by: InterfaceService | None = None
+
+    @property
+    def resolution(self):
+        """The (first) applying Resolution, or None."""
+        return self.applied[0] if self.applied else None
+
+    @property
+    def planned(self):
+        return [item for item in self.inactive if item.state == "planned"]
+
+
+@dataclass
+class EffectiveConfiguration:
+    """The effective configuration of a workstation or a branch (or the chain alone)."""
+
+    workstation: Workstation | None
+    branch: Branch | None
+    today: Any
+    groups: list = field(default_factory=list)  # [(Group, [InterfaceEntry])], catalogue order
+    companies: dict = field(default_factory=dict)  # {company id: name} of every shown value
+    unknown: list = field(default_factory=list)  # services of types no longer in the catalogue
+
+    def entry(self, interface_key):
+        for _group, entries in self.groups:
+            for entry in entries:
+                if entry.interface.key == interface_key:
+                    return entry
+        return None
+
+
+def effective_configuration(workstation=None, branch=None, today=None):
+    """What applies at `workstation` (its branch implied), at `branch`, or — with neither —
+    chain-wide: per group and interface type with services there, the applying Resolutions,
+    planned/disabled services and protection overrides. Objects or ids; `today` defaults to
+    chain_today(). A constant number of queries, however many services exist."""
+    workstation, branch = _place(workstation, branch)
+    today = today or chain_today()
+    found = _candidates(workstation, branch)
+    by_key = defaultdict(list)
+    for service in found:
+        by_key[service.interface_key].append(service)
+    result = EffectiveConfiguration(workstation=workstation, branch=branch, today=today)
+    for group in catalogue.load():
+        entries = [_entry(group, iface, by_key.pop(iface.key), today)
+                   for iface in group.interfaces if iface.key in by_key]
+        if entries:
+            result.groups.append((group, entries))
+    result.unknown = [service for services in by_key.values() for service in services]
+    result.companies = _company_names(
+        resolution for _group, entries in result.groups for entry in entries
+        for resolution in entry.applied)
+    return result
+
+
+def resolve(interface_key, workstation=None, branch=None, company_id=None, today=None):
+    """The Resolution a job uses for `interface_key` at `workstation` / `branch` (ids or
+    objects; neither: chain-wide), or None when no active service applies.
+
+    With `company_id` (types with a company or supplier field): the service whose field names
+    that company — most specific scope first — else a service with that field empty (the
+    generic one, e.g. e-mail ordering without company), else None."""
+    interface = catalogue.get_interface(interface_key)
+    workstation, branch = _place(workstation, branch)
+    found = _candidates(workstation, branch, [interface_key])
+    if not found:
+        return None
+    entry = _entry(catalogue.group_of(interface_key), interface, found,
+                   today or chain_today())
+    if company_id is None:
+        return entry.resolution
+    return _for_company(entry.applied, company_id)
+
+
+def resolve_for_company(group_key, company_id, workstation=None, branch=None, today=None):
+    """The applying service of any interface type of `group_key` whose company field names
+    `company_id` — e.g. the ear-mould ordering service for the lab chosen in a process:
+    the branch's first, then the chain's (DESIGN, ordering rule 2). None if there is none."""
+    group = catalogue.get_group(group_key)
+    workstation, branch = _place(workstation, branch)
+    found = _candidates(workstation, branch, list(group.interface_keys))
+    today = today or chain_today()
+    by_key = defaultdict(list)
+    for service in found:
+        by_key[service.interface_key].append(service)
+    applied = [resolution for iface in group.interfaces if iface.key in by_key
+               for resolution in _entry(group, iface, by_key[iface.key], today).applied]
+    matching = [r for r in applied if _names_company(r, company_id)]
+    matching.sort(key=lambda r: (SCOPE_RANK[r.origin], r.service.id))
+    return matching[0] if matching else None
+
+
+def secret_for(resolution, field_key):
+    """The plaintext of an effective secret (from the service that holds it), or None when
+    not set. For adapters and jobs only: never render it, log it or pass it to a job."""
+    value = resolution.fields[field_key]
+    if not value.spec.is_secret:
+        raise KeyError(f"{field_key!r} is not a secret field")
+    return stored_secret(value.service, field_key) if value.is_set else None
+
+
+# --- internals ---------------------------------------------------------------------------
+
+def _place(workstation, branch):
+    if workstation is not None:
+        if isinstance(workstation, int):
+            workstation = db.session.get(Workstation, workstation)
+            if workstation is None:
+                raise LookupError("no such workstation")
+        return workstation, workstation.branch
+    if isinstance(branch, int):
+        branch = db.session.get(Branch, branch)
+        if branch is None:
+            raise LookupError("no such branch")
+    return None, branch
+
+
+def _candidates(workstation, branch, interface_keys=None):
+    """Every service at the chain, the branch and the workstation, with secret states — two
+    statements."""
+    places = [and_(InterfaceService.branch_id.is_(None),
+                   InterfaceService.workstation_id.is_(None))]
+    if branch is not None:
+        places.append(InterfaceService.branch_id == branch.id)
+    if workstation is not None:
+        places.append(InterfaceService.workstation_id == workstation.id)
+    query = (db.select(InterfaceService).where(or_(*places))
+             .options(selectinload(InterfaceService.secrets))
+             .order_by(InterfaceService.id))
+    if interface_keys is not None:
+        query = query.where(InterfaceService.interface_key.in_(interface_keys))
+    return db.session.scalars(query).all()
+
+
+def _entry(group, interface, found, today):
+    entry = InterfaceEntry(group=group, interface=interface)
+    active = []
+    for service in found:
+        state, start = service_state(service, today)
+        if state == "active":
+            active.append(service)
+        else:
+            entry.inactive.append(ServiceState(service, state, start))
+    active.sort(key=lambda s: (SCOPE_RANK[s.scope], s.id))
+    own = [s for s in active if s.scope == "workstation"]
+    bases = [s for s in active if s.scope != "workstation"]
+    entry.protected_by = next((s for s in bases if s.protected), None)
+    if entry.protected_by is not None and own:
+        entry.overridden, own = own, []
+
+    unique_by = interface.unique_by
+    if not interface.multiple_per_scope:
+        slots = [(own[:1], bases[:1])]
+    elif unique_by and not interface.get_field(unique_by).multiple:
+        slots = []
+        for value in dict.fromkeys(_slot_value(s, unique_by) for s in own + bases):
+            slots.append(([s for s in own if _slot_value(s, unique_by) == value][:1],
+                          [s for s in bases if _slot_value(s, unique_by) == value][:1]))
+    else:
+        slots = [([service], []) if service.scope == "workstation" else ([], [service])
+                 for service in own + bases]
+    for mine, below in slots:
+        if mine or below:
+            service = (mine or below)[0]
+            base = below[0] if mine and below else None
+            entry.applied.append(_resolution(interface, service, base, entry))
+    return entry
+
+
+def _slot_value(service, key):
+    value = (service.values or {}).get(key)
+    return None if value is None else str(value).casefold()
+
+
+def _resolution(interface, service, base, entry):
+    resolution = Resolution(interface=interface, service=service, base=base,
+                            overridden=entry.overridden, protected_by=entry.protected_by)
+    own = field_values.from_storage(interface, service.values)
+    below = field_values.from_storage(interface, base.values) if base is not None else {}
+    for spec in interface.fields:
+        if spec.is_secret:
+            holder = next((s for s in (service, base)
+                           if s is not None and spec.key in s.secret_keys), None)
+            resolution.fields[spec.key] = FieldValue(
+                spec, None, holder.scope if holder else None, holder, holder is not None)
+        elif own.get(spec.key) is not None:
+            resolution.fields[spec.key] = FieldValue(spec, own[spec.key], service.scope,
+                                                     service, True)
+        elif below.get(spec.key) is not None:
+            resolution.fields[spec.key] = FieldValue(spec, below[spec.key], base.scope, base,
+                                                     True)
+        elif spec.default is not None:
+            resolution.fields[spec.key] = FieldValue(spec, spec.default, DEFAULT, None, True)
+        else:
+            resolution.fields[spec.key] = FieldValue(spec)
+    for table in interface.tables:
+        if own.get(table.key) or (own.get(table.key) is not None and base is None):
+            resolution.tables[table.key] = TableValue(table, own[table.key], service.scope,
+                                                      service)
+        elif below.get(table.key) is not None:
+            resolution.tables[table.key] = TableValue(table, below[table.key], base.scope, base)
+        else:
+            resolution.tables[table.key] = TableValue(table)
+    return resolution
+
+
+def _company_field(interface):
+    """The field a company is looked up in: unique_by if it names companies, else the first
+    company or supplier field; None when the type has none."""
+    kinds = ("company", "supplier")
+    if interface.unique_by and interface.get_field(interface.unique_by).kind in kinds:
+        return interface.unique_by
+    return next((spec.key for spec in interface.fields if spec.kind in kinds), None)
+
+
+def _names_company(resolution, company_id):
+    key = _company_field(resolution.interface)
+    if key is None:
+        return False
+    value = resolution.value(key)
+    return company_id in value if isinstance(value, list) else value == company_id
+
+
+def _for_company(applied, company_id):
+    hit = next((r for r in applied if _names_company(r, company_id)), None)
+    if hit is not None:
+        return hit
+    return next((r for r in applied if _company_field(r.interface) is not None
+                 and not r.value(_company_field(r.interface))), None)
+
+
+def _company_names(resolutions):
+    from ..companies.models import Company
+
+    ids = set()
+    for resolution in resolutions:
+        for found in field_values.company_ids(resolution.interface, resolution.values).values():
+            ids.update(found)
+    if not ids:
+        return {}
+    return dict(db.session.execute(
+        db.select(Company.id, Company.name).where(Company.id.in_(ids))).all())
