@@ -301,11 +301,7 @@ def create_service(actor, interface_key, data, raw=None):
     defaults of new_service_defaults) and `raw` field input. Raises PermissionDenied,
     DomainError for scope/protection/uniqueness, InvalidValues for field input."""
     interface = _interface(interface_key)
-    workstation = _workstation(data.get("workstation_id"))
-    branch_id = None if workstation else data.get("branch_id")
-    _require_edit(actor, workstation.branch_id if workstation else branch_id)
-    partial = _check_place(interface, branch_id, workstation)
-    common, errors = _common(interface, data, workstation)
+    workstation, partial, common, errors = _new_place(actor, interface, data)
     parsed = field_values.parse(interface, raw, partial=partial)
     _raise_errors({**errors, **parsed.errors})
     return _insert(actor, interface, workstation, common, parsed, "create")
@@ -313,18 +309,14 @@ def create_service(actor, interface_key, data, raw=None):
 
 def copy_service(actor, service, data=None):
     """Copy `service` with `data` overriding its common fields (name defaults to
-    "<name> (copy)"; give another branch_id to copy it elsewhere). Field values are copied
-    and checked again; secrets are NOT copied (the copy shows them as not set)."""
+    "<name> (copy)"; another branch_id / workstation_id copies it elsewhere — pass
+    workstation_id=None to copy a workstation service into branch management). Field values
+    are copied and checked again; secrets are NOT copied (the copy shows them as not set)."""
     interface = _interface(service.interface_key)
     data = dict(data or {})
     source = {name: getattr(service, name) for name in COMMON_FIELDS}
     source["name"] = str(_l("%(name)s (copy)", name=service.name))[:NAME_MAX_LENGTH]
-    data = {**source, **data}
-    workstation = _workstation(data.get("workstation_id"))
-    branch_id = None if workstation else data.get("branch_id")
-    _require_edit(actor, workstation.branch_id if workstation else branch_id)
-    partial = _check_place(interface, branch_id, workstation)
-    common, errors = _common(interface, data, workstation)
+    workstation, partial, common, errors = _new_place(actor, interface, {**source, **data})
     raw = field_values.form_data(interface, service_values(service))
     parsed = field_values.parse(interface, raw, partial=partial,
                                 secrets_set={s.key for s in interface.secret_fields})
@@ -505,6 +497,17 @@ def _scope(branch_id, workstation):
     if workstation is not None:
         return WORKSTATION
     return BRANCH if branch_id is not None else CHAIN
+
+
+def _new_place(actor, interface, data):
+    """For a new service: permission, scope and protection checks, then the common fields.
+    Returns (workstation, partial, common, errors)."""
+    workstation = _workstation(data.get("workstation_id"))
+    branch_id = None if workstation else data.get("branch_id")
+    _require_edit(actor, workstation.branch_id if workstation else branch_id)
+    partial = _check_place(interface, branch_id, workstation)
+    common, errors = _common(interface, data, workstation)
+    return workstation, partial, common, errors
 
 
 def _check_place(interface, branch_id, workstation, exclude=None):
