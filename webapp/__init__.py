@@ -59,8 +59,11 @@ def create_app(test_config=None):
     from .main import views as main_views
     from .org import views as org_views
     from .users import views as users_views
+    from .changelog import views as changelog_views
+    from .interfaces import effective_views
 
-    for views in (main_views, auth_views, org_views, users_views, companies_views, directory_views):
+    for views in (main_views, auth_views, org_views, users_views, companies_views, directory_views,
+                  changelog_views, effective_views):
         app.register_blueprint(views.bp)
 
     from . import cli, crypto

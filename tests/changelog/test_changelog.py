@@ -1,0 +1,197 @@
+"""The global change log at /changelog/: entries in words, filters in the URL, htmx fragments,
+who reads what, and secrets never shown."""
+import re
+from datetime import datetime, timedelta, timezone
+
+from tests.translated import de, de_html
+from webapp.extensions import db
+from webapp.interfaces import services
+from webapp.users.models import User
+
+HX = {"HX-Request": "true"}
+SMTP_RAW = {"host": "mail.example.org", "port": "587", "encryption": "starttls",
+            "sender_address": "filiale@example.org", "password": "streng-geheim-1"}
+
+
+def at(day, hour=9):
+    return datetime(2026, 3, day, hour, tzinfo=timezone.utc)
+
+
+def rows(response):
+    """The record names of the entries shown, in order."""
+    body = response.get_data(as_text=True)
+    table = body[body.index('<table class="list changelog">'):]
+    return [re.sub(r"<[^>]+>", "", cell).strip()
+            for cell in re.findall(r"<tr>\s*<td class=\"nowrap\">.*?</td>\s*<td>.*?</td>\s*"
+                                   r"<td>.*?</td>\s*<td>(.*?)</td>", table, re.S)]
+
+
+def test_entries_newest_first_in_words_with_links_to_existing_records(client, auth, org, add_entry):
+    """Type, change type and field labels are German words; values as the forms show them; a
+    record that still exists is linked, a deleted one is not."""
+    add_entry("branch", org.st, "Stuttgart", changes=[
+        {"field": "city", "old": "Stuttgart", "new": "Stuttgart-Mitte"},
+        {"field": "office_email", "old": "", "new": "buero@example.org"}],
+        branch=(org.st, "Stuttgart"), at=at(2))
+    add_entry("user", org.staff, "Sam Staff", changes=[
+        {"field": "password", "secret": True}, {"field": "role", "old": "staff",
+                                                "new": "branch_manager"}], at=at(3))
+    add_entry("workstation", 999, "ALT-PC", action="delete", branch=(org.st, "Stuttgart"),
+              at=at(1))
+    add_entry("workstation", org.st_till, "ST-KASSE", branch=(org.ul, "Ulm"), at=at(1, 8),
+              changes=[{"field": "branch_id", "old": org.st, "new": org.ul}])
+    auth.login("admin")
+    response = client.get("/changelog/")
+    assert response.status_code == 200
+    assert rows(response) == ["Sam Staff", "Stuttgart", "ALT-PC", "ST-KASSE"]
+    body = response.data
+    assert de_html("Change log").join([b"<h1>", b"</h1>"]) in body
+    for text in ("Branch", "User", "Workstation", "Changed", "Deleted", "City"):
+        assert de_html(text) in body
+    assert "Stuttgart</span> → <span class=\"new\">Stuttgart-Mitte".encode() in body
+    # Business-office fields say so: the branch form has two "Street", "City" ….
+    assert de_html("Business office") + b": " + de_html("E-mail") in body
+    assert de_html("Branch manager") in body  # the role by its label, not "branch_manager"
+    assert f'<a href="/branches/{org.st}">Stuttgart</a>'.encode() in body
+    assert f'<a href="/users/{org.staff}">Sam Staff</a>'.encode() in body
+    assert b"<td>ALT-PC</td>" in body
+    # Moving a workstation stores branch ids; the log names the branches.
+    assert "Stuttgart</span> → <span class=\"new\">Ulm".encode() in body
+
+
+def test_service_changes_use_catalogue_labels_and_never_show_secrets(client, auth, org, app):
+    """Interface fields by their catalogue labels, choices by their labels; a secret set or
+    replaced is 'geändert' and its value appears nowhere, even after the service is gone."""
+    with app.app_context():
+        admin = db.session.get(User, org.admin)
+        service = services.create_service(admin, "smtp", {"name": "Mail ST", "branch_id": org.st},
+                                          dict(SMTP_RAW))
+        services.update_service(admin, service, {}, {**SMTP_RAW, "encryption": "tls",
+                                                     "password": "noch-geheimer-2"},
+                                service.version)
+        services.delete_service(admin, service)
+    auth.login("admin")
+    body = client.get("/changelog/").get_data(as_text=True)
+    assert "streng-geheim-1" not in body and "noch-geheimer-2" not in body
+    assert body.count(f'{de("Password")}</span>:\n            <em>{de("changed")}</em>') == 2
+    assert "Verschlüsselung</span>:" in body  # the catalogue's label of "encryption"
+    assert '<span class="old">STARTTLS</span> → <span class="new">SSL/TLS</span>' in body
+    assert f"{de('Interface service')}</td>" in body
+    # Three entries of a service that no longer exists: named, not linked.
+    assert body.count("<td>Mail ST</td>") == 3 and not re.search(r'href="/interfaces/\d', body)
+
+
+def test_revealed_secret_is_logged_as_viewed(client, auth, org, add_entry):
+    """A reveal names the field and says it was viewed, without a value."""
+    add_entry("interface_service", 5, "Mail ST", action="reveal",
+              changes=[{"field": "password", "secret": True}])
+    auth.login("admin")
+    body = client.get("/changelog/").data
+    assert de_html("Secret viewed") in body and de_html("viewed").join([b"<em>", b"</em>"]) in body
+
+
+def test_filters(client, auth, org, add_entry):
+    """Type, change type, branch (or chain-wide), employee, days in the chain's time zone
+    and a search term in names and changes each narrow the list."""
+    add_entry("branch", org.st, "Stuttgart", branch=(org.st, "Stuttgart"), at=at(2),
+              changes=[{"field": "street", "old": "", "new": "Königstraße 1"}])
+    add_entry("branch", org.ul, "Ulm", action="create", branch=(org.ul, "Ulm"), at=at(3),
+              user=(org.manager, "Maria Manager"))
+    add_entry("company", 7, "Hörgeräte Müller", action="create", at=at(4))
+    # 23:30 UTC on 1 March is already 2 March in Berlin.
+    add_entry("chain", 1, "Testkette", at=datetime(2026, 3, 1, 23, 30, tzinfo=timezone.utc))
+    auth.login("admin")
+
+    def names(query):
+        return sorted(rows(client.get(f"/changelog/?{query}")))
+
+    assert names("type=branch") == ["Stuttgart", "Ulm"]
+    assert names("action=create") == ["Hörgeräte Müller", "Ulm"]
+    assert names(f"branch={org.ul}") == ["Ulm"]
+    assert names("branch=chain") == ["Hörgeräte Müller", "Testkette"]
+    assert names(f"user={org.manager}") == ["Ulm"]
+    assert names("from=2026-03-02&to=2026-03-02") == ["Stuttgart", "Testkette"]
+    assert names("to=2026-03-01") == []
+    assert names("q=müller") == ["Hörgeräte Müller"]
+    assert names("q=K%C3%B6nigstra%C3%9Fe") == ["Stuttgart"]  # inside the stored changes
+    assert names("q=50%25") == []  # LIKE wildcards are searched literally
+    assert names("type=nonsense&action=nonsense&from=gestern") == sorted(
+        ["Stuttgart", "Ulm", "Hörgeräte Müller", "Testkette"])
+
+
+def test_htmx_gets_the_entries_and_the_page_reflects_the_url(client, auth, org, add_entry):
+    """An htmx filter request gets only the table; the full page of the same URL shows the
+    filters as chosen."""
+    add_entry("branch", org.st, "Stuttgart", branch=(org.st, "Stuttgart"))
+    add_entry("company", 7, "Dreve", action="create")
+    auth.login("admin")
+    fragment = client.get("/changelog/?type=company", headers=HX)
+    assert fragment.status_code == 200 and b"<html" not in fragment.data
+    assert rows(fragment) == ["Dreve"]
+    assert "HX-Request" in fragment.headers["Vary"]
+    page = client.get(f"/changelog/?type=company&branch=chain&q=dre&from=2026-03-01"
+                      f"&user={org.admin}").get_data(as_text=True)
+    assert '<option value="company" selected>' in page
+    assert '<option value="chain" selected>' in page
+    assert f'<option value="{org.admin}" selected>' in page
+    assert 'name="q" value="dre"' in page and 'name="from" value="2026-03-01"' in page
+    assert 'hx-target="#changelog-entries" hx-push-url="true"' in page
+
+
+def test_pages_of_entries_keep_the_filters(client, auth, org, add_entry, app):
+    """30 entries: 25 on the first page, 5 on the second; the pager keeps the filter."""
+    for number in range(30):
+        add_entry("company", number, f"Firma {number:02d}", at=at(1) + timedelta(minutes=number))
+    auth.login("admin")
+    first = client.get("/changelog/?type=company")
+    assert rows(first)[0] == "Firma 29" and len(rows(first)) == 25
+    assert b'href="/changelog/?type=company&amp;page=2"' in first.data
+    second = client.get("/changelog/?type=company&page=2")
+    assert rows(second) == [f"Firma {n:02d}" for n in range(4, -1, -1)]
+
+
+def test_branch_manager_reads_own_branches_and_chain_wide_entries(client, auth, org, add_entry):
+    """Maria (Stuttgart) sees Stuttgart's entries and chain-wide ones, not Ulm's and not the
+    directory settings; the type filter does not offer those either."""
+    add_entry("workstation", org.st_till, "ST-KASSE", branch=(org.st, "Stuttgart"))
+    add_entry("branch", org.ul, "Ulm", branch=(org.ul, "Ulm"))
+    add_entry("company", 7, "Dreve")
+    add_entry("ldap_settings", 1, "LDAP", changes=[{"field": "bind_password", "secret": True}])
+    auth.login("maria")
+    page = client.get("/changelog/")
+    assert sorted(rows(page)) == ["Dreve", "ST-KASSE"]
+    assert b'value="ldap_settings"' not in page.data
+    assert b">Ulm</option>" not in page.data and b">Stuttgart</option>" in page.data
+    assert sorted(rows(client.get(f"/changelog/?branch={org.ul}"))) == []
+    assert de_html("Change log") in client.get("/").data  # in the navigation
+
+
+def test_staff_may_not_read_the_change_log(client, auth, org):
+    """Staff get 403 and no navigation entry."""
+    auth.login("sam")
+    assert client.get("/changelog/").status_code == 403
+    assert client.get("/changelog/", headers=HX).status_code == 403
+    assert b'href="/changelog/"' not in client.get("/").data
+
+
+def test_statement_count_does_not_grow_with_entries(client, auth, org, add_entry, count_queries):
+    """A page of 25 entries costs as many statements as a page of one entry of each type."""
+    kinds = [("branch", org.st), ("workstation", org.st_till), ("user", org.staff),
+             ("company", 3), ("interface_service", 4), ("chain", 1)]
+
+    def add(count):
+        for number in range(count):
+            entity_type, entity_id = kinds[number % len(kinds)]
+            add_entry(entity_type, entity_id, f"{entity_type} {number}",
+                      changes=[{"field": "branch_id", "old": org.st, "new": org.ul}],
+                      branch=(org.st, "Stuttgart"))
+
+    add(len(kinds))
+    auth.login("admin")
+    client.get("/changelog/")
+    with count_queries() as few:
+        assert client.get("/changelog/").status_code == 200
+    add(40)
+    with count_queries() as many:
+        assert client.get("/changelog/").status_code == 200
+    assert many.count == few.count

@@ -1,0 +1,125 @@
+"""Reading the global change log (Änderungsprotokoll): filters, and who may read which entries.
+Writing entries is services.py's job."""
+import json
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta, timezone
+from zoneinfo import ZoneInfo
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import Text, and_, cast, func, or_
+
+from ..auth.permissions import is_admin
+from ..errors import PermissionDenied
+from ..extensions import db
+from ..org.models import Branch
+from ..users.models import ADMIN, BRANCH_MANAGER, User
+from .models import ChangeLogEntry
+
+# Every entity_type the app writes, in the order the filter offers them.
+ENTITY_TYPES = ("interface_service", "branch", "workstation", "user", "company", "chain",
+                "ldap_settings", "oidc_settings")
+# Entries of screens only administrators open; branch managers never see them.
+ADMIN_ONLY_TYPES = ("ldap_settings", "oidc_settings")
+CHAIN_WIDE = "chain"  # the branch filter's value for entries without a branch
+
+
+@dataclass(frozen=True)
+class EntryFilter:
+    """What the global change log is filtered by; empty values filter nothing.
+    `branch` is a branch id or CHAIN_WIDE; dates are days in the chain's time zone."""
+
+    q: str = ""
+    entity_type: str = ""
+    branch: int | str | None = None
+    user_id: int | None = None
+    date_from: date | None = None
+    date_to: date | None = None
+    action: str = ""
+
+
+def may_read_log(actor):
+    """Administrators and branch managers read the global change log; staff do not."""
+    return actor.role in (ADMIN, BRANCH_MANAGER)
+
+
+def visible_entity_types(actor):
+    """The entity types whose entries `actor` may read."""
+    return tuple(t for t in ENTITY_TYPES if is_admin(actor) or t not in ADMIN_ONLY_TYPES)
+
+
+def filter_choices(actor):
+    """(branches, employees) the filter offers: every branch for administrators, their own
+    for branch managers; every user as (id, name) — entries name users of all branches."""
+    if is_admin(actor):
+        branches = db.session.scalars(db.select(Branch).order_by(func.lower(Branch.name))).all()
+    else:
+        branches = list(actor.branches)
+    users = db.session.execute(
+        db.select(User.id, User.name).order_by(func.lower(User.name), User.id)).all()
+    return branches, users
+
+
+def search_entries(actor, filters, page=1, per_page=25):
+    """A page of change-log entries, newest first, that `actor` may read and `filters` select.
+
+    Administrators read everything. Branch managers read the entries of their branches
+    (services of those branches and their workstations, the branches, their workstations,
+    customer numbers there) plus the chain-wide ones (chain services, users, companies, chain
+    settings, deleted branches), except the directory settings, which only administrators
+    see. Staff get PermissionDenied."""
+    if not may_read_log(actor):
+        raise PermissionDenied(_l("Only administrators and branch managers may read the "
+                                  "change log."))
+    Entry = ChangeLogEntry
+    query = db.select(Entry)
+    if not is_admin(actor):
+        query = query.where(or_(Entry.branch_id.in_(actor.branch_ids),
+                                and_(Entry.branch_id.is_(None),
+                                     Entry.entity_type.not_in(ADMIN_ONLY_TYPES))))
+    if filters.entity_type:
+        query = query.where(Entry.entity_type == filters.entity_type)
+    if filters.action:
+        query = query.where(Entry.action == filters.action)
+    if filters.branch == CHAIN_WIDE:
+        query = query.where(Entry.branch_id.is_(None))
+    elif filters.branch is not None:
+        query = query.where(Entry.branch_id == filters.branch)
+    if filters.user_id is not None:
+        query = query.where(Entry.user_id == filters.user_id)
+    if filters.date_from or filters.date_to:
+        zone = ZoneInfo(_chain_timezone())
+        if filters.date_from:
+            query = query.where(Entry.at >= _day_start(filters.date_from, zone))
+        if filters.date_to:
+            query = query.where(Entry.at < _day_start(filters.date_to + timedelta(days=1), zone))
+    if filters.q.strip():
+        query = query.where(_text_matches(filters.q))
+    query = query.order_by(Entry.at.desc(), Entry.id.desc())
+    return db.paginate(query, page=page, per_page=per_page, error_out=False)
+
+
+def _chain_timezone():
+    from ..org.services import get_chain
+
+    return get_chain().timezone or "Europe/Berlin"
+
+
+def _day_start(day, zone):
+    return datetime.combine(day, time.min, tzinfo=zone).astimezone(timezone.utc)
+
+
+def _like_pattern(text):
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+def _text_matches(q):
+    """The record's name or the stored changes contain `q`, ignoring (ASCII) case. The JSON
+    text holds non-ASCII letters as \\u escapes, so the escaped form is searched as well."""
+    needle = " ".join(q.split()).lower()
+    label = func.lower(ChangeLogEntry.entity_label)
+    changes = func.lower(cast(ChangeLogEntry.changes, Text))
+    patterns = {_like_pattern(needle), _like_pattern(json.dumps(needle)[1:-1])}
+    return or_(*(column.like(pattern, escape="\\")
+                 for pattern in sorted(patterns) for column in (label, changes)))
+

@@ -1,0 +1,55 @@
+"""The global change log (Änderungsprotokoll) at /changelog/: filters in the URL, htmx
+replaces the entries as the filters change."""
+from datetime import date
+
+from flask import Blueprint, current_app, render_template, request
+from flask_login import current_user
+
+from .. import hx
+from . import display, search
+from .models import ACTIONS
+
+bp = Blueprint("changelog", __name__)
+
+
+@bp.get("/changelog/")
+def entries():
+    """Entries the user may read, newest first, filtered by type, branch, employee, days,
+    change type and text; htmx filter changes get only the entries."""
+    filters = _filters()
+    pagination = search.search_entries(current_user, filters, request.args.get("page", 1, type=int),
+                                       current_app.config["PAGE_SIZE"])
+    context = dict(pagination=pagination, rows=display.readable(pagination.items),
+                   filters=filters)
+    if hx.wants_fragment():
+        return render_template("changelog/_entries.html", **context)
+    branches, users = search.filter_choices(current_user)
+    return render_template(
+        "changelog/changelog.html", branches=branches, users=users,
+        entity_types=[(key, display.ENTITY_LABELS[key])
+                      for key in search.visible_entity_types(current_user)],
+        actions=[(key, display.ACTION_LABELS[key]) for key in ACTIONS],
+        chain_wide=search.CHAIN_WIDE, **context)
+
+
+def _filters():
+    """The filters from the query string; unknown or malformed values filter nothing."""
+    args = request.args
+    branch = args.get("branch", "")
+    return search.EntryFilter(
+        q=args.get("q", "").strip()[:200],
+        entity_type=args.get("type", "") if args.get("type") in search.ENTITY_TYPES else "",
+        branch=(search.CHAIN_WIDE if branch == search.CHAIN_WIDE
+                else int(branch) if branch.isdigit() else None),
+        user_id=args.get("user", type=int),
+        date_from=_day(args.get("from")),
+        date_to=_day(args.get("to")),
+        action=args.get("action", "") if args.get("action") in ACTIONS else "",
+    )
+
+
+def _day(value):
+    try:
+        return date.fromisoformat(value) if value else None
+    except ValueError:
+        return None

@@ -1,0 +1,264 @@
+"""Effective configuration (Effektive Konfiguration) of a workstation or a branch: per group and
+interface type, which service applies, its protection and start date, and every field's value
+with where it comes from (chain, branch, workstation or the catalogue default). Secrets only as
+set / not set. Read-only for everyone logged in; it shows what the resolver — the one jobs
+use — returns, and nothing else."""
+from dataclasses import dataclass, field
+from datetime import date
+
+from flask import Blueprint, render_template, request, url_for
+from flask_babel import format_date, format_decimal, get_locale
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+
+from .. import hx
+from ..changelog.display import service_url
+from ..extensions import db
+from ..org.models import Branch, Workstation
+from . import catalogue, resolver
+from . import values as field_values
+
+bp = Blueprint("effective", __name__)
+
+ORIGIN_LABELS = {
+    "workstation": _l("Workstation"),
+    "branch": _l("Branch"),
+    "chain": _l("Chain"),
+    resolver.DEFAULT: _l("Default value"),
+}
+EMPTY = "—"
+
+
+@bp.get("/workstations/<int:station_id>/effective")
+def workstation_get(station_id):
+    """What applies at one workstation: its own services, else its branch's, else the chain's."""
+    station = db.get_or_404(Workstation, station_id)
+    return _page(station=station, branch=station.branch,
+                 url=url_for("effective.workstation_get", station_id=station.id))
+
+
+@bp.get("/branches/<int:branch_id>/effective")
+def branch_get(branch_id):
+    """What applies in a branch (without any workstation's own services)."""
+    branch = db.get_or_404(Branch, branch_id)
+    return _page(station=None, branch=branch,
+                 url=url_for("effective.branch_get", branch_id=branch.id))
+
+
+def _page(station, branch, url):
+    q = request.args.get("q", "").strip()[:100]
+    group_key = request.args.get("group", "")
+    group_key = group_key if group_key in _group_keys() else ""
+    show_all = request.args.get("all") == "1"
+    day = _day(request.args.get("on"))
+    config = resolver.effective_configuration(workstation=station, branch=None if station else branch,
+                                              today=day)
+    context = dict(station=station, branch=branch, url=url, q=q, group_key=group_key,
+                   show_all=show_all, day=day, config=config,
+                   groups=_present(config, q, group_key, show_all))
+    if hx.wants_fragment():
+        return render_template("interfaces/_effective_groups.html", **context)
+    return render_template("interfaces/effective.html", all_groups=catalogue.load(),
+                           group_name=_name, **context)
+
+
+def _day(value):
+    try:
+        return date.fromisoformat(value) if value else None
+    except ValueError:
+        return None
+
+
+def _group_keys():
+    return {group.key for group in catalogue.load()}
+
+
+# --- presentation ------------------------------------------------------------------------
+
+@dataclass
+class FieldRow:
+    label: str
+    value: str
+    origin: str | None  # "workstation" | "branch" | "chain" | "default" | None (empty)
+    origin_label: str
+    source: str = ""  # the name of the service the value comes from, when not the applying one
+    secret: bool = False
+
+
+@dataclass
+class TableBlock:
+    label: str
+    headers: list
+    rows: list  # [[cell, …], …]
+    origin: str | None
+    origin_label: str
+    source: str = ""
+
+
+@dataclass
+class Applied:
+    """One applying service with its fields."""
+
+    service: object
+    scope_label: str
+    url: str | None
+    protected: bool
+    state_label: str
+    fields: list = field(default_factory=list)
+    tables: list = field(default_factory=list)
+
+
+@dataclass
+class OtherService:
+    """A service that does not apply: planned, disabled, or beaten by a protected one."""
+
+    service: object
+    scope_label: str
+    url: str | None
+    state_label: str
+
+
+@dataclass
+class Item:
+    interface: object
+    name: str
+    applied: list = field(default_factory=list)
+    others: list = field(default_factory=list)
+
+
+@dataclass
+class GroupBlock:
+    group: object
+    name: str
+    items: list
+
+
+def _lang():
+    locale = get_locale()
+    return locale.language if locale else "de"
+
+
+def _name(obj):
+    """The catalogue name of a group or interface type in the UI language."""
+    return obj.text("name", _lang())
+
+
+def _present(config, q, group_key, show_all):
+    """GroupBlocks to show: interface types with an applying or planned service (with
+    `show_all`: every type that can apply here, set up or not), limited to `group_key` and to
+    types or services whose name matches `q`."""
+    hits = {iface.key for _group, iface in catalogue.search(q, group_key or None)} if q else None
+    needle = q.casefold()
+    found = {entry.interface.key: entry for _group, entries in config.groups for entry in entries}
+    scopes = {"chain", "branch", "workstation"} if config.workstation else {"chain", "branch"}
+    blocks = []
+    for group in catalogue.load():
+        if group_key and group.key != group_key:
+            continue
+        items = []
+        for interface in group.interfaces:
+            entry = found.get(interface.key)
+            if entry is None and not (show_all and scopes & set(interface.scopes)):
+                continue
+            if entry is not None and not show_all and not (entry.applied or entry.planned):
+                continue
+            if hits is not None and interface.key not in hits and not _service_matches(entry, needle):
+                continue
+            items.append(_item(interface, entry, config))
+        if items:
+            blocks.append(GroupBlock(group, _name(group), items))
+    return blocks
+
+
+def _service_matches(entry, needle):
+    if entry is None:
+        return False
+    services = [r.service for r in entry.applied] + [s.service for s in entry.inactive]
+    return any(needle in service.name.casefold() for service in services + entry.overridden)
+
+
+def _item(interface, entry, config):
+    item = Item(interface, _name(interface))
+    if entry is None:
+        return item
+    for resolution in entry.applied:
+        item.applied.append(_applied(resolution, config))
+    for other in entry.inactive:
+        label = (_("planned from %(date)s", date=format_date(other.start_date, "medium"))
+                 if other.state == "planned" else _("disabled"))
+        item.others.append(_other(other.service, label))
+    for service in entry.overridden:
+        item.others.append(_other(service, _("not used: %(service)s is protected",
+                                             service=entry.protected_by.name)))
+    return item
+
+
+def _scope_label(service):
+    if service.workstation_id is not None:
+        return _("Workstation %(name)s", name=service.workstation.name)
+    if service.branch_id is not None:
+        return _("Branch %(name)s", name=service.branch.name)
+    return _("Chain")
+
+
+def _other(service, state_label):
+    return OtherService(service, _scope_label(service), service_url(service.id), state_label)
+
+
+def _applied(resolution, config):
+    service = resolution.service
+    start = service.start_date
+    state = (_("active since %(date)s", date=format_date(start, "medium")) if start
+             else _("active"))
+    applied = Applied(service, _scope_label(service), service_url(service.id),
+                      resolution.protected, state)
+    interface = resolution.interface
+    values = resolution.values
+    for key, value in resolution.fields.items():
+        spec = value.spec
+        if not field_values.is_shown(spec, values, interface.fields):
+            continue
+        if spec.is_secret:
+            shown = _("set") if value.is_set else _("not set")
+        else:
+            shown = _format(spec, value.value, config.companies)
+        applied.fields.append(FieldRow(
+            spec.text("label", _lang()), shown, value.origin,
+            str(ORIGIN_LABELS.get(value.origin, "")) if value.origin else EMPTY,
+            _source(value.service, service), spec.is_secret))
+    for key, table in resolution.tables.items():
+        spec = table.spec
+        applied.tables.append(TableBlock(
+            spec.text("label", _lang()),
+            [column.text("label", _lang()) for column in spec.fields],
+            [[_format(column, row.get(column.key), config.companies) for column in spec.fields]
+             for row in table.rows or ()],
+            table.origin,
+            str(ORIGIN_LABELS.get(table.origin, "")) if table.origin else EMPTY,
+            _source(table.service, service)))
+    return applied
+
+
+def _source(holder, service):
+    """The name of the service a value comes from, when it is not the applying one."""
+    return holder.name if holder is not None and holder is not service else ""
+
+
+def _format(spec, value, companies):
+    """A typed value as the forms show it."""
+    if value is None or value == [] or value == "":
+        return EMPTY
+    if spec.kind == "bool":
+        return _("yes") if value else _("no")
+    if spec.kind == "choice":
+        return str(spec.choice_label(value, _lang()))
+    if spec.kind == "date" and isinstance(value, date):
+        return format_date(value, "medium")
+    if spec.kind in ("company", "supplier"):
+        ids = value if isinstance(value, list) else [value]
+        return ", ".join(companies.get(company_id, f"#{company_id}") for company_id in ids)
+    if spec.kind == "number" and isinstance(value, float):
+        return format_decimal(value)
+    if isinstance(value, list):
+        return ", ".join(str(item) for item in value)
+    return str(value)
