@@ -56,6 +56,7 @@ def create_app(test_config=None):
     from .auth import views as auth_views
     from .companies import views as companies_views
     from .directory import views as directory_views
+    from .interfaces import views as interfaces_views
     from .main import views as main_views
     from .org import views as org_views
     from .users import views as users_views
@@ -63,7 +64,7 @@ def create_app(test_config=None):
     from .interfaces import effective_views
 
     for views in (main_views, auth_views, org_views, users_views, companies_views, directory_views,
-                  changelog_views, effective_views):
+                  changelog_views, effective_views, interfaces_views):
         app.register_blueprint(views.bp)
 
     from . import cli, crypto

@@ -42,3 +42,137 @@
     if (box && event.detail.elt && !event.detail.elt.closest("#messages")) { box.replaceChildren(); }
   });
 })();
+
+// Interface screens (templates/interfaces): dialogs, fields shown on condition, F1 help,
+// the "Mehr" menu, table rows and arrow keys in the list. Markup opts in with data-* attributes.
+(function () {
+  "use strict";
+
+  // Dialogs loaded by htmx (Neu, Kopieren, Hilfe) open as modals: focus moves into them,
+  // Escape closes them (native), and focus returns to the element that opened them.
+  function openDialogs(root) {
+    var dialogs = root.matches && root.matches("dialog[data-open-modal]") ? [root]
+      : root.querySelectorAll ? root.querySelectorAll("dialog[data-open-modal]") : [];
+    Array.prototype.forEach.call(dialogs, function (dialog) {
+      if (dialog.open || !dialog.isConnected) { return; }
+      var opener = document.activeElement;
+      dialog.addEventListener("close", function () {
+        dialog.remove();
+        if (opener && opener.isConnected) { opener.focus(); }
+      });
+      dialog.showModal();
+      var first = dialog.querySelector("[autofocus]") || dialog.querySelector("h2[tabindex='-1']");
+      if (first) { first.focus(); }
+    });
+  }
+
+  function closeDialogs() {
+    document.querySelectorAll("dialog.modal[open]").forEach(function (dialog) { dialog.close(); });
+  }
+
+  // Fields with data-shown-if are visible while the named control has one of the values
+  // (bool controls count as "y"/"n"; an empty control counts as its default). The server
+  // ignores hidden fields, so this is presentation only.
+  function controlValue(form, name, fallback) {
+    var control = form.elements.namedItem(name);
+    if (!control) { return fallback; }
+    if (control.length !== undefined && !control.tagName) { control = control[0]; }
+    if (control.type === "checkbox") { return control.checked ? "y" : "n"; }
+    return control.value || fallback;
+  }
+
+  function applyShownIf(root) {
+    var scope = root.querySelectorAll ? root : document;
+    scope.querySelectorAll("[data-shown-if]").forEach(function (field) {
+      var form = field.closest("form");
+      if (!form) { return; }
+      var wanted = JSON.parse(field.getAttribute("data-shown-values") || "[]");
+      var value = controlValue(form, field.getAttribute("data-shown-if"),
+        field.getAttribute("data-shown-default") || "");
+      field.hidden = wanted.indexOf(value) < 0;
+    });
+  }
+
+  document.addEventListener("change", function (event) {
+    var form = event.target.form;
+    if (form && form.querySelector("[data-shown-if]")) { applyShownIf(form); }
+  });
+
+  document.addEventListener("htmx:load", function (event) {
+    openDialogs(event.detail.elt);
+    applyShownIf(event.detail.elt.closest ? (event.detail.elt.closest("form") || event.detail.elt) : document);
+    var panel = event.detail.elt.matches && event.detail.elt.matches(".history-panel")
+      ? event.detail.elt : null;
+    if (panel) { panel.focus(); }
+  });
+
+  document.addEventListener("DOMContentLoaded", function () { applyShownIf(document); });
+
+  // The list row of the service in the editor is marked (aria-current), also after the
+  // list re-reads itself.
+  function markCurrentRow() {
+    document.querySelectorAll("table[data-arrow-nav] tbody tr").forEach(function (row) {
+      var link = row.querySelector("a[href]");
+      if (link && link.getAttribute("href") === window.location.pathname) {
+        row.setAttribute("aria-current", "true");
+      } else {
+        row.removeAttribute("aria-current");
+      }
+    });
+  }
+  ["DOMContentLoaded", "htmx:afterSettle", "htmx:pushedIntoHistory", "htmx:historyRestore"]
+    .forEach(function (name) { document.addEventListener(name, markCurrentRow); });
+
+  // The server says "close-dialog" (HX-Trigger, bubbling up from the form) after a save.
+  document.addEventListener("close-dialog", closeDialogs);
+
+  document.addEventListener("click", function (event) {
+    var target = event.target.closest ? event.target.closest("a, button") : null;
+    if (!target) { return; }
+    if (target.hasAttribute("data-close-dialog")) {
+      var dialog = target.closest("dialog");
+      // Let htmx send the request first; closing removes the link from the page.
+      if (dialog) { setTimeout(function () { dialog.close(); }, 0); }
+    }
+    var menu = target.closest("details.menu");
+    if (menu && !target.matches("summary")) { menu.open = false; }
+    if (target.hasAttribute("data-remove-row")) {
+      var row = target.closest(".table-row");
+      var list = row && row.parentElement;
+      if (row) { row.remove(); }
+      var next = list && list.closest("fieldset") && list.closest("fieldset").querySelector(".add-row");
+      if (next) { next.focus(); }
+    }
+    if (target.hasAttribute("data-close-panel")) {
+      var panel = target.closest(".panel");
+      if (panel) { panel.remove(); }
+    }
+  });
+
+  document.addEventListener("keydown", function (event) {
+    // F1 opens the help of the interface in the editor (else the mask's), not the browser's.
+    if (event.key === "F1") {
+      var page = document.querySelector(".interfaces-page");
+      if (!page || !window.htmx) { return; }
+      event.preventDefault();
+      if (document.querySelector("dialog.help-dialog[open]")) { return; }
+      var source = document.querySelector("#editor [data-help-url]") || page;
+      window.htmx.ajax("GET", source.getAttribute("data-help-url"),
+        { target: "#dialog-slot", swap: "innerHTML" });
+      return;
+    }
+    if (event.key === "Escape") {
+      var open = event.target.closest && event.target.closest("details.menu[open]");
+      if (open) { open.open = false; open.querySelector("summary").focus(); }
+      return;
+    }
+    // Arrow keys move between the rows' links of a list marked data-arrow-nav.
+    if (event.key !== "ArrowDown" && event.key !== "ArrowUp") { return; }
+    var link = event.target.closest && event.target.closest("table[data-arrow-nav] tbody a");
+    if (!link) { return; }
+    var row = link.closest("tr");
+    var sibling = event.key === "ArrowDown" ? row.nextElementSibling : row.previousElementSibling;
+    var next = sibling && sibling.querySelector("a");
+    if (next) { event.preventDefault(); next.focus(); }
+  });
+})();

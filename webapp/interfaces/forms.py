@@ -1,0 +1,277 @@
+"""Forms of the interface screens.
+
+The common fields of a service (Name, Filiale, Verwendung, Start, Geschützt, aktiv) are a
+WTForms form. The interface's own fields are rendered straight from the catalogue's FieldSpecs
+and validated by values.parse inside the services, so each rule lives in one place; this
+module only turns specs, raw input and messages into what the templates show.
+"""
+import json
+import re
+from dataclasses import dataclass, field
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, HiddenField, SelectField, StringField
+from wtforms.validators import DataRequired, Length, ValidationError
+
+from ..forms import NoMarkup, strip
+from . import values as field_values
+from .catalogue.schema import FieldSpec
+from .values import _single  # the same reading of one raw input as values.parse
+from .services import NAME_MAX_LENGTH
+
+# The start date is parsed like any date field of the catalogue (ISO or 31.12.2025).
+START_SPEC = FieldSpec(key="start_date", kind="date", label_de="Start", label_en="Start")
+INPUT_TYPES = {"number": "number", "date": "date", "url": "url", "email": "email",
+               "secret": "password"}
+
+
+def optional_id(value):
+    """'' → None, '3' → 3 (a select whose empty option means 'none')."""
+    if value in (None, "", "None"):
+        return None
+    return int(value)
+
+
+class StartDate:
+    def __call__(self, form, field_):
+        _value, problem = field_values.parse_value(START_SPEC, field_.data or "")
+        if problem is not None:
+            raise ValidationError(str(problem))
+
+
+class ServiceForm(FlaskForm):
+    """The "Konfiguration" block common to every interface."""
+
+    # The version the user loaded; saving over a newer one is refused (409).
+    version = HiddenField()
+    name = StringField(_l("Name"), filters=[strip],
+                       validators=[DataRequired(message=field_values.REQUIRED),
+                                   Length(max=NAME_MAX_LENGTH), NoMarkup()])
+    branch_id = SelectField(_l("Branch"), coerce=optional_id, validate_choice=True)
+    usage_server = BooleanField(_l("Server-side"))
+    usage_client = BooleanField(_l("Client-side"))
+    start_date = StringField(_l("Start"), filters=[strip], validators=[StartDate()],
+                             render_kw={"type": "date"}, description=_l("Empty: usable at once."))
+    protected = BooleanField(_l("Protected"),
+                             description=_l("Workstation settings cannot override this "
+                                            "service's values."))
+    enabled = BooleanField(_l("Enabled"),
+                           description=_l("Untick to deactivate the service without deleting "
+                                          "it."))
+
+    def service_data(self, station=None):
+        """The common fields as services.create_service/update_service take them."""
+        start, _problem = field_values.parse_value(START_SPEC, self.start_date.data or "")
+        data = {
+            "name": self.name.data, "usage_server": self.usage_server.data,
+            "usage_client": self.usage_client.data, "start_date": start,
+            "protected": self.protected.data if station is None else False,
+            "enabled": self.enabled.data,
+        }
+        if station is not None:
+            data["workstation_id"] = station.id
+        else:
+            data["branch_id"] = self.branch_id.data
+        return data
+
+
+class CopyForm(FlaskForm):
+    """Kopieren: the copy's name and where it goes (another branch or workstation)."""
+
+    name = StringField(_l("Name of the copy"), filters=[strip],
+                       validators=[DataRequired(message=field_values.REQUIRED), Length(max=NAME_MAX_LENGTH), NoMarkup()])
+    branch_id = SelectField(_l("Branch"), coerce=optional_id, validate_choice=True)
+    workstation_id = SelectField(_l("Workstation"), coerce=optional_id, validate_choice=True)
+
+
+# --- the interface's own fields ------------------------------------------------------------
+
+@dataclass
+class FieldView:
+    """One catalogue field as the form shows it."""
+
+    spec: FieldSpec
+    name: str  # the input name values.parse reads
+    label: str
+    help: str
+    value: object  # raw string, or a list of strings for several companies; never a secret
+    error: str | None = None
+    hidden: bool = False  # shown_if unmet
+    readonly: bool = False  # fixed after the first save
+    options: list = field(default_factory=list)  # [(value, label)] for selects
+    blank: str | None = None  # label of the empty option, None = no empty option
+    secret_set: bool = False
+    retype: bool = False  # a secret was typed into a form that came back with messages
+    shown_if: tuple | None = None  # (input name, json list of raw values, raw default)
+    partial: bool = False
+
+    @property
+    def id(self):
+        return "f-" + self.name
+
+    @property
+    def kind(self):
+        return self.spec.kind
+
+    @property
+    def input_type(self):
+        return INPUT_TYPES.get(self.spec.kind, "text")
+
+    @property
+    def wide(self):
+        """Addresses, paths, long texts and lists of companies get two grid columns."""
+        return (self.spec.kind in ("url", "path") or self.spec.multiple
+                or (self.spec.kind == "text" and (self.spec.max_length or 0) > 120))
+
+    @property
+    def checked(self):
+        return _single(self.value).strip().lower() in field_values.TRUE_INPUTS
+
+
+@dataclass
+class SectionView:
+    label: str | None
+    fields: list
+
+
+@dataclass
+class TableView:
+    key: str
+    label: str
+    help: str
+    specs: list
+    rows: list  # [(row number, [FieldView])]
+    error: str | None = None
+
+    @property
+    def next_row(self):
+        return max((number for number, _fields in self.rows), default=-1) + 1
+
+
+def interface_fields(interface, raw, errors, lang, companies, *, secrets=None, fixed=(),
+                     partial=False, retype=False):
+    """(sections, tables) of FieldViews for `interface`: `raw` is the form input (request.form
+    or values.form_data), `errors` {input name: message}, `companies` a callable
+    (kind) → [(id, name)], `secrets` {key: set?}, `fixed` the keys that are read-only now."""
+    raw = raw or {}
+    secrets = secrets or {}
+    sections, by_key = [], {}
+    for spec in interface.fields:
+        view = _field_view(spec, spec.key, raw, errors, lang, companies, interface.fields,
+                           partial, readonly=spec.key in fixed)
+        if spec.is_secret:
+            view.secret_set = bool(secrets.get(spec.key))
+            view.retype = retype and bool(_single(raw.get(spec.key)))
+        key = spec.section.key if spec.section else None
+        if key not in by_key:
+            by_key[key] = SectionView(spec.section.text("label", lang) if spec.section else None,
+                                      [])
+            sections.append(by_key[key])
+        by_key[key].fields.append(view)
+    tables = [table_view(table, raw, errors, lang, companies) for table in interface.tables]
+    return sections, tables
+
+
+def table_view(table, raw, errors, lang, companies):
+    rows = [(number, row_fields(table, number, row_raw, errors, lang, companies))
+            for number, row_raw in table_rows(raw, table.key)]
+    return TableView(key=table.key, label=table.text("label", lang), help=table.text("help", lang),
+                     specs=list(table.fields), rows=rows, error=_message(errors.get(table.key)))
+
+
+def row_fields(table, number, row_raw, errors, lang, companies):
+    """FieldViews of one table row; inputs are named <table>-<row>-<field>."""
+    prefixed = {f"{table.key}-{number}-{key}": value for key, value in row_raw.items()}
+    return [_field_view(spec, f"{table.key}-{number}-{spec.key}", prefixed, errors, lang,
+                        companies, table.fields, False, prefix=f"{table.key}-{number}-")
+            for spec in table.fields if not spec.is_secret]
+
+
+def default_row(table):
+    """Raw values of a new table row: each field's default."""
+    return {spec.key: _default_raw(spec) for spec in table.fields}
+
+
+_CELL = re.compile(r"(?P<table>[a-z][a-z0-9_]*)-(?P<row>\d+)-(?P<field>[a-z][a-z0-9_]*)")
+
+
+def table_rows(raw, table_key):
+    """[(row number, {field: raw})] of one table in `raw`, in row order, empty rows kept (they
+    are shown again; values.parse drops them)."""
+    rows = {}
+    for name in raw.keys():
+        match = _CELL.fullmatch(name)
+        if match and match["table"] == table_key:
+            value = raw.getlist(name) if hasattr(raw, "getlist") else raw.get(name)
+            if isinstance(value, list) and len(value) == 1:
+                value = value[0]
+            rows.setdefault(int(match["row"]), {})[match["field"]] = value
+    return sorted(rows.items())
+
+
+def with_default_rows(interface, raw):
+    """`raw` plus the minimum number of table rows, pre-filled with defaults, for a new
+    service (a card order needs one template: offer it instead of a bare message)."""
+    raw = dict(raw)
+    for table in interface.tables:
+        if table_rows(raw, table.key):
+            continue
+        for number in range(table.min_rows):
+            raw.update({f"{table.key}-{number}-{key}": value
+                        for key, value in default_row(table).items()})
+    return raw
+
+
+def _field_view(spec, name, raw, errors, lang, companies, siblings, partial, readonly=False,
+                prefix=""):
+    if spec.multiple:
+        value = raw.getlist(name) if hasattr(raw, "getlist") else raw.get(name) or []
+        value = [str(item) for item in (value if isinstance(value, (list, tuple)) else [value])]
+    else:
+        value = "" if spec.is_secret else _single(raw.get(name))
+    view = FieldView(spec=spec, name=name, label=spec.text("label", lang),
+                     help=spec.text("help", lang), value=value,
+                     error=_message(errors.get(name)), readonly=readonly, partial=partial)
+    if spec.kind == "choice":
+        view.options = [(value_, label_en if lang == "en" else label_de)
+                        for value_, label_de, label_en in spec.choices]
+    elif spec.kind in ("company", "supplier"):
+        view.options = [(str(company_id), company_name)
+                        for company_id, company_name in companies(spec.kind)]
+    elif spec.kind == "bool" and partial:
+        view.options = [("y", _l("yes")), ("n", _l("no"))]
+    selects = spec.kind in ("choice", "company", "supplier") or (spec.kind == "bool" and partial)
+    if selects and not spec.multiple and (
+            not spec.required or partial or not view.value or not view.options):
+        view.blank = (_l("— inherited —") if partial else
+                      _l("— choose —") if spec.required else "—")
+    condition = spec.shown_if
+    if condition is not None:
+        control = next(other for other in siblings if other.key == condition.field)
+        wanted = [_raw_of(control, item) for item in condition.values]
+        default = _default_raw(control)
+        view.shown_if = (prefix + control.key, json.dumps(wanted), default)
+        current = _single(raw.get(prefix + control.key)).strip() or default
+        if control.kind == "bool" and current not in ("y", "n"):
+            current = "y" if current.lower() in field_values.TRUE_INPUTS else "n"
+        view.hidden = current not in wanted
+    return view
+
+
+def _raw_of(spec, value):
+    if spec.kind == "bool":
+        return "y" if value else "n"
+    return "" if value is None else str(value)
+
+
+def _default_raw(spec):
+    if spec.kind == "bool":
+        return "y" if spec.default else "n"
+    if spec.default is None:
+        return ""
+    return spec.default.isoformat() if hasattr(spec.default, "isoformat") else str(spec.default)
+
+
+def _message(message):
+    return None if message is None else str(message)

@@ -1,0 +1,682 @@
+"""Schnittstellen: the configured services ("Schnittstellen suchen") with the editor beside
+them, in branch management (/interfaces/…) and in a workstation's settings
+(/workstations/<id>/interfaces…) — the same screens, told apart by `station_id`.
+
+Thin views: permissions, scope, protection and every field rule are enforced by services.py
+and values.py. The checks here decide what to show, and refuse users who may change nothing
+with 403 before reading their input."""
+from datetime import date
+
+from flask import abort, current_app, flash, render_template, request, url_for
+from flask_babel import format_date, get_locale
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from .. import hx
+from ..auth.permissions import is_admin
+from ..companies import services as company_services
+from ..errors import Conflict, DomainError, PermissionDenied
+from ..extensions import db
+from ..org import services as org_services
+from ..org.models import Workstation
+from ..views_helpers import refusal_status
+from . import catalogue, services
+from .blueprint import bp
+from .forms import (
+    CopyForm, ServiceForm, default_row, interface_fields, row_fields, with_default_rows,
+)
+from .models import BRANCH, CHAIN, WORKSTATION
+from .values import InvalidValues, form_data, parse
+
+LIST_EVENT = "services-changed"  # the list re-reads itself on this event (HX-Trigger)
+EDITOR = "interfaces/_service_form.html"
+COMMON_FIELDS = ("name", "branch_id", "usage_server", "usage_client", "start_date", "protected",
+                 "enabled")
+
+
+def _route(rule, methods=("GET",)):
+    """Register a view under /interfaces<rule> (branch management) and under
+    /workstations/<id>/interfaces<rule> (that workstation's settings)."""
+    def register(view):
+        bp.add_url_rule("/interfaces" + rule, view_func=view, methods=list(methods),
+                        defaults={"station_id": None})
+        station_rule = "" if rule == "/" else rule
+        bp.add_url_rule("/workstations/<int:station_id>/interfaces" + station_rule,
+                        view_func=view, methods=list(methods))
+        return view
+    return register
+
+
+# --- list ("Schnittstellen suchen") ------------------------------------------------------
+
+@_route("/")
+def list_get(station_id):
+    """The services, searchable and sortable; htmx searches get only the list."""
+    station = _station(station_id)
+    context = _list_context(station)
+    if hx.wants_fragment():
+        response = current_app.make_response(
+            render_template("interfaces/_service_list.html", **context))
+        if request.htmx.trigger == "service-search":
+            # The form sends its empty fields too; the address bar gets the tidy URL.
+            response.headers["HX-Push-Url"] = context["canonical_url"]
+        return response
+    return render_template("interfaces/services.html", pane=None, **context)
+
+
+def _list_context(station):
+    args = request.args
+    group = args.get("group") or None
+    if group is not None and group not in {g.key for g in catalogue.load()}:
+        group = None
+    branch = args.get("branch") or None
+    if branch != CHAIN:
+        branch = int(branch) if branch and branch.isdigit() else None
+    filters = {
+        "q": args.get("q", "").strip(), "group": group,
+        "branch": branch if station is None else None,
+        "ws": station is None and args.get("ws") == "y",
+        "sort": args.get("sort") if args.get("sort") in services.SORTS else "group",
+    }
+    pagination = services.search_services(
+        filters["q"], filters["group"], filters["branch"], filters["ws"], station,
+        filters["sort"], args.get("page", 1, type=int), current_app.config["PAGE_SIZE"])
+    query = {key: value for key, value in (
+        ("q", filters["q"]), ("group", filters["group"]), ("branch", filters["branch"]),
+        ("ws", "y" if filters["ws"] else None)) if value}
+    sort_urls = {key: url_for("interfaces.list_get", **_args(station), **query, sort=key)
+                 for key in ("group", "name", "branch", "start")}
+    if filters["sort"] != "group":
+        query["sort"] = filters["sort"]
+    today = services.chain_today()
+    rows = [(service, *_names(service.interface_key), services.service_state(service, today))
+            for service in pagination.items]
+    return dict(
+        station=station, sargs=_args(station), filters=filters, pagination=pagination,
+        rows=rows, sort_urls=sort_urls, groups=[(g.key, g.text("name", _lang()))
+                                                 for g in catalogue.load()],
+        branches=org_services.all_branches() if station is None else [],
+        may_create=_may_create(station), pager_args={**request.args.to_dict(), **_args(station)},
+        list_url=url_for("interfaces.list_get", **_args(station)),
+        canonical_url=url_for("interfaces.list_get", **_args(station), **query),
+        effective_url=_effective_url(station),
+    )
+
+
+# --- Neu: the catalogue search dialog ------------------------------------------------------
+
+@_route("/new")
+def new_get(station_id):
+    """Neu: search the catalogue for an interface allowed here (a dialog under htmx)."""
+    return _picker(station_id, "interfaces/_new_dialog.html")
+
+
+@_route("/new/choices")
+def choices_get(station_id):
+    """The dialog's live results; without htmx the whole page with the search."""
+    return _picker(station_id, "interfaces/_catalogue_results.html")
+
+
+def _picker(station_id, fragment):
+    station = _station(station_id)
+    context = _picker_context(station)
+    if hx.wants_fragment():
+        return render_template(fragment, **context)
+    return _page(station, "interfaces/_new_picker.html", context)
+
+
+def _picker_context(station):
+    scopes = _new_scopes(station)
+    groups = {group.key: group for group, _iface in services.allowed_interfaces_for(scopes)}
+    # Not q/group: the page around the dialog reads those for the list's filters.
+    cgroup = request.args.get("igroup") if request.args.get("igroup") in groups else None
+    cq = request.args.get("iq", "").strip()
+    results = []
+    for group, iface in services.allowed_interfaces_for(scopes, cq, cgroup):
+        if not results or results[-1][0] is not group:
+            results.append((group, []))
+        results[-1][1].append(iface)
+    return dict(station=station, sargs=_args(station), cq=cq, cgroup=cgroup, results=results,
+                picker_groups=[(key, group.text("name", _lang())) for key, group in groups.items()],
+                lang=_lang())
+
+
+# --- the configuration form ----------------------------------------------------------------
+
+@_route("/new/<interface_key>")
+def new_form_get(interface_key, station_id):
+    """The empty configuration form of one interface, with its defaults."""
+    station = _station(station_id)
+    return _render_editor(_editor(station, _interface_or_404(interface_key)))
+
+
+@_route("/new/<interface_key>", methods=("POST",))
+def new_form_post(interface_key, station_id):
+    station = _station(station_id)
+    interface = _interface_or_404(interface_key)
+    _require_create(station, request.form.get("branch_id"))
+    form = ServiceForm()
+    _branch_choices(form, interface, None, station)
+    if form.validate_on_submit():
+        try:
+            service = services.create_service(current_user, interface.key,
+                                              form.service_data(station), request.form)
+        except DomainError as error:
+            errors = _apply_error(form, error, interface, station)
+        else:
+            return _saved(service, station, _("Service created."), created=True)
+    else:
+        errors = _field_errors(interface, station, None)
+    return _render_editor(_editor(station, interface, form=form, raw=request.form, errors=errors,
+                                  retype=True), status=refusal_status(form))
+
+
+@_route("/<int:service_id>")
+def edit_get(service_id, station_id):
+    """One service in the editor; also "Neuladen" (re-read without leaving the mask)."""
+    station = _station(station_id)
+    service = _service(service_id, station)
+    return _render_editor(_editor(station, _interface_of(service), service))
+
+
+@_route("/<int:service_id>", methods=("POST",))
+def edit_post(service_id, station_id):
+    station = _station(station_id)
+    service = _service(service_id, station)
+    _require_edit(service)
+    interface = _interface_of(service)
+    form = ServiceForm()
+    _branch_choices(form, interface, service, station)
+    if form.validate_on_submit():
+        try:
+            saved = services.update_service(
+                current_user, service, form.service_data(service.workstation), request.form,
+                form.version.data or None)
+        except DomainError as error:
+            errors = _apply_error(form, error, interface, service.workstation)
+        else:
+            return _saved(service, station, _("Saved.") if saved else _("No changes."))
+    else:
+        errors = _field_errors(interface, service.workstation, service)
+    return _render_editor(_editor(station, interface, service, form=form, raw=request.form,
+                                  errors=errors, retype=True), status=refusal_status(form))
+
+
+def _saved(service, station, notice, created=False):
+    """After a save: htmx gets the fresh editor and a list refresh; a plain browser a
+    redirect (post/redirect/get)."""
+    url = url_for("interfaces.edit_get", service_id=service.id, **_args(station))
+    if not hx.wants_fragment():
+        flash(notice, "success")
+        return hx.redirect(url)
+    db.session.expire_all()
+    service = services.get_service(service.id)
+    response = current_app.make_response(render_template(
+        EDITOR, **_editor(station, _interface_of(service), service, notice=notice)))
+    hx.trigger(response, LIST_EVENT, **{"close-dialog": None})
+    if created:
+        response.headers["HX-Push-Url"] = url
+        # The copy dialog posts from inside the dialog; the new service opens in the editor.
+        response.headers["HX-Retarget"] = "#editor"
+        response.headers["HX-Reswap"] = "innerHTML"
+    return response
+
+
+def _editor(station, interface, service=None, form=None, raw=None, errors=None, notice=None,
+            revealed=None, history=None, retype=False):
+    """Everything the configuration form shows, for a new (service None) or saved service."""
+    workstation = service.workstation if service is not None else station
+    refusal = None if service is not None else _place_refusal(interface, station)
+    locked_by, base = None, None
+    if workstation is not None and refusal is None:
+        locked_by = next((s for s in services.protected_services_blocking(workstation,
+                                                                          interface.key)
+                          if service is None or s.id != service.id), None)
+        base = services.fallback_service(workstation, interface.key)
+    if service is not None:
+        may_edit = services.can_edit_service(current_user, service)
+    else:
+        may_edit = _may_create(station, interface)
+    if form is None:
+        form = _form_for(interface, service, workstation)
+        _branch_choices(form, interface, service, station)
+    if raw is None:
+        raw = (form_data(interface, services.service_values(service)) if service is not None
+               else services.new_service_defaults(interface.key, workstation)[1])
+        if service is None and base is None:
+            raw = with_default_rows(interface, raw)
+    sections, tables = interface_fields(
+        interface, raw, errors or {}, _lang(), _companies(),
+        secrets=services.secret_states(service) if service is not None else {},
+        fixed=interface.fixed_after_save if service is not None else (),
+        partial=base is not None, retype=retype and bool(errors or form.errors))
+    chain = org_services.get_chain()
+    return dict(
+        station=station, sargs=_args(station), workstation=workstation, service=service,
+        interface=interface, group=catalogue.group_of(interface.key), form=form,
+        sections=sections, tables=tables, refusal=str(refusal) if refusal else None,
+        locked_by=locked_by,
+        locked_scope=_scope_name(locked_by) if locked_by is not None else None,
+        base=base, base_scope=_scope_name(base) if base is not None else None,
+        editable=may_edit and refusal is None and locked_by is None,
+        may_delete=service is not None and may_edit,
+        may_copy=service is not None and _may_create(station),
+        may_reveal=service is not None and is_admin(current_user)
+        and chain.admins_may_view_secrets,
+        state=services.service_state(service) if service is not None else None,
+        notice=notice, revealed=revealed or {}, history=history, lang=_lang(),
+        has_field_errors=bool(errors),
+        interface_name=services.interface_name(interface),
+        help_url=url_for("interfaces.help_get", interface_key=interface.key),
+    )
+
+
+def _form_for(interface, service, workstation):
+    if service is None:
+        data = services.new_service_defaults(interface.key, workstation)[0]
+        return ServiceForm(formdata=None, data={**data, "start_date": ""})
+    data = {name: getattr(service, name) for name in COMMON_FIELDS}
+    data["start_date"] = service.start_date.isoformat() if service.start_date else ""
+    return ServiceForm(formdata=None, data=data, version=service.version)
+
+
+def _branch_choices(form, interface, service, station):
+    """Filiale: every branch for admins, one's own branches for branch managers; the empty
+    choice means every branch (or none chosen yet, where a branch is required)."""
+    if station is not None or (service is not None and service.workstation_id is not None):
+        form.branch_id.choices = [("", "—")]
+        return
+    current = service.branch_id if service is not None else None
+    branches = org_services.all_branches()
+    if not is_admin(current_user):
+        branches = ([b for b in branches if services.can_create_in(current_user, b.id)
+                     or b.id == current] or branches)
+    blank = _("All branches") if CHAIN in interface.scopes else _("— choose —")
+    chain_wide = service is not None and current is None
+    form.branch_id.choices = (([("", blank)] if is_admin(current_user) or chain_wide else [])
+                              + [(str(b.id), b.name) for b in branches])
+
+
+def _field_errors(interface, workstation, service):
+    """Messages beside the interface's fields when the common fields already failed, so the
+    user sees every problem at once (nothing is saved)."""
+    partial = (workstation is not None
+               and services.fallback_service(workstation, interface.key) is not None)
+    secrets_set = service.secret_keys if service is not None else ()
+    return {key: str(message) for key, message in
+            parse(interface, request.form, partial=partial, secrets_set=secrets_set).errors.items()}
+
+
+def _apply_error(form, error, interface, workstation):
+    """A service's refusal beside the field it names: the common fields in the WTForms form,
+    the interface's fields in the returned {input name: message}, the rest above the form."""
+    db.session.rollback()
+    form.conflict = isinstance(error, Conflict)
+    shown = {"name", "usage_server", "usage_client", "start_date", "enabled"}
+    if workstation is None:
+        shown |= {"branch_id", "protected"}
+    inputs = {spec.key for spec in interface.fields} | {t.key for t in interface.tables}
+    items = (error.errors.items() if isinstance(error, InvalidValues)
+             else [(error.field, error.message)])
+    field_errors = {}
+    for name, message in items:
+        if name in shown:
+            field = form[name]
+            field.errors = list(field.errors or []) + [str(message)]
+        elif name and (name in inputs or name.split("-")[0] in inputs):
+            field_errors[name] = str(message)
+        else:
+            form.form_errors.append(str(message))
+    return field_errors
+
+
+def _render_editor(context, status=200, pane=EDITOR):
+    if hx.wants_fragment():
+        return render_template(pane, **context), status
+    return _page(context["station"], pane, context), status
+
+
+def _page(station, pane, context):
+    """The whole page: the list with `pane` in the editor area (every pushed URL)."""
+    return render_template("interfaces/services.html",
+                           **{**_list_context(station), **context, "pane": pane})
+
+
+# --- Kopieren, Löschen ---------------------------------------------------------------------
+
+@_route("/<int:service_id>/copy")
+def copy_get(service_id, station_id):
+    """Kopieren: ask for the copy's name and place (a dialog under htmx)."""
+    station = _station(station_id)
+    service = _service(service_id, station)
+    form = CopyForm(formdata=None, data={
+        "name": _("%(name)s (copy)", name=service.name), "branch_id": service.branch_id,
+        "workstation_id": service.workstation_id})
+    return _copy_response(station, service, form)
+
+
+@_route("/<int:service_id>/copy", methods=("POST",))
+def copy_post(service_id, station_id):
+    station = _station(station_id)
+    service = _service(service_id, station)
+    if not _may_create(station):
+        raise PermissionDenied(_("You may read services but not change them."))
+    form = CopyForm()
+    _copy_choices(form, service)
+    if form.validate_on_submit():
+        if service.workstation_id is not None:
+            data = {"name": form.name.data, "workstation_id": form.workstation_id.data}
+        else:
+            data = {"name": form.name.data, "branch_id": form.branch_id.data,
+                    "workstation_id": None}
+        try:
+            copy = services.copy_service(current_user, service, data)
+        except DomainError as error:
+            db.session.rollback()
+            for message in (error.errors.values() if isinstance(error, InvalidValues)
+                            else [error.message]):
+                form.form_errors.append(str(message))
+        else:
+            notice = _("Copied. Passwords and other secrets are not copied: enter them in "
+                       "the copy.")
+            return _saved(copy, station if copy.workstation_id is not None else None, notice,
+                          created=True)
+    return _copy_response(station, service, form, status=422)
+
+
+def _copy_response(station, service, form, status=200):
+    _copy_choices(form, service)
+    context = dict(station=station, sargs=_args(station), service=service, copy_form=form,
+                   interface=_interface_of(service))
+    if hx.wants_fragment():
+        return render_template("interfaces/_copy_dialog.html", **context), status
+    return _page(station, "interfaces/_copy_form.html", context), status
+
+
+def _copy_choices(form, service):
+    interface = _interface_of(service)
+    if service.workstation_id is not None:
+        stations = org_services.search_workstations("", None, 1, 1000).items
+        form.workstation_id.choices = [
+            (str(s.id), f"{s.name} ({s.branch.name})") for s in stations
+            if services.can_create_in(current_user, s.branch_id) or s.id == service.workstation_id]
+        form.branch_id.choices = [("", "—")]
+        return
+    form.workstation_id.choices = [("", "—")]
+    branches = [b for b in org_services.all_branches()
+                if services.can_create_in(current_user, b.id) or b.id == service.branch_id]
+    blank = [("", _("All branches"))] if (CHAIN in interface.scopes
+                                          and services.can_create_in(current_user)) else []
+    form.branch_id.choices = blank + ([(str(b.id), b.name) for b in branches]
+                                      if interface.branch_restrictable else [])
+
+
+@_route("/<int:service_id>/delete")
+def delete_get(service_id, station_id):
+    """Confirmation page for browsers without htmx (htmx asks with hx-confirm)."""
+    station = _station(station_id)
+    service = _service(service_id, station)
+    return render_template(
+        "confirm_delete.html", record=service, kind=_("service"),
+        action=url_for("interfaces.delete_post", service_id=service.id, **_args(station)),
+        cancel=url_for("interfaces.edit_get", service_id=service.id, **_args(station)))
+
+
+@_route("/<int:service_id>/delete", methods=("POST",))
+def delete_post(service_id, station_id):
+    """Löschen; refused with the reason while something depends on the service (409)."""
+    station = _station(station_id)
+    service = _service(service_id, station)
+    _require_edit(service)
+    name = service.name
+    try:
+        services.delete_service(current_user, service, request.form.get("version") or None)
+    except DomainError as error:
+        db.session.rollback()
+        service = services.get_service(service_id)
+        if not hx.wants_fragment():
+            flash(str(error.message), "error")
+            return hx.redirect(url_for("interfaces.edit_get", service_id=service.id,
+                                       **_args(station)))
+        context = _editor(station, _interface_of(service), service)
+        context["form"].form_errors.append(str(error.message))
+        return render_template(EDITOR, **context), 409
+    message = _("%(name)s was deleted.", name=name)
+    list_url = url_for("interfaces.list_get", **_args(station))
+    if not hx.wants_fragment():
+        flash(message, "success")
+        return hx.redirect(list_url)
+    response = current_app.make_response(render_template("_deleted.html", message=message))
+    hx.trigger(response, LIST_EVENT)
+    response.headers["HX-Push-Url"] = list_url
+    return response
+
+
+# --- Mehr → Änderungsprotokoll, secrets, help, table rows ------------------------------------
+
+@_route("/<int:service_id>/history")
+def history_get(service_id, station_id):
+    """Mehr → Änderungsprotokoll: the service's change log (secrets only as 'changed')."""
+    station = _station(station_id)
+    service = _service(service_id, station)
+    interface = _interface_of(service)
+    history = _history(service, interface)
+    if hx.wants_fragment():
+        return render_template("interfaces/_history.html", history=history, service=service)
+    return _render_editor(_editor(station, interface, service, history=history))
+
+
+@_route("/<int:service_id>/secrets/<field_key>/reveal", methods=("POST",))
+def reveal_post(service_id, field_key, station_id):
+    """Anzeigen: one stored secret, for admins when the chain allows it; logged."""
+    station = _station(station_id)
+    service = _service(service_id, station)
+    try:
+        value = services.reveal_secret(current_user, service, field_key)
+    except DomainError as error:
+        if hx.wants_fragment():
+            return render_template("interfaces/_revealed.html", error=str(error.message)), 422
+        flash(str(error.message), "error")
+        return hx.redirect(url_for("interfaces.edit_get", service_id=service.id,
+                                   **_args(station)))
+    if hx.wants_fragment():
+        return render_template("interfaces/_revealed.html", value=value)
+    return _render_editor(_editor(station, _interface_of(service), service,
+                                  revealed={field_key: value}))
+
+
+@bp.get("/interfaces/help", defaults={"interface_key": None})
+@bp.get("/interfaces/help/<interface_key>")
+def help_get(interface_key):
+    """Hilfe (F1): the interface's and its group's help, or the mask's help."""
+    interface = _interface_or_404(interface_key) if interface_key else None
+    context = dict(interface=interface, lang=_lang(),
+                   group=catalogue.group_of(interface.key) if interface else None)
+    if hx.wants_fragment():
+        return render_template("interfaces/_help.html", **context)
+    return render_template("interfaces/help.html", **context)
+
+
+@bp.get("/interfaces/rows/<interface_key>/<table_key>")
+def row_get(interface_key, table_key):
+    """A new, pre-filled row of a table (Zeile hinzufügen), numbered ?row=N."""
+    interface = _interface_or_404(interface_key)
+    table = next((t for t in interface.tables if t.key == table_key), None)
+    if table is None:
+        abort(404)
+    number = max(request.args.get("row", 0, type=int), 0)
+    fields = row_fields(table, number, default_row(table), {}, _lang(), _companies())
+    return render_template("interfaces/_table_row_added.html", interface=interface,
+                           table=table, number=number, fields=fields, editable=True)
+
+
+# --- helpers -----------------------------------------------------------------------------
+
+def _effective_url(station):
+    """The workstation's effective configuration, when that screen is installed."""
+    if station is None or "effective.workstation_get" not in current_app.view_functions:
+        return None
+    return url_for("effective.workstation_get", station_id=station.id)
+
+
+def _lang():
+    locale = get_locale()
+    return locale.language if locale else "de"
+
+
+def _args(station):
+    return {"station_id": station.id} if station is not None else {}
+
+
+def _station(station_id):
+    return None if station_id is None else db.get_or_404(Workstation, station_id)
+
+
+def _service(service_id, station):
+    service = services.get_service(service_id)
+    if service is None or (station is not None and service.workstation_id != station.id):
+        abort(404)
+    return service
+
+
+def _interface_or_404(key):
+    try:
+        return catalogue.get_interface(key)
+    except KeyError:
+        abort(404)
+
+
+def _interface_of(service):
+    try:
+        return catalogue.get_interface(service.interface_key)
+    except KeyError:
+        abort(404)
+
+
+def _names(interface_key):
+    """(group name, interface name) for the list; the key where the type was removed."""
+    try:
+        group, interface = catalogue.group_of(interface_key), catalogue.get_interface(interface_key)
+    except KeyError:
+        return interface_key, interface_key
+    return group.text("name", _lang()), interface.text("name", _lang())
+
+
+def _new_scopes(station):
+    if station is not None:
+        return WORKSTATION
+    return (CHAIN, BRANCH) if is_admin(current_user) else BRANCH
+
+
+def _may_create(station, interface=None):
+    """Whether to offer Neu/Kopieren here (services.create_service checks again)."""
+    if station is not None:
+        return services.can_create_in(current_user, station.branch_id)
+    if services.can_create_in(current_user, None):
+        return True
+    return ((interface is None or BRANCH in interface.scopes)
+            and any(services.can_create_in(current_user, b) for b in current_user.branch_ids))
+
+
+def _require_create(station, branch_input):
+    """403 unless the user may create services where the form says (a workstation's branch,
+    the chosen branch, or chain-wide when none is chosen)."""
+    if station is not None:
+        branch_id = station.branch_id
+    else:
+        branch_id = int(branch_input) if branch_input and branch_input.isdigit() else None
+    if not services.can_create_in(current_user, branch_id):
+        raise PermissionDenied(_("You may only change services of your own branches and "
+                                 "their workstations.") if _may_create(station)
+                               else _("You may read services but not change them."))
+
+
+def _require_edit(service):
+    if not services.can_edit_service(current_user, service):
+        raise PermissionDenied(_("You may only change services of your own branches and "
+                                 "their workstations."))
+
+
+def _place_refusal(interface, station):
+    """Why this interface cannot be set up here (workstation settings or branch
+    management), or None."""
+    if station is not None:
+        return services.scope_refusal(interface, WORKSTATION)
+    if {CHAIN, BRANCH} & set(interface.scopes):
+        return None
+    return services.scope_refusal(interface, CHAIN)
+
+
+def _scope_name(service):
+    if service.workstation_id is not None:
+        return service.workstation.name
+    return service.branch.name if service.branch_id is not None else _("chain")
+
+
+def _companies():
+    """kind → [(id, name)]: every company for company fields, suppliers for supplier fields;
+    read once per request and only when a form has such a field."""
+    cache = {}
+
+    def options(kind):
+        role = "supplier" if kind == "supplier" else None
+        if role not in cache:
+            found, page = [], 1
+            while True:
+                pagination = company_services.search_companies(role=role, page=page,
+                                                               per_page=500)
+                found.extend((c.id, c.name) for c in pagination.items)
+                if not pagination.has_next:
+                    break
+                page += 1
+            cache[role] = found
+        return cache[role]
+    return options
+
+
+def _history(service, interface):
+    """The change log in words: [(entry, action label, [(field label, old, new, secret)])]."""
+    specs = {spec.key: spec for spec in interface.fields}
+    specs.update({table.key: table for table in interface.tables})
+    labels = {"copied_from": _("Copied from"), "name": _("Name"), "branch_id": _("Branch"),
+              "workstation_id": _("Workstation"), "usage_server": _("Server-side"),
+              "usage_client": _("Client-side"), "start_date": _("Start"),
+              "protected": _("Protected"), "enabled": _("Enabled")}
+    actions = {"create": _("created"), "update": _("changed"), "copy": _("copied"),
+               "delete": _("deleted"), "reveal": _("viewed a stored secret")}
+    # Common fields first, then the interface's in form order, secrets with their field.
+    order = {key: number for number, key in enumerate([*labels, *specs])}
+    rows = []
+    for entry in services.service_history(service):
+        changes = []
+        for change in sorted(entry.changes or [], key=lambda c: order.get(c.get("field"), 999)):
+            key = change.get("field")
+            spec = specs.get(key)
+            label = labels.get(key) or (spec.text("label", _lang()) if spec else key)
+            if change.get("secret"):
+                changes.append((label, None, None, True))
+            else:
+                changes.append((label, _value_text(spec, key, change.get("old")),
+                                _value_text(spec, key, change.get("new")), False))
+        rows.append((entry, actions.get(entry.action, entry.action), changes))
+    return rows
+
+
+def _value_text(spec, key, value):
+    if value is None or value == "" or value == []:
+        return "—"
+    if value is True or value is False:
+        return _("yes") if value else _("no")
+    if isinstance(value, list) and value and isinstance(value[0], dict):
+        return _("Entries: %(count)s", count=len(value))
+    if isinstance(value, list):
+        return ", ".join(str(item) for item in value)
+    if key == "start_date" or getattr(spec, "kind", None) == "date":
+        try:
+            return format_date(date.fromisoformat(value), "medium")
+        except (TypeError, ValueError):
+            return str(value)
+    if getattr(spec, "kind", None) == "choice":
+        return spec.choice_label(value, _lang())
+    return str(value)
+
