@@ -1,0 +1,108 @@
+"""An admin sets up an ear-mould ordering service in Chromium (German UI): search the list,
+Neu → pick "Dreve SmartOrder" in the dialog → configure → Speichern → it is listed → Mehr →
+Änderungsprotokoll shows the creation with the password only as "geändert"; F1 opens help."""
+import re
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.e2e.test_branches import log_in
+from webapp.companies.models import Company
+from webapp.extensions import db
+from webapp.interfaces import services
+from webapp.interfaces.models import InterfaceService
+from webapp.users.models import User
+
+pytestmark = pytest.mark.e2e
+PASSWORD = "Dreve-Geheim-2026"
+
+
+@pytest.fixture
+def chain(live_server, make_user, make_branch):
+    """Two branches, the Dreve lab and a chain-wide SMTP service to find in the list."""
+    make_branch("Stuttgart Mitte", "ST")
+    make_branch("Esslingen", "ES")
+    admin_id = make_user("admin", role="admin", name="Anna Admin")
+    with live_server.app.app_context():
+        db.session.add(Company(name="Dreve Otoplastik GmbH", is_lab=True))
+        db.session.commit()
+        services.create_service(db.session.get(User, admin_id), "smtp", {"name": "Kette SMTP"},
+                                {"host": "mail.example.org", "port": "587",
+                                 "encryption": "starttls", "sender_address": "a@example.org"})
+    return live_server
+
+
+def test_configure_dreve_smartorder(page, chain, tmp_path):
+    """Search → Neu → Dreve SmartOrder → configure → Speichern → listed → change log; the
+    page is never reloaded and the password never shows."""
+    log_in(page, chain, "admin")
+    page.get_by_role("navigation").get_by_role("link", name="Schnittstellen").click()
+    expect(page.get_by_role("heading", name="Schnittstellen", exact=True)).to_be_visible()
+    page.evaluate("window.__noReload = true")
+
+    search = page.get_by_role("searchbox", name="Schnittstellen suchen")
+    search.fill("kette")
+    expect(page).to_have_url(f"{chain.url}/interfaces/?q=kette")
+    expect(page.locator("#service-list")).to_contain_text("Kette SMTP")
+    search.fill("")
+    expect(page).to_have_url(f"{chain.url}/interfaces/")
+
+    page.get_by_role("link", name="Neu", exact=True).click()
+    dialog = page.get_by_role("dialog", name="Neuer Service: Schnittstelle wählen")
+    expect(dialog).to_be_visible()
+    expect(dialog.get_by_role("searchbox")).to_be_focused()
+    dialog.get_by_role("searchbox").fill("dreve")
+    expect(dialog.locator("#catalogue-results")).not_to_contain_text("SMTP")
+    dialog.get_by_role("link", name="Dreve SmartOrder").click()
+    expect(dialog).to_be_hidden()
+
+    editor = page.locator("#service-form")
+    expect(editor.get_by_role("heading", name="Neuer Service")).to_be_visible()
+    expect(page).to_have_url(re.compile(r"/interfaces/new/dreve_smartorder$"))
+    editor.get_by_label("Name", exact=True).fill("Dreve Stuttgart")
+    editor.get_by_label("Filiale", exact=True).select_option(label="Stuttgart Mitte")
+    editor.get_by_label("Firmen").select_option(label="Dreve Otoplastik GmbH")
+    editor.get_by_label("Server-URL").fill("https://smartorder.dreve.example")
+    editor.get_by_label("Benutzername / Kundenlogin").fill("K-100234")
+    editor.get_by_label("Passwort", exact=True).fill(PASSWORD)
+    page.screenshot(path=str(tmp_path / "dreve-form.png"), full_page=True)
+    editor.get_by_role("button", name="Speichern").first.click()
+
+    expect(page.locator("#service-form .notice")).to_have_text("Service angelegt.")
+    expect(page).to_have_url(re.compile(r"/interfaces/\d+$"))
+    expect(page.locator("#service-list")).to_contain_text("Dreve Stuttgart")
+    expect(editor.locator(".kind-secret .badge").first).to_have_text("gesetzt")
+
+    page.locator("#service-form details.menu summary").click()
+    editor.get_by_role("link", name="Änderungsprotokoll").click()
+    history = page.locator(".history-panel")
+    expect(history).to_contain_text("angelegt")
+    expect(history).to_contain_text("Passwort: geändert")
+    expect(history).to_contain_text("Benutzername / Kundenlogin: — → K-100234")
+    assert PASSWORD not in page.content()
+    assert page.evaluate("window.__noReload") is True
+
+    with chain.app.app_context():
+        service = db.session.scalar(db.select(InterfaceService).where(
+            InterfaceService.interface_key == "dreve_smartorder"))
+        assert service.name == "Dreve Stuttgart" and service.branch.name == "Stuttgart Mitte"
+        assert services.stored_secret(service, "password") == PASSWORD
+
+
+def test_f1_opens_the_help_of_the_interface(page, chain):
+    """F1 in the mask opens the current interface's help (not the browser's); Escape closes
+    it and focus returns."""
+    log_in(page, chain, "admin")
+    page.goto(f"{chain.url}/interfaces/new/dreve_smartorder")
+    page.locator("#service-form").get_by_label("Name", exact=True).focus()
+    page.keyboard.press("F1")
+    help_dialog = page.get_by_role("dialog", name=re.compile("Hilfe: Dreve SmartOrder"))
+    expect(help_dialog).to_be_visible()
+    expect(help_dialog).to_contain_text("Otoplastikbestellung")
+    page.keyboard.press("Escape")
+    expect(help_dialog).to_be_hidden()
+    expect(page.locator("#service-form").get_by_label("Name", exact=True)).to_be_focused()
+
+    page.goto(f"{chain.url}/interfaces/")
+    page.keyboard.press("F1")
+    expect(page.get_by_role("dialog", name="Hilfe")).to_contain_text("Die Maske")
