@@ -148,6 +148,13 @@ def test_pages_of_entries_keep_the_filters(client, auth, org, add_entry, app):
     assert b'href="/changelog/?type=company&amp;page=2"' in first.data
     second = client.get("/changelog/?type=company&page=2")
     assert rows(second) == [f"Firma {n:02d}" for n in range(4, -1, -1)]
+    assert de_html("Page %(page)s of %(pages)s", page=2, pages=2) in second.data
+    # A text search is not counted: "Seite 1" and a link on while there are more.
+    searched = client.get("/changelog/?q=firma")
+    assert len(rows(searched)) == 25 and b'href="/changelog/?q=firma&amp;page=2"' in searched.data
+    assert de_html("Page %(page)s", page=1) in searched.data
+    last = client.get("/changelog/?q=firma&page=2")
+    assert len(rows(last)) == 5 and b'rel="next"' not in last.data and b'rel="prev"' in last.data
 
 
 def test_branch_manager_reads_own_branches_and_chain_wide_entries(client, auth, org, add_entry):

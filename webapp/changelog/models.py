@@ -17,8 +17,12 @@ class ChangeLogEntry(db.Model):
 
     __tablename__ = "change_log"
     __table_args__ = (
-        Index("ix_change_log_entity", "entity_type", "entity_id"),
+        # A record's history newest first (entries_for), read in index order.
+        Index("ix_change_log_entity", "entity_type", "entity_id", "at"),
         Index("ix_change_log_at", "at"),
+        # The change log filtered by type, newest first: without it a type filter sorts every
+        # entry of the type (SQLite picks the entity index for entity_type = ?).
+        Index("ix_change_log_type_at", "entity_type", "at"),
     )
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     at: Mapped[datetime] = mapped_column(UTC, default=utcnow)

@@ -92,10 +92,38 @@ def search_entries(actor, filters, page=1, per_page=25):
             query = query.where(Entry.at >= _day_start(filters.date_from, zone))
         if filters.date_to:
             query = query.where(Entry.at < _day_start(filters.date_to + timedelta(days=1), zone))
-    if filters.q.strip():
+    searching = bool(filters.q.strip())
+    if searching:
         query = query.where(_text_matches(filters.q))
-    query = query.order_by(Entry.at.desc(), Entry.id.desc())
-    return db.paginate(query, page=page, per_page=per_page, error_out=False)
+    # Counting every match of a text search means reading the whole log (the text is not
+    # indexed): text searches only look one entry past the page to know whether there is more.
+    total = None if searching else db.session.scalar(
+        db.select(func.count()).select_from(query.subquery()))
+    page = max(page, 1)
+    rows = db.session.scalars(query.order_by(Entry.at.desc(), Entry.id.desc())
+                              .limit(per_page + 1).offset((page - 1) * per_page)).all()
+    return Page(items=rows[:per_page], page=page, per_page=per_page,
+                has_next=len(rows) > per_page, total=total)
+
+
+@dataclass
+class Page:
+    """One page of entries; `total` is None when it was not counted (text searches)."""
+
+    items: list
+    page: int
+    per_page: int
+    has_next: bool
+    total: int | None = None
+
+    @property
+    def has_prev(self):
+        return self.page > 1
+
+    @property
+    def pages(self):
+        """The number of pages, or None when not counted."""
+        return None if self.total is None else max(1, -(-self.total // self.per_page))
 
 
 def _chain_timezone():
@@ -114,12 +142,16 @@ def _like_pattern(text):
 
 
 def _text_matches(q):
-    """The record's name or the stored changes contain `q`, ignoring (ASCII) case. The JSON
-    text holds non-ASCII letters as \\u escapes, so the escaped form is searched as well."""
-    needle = " ".join(q.split()).lower()
-    label = func.lower(ChangeLogEntry.entity_label)
-    changes = func.lower(cast(ChangeLogEntry.changes, Text))
-    patterns = {_like_pattern(needle), _like_pattern(json.dumps(needle)[1:-1])}
-    return or_(*(column.like(pattern, escape="\\")
+    """The record's name or the stored changes contain `q`, ignoring case. The JSON text holds
+    non-ASCII letters as \\u escapes, so the escaped form is searched as well. SQLite's LIKE
+    ignores ASCII case by itself (and lower() would only cost time: it folds ASCII only, too);
+    PostgreSQL gets ILIKE."""
+    needle = " ".join(q.split())
+    label = ChangeLogEntry.entity_label
+    changes = cast(ChangeLogEntry.changes, Text)
+    patterns = {_like_pattern(needle), _like_pattern(json.dumps(needle)[1:-1]),
+                _like_pattern(json.dumps(needle.lower())[1:-1])}
+    sqlite = db.session.get_bind().dialect.name == "sqlite"
+    return or_(*((column.like if sqlite else column.ilike)(pattern, escape="\\")
                  for pattern in sorted(patterns) for column in (label, changes)))
 
