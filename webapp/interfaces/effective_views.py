@@ -55,11 +55,12 @@ def _page(station, branch, url):
                                               today=day)
     context = dict(station=station, branch=branch, url=url, q=q, group_key=group_key,
                    show_all=show_all, day=day, config=config,
-                   groups=_present(config, q, group_key, show_all))
+                   groups=_Presenter(config).groups(q, group_key, show_all))
     if hx.wants_fragment():
         return render_template("interfaces/_effective_groups.html", **context)
-    return render_template("interfaces/effective.html", all_groups=catalogue.load(),
-                           group_name=_name, **context)
+    lang = _lang()
+    return render_template("interfaces/effective.html", **context, group_choices=[
+        (group.key, group.text("name", lang)) for group in catalogue.load()])
 
 
 def _day(value):
@@ -138,36 +139,125 @@ def _lang():
     return locale.language if locale else "de"
 
 
-def _name(obj):
-    """The catalogue name of a group or interface type in the UI language."""
-    return obj.text("name", _lang())
+class _Presenter:
+    """Turns an EffectiveConfiguration into GroupBlocks. The words every row repeats are
+    translated once per page: a page can have hundreds of rows."""
 
+    def __init__(self, config):
+        self.config = config
+        self.lang = _lang()
+        self.words = {"yes": _("yes"), "no": _("no"), "set": _("set"), "not set": _("not set"),
+                      "active": _("active"), "disabled": _("disabled"), "chain": _("Chain")}
+        self.origins = {key: str(label) for key, label in ORIGIN_LABELS.items()}
 
-def _present(config, q, group_key, show_all):
-    """GroupBlocks to show: interface types with an applying or planned service (with
-    `show_all`: every type that can apply here, set up or not), limited to `group_key` and to
-    types or services whose name matches `q`."""
-    hits = {iface.key for _group, iface in catalogue.search(q, group_key or None)} if q else None
-    needle = q.casefold()
-    found = {entry.interface.key: entry for _group, entries in config.groups for entry in entries}
-    scopes = {"chain", "branch", "workstation"} if config.workstation else {"chain", "branch"}
-    blocks = []
-    for group in catalogue.load():
-        if group_key and group.key != group_key:
-            continue
-        items = []
-        for interface in group.interfaces:
-            entry = found.get(interface.key)
-            if entry is None and not (show_all and scopes & set(interface.scopes)):
+    def groups(self, q, group_key, show_all):
+        """GroupBlocks to show: interface types with an applying or planned service (with
+        `show_all`: every type that can apply here, set up or not), limited to `group_key`
+        and to types or services whose name matches `q`."""
+        config = self.config
+        hits = ({iface.key for _group, iface in catalogue.search(q, group_key or None)}
+                if q else None)
+        needle = q.casefold()
+        found = {entry.interface.key: entry for _group, entries in config.groups
+                 for entry in entries}
+        scopes = {"chain", "branch", "workstation"} if config.workstation else {"chain", "branch"}
+        blocks = []
+        for group in catalogue.load():
+            if group_key and group.key != group_key:
                 continue
-            if entry is not None and not show_all and not (entry.applied or entry.planned):
+            items = []
+            for interface in group.interfaces:
+                entry = found.get(interface.key)
+                if entry is None and not (show_all and scopes & set(interface.scopes)):
+                    continue
+                if entry is not None and not show_all and not (entry.applied or entry.planned):
+                    continue
+                if hits is not None and interface.key not in hits and not _service_matches(
+                        entry, needle):
+                    continue
+                items.append(self.item(interface, entry))
+            if items:
+                blocks.append(GroupBlock(group, group.text("name", self.lang), items))
+        return blocks
+
+    def item(self, interface, entry):
+        item = Item(interface, interface.text("name", self.lang))
+        if entry is None:
+            return item
+        for resolution in entry.applied:
+            item.applied.append(self.applied(resolution))
+        for other in entry.inactive:
+            label = (_("planned from %(date)s", date=format_date(other.start_date, "medium"))
+                     if other.state == "planned" else self.words["disabled"])
+            item.others.append(self.other(other.service, label))
+        for service in entry.overridden:
+            item.others.append(self.other(service, _("not used: %(service)s is protected",
+                                                     service=entry.protected_by.name)))
+        return item
+
+    def scope_label(self, service):
+        if service.workstation_id is not None:
+            return _("Workstation %(name)s", name=service.workstation.name)
+        if service.branch_id is not None:
+            return _("Branch %(name)s", name=service.branch.name)
+        return self.words["chain"]
+
+    def other(self, service, state_label):
+        return OtherService(service, self.scope_label(service), service_url(service.id),
+                            state_label)
+
+    def applied(self, resolution):
+        service = resolution.service
+        start = service.start_date
+        state = (_("active since %(date)s", date=format_date(start, "medium")) if start
+                 else self.words["active"])
+        applied = Applied(service, self.scope_label(service), service_url(service.id),
+                          resolution.protected, state)
+        interface = resolution.interface
+        values = resolution.values
+        for value in resolution.fields.values():
+            spec = value.spec
+            if not field_values.is_shown(spec, values, interface.fields):
                 continue
-            if hits is not None and interface.key not in hits and not _service_matches(entry, needle):
-                continue
-            items.append(_item(interface, entry, config))
-        if items:
-            blocks.append(GroupBlock(group, _name(group), items))
-    return blocks
+            if spec.is_secret:
+                shown = self.words["set" if value.is_set else "not set"]
+            else:
+                shown = self.format(spec, value.value)
+            applied.fields.append(FieldRow(
+                spec.text("label", self.lang), shown, value.origin, self.origin(value.origin),
+                _source(value.service, service), spec.is_secret))
+        for table in resolution.tables.values():
+            spec = table.spec
+            applied.tables.append(TableBlock(
+                spec.text("label", self.lang),
+                [column.text("label", self.lang) for column in spec.fields],
+                [[self.format(column, row.get(column.key)) for column in spec.fields]
+                 for row in table.rows or ()],
+                table.origin, self.origin(table.origin), _source(table.service, service)))
+        return applied
+
+    def origin(self, origin):
+        return self.origins.get(origin, "") if origin else EMPTY
+
+    def format(self, spec, value):
+        """A typed value as the forms show it."""
+        if value is None or value == [] or value == "":
+            return EMPTY
+        if spec.kind == "bool":
+            return self.words["yes" if value else "no"]
+        if spec.kind == "choice":
+            return str(spec.choice_label(value, self.lang))
+        if spec.kind == "date" and isinstance(value, date):
+            return format_date(value, "medium")
+        if spec.kind in ("company", "supplier"):
+            ids = value if isinstance(value, list) else [value]
+            return ", ".join(self.config.companies.get(company_id, f"#{company_id}")
+                             for company_id in ids)
+        if spec.kind == "number" and isinstance(value, float):
+            return format_decimal(value)
+        if isinstance(value, list):
+            return ", ".join(str(item) for item in value)
+        return str(value)
 
 
 def _service_matches(entry, needle):
@@ -177,88 +267,6 @@ def _service_matches(entry, needle):
     return any(needle in service.name.casefold() for service in services + entry.overridden)
 
 
-def _item(interface, entry, config):
-    item = Item(interface, _name(interface))
-    if entry is None:
-        return item
-    for resolution in entry.applied:
-        item.applied.append(_applied(resolution, config))
-    for other in entry.inactive:
-        label = (_("planned from %(date)s", date=format_date(other.start_date, "medium"))
-                 if other.state == "planned" else _("disabled"))
-        item.others.append(_other(other.service, label))
-    for service in entry.overridden:
-        item.others.append(_other(service, _("not used: %(service)s is protected",
-                                             service=entry.protected_by.name)))
-    return item
-
-
-def _scope_label(service):
-    if service.workstation_id is not None:
-        return _("Workstation %(name)s", name=service.workstation.name)
-    if service.branch_id is not None:
-        return _("Branch %(name)s", name=service.branch.name)
-    return _("Chain")
-
-
-def _other(service, state_label):
-    return OtherService(service, _scope_label(service), service_url(service.id), state_label)
-
-
-def _applied(resolution, config):
-    service = resolution.service
-    start = service.start_date
-    state = (_("active since %(date)s", date=format_date(start, "medium")) if start
-             else _("active"))
-    applied = Applied(service, _scope_label(service), service_url(service.id),
-                      resolution.protected, state)
-    interface = resolution.interface
-    values = resolution.values
-    for key, value in resolution.fields.items():
-        spec = value.spec
-        if not field_values.is_shown(spec, values, interface.fields):
-            continue
-        if spec.is_secret:
-            shown = _("set") if value.is_set else _("not set")
-        else:
-            shown = _format(spec, value.value, config.companies)
-        applied.fields.append(FieldRow(
-            spec.text("label", _lang()), shown, value.origin,
-            str(ORIGIN_LABELS.get(value.origin, "")) if value.origin else EMPTY,
-            _source(value.service, service), spec.is_secret))
-    for key, table in resolution.tables.items():
-        spec = table.spec
-        applied.tables.append(TableBlock(
-            spec.text("label", _lang()),
-            [column.text("label", _lang()) for column in spec.fields],
-            [[_format(column, row.get(column.key), config.companies) for column in spec.fields]
-             for row in table.rows or ()],
-            table.origin,
-            str(ORIGIN_LABELS.get(table.origin, "")) if table.origin else EMPTY,
-            _source(table.service, service)))
-    return applied
-
-
 def _source(holder, service):
     """The name of the service a value comes from, when it is not the applying one."""
     return holder.name if holder is not None and holder is not service else ""
-
-
-def _format(spec, value, companies):
-    """A typed value as the forms show it."""
-    if value is None or value == [] or value == "":
-        return EMPTY
-    if spec.kind == "bool":
-        return _("yes") if value else _("no")
-    if spec.kind == "choice":
-        return str(spec.choice_label(value, _lang()))
-    if spec.kind == "date" and isinstance(value, date):
-        return format_date(value, "medium")
-    if spec.kind in ("company", "supplier"):
-        ids = value if isinstance(value, list) else [value]
-        return ", ".join(companies.get(company_id, f"#{company_id}") for company_id in ids)
-    if spec.kind == "number" and isinstance(value, float):
-        return format_decimal(value)
-    if isinstance(value, list):
-        return ", ".join(str(item) for item in value)
-    return str(value)
