@@ -77,12 +77,16 @@ class ServiceForm(FlaskForm):
 
 
 class CopyForm(FlaskForm):
-    """Kopieren: the copy's name and where it goes (another branch or workstation)."""
+    """Kopieren: the copy's name and where it goes (another branch or workstation). Its own
+    ids: the dialog sits in the page next to the service form's fields."""
 
-    name = StringField(_l("Name of the copy"), filters=[strip],
-                       validators=[DataRequired(message=field_values.REQUIRED), Length(max=NAME_MAX_LENGTH), NoMarkup()])
-    branch_id = SelectField(_l("Branch"), coerce=optional_id, validate_choice=True)
-    workstation_id = SelectField(_l("Workstation"), coerce=optional_id, validate_choice=True)
+    name = StringField(_l("Name of the copy"), id="copy-name", filters=[strip],
+                       validators=[DataRequired(message=field_values.REQUIRED),
+                                   Length(max=NAME_MAX_LENGTH), NoMarkup()])
+    branch_id = SelectField(_l("Branch"), id="copy-branch_id", coerce=optional_id,
+                            validate_choice=True)
+    workstation_id = SelectField(_l("Workstation"), id="copy-workstation_id",
+                                 coerce=optional_id, validate_choice=True)
 
 
 # --- the interface's own fields ------------------------------------------------------------

@@ -292,6 +292,8 @@ def _branch_choices(form, interface, service, station):
         branches = ([b for b in branches if services.can_create_in(current_user, b.id)
                      or b.id == current] or branches)
     blank = _("All branches") if CHAIN in interface.scopes else _("— choose —")
+    if CHAIN in interface.scopes:
+        form.branch_id.description = _("Empty: every branch may use the service.")
     chain_wide = service is not None and current is None
     form.branch_id.choices = (([("", blank)] if is_admin(current_user) or chain_wide else [])
                               + [(str(b.id), b.name) for b in branches])
@@ -379,8 +381,12 @@ def copy_post(service_id, station_id):
         else:
             notice = _("Copied. Passwords and other secrets are not copied: enter them in "
                        "the copy.")
-            return _saved(copy, station if copy.workstation_id is not None else None, notice,
-                          created=True)
+            if station is not None and copy.workstation_id != station.id:
+                # Copied to another workstation: open that workstation's settings.
+                flash(notice, "success")
+                return hx.redirect(url_for("interfaces.edit_get", service_id=copy.id,
+                                           station_id=copy.workstation_id))
+            return _saved(copy, station, notice, created=True)
     return _copy_response(station, service, form, status=422)
 
 
