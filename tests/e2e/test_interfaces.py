@@ -32,6 +32,18 @@ def chain(live_server, make_user, make_branch):
     return live_server
 
 
+def dreve_service(chain, name):
+    """A chain-wide Dreve SmartOrder service with a password; returns its URL."""
+    with chain.app.app_context():
+        admin = db.session.scalar(db.select(User).where(User.username == "admin"))
+        company = db.session.scalar(db.select(Company))
+        service = services.create_service(
+            admin, "dreve_smartorder", {"name": name},
+            {"companies": [str(company.id)], "base_url": "https://x.example",
+             "username": "K-1", "password": PASSWORD})
+        return f"{chain.url}/interfaces/{service.id}"
+
+
 def test_configure_dreve_smartorder(page, chain, tmp_path):
     """Search → Neu → Dreve SmartOrder → configure → Speichern → listed → change log; the
     page is never reloaded and the password never shows."""
@@ -80,6 +92,13 @@ def test_configure_dreve_smartorder(page, chain, tmp_path):
     expect(history).to_contain_text("Passwort: geändert")
     expect(history).to_contain_text("Benutzername / Kundenlogin: — → K-100234")
     assert PASSWORD not in page.content()
+
+    # Neuladen re-reads the service into the mask; the list still opens other services.
+    editor.get_by_role("link", name="Neuladen").click()
+    expect(page.locator("#editor > #service-form h2")).to_have_text("Dreve Stuttgart")
+    page.locator("#service-list").get_by_role("link", name="Kette SMTP").click()
+    expect(page.locator("#editor > #service-form h2")).to_have_text("Kette SMTP")
+    expect(page.locator("#service-list tr[aria-current]")).to_contain_text("Kette SMTP")
     assert page.evaluate("window.__noReload") is True
 
     with chain.app.app_context():
@@ -106,3 +125,40 @@ def test_f1_opens_the_help_of_the_interface(page, chain):
     page.goto(f"{chain.url}/interfaces/")
     page.keyboard.press("F1")
     expect(page.get_by_role("dialog", name="Hilfe")).to_contain_text("Die Maske")
+
+
+def test_admin_reveals_a_stored_password_once(page, chain):
+    """With the chain option on, 'Anzeigen' posts and shows the password beside the field
+    without leaving the mask; it is not part of the page before."""
+    from webapp.org.models import Chain
+
+    with chain.app.app_context():
+        db.session.get(Chain, 1).admins_may_view_secrets = True
+        db.session.commit()
+    url = dreve_service(chain, "Dreve")
+    log_in(page, chain, "admin")
+    page.goto(url)
+    assert PASSWORD not in page.content()
+    page.evaluate("window.__noReload = true")
+    page.locator("#service-form .kind-secret").first.get_by_role("button", name="Anzeigen").click()
+    expect(page.locator("#f-password-revealed")).to_contain_text(PASSWORD)
+    assert page.evaluate("window.__noReload") is True
+
+
+def test_copy_through_the_dialog(page, chain):
+    """Kopieren opens a dialog with the name focused; the copy opens in the mask, the dialog
+    closes, the list shows it and the notice says the password was not copied."""
+    url = dreve_service(chain, "Dreve ST")
+    log_in(page, chain, "admin")
+    page.goto(url)
+    page.locator("#service-form").get_by_role("link", name="Kopieren").click()
+    dialog = page.get_by_role("dialog", name="„Dreve ST“ kopieren")
+    expect(dialog.get_by_label("Name der Kopie")).to_be_focused()
+    dialog.get_by_label("Name der Kopie").fill("Dreve ES")
+    dialog.get_by_label("Filiale").select_option(label="Esslingen")
+    dialog.get_by_role("button", name="Kopieren").click()
+    expect(dialog).to_be_hidden()
+    expect(page.locator("#service-form .notice")).to_contain_text("nicht mitkopiert")
+    expect(page.locator("#service-form h2")).to_have_text("Dreve ES")
+    expect(page.locator("#service-list")).to_contain_text("Dreve ES")
+    expect(page.locator("#service-form .kind-secret .badge").first).to_have_text("nicht gesetzt")

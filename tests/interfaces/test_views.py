@@ -461,6 +461,26 @@ def test_copy_refused_in_the_same_place(client, login, csrf, world, make_service
     assert count_services() == 1
 
 
+def test_copy_to_another_workstation_opens_its_settings(client, login, csrf, world,
+                                                       make_service):
+    """In workstation settings the copy goes to a chosen workstation; landing elsewhere, the
+    browser is sent to that workstation's settings."""
+    make_service("smtp", name="Kette SMTP")
+    source = make_service("smtp", {"port": "25"}, name="Kasse ST",
+                          workstation_id=world.st_till.id)
+    login(world.admin)
+    base = f"/workstations/{world.st_till.id}/interfaces/{source.id}/copy"
+    dialog = client.get(base, headers=HX).get_data(as_text=True)
+    assert f'<option selected value="{world.st_till.id}">ST-KASSE (Stuttgart)</option>' in dialog
+    response = client.post(base, data={"csrf_token": csrf(), "name": "Kasse UL",
+                                       "workstation_id": str(world.ul_till.id)}, headers=HX)
+    copy = db.session.scalar(db.select(InterfaceService).where(InterfaceService.name == "Kasse UL"))
+    assert copy.workstation_id == world.ul_till.id
+    assert response.status_code == 204
+    assert response.headers["HX-Redirect"] == \
+        f"/workstations/{world.ul_till.id}/interfaces/{copy.id}"
+
+
 def test_delete_with_htmx_and_plain(client, login, csrf, world, make_service):
     """Löschen removes the service and refreshes the list; without htmx it redirects."""
     first = make_service("smtp", name="SMTP")
