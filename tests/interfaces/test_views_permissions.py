@@ -5,7 +5,7 @@ import pytest
 
 from tests.conftest import make_config
 from tests.interfaces.conftest import SMTP_RAW
-from tests.interfaces.test_views import HX, csrf, dreve_form, ear_mould_raw, login  # noqa: F401
+from tests.interfaces.test_views import HX, csrf, dreve_form, login  # noqa: F401 (fixtures)
 from tests.translated import de
 from webapp.extensions import db
 from webapp.interfaces.models import InterfaceService
