@@ -65,4 +65,11 @@ def test_workstation_shows_values_from_chain_branch_and_workstation(page, live_s
     expect(page.get_by_role("heading", name="KassenSichV", level=2)).to_be_visible()
     expect(page.get_by_role("heading", name="E-Mail", level=2)).to_have_count(0)
     expect(row("Laufwerksbuchstabe").locator(".origin")).to_have_text("Rechner")
+    # Nobody set up a barcode reader: it appears only when every interface is asked for.
+    page.get_by_label("Gruppe").select_option(label="Barcodeleser")
+    expect(page.get_by_text("Keine Schnittstelle passt zum Filter.")).to_be_visible()
+    page.get_by_label("Alle Schnittstellen anzeigen").check()
+    expect(page).to_have_url(re.compile(r"all=1"))
+    expect(page.get_by_role("heading", name="Barcodeleser", level=2)).to_be_visible()
+    expect(page.get_by_text("Kein Service gilt").first).to_be_visible()
     assert page.evaluate("window.__noReload") is True
