@@ -10,7 +10,7 @@ ifeq ($(SKIP_E2E),1)
 E2E_SELECTION := -m "not e2e"
 endif
 
-.PHONY: run test translations messages check-chromium clean
+.PHONY: run test translations messages check-chromium clean bench
 
 run: $(VENV)/.runtime-installed translations
 	$(BIN)/python -m webapp.devrun
@@ -41,6 +41,12 @@ translations: $(VENV)/.runtime-installed
 messages: $(VENV)/.runtime-installed
 	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -o webapp/translations/messages.pot .
 	$(BIN)/pybabel update -i webapp/translations/messages.pot -d webapp/translations
+
+# Throughput and latency of the main pages under gunicorn on a seeded throwaway database; not
+# part of `make test` (see bench/README.md). E.g. `make bench BENCH_ARGS="--seconds 5"`.
+BENCH_ARGS ?=
+bench: $(VENV)/.runtime-installed translations
+	$(BIN)/python -m bench.run $(BENCH_ARGS)
 
 check-chromium:
 	@if [ "$(SKIP_E2E)" != 1 ] && [ ! -x $(CHROMIUM) ]; then \

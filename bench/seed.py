@@ -1,0 +1,304 @@
+"""Seed a throwaway database for the benchmark: branches, workstations, companies, users,
+interface services spread over interface types and scopes, and change-log entries — with bulk
+inserts, since creating 10,000 services one by one through the services would take minutes.
+
+The services still follow the catalogue's rules: every interface type only at the scopes it
+allows, one service per type and scope (so the unique slots never clash), field values that
+the field parser accepts (each type's values are parsed once), companies at most once per
+exclusive slot, protected services only of types a workstation cannot have, and unique and
+exclusive slots computed by the interface services' own helpers. With the default counts:
+every chain-capable type once at the chain, every branch-capable type once in each of the 50
+branches, and the rest spread evenly over the 500 workstations, rotating through the
+workstation-capable types.
+"""
+import random
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta, timezone
+
+from sqlalchemy import insert
+
+from webapp.changelog.models import ChangeLogEntry
+from webapp.companies.models import Company
+from webapp.extensions import db
+from webapp.interfaces import catalogue
+from webapp.interfaces import services as interface_services
+from webapp.interfaces import values as field_values
+from webapp.interfaces.models import InterfaceService, ServiceCompany, ServiceSecret
+from webapp.org.models import Branch, Chain, Workstation
+from webapp.users.models import User, user_branches
+
+ADMIN_USERNAME = "bench-admin"
+ADMIN_PASSWORD = "Bench-Passwort-1"
+COMPANIES = 40
+USERS = 20
+CHUNK = 5000
+
+# Raw input tried in turn for a field without a default until the field parser accepts one.
+CANDIDATES = {
+    "text": ("partner.example.org", "123456789", "1234567", "12345", "DE89370400440532013000",
+             "E:", "+49", "DE",
+             "https://partner.example/?q={adresse}", "https://partner.example/{sendungsnummer}",
+             "Wert", "COM1"),
+    "number": ("1", "5", "30", "100"),
+    "choice": (),  # the first choice
+    "bool": ("n",),
+    "date": (),  # today
+    "path": ("C:\\Export", "/srv/export", "C:\\Programme\\Partner\\partner.exe"),
+    "url": ("https://partner.example/api", "ldaps://ldap.example.org"),
+    "email": ("bench@example.org",),
+    "secret": ("123456", "Geheim-123"),
+    "document_template": ("Standardvorlage",),
+}
+
+
+@dataclass
+class Seeded:
+    """What the benchmark needs to know about the seeded data."""
+
+    admin_username: str
+    admin_password: str
+    workstation_id: int  # a workstation with services of its own, its branch's and the chain's
+    branch_id: int
+    counts: dict
+
+
+def seed(*, branches=50, workstations=500, services=10_000, changes=200_000, seed=1):
+    """Fill the (empty) database of the current app context; returns Seeded."""
+    rng = random.Random(seed)
+    if db.session.get(Chain, 1) is None:
+        db.session.add(Chain(id=1, name="Hörwelt Bench", timezone="Europe/Berlin"))
+    branch_ids = _insert_ids(Branch, [
+        {"name": f"Filiale {number:03d}", "short_code": f"F{number:03d}",
+         "city": f"Stadt {number}", "office_email": f"filiale{number}@example.org"}
+        for number in range(1, branches + 1)])
+    station_rows = [{"name": f"ws-{number:04d}", "branch_id": branch_ids[number % branches]}
+                    for number in range(workstations)]
+    station_ids = _insert_ids(Workstation, station_rows)
+    station_branch = {sid: row["branch_id"] for sid, row in zip(station_ids, station_rows)}
+    company_ids = _insert_ids(Company, [
+        {"name": f"Lieferant {number:02d}", "is_supplier": True, "is_manufacturer": True,
+         "is_lab": True} for number in range(1, COMPANIES + 1)])
+    user_ids = _users(branch_ids)
+    db.session.commit()
+
+    templates = _templates(company_ids)
+    service_rows, secrets, links = _plan(templates, branch_ids, station_ids, services, rng)
+    service_ids = _insert_ids(InterfaceService, service_rows)
+    for rows in (secrets, links):
+        for row in rows:
+            row["service_id"] = service_ids[row.pop("index")]
+    _insert_many(ServiceSecret, secrets)
+    _insert_many(ServiceCompany, links)
+    db.session.commit()
+
+    branch_names = dict(db.session.execute(db.select(Branch.id, Branch.name)).all())
+    _changes(rng, changes, service_rows, service_ids, station_branch, branch_names, user_ids)
+    db.session.commit()
+
+    own = {}
+    for row in service_rows:
+        if row["workstation_id"] is not None:
+            own[row["workstation_id"]] = own.get(row["workstation_id"], 0) + 1
+    station_id = max(own, key=own.get) if own else station_ids[0]
+    return Seeded(ADMIN_USERNAME, ADMIN_PASSWORD, station_id, station_branch[station_id], {
+        "branches": branches, "workstations": workstations, "services": len(service_rows),
+        "changes": changes})
+
+
+def _insert_ids(model, rows):
+    """Bulk insert; the new ids in the order of `rows`."""
+    if not rows:
+        return []
+    return list(db.session.scalars(
+        insert(model).returning(model.id, sort_by_parameter_order=True), rows))
+
+
+def _insert_many(model, rows):
+    for start in range(0, len(rows), CHUNK):
+        db.session.execute(insert(model), rows[start:start + CHUNK])
+
+
+def _users(branch_ids):
+    """The benchmark's admin (with a password) and users of every role to sign the changes."""
+    admin = User(username=ADMIN_USERNAME, name="Bench Admin", role="admin")
+    admin.set_password(ADMIN_PASSWORD)
+    db.session.add(admin)
+    db.session.flush()
+    others = _insert_ids(User, [
+        {"username": f"user{number:02d}", "name": f"Mitarbeiter {number:02d}",
+         "role": "branch_manager" if number % 4 == 0 else "staff"}
+        for number in range(1, USERS)])
+    db.session.execute(insert(user_branches), [
+        {"user_id": user_id, "branch_id": branch_ids[number % len(branch_ids)]}
+        for number, user_id in enumerate(others)])
+    return [admin.id, *others]
+
+
+@dataclass
+class _Template:
+    """One interface type's valid values, parsed once."""
+
+    interface: object
+    group_key: str
+    stored: dict
+    secrets: dict
+    companies: dict  # {field key: [company ids]}
+    typed: dict
+
+
+def _templates(company_ids):
+    """{interface key: _Template}, in catalogue order. Company fields name a different
+    company for each type, so no two types of a group share one in a scope."""
+    found = {}
+    number = 0
+    for group in catalogue.load():
+        for interface in group.interfaces:
+            company = company_ids[number % len(company_ids)]
+            number += 1
+            raw = _raw(interface, company)
+            parsed = field_values.parse(interface, raw)
+            if parsed.errors:
+                raise ValueError(f"bench: no valid values for {interface.key}: {parsed.errors}")
+            found[interface.key] = _Template(
+                interface, group.key, field_values.to_storage(interface, parsed.values),
+                parsed.secrets, field_values.company_ids(interface, parsed.values), parsed.values)
+    return found
+
+
+def _raw(interface, company_id):
+    raw = {}
+    for spec in interface.fields:
+        if spec.kind in ("company", "supplier"):
+            raw[spec.key] = [str(company_id)] if spec.multiple else str(company_id)
+            continue
+        if spec.default is None and spec.required:
+            raw[spec.key] = _candidate(spec)
+    for table in interface.tables:
+        if table.min_rows:
+            raw[table.key] = [{spec.key: _candidate(spec) for spec in table.fields}
+                              for _row in range(table.min_rows)]
+    defaults = field_values.form_data(interface)  # as a new service's form sends them
+    for spec in interface.fields:
+        if spec.default is not None and spec.key not in raw:
+            raw[spec.key] = defaults[spec.key]
+    return raw
+
+
+def _candidate(spec):
+    if spec.kind == "choice":
+        return spec.choices[0][0]
+    if spec.kind == "date":
+        return date.today().isoformat()
+    for text in CANDIDATES.get(spec.kind, ()):
+        _value, problem = field_values.parse_value(spec, text)
+        if problem is None:
+            return text
+    raise ValueError(f"bench: no candidate value fits the field {spec.key!r} ({spec.kind})")
+
+
+def _plan(templates, branch_ids, station_ids, total, rng):
+    """Service rows (plus secret and company-link rows keyed by row index), most of them at
+    workstations; at most `total`."""
+    chain_types = [t for t in templates.values() if "chain" in t.interface.scopes]
+    branch_types = [t for t in templates.values() if "branch" in t.interface.scopes]
+    station_types = [t for t in templates.values() if "workstation" in t.interface.scopes]
+    # Protecting a branch service blocks that type at its workstations; only protect types a
+    # workstation cannot have, so the seeded data never contradicts protection.
+    protectable = {t.interface.key for t in branch_types if "workstation" not in t.interface.scopes}
+    places = [(t, None, None) for t in chain_types]
+    places += [(t, branch_id, None) for branch_id in branch_ids for t in branch_types]
+    room = max(total - len(places), 0)
+    per_station = -(-room // len(station_ids)) if station_ids else 0
+    for index, station_id in enumerate(station_ids):
+        for offset in range(min(per_station, len(station_types))):
+            places.append((station_types[(index + offset) % len(station_types)], None, station_id))
+    places = places[:total]
+
+    rows, secrets, links = [], [], []
+    today = date.today()
+    for index, (template, branch_id, station_id) in enumerate(places):
+        interface = template.interface
+        token = (f"w{station_id}" if station_id is not None
+                 else f"b{branch_id}" if branch_id is not None else "chain")
+        start = None
+        if rng.random() < 0.05:
+            start = today + timedelta(days=rng.randint(1, 90))
+        rows.append({
+            "interface_key": interface.key, "group_key": template.group_key,
+            "name": f"{interface.name_de[:90]} {token}", "branch_id": branch_id,
+            "workstation_id": station_id,
+            "usage_server": "server" in interface.default_usages,
+            "usage_client": "client" in interface.default_usages,
+            "start_date": start,
+            "protected": branch_id is not None and interface.key in protectable
+            and rng.random() < 0.1,
+            "enabled": rng.random() > 0.02, "values": template.stored,
+            "unique_slot": interface_services._unique_slot(interface, token, template.typed),
+            "updated_by": "Bench Admin",
+        })
+        secrets += [{"index": index, "field_key": key, "value": value}
+                     for key, value in template.secrets.items() if value is not None]
+        links += [{"index": index, "field_key": key, "company_id": company_id,
+                   "exclusive_slot": interface_services._exclusive_slot(interface, key, token)}
+                  for key, ids in template.companies.items() for company_id in ids]
+    return rows, secrets, links
+
+
+ACTIONS = (("update", 70), ("create", 20), ("copy", 3), ("delete", 5), ("reveal", 2))
+
+
+def _changes(rng, count, service_rows, service_ids, station_branch, branch_names, user_ids):
+    """`count` change-log entries over the last three years (inside the retention)."""
+    now = datetime.now(timezone.utc)
+    span = int(timedelta(days=3 * 365 - 2).total_seconds())
+    actions = [action for action, weight in ACTIONS for _ in range(weight)]
+    users = [(user_id, "Bench Admin" if number == 0 else f"Mitarbeiter {number:02d}")
+             for number, user_id in enumerate(user_ids)]
+    branch_ids = list(branch_names)
+    stations = list(station_branch)
+    rows = []
+    for _ in range(count):
+        action = rng.choice(actions)
+        user_id, user_name = rng.choice(users)
+        kind = rng.random()
+        if kind < 0.7 and service_rows:
+            index = rng.randrange(len(service_rows))
+            row = service_rows[index]
+            branch_id = row["branch_id"] or station_branch.get(row["workstation_id"])
+            entity = ("interface_service", service_ids[index], row["name"])
+            fields = [spec.key for spec in catalogue.get_interface(row["interface_key"]).fields]
+        elif kind < 0.85:
+            station_id = rng.choice(stations)
+            branch_id = station_branch[station_id]
+            entity = ("workstation", station_id, f"ws-{station_id:04d}")
+            fields = ["name", "description"]
+        elif kind < 0.95:
+            branch_id = rng.choice(branch_ids)
+            entity = ("branch", branch_id, branch_names[branch_id])
+            fields = ["city", "street", "office_email", "office_phone"]
+        else:
+            branch_id = None
+            entity = ("user", rng.choice(user_ids), "Mitarbeiter")
+            fields = ["email", "phone", "password"]
+        changes = []
+        if action in ("update", "create", "copy") and fields:
+            for key in rng.sample(fields, min(len(fields), rng.randint(1, 3))):
+                if key in ("password", "api_key") or action == "reveal":
+                    changes.append({"field": key, "secret": True})
+                else:
+                    changes.append({"field": key, "old": None if action != "update" else
+                                    f"alt {rng.randint(1, 999)}", "new": f"neu {rng.randint(1, 999)}"})
+        elif action == "reveal":
+            changes.append({"field": "password", "secret": True})
+        rows.append({
+            "at": now - timedelta(seconds=rng.randint(60, span)),
+            "user_id": user_id, "user_name": user_name, "entity_type": entity[0],
+            "entity_id": entity[1], "entity_label": entity[2], "action": action,
+            "branch_id": branch_id, "branch_name": branch_names.get(branch_id, ""),
+            "changes": changes,
+        })
+        if len(rows) == CHUNK:
+            db.session.execute(insert(ChangeLogEntry), rows)
+            rows = []
+    if rows:
+        db.session.execute(insert(ChangeLogEntry), rows)
