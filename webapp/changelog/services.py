@@ -65,13 +65,24 @@ def entries_for(entity_type, entity_id, limit=50):
     ).all()
 
 
-def prune(now=None, years=RETENTION_YEARS):
-    """Delete entries older than `years` (run daily by jobs.maintenance); returns how many."""
+PRUNE_CHUNK = 5000
+
+
+def prune(now=None, years=RETENTION_YEARS, chunk_size=PRUNE_CHUNK):
+    """Delete entries older than `years` (run daily by jobs.maintenance); returns how many.
+    Deletes `chunk_size` entries per transaction: a backlog of 200,000 in one statement would
+    hold SQLite's write lock for seconds while the screens and workers wait to save."""
     now = now or utcnow()
     try:
         cutoff = now.replace(year=now.year - years)
     except ValueError:  # 29 February
         cutoff = now.replace(year=now.year - years, day=28)
-    result = db.session.execute(delete(ChangeLogEntry).where(ChangeLogEntry.at < cutoff))
-    db.session.commit()
-    return result.rowcount
+    deleted = 0
+    while True:
+        ids = db.session.scalars(db.select(ChangeLogEntry.id).where(ChangeLogEntry.at < cutoff)
+                                 .order_by(ChangeLogEntry.id).limit(chunk_size)).all()
+        if not ids:
+            return deleted
+        db.session.execute(delete(ChangeLogEntry).where(ChangeLogEntry.id.in_(ids)))
+        db.session.commit()
+        deleted += len(ids)
