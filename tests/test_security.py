@@ -97,3 +97,15 @@ def test_deactivated_user_is_logged_out(client, auth, make_user, app):
         db.session.get(User, user_id).active = False
         db.session.commit()
     assert client.get("/").status_code == 302
+
+
+def test_values_in_translated_messages_are_escaped(app):
+    """A lazy message carrying user input is escaped, alone and inside join (no XSS)."""
+    from flask import render_template_string
+    from flask_babel import lazy_gettext
+
+    message = lazy_gettext("users: %(names)s", names="<script>alert(1)</script>")
+    with app.test_request_context():
+        html = render_template_string("{{ m }}|{{ [m, m] | join(' ') }}", m=message)
+    assert "<script>" not in html
+    assert "&lt;script&gt;" in html

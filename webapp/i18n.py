@@ -2,7 +2,14 @@
 chose English; times are shown in the chain's time zone."""
 from flask import current_app, g, has_request_context, session
 from flask_babel import lazy_gettext as _l
+from flask_babel.speaklater import LazyString
 from flask_login import current_user
+
+# Flask-Babel gives lazy strings an __html__ method, so Jinja treats them as safe markup and
+# values interpolated into them (usernames, directory error texts, URLs) would reach pages
+# unescaped. Our messages are plain text: without __html__ they are escaped like any str.
+if "__html__" in LazyString.__dict__:
+    del LazyString.__html__
 
 
 def select_locale():

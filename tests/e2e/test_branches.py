@@ -50,6 +50,13 @@ def test_edit_branch_through_the_htmx_form(page, live_server, make_user, make_br
     assert page.evaluate("window.__noReload") is True
     page.screenshot(path=str(tmp_path / "branches.png"), full_page=True)
 
+    # Neuladen swaps the editor's content; the editor pane must survive it, so the next
+    # record chosen from the list still opens there.
+    page.locator("#branch-form").get_by_role("link", name="Neuladen").click()
+    expect(page.locator("#editor #branch-form")).to_be_visible()
+    page.locator("#branch-list").get_by_role("link", name="Esslingen").click()
+    expect(page.locator("#editor").get_by_role("heading", name="Esslingen")).to_be_visible()
+
     with live_server.app.app_context():
         branch = db.session.scalar(db.select(Branch).where(Branch.short_code == "ST"))
         assert (branch.city, branch.office_email) == ("Stuttgart-Mitte", "stuttgart@hoerwelt.example")
