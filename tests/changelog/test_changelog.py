@@ -3,7 +3,11 @@ who reads what, and secrets never shown."""
 import re
 from datetime import datetime, timedelta, timezone
 
+from flask import render_template
+
 from tests.translated import de, de_html
+from webapp.changelog.display import readable
+from webapp.changelog.services import entries_for
 from webapp.extensions import db
 from webapp.interfaces import services
 from webapp.users.models import User
@@ -171,6 +175,19 @@ def test_branch_manager_reads_own_branches_and_chain_wide_entries(client, auth, 
     assert b">Ulm</option>" not in page.data and b">Stuttgart</option>" in page.data
     assert sorted(rows(client.get(f"/changelog/?branch={org.ul}"))) == []
     assert de_html("Change log") in client.get("/").data  # in the navigation
+    assert de_html("You see the entries of your branches (with their workstations and services) "
+                   "and the chain-wide ones.") in page.data
+
+
+def test_entries_fragment_for_a_record_history(app, org, add_entry):
+    """Other screens include _entries.html with compact=true: time, employee and change only."""
+    add_entry("interface_service", 5, "Mail ST", changes=[{"field": "host", "old": "a.example",
+                                                           "new": "b.example"}])
+    with app.test_request_context():
+        html = render_template("changelog/_entries.html", compact=True,
+                               rows=readable(entries_for("interface_service", 5)))
+    assert "Mail ST" not in html and de("Record") not in html and 'class="pager"' not in html
+    assert "Server</span>:" in html and "a.example</span> → <span class=\"new\">b.example" in html
 
 
 def test_staff_may_not_read_the_change_log(client, auth, org):
