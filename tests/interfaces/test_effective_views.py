@@ -2,6 +2,7 @@
 each value with its origin, protection and start dates, secrets only as set / not set, the
 filters, and a statement count that does not grow with the services."""
 import datetime
+import re
 
 import pytest
 
@@ -41,8 +42,6 @@ def smtp_everywhere(world, make_service):
 
 def field_row(body, label):
     """The text of the value and origin cells of the row labelled `label`."""
-    import re
-
     match = re.search(r'<th scope="row">' + re.escape(label) + r"</th>\s*<td>(.*?)</td>\s*"
                       r"<td>(.*?)</td>", body, re.S)
     assert match, f"no row {label!r}"
