@@ -78,3 +78,19 @@ def test_create_branch_by_keyboard(page, live_server, make_user):
     expect(page.locator("#branch-form .notice")).to_have_text("Filiale angelegt.")
     expect(page.locator("#branch-list")).to_contain_text("Ludwigsburg")
     expect(page).to_have_url(re.compile(r"/branches/\d+$"))
+
+
+def test_filter_select_updates_the_list(page, live_server, make_user, make_branch, make_workstation):
+    """Choosing a branch in the workstation filter narrows the list at once, URL included."""
+    st = make_branch("Stuttgart Mitte", "ST")
+    es = make_branch("Esslingen", "ES")
+    make_workstation("ST-KASSE", st)
+    make_workstation("ES-KASSE", es)
+    make_user("admin", role="admin", name="Anna Admin")
+    log_in(page, live_server, "admin")
+    page.goto(f"{live_server.url}/workstations/")
+    expect(page.locator("#workstation-list")).to_contain_text("ES-KASSE")
+    page.get_by_label("Filiale", exact=True).select_option(label="Stuttgart Mitte")
+    expect(page.locator("#workstation-list")).not_to_contain_text("ES-KASSE")
+    expect(page.locator("#workstation-list")).to_contain_text("ST-KASSE")
+    expect(page).to_have_url(re.compile(rf"branch={st}"))
