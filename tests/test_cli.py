@@ -7,11 +7,13 @@ from webapp import demo
 from webapp.auth.models import LoginAttempt
 from webapp.companies.models import Company, CustomerNumber
 from webapp.extensions import db
+from webapp.interfaces import services as interface_services
+from webapp.interfaces.models import InterfaceService, ServiceSecret
 from webapp.models_base import utcnow
 from webapp.org.models import Branch, Chain, Workstation
 from webapp.users.models import User
 
-MODELS = (Chain, Branch, Workstation, User, Company, CustomerNumber)
+MODELS = (Chain, Branch, Workstation, User, Company, CustomerNumber, InterfaceService, ServiceSecret)
 
 
 def _counts():
@@ -53,6 +55,15 @@ def test_seed_demo_creates_the_demo_chain(app, runner):
         for company in companies.values():
             if company.is_supplier:
                 assert all(company.customer_number_for(b.id) for b in branches)
+
+        # Interface services at every scope, so the Schnittstellen screens are not empty.
+        services = {s.interface_key: s for s in db.session.scalars(db.select(InterfaceService))}
+        assert services["smtp"].scope == "chain"
+        dreve = services["dreve_smartorder"]
+        assert (dreve.scope, dreve.protected, dreve.branch.short_code) == ("branch", True, "ST")
+        assert services["tse_swissbit"].scope == "workstation"
+        assert interface_services.service_state(services["spryng_rest"])[0] == "planned"
+        assert interface_services.secret_states(dreve) == {"password": True, "api_key": False}
 
 
 def test_seed_demo_twice_changes_nothing(app, runner):

@@ -114,6 +114,58 @@ def seed():
             created += 1
 
     db.session.commit()
+    created += _seed_services(branches)
+    return created
+
+
+def _sandbox_url(partner):
+    """Where the demo's partner services point: the partner sandbox `make run` starts."""
+    from flask import current_app
+
+    base = current_app.config.get("PARTNER_SANDBOX_URL") or "http://127.0.0.1:5010"
+    return f"{base.rstrip('/')}/{partner}"
+
+
+def _seed_services(branches):
+    """A few interface services so the demo's Schnittstellen screens are not empty: an SMTP
+    server for the chain, a protected Dreve SmartOrder for one branch (pointing at the
+    partner sandbox), a TSE on a workstation and an SMS service planned for later.
+    Created through the same service layer as the screens, matched by name."""
+    from datetime import timedelta
+
+    from .interfaces import services as interface_services
+    from .interfaces.models import InterfaceService
+
+    admin = db.session.scalar(db.select(User).where(User.username == "admin"))
+    dreve = db.session.scalar(db.select(Company).where(Company.name == "Dreve Otoplastik GmbH"))
+    station = db.session.scalar(db.select(Workstation).where(Workstation.name == "ST-EMPFANG"))
+    if admin is None or dreve is None:
+        return 0
+    today = interface_services.chain_today()
+    wanted = [
+        ("smtp", {"name": "Mailserver Zentrale"},
+         {"host": "mail.hoerwelt-demo.example", "port": "587", "encryption": "starttls",
+          "username": "bestellungen@hoerwelt-demo.example", "password": "Demo-Mail-2026",
+          "sender_address": "bestellungen@hoerwelt-demo.example", "sender_name": "Hörwelt Demo"}),
+        ("dreve_smartorder", {"name": "Dreve SmartOrder Stuttgart",
+                              "branch_id": branches["ST"].id, "protected": True},
+         {"companies": [str(dreve.id)], "supplier": str(dreve.id),
+          "base_url": _sandbox_url("dreve"), "username": "DRV-00001",
+          "password": "Demo-Dreve-2026"}),
+        ("spryng_rest", {"name": "SMS (ab nächstem Monat)", "start_date": today + timedelta(days=30)},
+         {"base_url": "https://rest.spryngsms.com/v1", "api_key": "demo-key-not-real",
+          "country_code": "+49"}),
+    ]
+    if station is not None:
+        wanted.append(("tse_swissbit", {"name": "TSE Empfang Stuttgart", "workstation_id": station.id},
+                       {"drive_letter": "E:"}))
+    created = 0
+    for interface_key, data, raw in wanted:
+        exists = db.session.scalar(db.select(InterfaceService.id).where(
+            InterfaceService.name == data["name"]))
+        if exists is None:
+            interface_services.create_service(admin, interface_key, data, raw)
+            created += 1
     return created
 
 
