@@ -20,23 +20,23 @@ SECRET_BODY_FIELDS = {"password", "passwort"}
 
 PARTNERS = {
     "audia": dict(
-        title="Audia Easy Order", prefix="/audia/easyorder/v1", collection="orders",
+        title="Audia Easy Order", prefix="/audia", collection="easyorder/v1/orders",
         auth=dict(kind="basic"), number_prefix="AUD", number_field="order_number",
         reference="reference", container="earmould",
         fields=dict(side="side", style="style", material="material", venting="vent_mm",
                     colour="colour", notes="notes", impression_ref="impression_id"),
         sides=dict(left="left", right="right"), statuses=("received", "confirmed", "shipped")),
     "dreve": dict(
-        title="Dreve SmartOrder", prefix="/dreve/smartorder/api/v2", collection="orders",
-        auth=dict(kind="api_key", header="X-Api-Key", account_header="X-Customer-Number"),
+        title="Dreve SmartOrder", prefix="/dreve", collection="smartorder/api/v2/orders",
+        auth=dict(kind="basic"),
         number_prefix="DRV", number_field="orderId", reference="customerReference",
         container="otoplastic",
         fields=dict(side="ear", style="shape", material="material", venting="ventDiameterMm",
                     colour="color", notes="remark", impression_ref="impressionScanId"),
         sides=dict(left="L", right="R"), statuses=("NEW", "IN_PRODUCTION", "SHIPPED")),
     "egger": dict(
-        title="Egger Bestellsystem", prefix="/egger/bestellsystem/api", collection="bestellungen",
-        auth=dict(kind="bearer", login="/anmeldung", user_field="kundennummer",
+        title="Egger Bestellsystem", prefix="/egger", collection="bestellsystem/api/bestellungen",
+        auth=dict(kind="bearer", login="/bestellsystem/api/anmeldung", user_field="kundennummer",
                   password_field="passwort", token_field="token"),
         number_prefix="EGG", number_field="auftragsnummer", reference="kommission",
         container="otoplastik",
@@ -45,7 +45,7 @@ PARTNERS = {
         sides=dict(left="links", right="rechts"),
         statuses=("eingegangen", "bestaetigt", "versendet")),
     "egger-erp": dict(
-        title="Egger ERP Bestellung", prefix="/egger/erp/v1", collection="belege",
+        title="Egger ERP Bestellung", prefix="/egger-erp", collection="v1/belege",
         auth=dict(kind="api_key", header="X-Egger-Api-Key", account_header="X-Egger-Kunde"),
         number_prefix="EGE", number_field="belegnummer", reference="fremdbeleg",
         container="position",
@@ -53,15 +53,17 @@ PARTNERS = {
                     colour="farbe", notes="text", impression_ref="abdruck"),
         sides=dict(left="L", right="R"), statuses=("10", "20", "90")),
     "hoerluchs": dict(
-        title="Hörluchs-Partner Bestell-System", prefix="/hoerluchs/partner/api",
-        collection="orders", auth=dict(kind="basic"), number_prefix="HLX",
+        title="Hörluchs-Partner Bestell-System", prefix="/hoerluchs",
+        collection="partner/api/orders",
+        auth=dict(kind="api_key", header="X-Api-Key", account_header="X-Partner-Id"),
+        number_prefix="HLX",
         number_field="bestellnummer", reference="partner_ref", container="mould",
         fields=dict(side="side", style="type", material="material", venting="vent",
                     colour="colour", notes="comment", impression_ref="impression"),
         sides=dict(left="left", right="right"), statuses=("open", "accepted", "dispatched")),
     "otofaktur": dict(
-        title="Otofaktur Otoport", prefix="/otofaktur/otoport/api/v1", collection="orders",
-        auth=dict(kind="bearer", login="/auth/login", user_field="username",
+        title="Otofaktur Otoport", prefix="/otofaktur", collection="otoport/api/v1/orders",
+        auth=dict(kind="bearer", login="/otoport/api/v1/auth/login", user_field="username",
                   password_field="password", token_field="access_token"),
         number_prefix="OTP", number_field="otoport_id", reference="external_ref",
         container="otoplastic",
@@ -74,6 +76,8 @@ PARTNERS = {
 PORTAL_PREFIX = "/audia/portal"
 
 DEFAULT_ACCOUNT = dict(username="10001", password="sandbox", api_key="sandbox-key")
+# The accounts the demo chain's services use (webapp/demo.py), so `make run` works end to end.
+DEMO_ACCOUNTS = {"dreve": [dict(username="DRV-00001", password="Demo-Dreve-2026", api_key=None)]}
 DEFAULTS = dict(advance_after=2, accounts=None)
 FAULT_KEYS = ("error_rate", "latency_ms", "timeout_rate", "timeout_ms", "drop_rate", "seed")
 NO_FAULTS = dict(error_rate=0.0, latency_ms=0, timeout_rate=0.0, timeout_ms=60000,
@@ -143,11 +147,22 @@ class Store:
 
 def create_sandbox_app(config=None):
     """The sandbox as a Flask app; `config` may set advance_after (status queries per step)
-    and accounts ({partner: {username, password, api_key}}; default one demo account each)."""
+    and accounts ({partner: [{username, password, api_key}, ...]}, replacing that partner's
+    default: the sandbox account 10001 and the demo chain's account)."""
     app = Flask(__name__)
     settings = dict(DEFAULTS, **(config or {}))
-    accounts = {name: dict(DEFAULT_ACCOUNT, **((settings["accounts"] or {}).get(name) or {}))
-                for name in PARTNERS}
+    accounts = {name: [DEFAULT_ACCOUNT, *DEMO_ACCOUNTS.get(name, ())] for name in PARTNERS}
+    accounts.update(settings["accounts"] or {})
+
+    def account_for(name, username, secret, kind="password"):
+        """The username if it names an account of `name` whose `kind` secret matches."""
+        for account in accounts[name]:
+            expected = account.get(kind)
+            if (isinstance(username, str) and isinstance(secret, str) and expected
+                    and account["username"] == username
+                    and secrets.compare_digest(secret.encode(), expected.encode())):
+                return username
+        return None
     store = Store()
     app.extensions["sandbox_store"] = store
 
@@ -229,7 +244,7 @@ def create_sandbox_app(config=None):
 
     def authenticate(name, spec):
         """The account the request authenticates as, or None."""
-        account, auth = accounts[name], spec["auth"]
+        auth = spec["auth"]
         if auth["kind"] == "basic":
             header = request.headers.get("Authorization", "")
             if not header.startswith("Basic "):
@@ -238,13 +253,11 @@ def create_sandbox_app(config=None):
                 user, _, password = base64.b64decode(header[6:]).decode().partition(":")
             except (ValueError, UnicodeDecodeError):
                 return None
-            ok = user == account["username"] and secrets.compare_digest(password, account["password"])
-            return user if ok else None
+            return account_for(name, user, password)
         if auth["kind"] == "api_key":
             key = request.headers.get(auth["header"], "")
             user = request.headers.get(auth["account_header"], "")
-            ok = user == account["username"] and secrets.compare_digest(key, account["api_key"])
-            return user if ok else None
+            return account_for(name, user, key, "api_key")
         header = request.headers.get("Authorization", "")
         if not header.startswith("Bearer "):
             return None
@@ -276,7 +289,8 @@ def create_sandbox_app(config=None):
             if value is None:
                 if required:
                     errors[f"{box}.{names[canonical]}"] = "required"
-            elif not isinstance(value, str) or (required and not value.strip()) or len(value) > limit:
+            elif (not isinstance(value, str) or (required and not value.strip())
+                  or len(value) > limit):
                 errors[f"{box}.{names[canonical]}"] = f"a text of at most {limit} characters"
 
         side = mould.get(names["side"])
@@ -314,7 +328,8 @@ def create_sandbox_app(config=None):
                 400, "idempotency_key_missing",
                 "The Idempotency-Key header (1 to 100 characters) is required."))
         if not isinstance(body, dict):
-            return refuse(entry, faults, error(400, "bad_request", "The body must be a JSON object."))
+            return refuse(entry, faults, error(400, "bad_request",
+                                               "The body must be a JSON object."))
         errors = validate(spec, body)
         if errors:
             return refuse(entry, faults, error(422, "validation_failed",
@@ -364,14 +379,13 @@ def create_sandbox_app(config=None):
 
     def login(name, spec):
         entry, faults = begin(name)
-        auth, account = spec["auth"], accounts[name]
+        auth = spec["auth"]
         if faults["error"]:
             return refuse(entry, faults, error(503, "unavailable",
                                                "Temporarily unavailable, retry later."))
         body = request.get_json(silent=True) or {}
         user, password = body.get(auth["user_field"]), body.get(auth["password_field"])
-        if not (isinstance(user, str) and isinstance(password, str) and user == account["username"]
-                and secrets.compare_digest(password, account["password"])):
+        if account_for(name, user, password) is None:
             return refuse(entry, faults, error(401, "unauthorized",
                                                "Wrong customer number or password."))
         token = secrets.token_urlsafe(24)
@@ -411,9 +425,7 @@ def create_sandbox_app(config=None):
     @app.post(f"{PORTAL_PREFIX}/login")
     def portal_login():
         entry, faults = begin("audia-portal")
-        account = accounts["audia"]
-        ok = (request.form.get("username") == account["username"]
-              and secrets.compare_digest(request.form.get("password", ""), account["password"]))
+        ok = account_for("audia", request.form.get("username"), request.form.get("password"))
         response = (redirect(f"{PORTAL_PREFIX}/start", 303) if ok else
                     Response("<h1>Anmeldung fehlgeschlagen</h1>", 401, mimetype="text/html"))
         return refuse(entry, faults, response)

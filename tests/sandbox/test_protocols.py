@@ -156,3 +156,25 @@ def test_the_audia_portal_signs_in_with_a_form(sandbox, http):
                       timeout=5)
     assert wrong.status_code == 401
     assert "sandbox" not in str(received(http, sandbox, partner="audia-portal"))
+
+
+def test_the_demo_chains_dreve_account_is_accepted(sandbox, http):
+    """The demo chain's Dreve service (webapp/demo.py) can order from `make run`'s sandbox."""
+    from .conftest import Partner
+
+    client = Partner("dreve", sandbox, http, username="DRV-00001", password="Demo-Dreve-2026")
+    assert client.submit("demo-1").status_code == 201
+    assert Partner("audia", sandbox, http, username="DRV-00001",
+                   password="Demo-Dreve-2026").submit("demo-1").status_code == 401
+
+
+def test_accounts_can_be_configured_per_partner():
+    """create_sandbox_app(accounts=...) replaces a partner's accounts."""
+    from sandbox import create_sandbox_app
+
+    app = create_sandbox_app({"accounts": {"audia": [dict(username="7", password="pw")]}})
+    client = app.test_client()
+    ok = client.post("/audia/portal/login", data=dict(username="7", password="pw"))
+    assert ok.status_code == 303
+    assert client.post("/audia/portal/login",
+                       data=dict(username="10001", password="sandbox")).status_code == 401
