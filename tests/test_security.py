@@ -65,17 +65,22 @@ def test_htmx_errors_go_to_the_message_area(client, admin):
     assert b"<html" not in response.data
 
 
-def test_unexpected_error_shows_no_stack_trace(client, admin, app, monkeypatch):
-    """A crash becomes a friendly 500 page; the details go to the log only."""
-    from webapp.org import services
-
-    def boom(*_args, **_kwargs):
+def test_unexpected_error_shows_no_stack_trace(app, client, auth, make_user):
+    """A crash becomes a friendly 500 page (and fragment); the details go to the log only."""
+    def crash():
         raise RuntimeError("secret internal detail")
 
-    monkeypatch.setattr(services, "search_branches", boom)
-    response = client.get("/branches/")
-    assert response.status_code == 500
-    assert b"secret internal detail" not in response.data and b"Traceback" not in response.data
+    # A real route that fails, registered before the app serves its first request.
+    app.add_url_rule("/crash", "crash", crash)
+    make_user("admin", role="admin")
+    auth.login("admin")
+    page = client.get("/crash")
+    assert page.status_code == 500
+    assert b"<html" in page.data
+    assert b"secret internal detail" not in page.data and b"Traceback" not in page.data
+    fragment = client.get("/crash", headers={"HX-Request": "true"})
+    assert fragment.status_code == 500 and fragment.headers["HX-Retarget"] == "#messages"
+    assert b"secret internal detail" not in fragment.data
 
 
 def test_health_needs_no_login(client):
