@@ -6,7 +6,6 @@ and validated by values.parse inside the services, so each rule lives in one pla
 module only turns specs, raw input and messages into what the templates show.
 """
 import json
-import re
 from dataclasses import dataclass, field
 
 from flask_babel import lazy_gettext as _l
@@ -17,7 +16,7 @@ from wtforms.validators import DataRequired, Length, ValidationError
 from ..forms import NoMarkup, strip
 from . import values as field_values
 from .catalogue.schema import FieldSpec
-from .values import _single  # the same reading of one raw input as values.parse
+from .values import single, table_rows
 from .services import NAME_MAX_LENGTH
 
 # The start date is parsed like any date field of the catalogue (ISO or 31.12.2025).
@@ -130,7 +129,7 @@ class FieldView:
 
     @property
     def checked(self):
-        return _single(self.value).strip().lower() in field_values.TRUE_INPUTS
+        return single(self.value).strip().lower() in field_values.TRUE_INPUTS
 
 
 @dataclass
@@ -166,7 +165,7 @@ def interface_fields(interface, raw, errors, lang, companies, *, secrets=None, f
                            partial, readonly=spec.key in fixed)
         if spec.is_secret:
             view.secret_set = bool(secrets.get(spec.key))
-            view.retype = retype and bool(_single(raw.get(spec.key)))
+            view.retype = retype and bool(single(raw.get(spec.key)))
         key = spec.section.key if spec.section else None
         if key not in by_key:
             by_key[key] = SectionView(spec.section.text("label", lang) if spec.section else None,
@@ -179,7 +178,7 @@ def interface_fields(interface, raw, errors, lang, companies, *, secrets=None, f
 
 def table_view(table, raw, errors, lang, companies):
     rows = [(number, row_fields(table, number, row_raw, errors, lang, companies))
-            for number, row_raw in table_rows(raw, table.key)]
+            for number, row_raw in table_rows(raw, table.key, keep_empty=True)]
     return TableView(key=table.key, label=table.text("label", lang), help=table.text("help", lang),
                      specs=list(table.fields), rows=rows, error=_message(errors.get(table.key)))
 
@@ -197,29 +196,12 @@ def default_row(table):
     return {spec.key: _default_raw(spec) for spec in table.fields}
 
 
-_CELL = re.compile(r"(?P<table>[a-z][a-z0-9_]*)-(?P<row>\d+)-(?P<field>[a-z][a-z0-9_]*)")
-
-
-def table_rows(raw, table_key):
-    """[(row number, {field: raw})] of one table in `raw`, in row order, empty rows kept (they
-    are shown again; values.parse drops them)."""
-    rows = {}
-    for name in raw.keys():
-        match = _CELL.fullmatch(name)
-        if match and match["table"] == table_key:
-            value = raw.getlist(name) if hasattr(raw, "getlist") else raw.get(name)
-            if isinstance(value, list) and len(value) == 1:
-                value = value[0]
-            rows.setdefault(int(match["row"]), {})[match["field"]] = value
-    return sorted(rows.items())
-
-
 def with_default_rows(interface, raw):
     """`raw` plus the minimum number of table rows, pre-filled with defaults, for a new
     service (a card order needs one template: offer it instead of a bare message)."""
     raw = dict(raw)
     for table in interface.tables:
-        if table_rows(raw, table.key):
+        if table_rows(raw, table.key, keep_empty=True):
             continue
         for number in range(table.min_rows):
             raw.update({f"{table.key}-{number}-{key}": value
@@ -233,7 +215,7 @@ def _field_view(spec, name, raw, errors, lang, companies, siblings, partial, rea
         value = raw.getlist(name) if hasattr(raw, "getlist") else raw.get(name) or []
         value = [str(item) for item in (value if isinstance(value, (list, tuple)) else [value])]
     else:
-        value = "" if spec.is_secret else _single(raw.get(name))
+        value = "" if spec.is_secret else single(raw.get(name))
     view = FieldView(spec=spec, name=name, label=spec.text("label", lang),
                      help=spec.text("help", lang), value=value,
                      error=_message(errors.get(name)), readonly=readonly, partial=partial)
@@ -256,7 +238,7 @@ def _field_view(spec, name, raw, errors, lang, companies, siblings, partial, rea
         wanted = [_raw_of(control, item) for item in condition.values]
         default = _default_raw(control)
         view.shown_if = (prefix + control.key, json.dumps(wanted), default)
-        current = _single(raw.get(prefix + control.key)).strip() or default
+        current = single(raw.get(prefix + control.key)).strip() or default
         if control.kind == "bool" and current not in ("y", "n"):
             current = "y" if current.lower() in field_values.TRUE_INPUTS else "n"
         view.hidden = current not in wanted

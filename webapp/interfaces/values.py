@@ -116,7 +116,7 @@ def _parse_into(spec, raw_value, name, partial, result, values=None):
 
 
 def _parse_table(table, raw, partial, result, references):
-    rows_raw = _table_rows(raw, table.key)
+    rows_raw = table_rows(raw, table.key)
     if partial and not rows_raw:
         return None  # a workstation service without rows takes the rows from below
     rows = []
@@ -149,7 +149,7 @@ def parse_value(spec, raw_value, *, partial=False):
         return _parse_bool(raw_value, partial)
     if spec.multiple:
         return _parse_ids(raw_value)
-    text = _single(raw_value)
+    text = single(raw_value)
     if spec.kind == "secret":
         return (text or None), (_string_problem(spec, text) if text else None)
     text = text.strip()
@@ -162,7 +162,7 @@ def parse_value(spec, raw_value, *, partial=False):
 def _parse_bool(raw_value, partial):
     if isinstance(raw_value, bool):
         return raw_value, None
-    text = _single(raw_value).strip().lower()
+    text = single(raw_value).strip().lower()
     if not text:
         return (None if partial else False), None
     if text in TRUE_INPUTS:
@@ -376,7 +376,8 @@ def _getter(raw):
     return get
 
 
-def _single(value):
+def single(value):
+    """One raw input as a string: the first of several, '' for none."""
     if value is None:
         return ""
     if isinstance(value, (list, tuple)):
@@ -385,7 +386,7 @@ def _single(value):
 
 
 def _truthy(value):
-    return _single(value).strip().lower() in TRUE_INPUTS
+    return single(value).strip().lower() in TRUE_INPUTS
 
 
 def _as_list(value):
@@ -397,9 +398,10 @@ def _as_list(value):
 _CELL = re.compile(r"(?P<table>[a-z][a-z0-9_]*)-(?P<row>\d+)-(?P<field>[a-z][a-z0-9_]*)")
 
 
-def _table_rows(raw, table_key):
-    """[(row number, {field: raw}), …] of one table, in row order; rows left completely
-    empty (a blank row the form offers) are dropped."""
+def table_rows(raw, table_key, keep_empty=False):
+    """[(row number, {field: raw}), …] of one table, in row order. Rows left completely empty
+    (the blank row a form offers) are dropped, unless `keep_empty` (the form shows them again).
+    A cell of a multi-select field keeps all its values."""
     raw = raw or {}
     given = raw.get(table_key) if not hasattr(raw, "getlist") else None
     if isinstance(given, (list, tuple)):
@@ -409,7 +411,12 @@ def _table_rows(raw, table_key):
         for name in raw.keys():
             match = _CELL.fullmatch(name)
             if match and match["table"] == table_key:
-                by_number.setdefault(int(match["row"]), {})[match["field"]] = raw.get(name)
+                value = raw.getlist(name) if hasattr(raw, "getlist") else raw.get(name)
+                if isinstance(value, list) and len(value) == 1:
+                    value = value[0]
+                by_number.setdefault(int(match["row"]), {})[match["field"]] = value
         rows = sorted(by_number.items())
+    if keep_empty:
+        return rows
     return [(number, row) for number, row in rows
-            if any(_single(value).strip() for value in row.values())]
+            if any(single(value).strip() for value in row.values())]
