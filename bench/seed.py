@@ -233,13 +233,13 @@ def _plan(templates, branch_ids, station_ids, total, rng):
             "protected": branch_id is not None and interface.key in protectable
             and rng.random() < 0.1,
             "enabled": rng.random() > 0.02, "values": template.stored,
-            "unique_slot": interface_services._unique_slot(interface, token, template.typed),
+            "unique_slot": interface_services.unique_slot_of(interface, token, template.typed),
             "updated_by": "Bench Admin",
         })
         secrets += [{"index": index, "field_key": key, "value": value}
                      for key, value in template.secrets.items() if value is not None]
         links += [{"index": index, "field_key": key, "company_id": company_id,
-                   "exclusive_slot": interface_services._exclusive_slot(interface, key, token)}
+                   "exclusive_slot": interface_services.exclusive_slot_of(interface, key, token)}
                   for key, ids in template.companies.items() for company_id in ids]
     return rows, secrets, links
 

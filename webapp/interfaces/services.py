@@ -616,7 +616,9 @@ def _scope_label(service):
     return _l("the whole chain")
 
 
-def _unique_slot(interface, token, values):
+def unique_slot_of(interface, token, values):
+    """The value of the unique `unique_slot` column for a service (None: no limit). Public
+    because the benchmark's bulk seeding must compute the same slots."""
     if not interface.multiple_per_scope:
         return f"{interface.key}|{token}"
     if interface.unique_by and not interface.get_field(interface.unique_by).multiple:
@@ -625,7 +627,7 @@ def _unique_slot(interface, token, values):
     return None
 
 
-def _exclusive_slot(interface, field_key, token):
+def exclusive_slot_of(interface, field_key, token):
     """The slot in which each company of this field may appear once, or None."""
     if field_key != interface.unique_by:
         return None
@@ -641,7 +643,7 @@ def _check_unique(interface, service, common, values):
     from ..companies.models import Company
 
     token = _scope_token(common, service.workstation)
-    slot = _unique_slot(interface, token, values)
+    slot = unique_slot_of(interface, token, values)
     with db.session.no_autoflush:
         if slot is not None:
             other = db.session.scalar(db.select(InterfaceService).where(
@@ -650,7 +652,7 @@ def _check_unique(interface, service, common, values):
             if other is not None:
                 _refuse_duplicate(interface, other)
         for key, ids in field_values.company_ids(interface, values).items():
-            exclusive = _exclusive_slot(interface, key, token)
+            exclusive = exclusive_slot_of(interface, key, token)
             if exclusive is None:
                 continue
             clash = db.session.execute(
@@ -693,7 +695,7 @@ def _refuse_duplicate(interface, other):
 def _sync_company_links(interface, service, values):
     """Mirror the company/supplier fields into service.company_links."""
     token = _scope_token({"branch_id": service.branch_id}, service.workstation)
-    wanted = {(key, company_id): _exclusive_slot(interface, key, token)
+    wanted = {(key, company_id): exclusive_slot_of(interface, key, token)
               for key, ids in field_values.company_ids(interface, values).items()
               for company_id in ids}
     for link in list(service.company_links):
