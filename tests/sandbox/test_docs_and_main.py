@@ -54,7 +54,7 @@ def test_python_m_sandbox_serves_on_the_given_port():
             try:
                 response = requests.get(f"http://127.0.0.1:{port}/_sandbox/health", timeout=2)
                 break
-            except requests.ConnectionError:
+            except (requests.ConnectionError, requests.Timeout):
                 assert proc.poll() is None and time.monotonic() < deadline
                 time.sleep(0.05)
         assert response.json()["ok"] is True
