@@ -63,6 +63,13 @@ def commit_unique(record):
         raise DomainError(_l("The record could not be saved because it conflicts with another.")) from error
 
 
+def like_pattern(text):
+    """A LIKE pattern (use with escape="\\") finding `text` anywhere, with %, _ and \\ in
+    it taken literally: searching for '%' must not match everything."""
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
 def taken(model, field, value, exclude_id=None):
     """Whether another record already uses `value` in `field` (case-insensitive)."""
     query = db.select(model.id).where(func.lower(getattr(model, field)) == value.lower())

@@ -278,3 +278,12 @@ def test_delete_confirm_page_and_plain_post(client, admin, auth, make_company, a
     response = client.post(f"/companies/{company_id}/delete", data={"csrf_token": auth.csrf_token()})
     assert response.status_code == 303 and response.headers["Location"].endswith("/companies/")
     assert count(app, Company) == 0
+
+
+def test_search_treats_wildcards_literally(client, admin, make_company):
+    """'%' and '_' in the search box are characters, not LIKE wildcards."""
+    make_company("Dreve Otoplastik")
+    make_company("Labor_100%")
+    for q in ("%25", "_1"):
+        rows = client.get(f"/companies/?q={q}", headers=HX).data
+        assert b"Labor_100%" in rows and b"Dreve Otoplastik" not in rows, q

@@ -31,6 +31,7 @@ def test_staff_reads_but_every_post_is_403(client, login_as, auth, company_data,
     assert editor.status_code == 200
     assert b'type="submit"' not in editor.data.split(b'id="company-form"')[1]
     assert f'name="customer_number-{own}"'.encode() not in editor.data
+    assert client.get(f"/companies/{dreve}/delete").status_code == 403
     token = auth.csrf_token()
     posts = [
         ("/companies/new", company_data(name="Neu")),

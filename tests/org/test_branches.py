@@ -154,3 +154,12 @@ def test_branch_manager_edits_only_own_branch(client, auth, make_user, make_bran
     assert refused.status_code == 403
     with app.app_context():
         assert db.session.get(Branch, other).city == ""
+
+
+def test_search_treats_wildcards_literally(client, admin, make_branch):
+    """'%' and '_' in the search box are characters, not LIKE wildcards."""
+    make_branch("Stuttgart Mitte", "ST")
+    make_branch("Filiale_100%", "F1")
+    for q in ("%", "_1"):
+        rows = client.get(f"/branches/?q={q.replace('%', '%25')}", headers=HX).data
+        assert b"Filiale_100%" in rows and b"Stuttgart Mitte" not in rows, q

@@ -11,6 +11,7 @@ from sqlalchemy import Text, and_, cast, func, or_
 from ..auth.permissions import is_admin
 from ..errors import PermissionDenied
 from ..extensions import db
+from ..records import like_pattern
 from ..org.models import Branch
 from ..users.models import ADMIN, BRANCH_MANAGER, User
 from .models import ChangeLogEntry
@@ -136,11 +137,6 @@ def _day_start(day, zone):
     return datetime.combine(day, time.min, tzinfo=zone).astimezone(timezone.utc)
 
 
-def _like_pattern(text):
-    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return f"%{escaped}%"
-
-
 def _text_matches(q):
     """The record's name or the stored changes contain `q`, ignoring case. The JSON text holds
     non-ASCII letters as \\u escapes, so the escaped form is searched as well. SQLite's LIKE
@@ -149,8 +145,8 @@ def _text_matches(q):
     needle = " ".join(q.split())
     label = ChangeLogEntry.entity_label
     changes = cast(ChangeLogEntry.changes, Text)
-    patterns = {_like_pattern(needle), _like_pattern(json.dumps(needle)[1:-1]),
-                _like_pattern(json.dumps(needle.lower())[1:-1])}
+    patterns = {like_pattern(needle), like_pattern(json.dumps(needle)[1:-1]),
+                like_pattern(json.dumps(needle.lower())[1:-1])}
     sqlite = db.session.get_bind().dialect.name == "sqlite"
     return or_(*((column.like if sqlite else column.ilike)(pattern, escape="\\")
                  for pattern in sorted(patterns) for column in (label, changes)))

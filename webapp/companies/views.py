@@ -156,6 +156,7 @@ def company_post(company_id):
 def company_delete_get(company_id):
     """Confirmation page for browsers without htmx (htmx asks with hx-confirm)."""
     company = _company_or_404(company_id)
+    require_admin(current_user)
     return render_template("confirm_delete.html", record=company, kind=_("company"),
                            action=url_for("companies.company_delete_post", company_id=company.id),
                            cancel=url_for("companies.company_get", company_id=company.id))

@@ -32,7 +32,7 @@ from ..crypto import SecretUnreadable
 from ..errors import DomainError, InUse, PermissionDenied
 from ..extensions import db
 from ..org.models import Branch, Workstation
-from ..records import check_version
+from ..records import check_version, like_pattern
 from ..users.models import BRANCH_MANAGER
 from . import catalogue
 from . import values as field_values
@@ -174,11 +174,11 @@ def search_services(q="", group=None, branch=None, with_workstation_settings=Fal
                  .contains_eager(Workstation.branch.of_type(station_branch)))
     )
     if q and q.strip():
-        like = f"%{q.strip().lower()}%"
+        like = like_pattern(q.strip().lower())
         keys = [iface.key for _group, iface in catalogue.search(q)]
-        query = query.where(or_(func.lower(InterfaceService.name).like(like),
-                                func.lower(own_branch.name).like(like),
-                                func.lower(Workstation.name).like(like),
+        query = query.where(or_(func.lower(InterfaceService.name).like(like, escape="\\"),
+                                func.lower(own_branch.name).like(like, escape="\\"),
+                                func.lower(Workstation.name).like(like, escape="\\"),
                                 InterfaceService.interface_key.in_(keys)))
     if group:
         query = query.where(InterfaceService.group_key == group)

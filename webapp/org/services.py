@@ -7,7 +7,7 @@ from ..auth.permissions import require_admin, require_branch
 from ..changelog import services as changelog
 from ..errors import DomainError, InUse
 from ..extensions import db
-from ..records import check_version, commit_unique, save_changes, taken
+from ..records import check_version, commit_unique, like_pattern, save_changes, taken
 from .models import Branch, Chain, Workstation
 
 CHAIN_FIELDS = ("name", "timezone", "admins_may_view_secrets")
@@ -39,11 +39,11 @@ def update_chain(actor, data, version):
 def search_branches(q="", page=1, per_page=25):
     query = db.select(Branch).order_by(func.lower(Branch.name), Branch.id)
     if q:
-        like = f"%{q.lower()}%"
+        like = like_pattern(q.lower())
         query = query.where(or_(
-            func.lower(Branch.name).like(like),
-            func.lower(Branch.short_code).like(like),
-            func.lower(Branch.city).like(like),
+            func.lower(Branch.name).like(like, escape="\\"),
+            func.lower(Branch.short_code).like(like, escape="\\"),
+            func.lower(Branch.city).like(like, escape="\\"),
         ))
     return db.paginate(query, page=page, per_page=per_page, error_out=False)
 
@@ -122,9 +122,9 @@ def search_workstations(q="", branch_id=None, page=1, per_page=25):
     query = db.select(Workstation).join(Workstation.branch).order_by(func.lower(Branch.name), func.lower(Workstation.name), Workstation.id)
     query = query.options(contains_eager(Workstation.branch))
     if q:
-        like = f"%{q.lower()}%"
-        query = query.where(or_(func.lower(Workstation.name).like(like),
-                                func.lower(Workstation.description).like(like)))
+        like = like_pattern(q.lower())
+        query = query.where(or_(func.lower(Workstation.name).like(like, escape="\\"),
+                                func.lower(Workstation.description).like(like, escape="\\")))
     if branch_id:
         query = query.where(Workstation.branch_id == branch_id)
     return db.paginate(query, page=page, per_page=per_page, error_out=False)

@@ -13,7 +13,7 @@ from ..changelog import services as changelog
 from ..errors import DomainError, InUse
 from ..extensions import db
 from ..org.models import Branch
-from ..records import check_version, commit_unique, taken
+from ..records import check_version, commit_unique, like_pattern, taken
 from .models import ADMIN, ROLES, User
 
 USERNAME_PATTERN = r"^[a-z0-9._@-]+$"
@@ -35,7 +35,7 @@ def search_users(q="", role="", page=1, per_page=25):
     query = (db.select(User).options(selectinload(User.branches))
              .order_by(func.lower(User.name), User.username))
     if q:
-        like = "%" + re.sub(r"([\\%_])", r"\\\1", q.lower()) + "%"
+        like = like_pattern(q.lower())
         query = query.where(or_(
             func.lower(User.username).like(like, escape="\\"),
             func.lower(User.name).like(like, escape="\\"),
