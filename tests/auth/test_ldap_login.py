@@ -168,7 +168,7 @@ def test_role_and_branches_follow_the_directory(local_user, auth, app, slapd, di
         entries = db.session.scalars(db.select(ChangeLogEntry).where(ChangeLogEntry.entity_type == "user")
                                      .order_by(ChangeLogEntry.id)).all()
         assert [e.action for e in entries] == ["create", "update"]
-        assert {c["field"] for c in entries[1].changes} == {"role", "branches"}
+        assert {c["field"] for c in entries[1].changes} == {"role", "branch_ids"}
         assert entries[1].user_name == "LDAP"
 
 

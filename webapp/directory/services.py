@@ -29,6 +29,7 @@ from ..i18n import role_label
 from ..org.models import Branch
 from ..records import check_version
 from ..users.models import STAFF, User
+from ..users.services import snapshot_user
 from . import mapping
 from .models import LdapSettings, OidcSettings
 
@@ -431,14 +432,13 @@ def find_user(username):
     return db.session.scalar(db.select(User).where(func.lower(User.username) == username.lower()))
 
 
-USER_FIELDS = ("username", "name", "email", "phone", "role", "active", "auth_source", "external_id",
-               "branches")
+USER_FIELDS = ("username", "name", "email", "phone", "role", "active", "auth_source", "external_id")
 
 
 def _apply(user, actor, values, branches):
     """Set profile, role and branches; record what changed (nothing when nothing did)."""
     creating = user.id is None
-    before = {} if creating else changelog.snapshot(user, USER_FIELDS)
+    before = {} if creating else snapshot_user(user, USER_FIELDS, with_branches=True)
     for name, value in values.items():
         setattr(user, name, value)
     if branches is not None:
@@ -446,7 +446,7 @@ def _apply(user, actor, values, branches):
     if creating:
         db.session.add(user)
     db.session.flush()
-    changes = changelog.diff(before, changelog.snapshot(user, USER_FIELDS))
+    changes = changelog.diff(before, snapshot_user(user, USER_FIELDS, with_branches=True))
     if changes:
         if not creating:
             user.version += 1

@@ -176,10 +176,11 @@ def _check_password_policy(password, field):
                           field=field)
 
 
-def _snapshot(user, fields, with_branches):
+def snapshot_user(user, fields, with_branches):
+    """Change-log snapshot of a user; branches under the form field's name (branch_ids), so
+    every history shows them with the same label, whoever changed them."""
     values = changelog.snapshot(user, fields)
     if with_branches:
-        # Logged under the form field's name so the history shows its label.
         values["branch_ids"] = ", ".join(sorted(branch.name for branch in user.branches))
     return values
 
@@ -190,7 +191,7 @@ def _save(actor, user, data, branches=None, password=None):
     Returns True when something changed."""
     fields = [name for name in USER_FIELDS if name in data]
     creating = user.id is None
-    before = {} if creating else _snapshot(user, fields, branches is not None)
+    before = {} if creating else snapshot_user(user, fields, branches is not None)
     was_active = bool(user.active)
     for name in fields:
         setattr(user, name, data[name])
@@ -198,7 +199,7 @@ def _save(actor, user, data, branches=None, password=None):
         user.branches = branches
     if password:
         user.set_password(password)
-    after = _snapshot(user, fields, branches is not None)
+    after = snapshot_user(user, fields, branches is not None)
     if password:
         after[PASSWORD] = True
     changes = changelog.diff(before, after, secret_fields=(PASSWORD,))
