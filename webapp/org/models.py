@@ -31,10 +31,14 @@ class Branch(Tracked, db.Model):
     office_city: Mapped[str] = mapped_column(String(80), default="")
     office_email: Mapped[str] = mapped_column(String(254), default="")
     office_phone: Mapped[str] = mapped_column(String(40), default="")
+    # Vordefiniertes Otoplastik-Labor: preselected at a process's 'Bestellservice' step.
+    ear_mould_lab_id: Mapped[int | None] = mapped_column(
+        ForeignKey("companies.id", ondelete="SET NULL"), index=True)
 
     workstations: Mapped[list["Workstation"]] = relationship(
         back_populates="branch", order_by="Workstation.name"
     )
+    ear_mould_lab: Mapped["Company | None"] = relationship(foreign_keys=[ear_mould_lab_id])
 
     def __str__(self):
         return self.name
