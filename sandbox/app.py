@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
 from flask import Flask, Response, abort, jsonify, redirect, request
+from markupsafe import escape
 
 # The canonical ear-mould fields; each partner names them its own way (PARTNERS[...]["fields"]).
 CANONICAL = ("side", "style", "material", "venting", "colour", "notes", "impression_ref")
@@ -18,14 +19,25 @@ STAGES = ("received", "confirmed", "shipped")
 SECRET_HEADERS = {"authorization", "x-api-key", "x-egger-api-key", "cookie"}
 SECRET_BODY_FIELDS = {"password", "passwort"}
 
+# Audia's order body, which its web portal's cart takes too.
+AUDIA_BODY = dict(
+    reference="reference", container="earmould",
+    fields=dict(side="side", style="style", material="material", venting="vent_mm",
+                colour="colour", notes="notes", impression_ref="impression_id"),
+    sides=dict(left="left", right="right"))
+
 PARTNERS = {
     "audia": dict(
         title="Audia Easy Order", prefix="/audia", collection="easyorder/v1/orders",
         auth=dict(kind="basic"), number_prefix="AUD", number_field="order_number",
-        reference="reference", container="earmould",
-        fields=dict(side="side", style="style", material="material", venting="vent_mm",
-                    colour="colour", notes="notes", impression_ref="impression_id"),
-        sides=dict(left="left", right="right"), statuses=("received", "confirmed", "shipped")),
+        **AUDIA_BODY, statuses=("received", "confirmed", "shipped")),
+    # The web portal: a form login gives a session cookie; the order goes into the portal's
+    # cart, where the user completes it in the browser (continue_url). Audia's accounts.
+    "audia-portal": dict(
+        title="Audia Easy Order Web-Portal", prefix="/audia/portal", collection="api/cart",
+        auth=dict(kind="session", login="/login", cookie="awp_session"), accounts="audia",
+        number_prefix="AWP", number_field="cart_number", **AUDIA_BODY,
+        statuses=("in_cart", "ordered", "shipped"), continue_path="/cart"),
     "dreve": dict(
         title="Dreve SmartOrder", prefix="/dreve", collection="smartorder/api/v2/orders",
         auth=dict(kind="basic"),
@@ -72,16 +84,14 @@ PARTNERS = {
         sides=dict(left="left", right="right"),
         statuses=("submitted", "in_production", "delivered")),
 }
-# The Audia web portal is a browser hand-off, not an order protocol: a form login only.
-PORTAL_PREFIX = "/audia/portal"
-
 DEFAULT_ACCOUNT = dict(username="10001", password="sandbox", api_key="sandbox-key")
 # The accounts the demo chain's services use (webapp/demo.py), so `make run` works end to end.
 DEMO_ACCOUNTS = {"dreve": [dict(username="DRV-00001", password="Demo-Dreve-2026", api_key=None)]}
 DEFAULTS = dict(advance_after=2, accounts=None)
-FAULT_KEYS = ("error_rate", "latency_ms", "timeout_rate", "timeout_ms", "drop_rate", "seed")
-NO_FAULTS = dict(error_rate=0.0, latency_ms=0, timeout_rate=0.0, timeout_ms=60000,
-                 drop_rate=0.0, seed=0)
+FAULT_KEYS = ("error_rate", "rate_limit_rate", "latency_ms", "timeout_rate", "timeout_ms",
+              "drop_rate", "seed")
+NO_FAULTS = dict(error_rate=0.0, rate_limit_rate=0.0, latency_ms=0, timeout_rate=0.0,
+                 timeout_ms=60000, drop_rate=0.0, seed=0)
 
 
 def _now():
@@ -96,17 +106,21 @@ def _fingerprint(body):
 class Faults:
     settings: dict
     rng: random.Random = field(default=None)
+    # Rate limiting came later: its own generator keeps the older faults' seeded sequences.
+    rate_rng: random.Random = field(default=None)
 
     def __post_init__(self):
         self.rng = random.Random(self.settings["seed"])
+        self.rate_rng = random.Random(f"{self.settings['seed']}/rate_limit")
 
     def draw(self):
-        """Decide the faults for one request: always three draws, so a seed gives the same
-        sequence whatever happened before."""
+        """Decide the faults for one request: always three draws plus one for rate limiting,
+        so a seed gives the same sequence whatever happened before."""
         error, timeout, drop = (self.rng.random() for _ in range(3))
         s = self.settings
         return dict(error=error < s["error_rate"], timeout=timeout < s["timeout_rate"],
-                    drop=drop < s["drop_rate"])
+                    drop=drop < s["drop_rate"],
+                    rate_limit=self.rate_rng.random() < s["rate_limit_rate"])
 
 
 class Store:
@@ -136,7 +150,7 @@ class Store:
         with self.lock:
             faults = self.faults.get(partner) or self.faults.get("*")
             if faults is None:
-                return dict(NO_FAULTS, error=False, timeout=False, drop=False)
+                return dict(NO_FAULTS, error=False, timeout=False, drop=False, rate_limit=False)
             return dict(faults.settings, **faults.draw())
 
     def record(self, entry):
@@ -148,7 +162,8 @@ class Store:
 def create_sandbox_app(config=None):
     """The sandbox as a Flask app; `config` may set advance_after (status queries per step)
     and accounts ({partner: [{username, password, api_key}, ...]}, replacing that partner's
-    default: the sandbox account 10001 and the demo chain's account)."""
+    default: the sandbox account 10001 and the demo chain's account; the Audia web portal signs
+    in with Audia's accounts)."""
     app = Flask(__name__)
     settings = dict(DEFAULTS, **(config or {}))
     accounts = {name: [DEFAULT_ACCOUNT, *DEMO_ACCOUNTS.get(name, ())] for name in PARTNERS}
@@ -156,7 +171,7 @@ def create_sandbox_app(config=None):
 
     def account_for(name, username, secret, kind="password"):
         """The username if it names an account of `name` whose `kind` secret matches."""
-        for account in accounts[name]:
+        for account in accounts[PARTNERS[name].get("accounts", name)]:
             expected = account.get(kind)
             if (isinstance(username, str) and isinstance(secret, str) and expected
                     and account["username"] == username
@@ -172,6 +187,14 @@ def create_sandbox_app(config=None):
         if status == 503 or status == 429:
             response.headers["Retry-After"] = "1"
         return response
+
+    def unavailable(faults):
+        """The 503 or 429 a fault asks for (before anything is recorded), or None."""
+        if faults["error"]:
+            return error(503, "unavailable", "Temporarily unavailable, retry later.")
+        if faults["rate_limit"]:
+            return error(429, "rate_limited", "Too many requests, retry later.")
+        return None
 
     # --- request bookkeeping -------------------------------------------------------------
 
@@ -216,9 +239,9 @@ def create_sandbox_app(config=None):
         """Begin a partner request: (entry, faults, account, refusal), where refusal is the
         answer to give instead (503 fault, 401) or None."""
         entry, faults = begin(name)
-        if faults["error"]:
-            return entry, faults, None, refuse(entry, faults, error(
-                503, "unavailable", "Temporarily unavailable, retry later."))
+        busy = unavailable(faults)
+        if busy is not None:
+            return entry, faults, None, refuse(entry, faults, busy)
         account = authenticate(name, spec)
         if account is None:
             response = error(401, "unauthorized", "Missing or wrong credentials.")
@@ -258,11 +281,15 @@ def create_sandbox_app(config=None):
             key = request.headers.get(auth["header"], "")
             user = request.headers.get(auth["account_header"], "")
             return account_for(name, user, key, "api_key")
-        header = request.headers.get("Authorization", "")
-        if not header.startswith("Bearer "):
-            return None
+        if auth["kind"] == "session":
+            token = request.cookies.get(auth["cookie"], "")
+        else:
+            header = request.headers.get("Authorization", "")
+            if not header.startswith("Bearer "):
+                return None
+            token = header[7:]
         with store.lock:
-            owner = store.tokens.get(header[7:])
+            owner = store.tokens.get(token)
         return owner[1] if owner and owner[0] == name else None
 
     # --- validation ----------------------------------------------------------------------
@@ -312,10 +339,14 @@ def create_sandbox_app(config=None):
 
     def view(spec, order, replay=False):
         stage = order["stage"]
-        return {spec["number_field"]: order["number"], "status": spec["statuses"][stage],
-                spec["reference"]: order["body"].get(spec["reference"]),
-                "idempotency_key": order["idempotency_key"], "received_at": order["created_at"],
-                "replay": replay}
+        answer = {spec["number_field"]: order["number"], "status": spec["statuses"][stage],
+                  spec["reference"]: order["body"].get(spec["reference"]),
+                  "idempotency_key": order["idempotency_key"],
+                  "received_at": order["created_at"], "replay": replay}
+        if "continue_path" in spec:
+            answer["continue_url"] = (f"{request.host_url.rstrip('/')}{spec['prefix']}"
+                                      f"{spec['continue_path']}/{order['number']}")
+        return answer
 
     def submit(name, spec):
         entry, faults, account, refusal = guard(name, spec)
@@ -380,19 +411,41 @@ def create_sandbox_app(config=None):
     def login(name, spec):
         entry, faults = begin(name)
         auth = spec["auth"]
-        if faults["error"]:
-            return refuse(entry, faults, error(503, "unavailable",
-                                               "Temporarily unavailable, retry later."))
+        busy = unavailable(faults)
+        if busy is not None:
+            return refuse(entry, faults, busy)
         body = request.get_json(silent=True) or {}
         user, password = body.get(auth["user_field"]), body.get(auth["password_field"])
         if account_for(name, user, password) is None:
             return refuse(entry, faults, error(401, "unauthorized",
                                                "Wrong customer number or password."))
+        return finish(entry, jsonify({auth["token_field"]: new_token(name, user),
+                                      "token_type": "Bearer", "expires_in": 3600}), faults)
+
+    def new_token(name, user):
         token = secrets.token_urlsafe(24)
         with store.lock:
             store.tokens[token] = (name, user)
-        return finish(entry, jsonify({auth["token_field"]: token, "token_type": "Bearer",
-                                      "expires_in": 3600}), faults)
+        return token
+
+    def session_login(name, spec):
+        """A browser's form login: a session cookie and a redirect to `next` (a page of the
+        portal) or the start page; wrong credentials → 401 HTML."""
+        entry, faults = begin(name)
+        busy = unavailable(faults)
+        if busy is not None:
+            return refuse(entry, faults, busy)
+        user = account_for(name, request.form.get("username"), request.form.get("password"))
+        if user is None:
+            return refuse(entry, faults, Response("<h1>Anmeldung fehlgeschlagen</h1>", 401,
+                                                  mimetype="text/html"))
+        target = request.form.get("next", "")
+        if not target.startswith(spec["prefix"] + "/") or "//" in target:
+            target = f"{spec['prefix']}/start"
+        response = redirect(target, 303)
+        response.set_cookie(spec["auth"]["cookie"], new_token(name, user), path=spec["prefix"],
+                            httponly=True, samesite="Lax")
+        return finish(entry, response, faults)
 
     for name, spec in PARTNERS.items():
         base = f"{spec['prefix']}/{spec['collection']}"
@@ -414,26 +467,62 @@ def create_sandbox_app(config=None):
         app.add_url_rule(f"{base}/<number>", f"{endpoint}_status", status_view, methods=["GET"])
         app.add_url_rule(f"{base}/by-key/<path:key>", f"{endpoint}_lookup", lookup_view,
                          methods=["GET"])
-        if spec["auth"]["kind"] == "bearer":
+        if spec["auth"]["kind"] in ("bearer", "session"):
             def login_view(name=name, spec=spec):
+                if spec["auth"]["kind"] == "session":
+                    return session_login(name, spec)
                 return login(name, spec)
             app.add_url_rule(spec["prefix"] + spec["auth"]["login"], f"{endpoint}_login",
                              login_view, methods=["POST"])
 
-    # --- the Audia web portal: a form login that lands on a start page -------------------
+    # --- the Audia web portal's pages, for the browser the user completes the order in ---
 
-    @app.post(f"{PORTAL_PREFIX}/login")
-    def portal_login():
-        entry, faults = begin("audia-portal")
-        ok = account_for("audia", request.form.get("username"), request.form.get("password"))
-        response = (redirect(f"{PORTAL_PREFIX}/start", 303) if ok else
-                    Response("<h1>Anmeldung fehlgeschlagen</h1>", 401, mimetype="text/html"))
-        return refuse(entry, faults, response)
+    portal = PARTNERS["audia-portal"]
 
-    @app.get(f"{PORTAL_PREFIX}/start")
+    def html(body, status=200):
+        return Response(f"<!doctype html><title>Audia Easy Order (Sandbox)</title>{body}",
+                        status, mimetype="text/html")
+
+    @app.get(f"{portal['prefix']}/login")
+    def portal_login_form():
+        target = escape(request.args.get("next", ""))
+        return html(f'<form method="post"><input type="hidden" name="next" value="{target}">'
+                    '<label>Benutzername <input name="username"></label>'
+                    '<label>Passwort <input name="password" type="password"></label>'
+                    '<button>Anmelden</button></form>')
+
+    @app.get(f"{portal['prefix']}/start")
     def portal_start():
-        return Response("<h1>Audia Easy Order (Sandbox)</h1><p>Angemeldet.</p>",
-                        mimetype="text/html")
+        return html("<h1>Audia Easy Order (Sandbox)</h1><p>Angemeldet.</p>")
+
+    def portal_cart(number, complete=False):
+        """The signed-in account's cart as (position, status), or None; `complete`: the user
+        completes the order in the portal, the cart becomes an order ("ordered")."""
+        account = authenticate("audia-portal", portal)
+        with store.lock:
+            order = store.by_number.get(("audia-portal", number))
+            if order is None or order["account"] != account:
+                return None
+            if complete:
+                order["stage"] = max(order["stage"], 1)
+            return order["body"][portal["container"]], portal["statuses"][order["stage"]]
+
+    @app.get(f"{portal['prefix']}{portal['continue_path']}/<number>")
+    def portal_cart_page(number):
+        cart = portal_cart(number)
+        if cart is None:
+            return redirect(f"{portal['prefix']}/login?next={request.path}", 303)
+        rows = "".join(f"<tr><th>{escape(k)}</th><td>{escape(v)}</td></tr>"
+                       for k, v in cart[0].items())
+        return html(f"<h1>Warenkorb {escape(number)}</h1><p>Status: {cart[1]}</p>"
+                    f"<table>{rows}</table><form method=post action='{escape(number)}/complete'>"
+                    "<button>Bestellung abschließen</button></form>")
+
+    @app.post(f"{portal['prefix']}{portal['continue_path']}/<number>/complete")
+    def portal_cart_complete(number):
+        if portal_cart(number, complete=True) is None:
+            abort(404)
+        return redirect(f"{portal['prefix']}{portal['continue_path']}/{number}", 303)
 
     # --- control API ---------------------------------------------------------------------
 
@@ -452,7 +541,7 @@ def create_sandbox_app(config=None):
         if not isinstance(body, dict):
             return error(400, "bad_request", "The body must be a JSON object.")
         partner = body.get("partner", "*")
-        if partner != "*" and partner not in PARTNERS and partner != "audia-portal":
+        if partner != "*" and partner not in PARTNERS:
             return error(422, "validation_failed", "Unknown partner.",
                          fields=dict(partner=f"'*' or one of {sorted(PARTNERS)}"))
         values, errors = dict(NO_FAULTS), {}
@@ -510,6 +599,14 @@ def create_sandbox_app(config=None):
                 return error(422, "validation_failed", "Unknown status.",
                              fields=dict(status=f"one of {list(STAGES)}"))
             return jsonify(number=number, status=STAGES[order["stage"]])
+
+    @app.post("/_sandbox/tokens/expire")
+    def tokens_expire():
+        """Invalidate every bearer token and portal session, as if they had expired."""
+        with store.lock:
+            expired = len(store.tokens)
+            store.tokens.clear()
+        return jsonify(expired=expired)
 
     @app.post("/_sandbox/reset")
     def reset():

@@ -58,11 +58,19 @@ class Partner:
         if self._token is None:
             response = self.login()
             response.raise_for_status()
-            self._token = response.json()[auth["token_field"]]
+            self._token = (response.cookies[auth["cookie"]] if auth["kind"] == "session"
+                           else response.json()[auth["token_field"]])
+        if auth["kind"] == "session":
+            return {"Cookie": f"{auth['cookie']}={self._token}"}
         return {"Authorization": f"Bearer {self._token}"}
 
     def login(self):
         auth = self.spec["auth"]
+        if auth["kind"] == "session":
+            # A form post, as a browser sends it; the session cookie comes with the 303.
+            return self.http.post(self.base + auth["login"], timeout=5, allow_redirects=False,
+                                  data=dict(username=self.account["username"],
+                                            password=self.account["password"]))
         return self.http.post(self.base + auth["login"], timeout=5, json={
             auth["user_field"]: self.account["username"],
             auth["password_field"]: self.account["password"]})

@@ -14,7 +14,8 @@ from webapp.devrun import ROOT, free_port
 from .conftest import Partner
 
 DOCS = ROOT / "docs" / "partners"
-FILES = {"audia": "audia-easy-order.md", "dreve": "dreve-smartorder.md",
+FILES = {"audia": "audia-easy-order.md", "audia-portal": "audia-easy-order.md",
+         "dreve": "dreve-smartorder.md",
          "egger": "egger-bestellsystem.md", "egger-erp": "egger-erp.md",
          "hoerluchs": "hoerluchs-partner.md", "otofaktur": "otofaktur-otoport.md"}
 
@@ -39,8 +40,8 @@ def test_the_documented_submit_example_is_accepted(name, sandbox, http):
     client = Partner(name, sandbox, http)
     response = client.submit("doc-example", body)
     assert response.status_code == 201, response.text
-    assert set(response.json()) == set(json.loads(
-        re.search(r"HTTP/1.1 201 Created\n.*?\n\n(\{.*?\n\})\n```", text, re.S).group(1)))
+    answer = re.compile(r"HTTP/1.1 201 Created\n.*?\n\n(\{.*?\n\})\n```", re.S)
+    assert set(response.json()) == set(json.loads(answer.search(text, block.end()).group(1)))
 
 
 def test_python_m_sandbox_serves_on_the_given_port():

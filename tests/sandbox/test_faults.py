@@ -129,3 +129,28 @@ def test_reset_forgets_orders_received_and_faults(partner, sandbox, http):
     assert orders(http, sandbox) == [] and received(http, sandbox) == []
     assert http.get(f"{sandbox}/_sandbox/faults", timeout=5).json() == {}
     assert client.number(client.submit("key-1")) == "AUD-000001"
+
+
+def test_rate_limit_rate_answers_429_with_retry_after_before_recording(partner, sandbox, http):
+    """rate_limit_rate 1 → 429 rate_limited with Retry-After, nothing stored; the error_rate
+    sequence of a seed is the same with or without rate limiting."""
+    client = partner("audia")
+    control(http, sandbox, "faults", partner="audia", rate_limit_rate=1)
+    response = client.submit("key-1")
+    assert response.status_code == 429 and response.headers["Retry-After"] == "1"
+    assert response.json()["error"]["code"] == "rate_limited"
+    assert orders(http, sandbox) == []
+    assert [e["status"] for e in received(http, sandbox, partner="audia")] == [429]
+
+    def errors(**extra):
+        control(http, sandbox, "reset")
+        control(http, sandbox, "faults", partner="audia", error_rate=0.5, seed=5, **extra)
+        return [client.submit(f"key-{i}").status_code == 503 for i in range(20)]
+
+    assert errors() == errors(rate_limit_rate=0.5)
+
+
+def test_bearer_login_answers_429_under_rate_limiting(partner, sandbox, http):
+    """The login is rate limited like every partner request."""
+    control(http, sandbox, "faults", partner="egger", rate_limit_rate=1)
+    assert partner("egger").login().status_code == 429

@@ -1,6 +1,7 @@
 """Every partner protocol of docs/partners/ over real HTTP: submit, replay, conflict, status,
 lookup by idempotency key, auth failures and bad data."""
 import pytest
+import requests
 
 from sandbox import PARTNERS
 
@@ -76,7 +77,7 @@ def test_wrong_or_missing_credentials_are_401(name, partner, sandbox, http):
     """Wrong password / key / token → 401 with the common error body; nothing is stored."""
     spec = PARTNERS[name]
     client = partner(name, password="wrong", api_key="wrong")
-    if spec["auth"]["kind"] == "bearer":
+    if spec["auth"]["kind"] in ("bearer", "session"):
         response = client.login()
         assert response.status_code == 401
         client._token = "not-a-token"
@@ -178,3 +179,33 @@ def test_accounts_can_be_configured_per_partner():
     assert ok.status_code == 303
     assert client.post("/audia/portal/login",
                        data=dict(username="10001", password="sandbox")).status_code == 401
+
+
+@pytest.mark.parametrize("name", ["egger", "otofaktur", "audia-portal"])
+def test_expiring_tokens_makes_the_next_request_401_until_a_new_login(name, partner, sandbox, http):
+    """POST /_sandbox/tokens/expire invalidates bearer tokens and portal sessions."""
+    client = partner(name)
+    assert client.submit("key-1").status_code == 201
+    assert control(http, sandbox, "tokens/expire")["expired"] == 1
+    assert client.submit("key-1").status_code == 401
+    client._token = None
+    assert client.submit("key-1").status_code == 200
+
+
+def test_the_portal_cart_opens_in_a_browser_after_sign_in(partner, sandbox, http):
+    """continue_url: a browser without a session signs in first and lands on the cart, where
+    completing the order moves the cart to "ordered"."""
+    created = partner("audia-portal").submit("key-1").json()
+    url = created["continue_url"]
+    assert url == f"{sandbox}/audia/portal/cart/{created['cart_number']}"
+    with requests.Session() as browser:
+        page = browser.get(url, timeout=5)
+        assert page.url.startswith(f"{sandbox}/audia/portal/login?next=")
+        signed_in = browser.post(f"{sandbox}/audia/portal/login", timeout=5, data=dict(
+            username="10001", password="sandbox", next=f"/audia/portal/cart/{created['cart_number']}"))
+        assert signed_in.url == url and "in_cart" in signed_in.text
+        done = browser.post(f"{url}/complete", timeout=5)
+        assert done.url == url and "Status: ordered" in done.text
+        other = browser.post(f"{sandbox}/audia/portal/login", timeout=5, data=dict(
+            username="10001", password="sandbox", next="https://evil.example/"))
+        assert other.url == f"{sandbox}/audia/portal/start"
