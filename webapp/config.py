@@ -30,6 +30,14 @@ DEFAULTS = dict(
     LOGIN_MAX_FAILURES_PER_IP=30,
     LOGIN_LOCKOUT_SECONDS=15 * 60,
     PAGE_SIZE=25,
+    # Order delivery (webapp/ordering/pipeline.py): capped exponential backoff with jitter,
+    # then Fehler; the claim lease is one adapter call's longest duration plus this margin;
+    # the reconciler leaves a due row this long to its own job before re-enqueueing it.
+    ORDER_RETRY_BASE_SECONDS=2,
+    ORDER_RETRY_CAP_SECONDS=300,
+    ORDER_MAX_ATTEMPTS=10,
+    ORDER_LEASE_MARGIN_SECONDS=30,
+    ORDER_RECONCILE_GRACE_SECONDS=30,
 )
 
 # Environment variables with a well-known name (12-factor style) and the config key they set.

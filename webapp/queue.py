@@ -12,6 +12,7 @@ commits; a rollback, or a session closed without commit, drops them. Callers can
 the second step, and a job never outlives a rolled-back transaction.
 """
 import logging
+from datetime import timedelta
 
 import redis
 from flask import current_app
@@ -62,11 +63,15 @@ def job_id_for(func, *ids):
     return "-".join([path.removeprefix("jobs.").replace(".", "_"), *map(str, ids)])
 
 
-def enqueue_now(func, *args, job_id, queue=None, **options):
-    """Enqueue `func(*args)` under a unique `job_id`. Returns the job, or None when a job
-    with that id is already waiting or running, or Redis cannot be reached."""
+def enqueue_now(func, *args, job_id, queue=None, delay=None, **options):
+    """Enqueue `func(*args)` under a unique `job_id` — with `delay` (seconds) through RQ's
+    scheduler instead. Returns the job, or None when a job with that id is already waiting
+    or running, or Redis cannot be reached."""
     try:
         queue = queue if isinstance(queue, Queue) else get_queue(queue)
+        if delay is not None:
+            return queue.enqueue_in(timedelta(seconds=delay), func, *args, job_id=job_id,
+                                    **options)
         try:
             return queue.enqueue(func, *args, job_id=job_id, unique=True, **options)
         except DuplicateJobError:

@@ -395,7 +395,18 @@ def service_dependents(service):
 
     Kept simple on purpose: other enabled services whose interface `requires` this type,
     when this is the only enabled service of the type in the whole chain (it does not work
-    out which scopes each one covers). Open orders will be added here once orders exist."""
+    out which scopes each one covers); and orders of this service still being delivered."""
+    from ..ordering.services import open_orders_of_service
+
+    found = []
+    numbers = open_orders_of_service(service.id) if service.id else []
+    if numbers:
+        found.append(_l("open orders: %(numbers)s", numbers=", ".join(numbers[:10])
+                        + (" …" if len(numbers) > 10 else "")))
+    return found + _required_by(service)
+
+
+def _required_by(service):
     requiring = [iface.key for _group, iface in catalogue.search("")
                  if service.interface_key in iface.requires]
     if not requiring:

@@ -1,0 +1,245 @@
+"""Ordering from a customer's process, and what staff may do with an order afterwards.
+
+"Bestellen" writes each order and its outbound row in one transaction and enqueues the
+delivery job only after the commit (queue.enqueue_after_commit): a crash between the two
+leaves a due row that the reconciler picks up, never a job for a row that does not exist.
+"""
+import uuid
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import func, update
+from sqlalchemy.orm import selectinload
+
+from ..auth.permissions import is_admin
+from ..errors import DomainError, PermissionDenied
+from ..extensions import db
+from ..models_base import utcnow
+from ..processes.models import OPEN, EarMouldPosition, Process
+from ..queue import enqueue_after_commit
+from . import routing
+from .models import (
+    CANCELLED, CREATED, DONE, ERROR, FAILED, OPEN_STATES, ORDERED, PENDING, Order, Outbound,
+)
+
+SUBMIT_JOB = "jobs.orders.submit"
+
+
+def can_order(actor, branch_id):
+    """Admins order for every branch; managers and staff for their own branches."""
+    return is_admin(actor) or branch_id in actor.branch_ids
+
+
+def require_order(actor, branch_id):
+    if not can_order(actor, branch_id):
+        raise PermissionDenied(_l("You may only order for your own branches."))
+
+
+def submit_job_id(outbound_id, suffix):
+    """A fresh job id per enqueue: a job of a worker that died stays 'started' in Redis
+    forever, and must not stop a new job for the same row (the claim prevents doubles)."""
+    return f"orders_submit-{outbound_id}-{suffix}"
+
+
+# --- reading -----------------------------------------------------------------------------
+
+def get_order(order_id):
+    return db.session.get(Order, order_id)
+
+
+def orders_of_process(process_id):
+    """The orders of one process, newest first, with what their rows show (one query)."""
+    return db.session.scalars(
+        db.select(Order).where(Order.process_id == process_id)
+        .options(selectinload(Order.supplier), selectinload(Order.outbound),
+                 selectinload(Order.position))
+        .order_by(Order.id.desc())).all()
+
+
+def open_positions(process):
+    """Positions of the process without a live order (none, or only cancelled ones)."""
+    live = (db.select(Order.position_id)
+            .where(Order.process_id == process.id, Order.status != CANCELLED,
+                   Order.position_id.is_not(None)))
+    return db.session.scalars(
+        db.select(EarMouldPosition)
+        .where(EarMouldPosition.process_id == process.id, EarMouldPosition.id.not_in(live))
+        .order_by(EarMouldPosition.id)).all()
+
+
+def open_orders_of_service(service_id):
+    """Numbers of the orders of a service not yet delivered — being sent, or in Fehler and
+    waiting for "Erneut senden" (they block deleting the service)."""
+    return db.session.scalars(
+        db.select(Order.number)
+        .where(Order.service_id == service_id, Order.status.in_((CREATED, ERROR)),
+               Order.handoff == "")
+        .order_by(Order.id)).all()
+
+
+def search_orders(actor, q="", status="", branch_id=None, page=1, per_page=25):
+    """Orders of stock management (Lagerverwaltung), newest first. Everyone reads the orders
+    of all branches (like the manual's order list); filters narrow them down."""
+    from ..companies.models import Company
+    from ..customers.models import Customer
+    from ..records import like_pattern
+
+    query = (db.select(Order)
+             .options(selectinload(Order.supplier), selectinload(Order.branch),
+                      selectinload(Order.outbound),
+                      selectinload(Order.process).selectinload(Process.customer))
+             .order_by(Order.id.desc()))
+    if status:
+        query = query.where(Order.status == status)
+    if branch_id:
+        query = query.where(Order.branch_id == branch_id)
+    if q:
+        like = like_pattern(q.lower())
+        customers = (db.select(Process.id).join(Customer)
+                     .where(func.lower(Customer.last_name).like(like, escape="\\")))
+        suppliers = db.select(Company.id).where(func.lower(Company.name).like(like, escape="\\"))
+        query = query.where(func.lower(Order.number).like(like, escape="\\")
+                            | func.lower(Order.external_number).like(like, escape="\\")
+                            | Order.process_id.in_(customers) | Order.supplier_id.in_(suppliers))
+    return db.paginate(query, page=page, per_page=per_page, error_out=False)
+
+
+# --- the 'Bestellservice' step -----------------------------------------------------------
+
+def preselected_company_id(process):
+    """The company the step shows: the one chosen, else the branch's predefined lab."""
+    step = process.order_step
+    if step is not None and step.company_id:
+        return step.company_id
+    return process.branch.ear_mould_lab_id
+
+
+def choose(actor, process, company_id, supplier_id=None):
+    """Keep the company (and supplier) chosen at the 'Bestellservice' step; returns the route.
+    Choosing is part of ordering, so the same people may do it."""
+    require_order(actor, process.branch_id)
+    step = _order_step(process)
+    step.company_id = company_id or None
+    step.supplier_id = supplier_id or None
+    db.session.commit()
+    return routing.route(process)
+
+
+def place_order(actor, process, company_id, supplier_id=None, note=""):
+    """'Bestellen': one order per open ear-mould position, routed by seed 001; each with its
+    outbound row, and its delivery job enqueued after the commit. Returns the orders."""
+    require_order(actor, process.branch_id)
+    if process.status != OPEN:
+        raise DomainError(_l("The process is closed; reopen it to order."))
+    step = _order_step(process)
+    found = routing.route(process, company_id=company_id or 0, supplier_id=supplier_id or 0)
+    step.company_id = company_id or None
+    step.supplier_id = (supplier_id or None) if not found.supplier_from_service else None
+    if not found.ok:
+        db.session.commit()  # keep the choice; nothing is ordered
+        raise DomainError(found.problem, field=found.problem_field)
+    positions = open_positions(process)
+    if not positions:
+        raise DomainError(_l("There is no ear-mould position left to order. Add a position "
+                             "first."))
+    now = utcnow()
+    orders = []
+    for position in positions:
+        order = Order(
+            branch_id=process.branch_id, supplier_id=found.supplier.id,
+            company_id=found.company.id, service_id=found.service.id,
+            interface_key=found.service.interface_key, service_name=found.service.name,
+            process_id=process.id, position_id=position.id, status=CREATED, ordered_at=now,
+            ordered_by=actor.name, note=(note or "").strip()[:500], updated_by=actor.name)
+        db.session.add(order)
+        db.session.flush()
+        order.number = f"B-{now:%Y}-{order.id:06d}"
+        outbound = Outbound(order=order, idempotency_key=str(uuid.uuid4()), state=PENDING,
+                            next_attempt_at=now, job_id=None)
+        db.session.add(outbound)
+        db.session.flush()
+        outbound.job_id = submit_job_id(outbound.id, 0)
+        enqueue_after_commit(SUBMIT_JOB, outbound.id, job_id=outbound.job_id)
+        orders.append(order)
+    if step.done_at is None:
+        step.done_at, step.done_by = now, actor.name
+    db.session.commit()
+    return orders
+
+
+def _order_step(process):
+    step = process.order_step
+    if step is None:
+        raise DomainError(routing.route(process).problem)
+    return step
+
+
+# --- after ordering ----------------------------------------------------------------------
+
+def resend(actor, order):
+    """'Erneut senden': an order in Fehler goes out again with the same idempotency key, so a
+    partner that did get it answers with the same external number instead of a second order."""
+    require_order(actor, order.branch_id)
+    outbound = order.outbound
+    if order.status != ERROR or outbound is None:
+        raise DomainError(_l("Only an order with status Error can be sent again."))
+    now = utcnow()
+    job_id = submit_job_id(outbound.id, f"s{int(now.timestamp() * 1000)}")
+    claimed = db.session.execute(
+        update(Outbound).where(Outbound.id == outbound.id, Outbound.state == FAILED)
+        .values(state=PENDING, next_attempt_at=now, attempts=0, last_error="", job_id=job_id,
+                lease_until=None, claimed_by=None, finished_at=None)
+        .execution_options(synchronize_session=False)).rowcount
+    if not claimed:
+        db.session.rollback()
+        raise DomainError(_l("The order is already being sent."))
+    order.status, order.error_message = CREATED, ""
+    order.updated_by, order.version = actor.name, order.version + 1
+    enqueue_after_commit(SUBMIT_JOB, outbound.id, job_id=job_id)
+    db.session.commit()
+    db.session.refresh(outbound)
+
+
+def cancel(actor, order):
+    """'Stornieren' of an order the partner does not have: refused once it has an external
+    number (the lab's status rules then), while it is being sent, or while a previous send
+    may have reached the partner unanswered."""
+    require_order(actor, order.branch_id)
+    if order.locked:
+        raise DomainError(_l("The lab has this order (external number %(number)s); cancel it "
+                             "with the lab.", number=order.external_number))
+    if order.status not in (CREATED, ERROR) and not order.handoff:
+        raise DomainError(_l("Only orders that were not delivered can be cancelled."))
+    outbound = order.outbound
+    if outbound is not None:
+        if outbound.needs_lookup:
+            raise DomainError(_l("A previous attempt may have reached the partner without an "
+                                 "answer. Wait until that is cleared up."))
+        done = db.session.execute(
+            update(Outbound).where(Outbound.id == outbound.id,
+                                   Outbound.state.in_((PENDING, FAILED, DONE)),
+                                   Outbound.needs_lookup.is_(False))
+            .values(state=CANCELLED, finished_at=utcnow())
+            .execution_options(synchronize_session=False)).rowcount
+        if not done:
+            db.session.rollback()
+            raise DomainError(_l("The order is being sent right now; try again in a moment."))
+    order.status = CANCELLED
+    order.updated_by, order.version = actor.name, order.version + 1
+    db.session.commit()
+
+
+def mark_ordered(actor, order):
+    """Confirm that an order handed to a person (print/fax, phone) has been placed."""
+    require_order(actor, order.branch_id)
+    if not order.handoff or order.status != CREATED:
+        raise DomainError(_l("Only orders waiting for printing, faxing or a phone call can be "
+                             "marked as ordered."))
+    order.status = ORDERED
+    order.updated_by, order.version = actor.name, order.version + 1
+    db.session.commit()
+
+
+def is_sending(order):
+    """Whether delivery is still under way (the status fragment keeps polling)."""
+    return order.outbound is not None and order.outbound.state in OPEN_STATES
+
