@@ -73,6 +73,10 @@ def _secrets(resolution):
     return found.get
 
 
+def _no_secret(_key):
+    return None
+
+
 def _party(record, name=None):
     if record is None:
         return None
@@ -81,11 +85,13 @@ def _party(record, name=None):
                       email=getattr(record, "email", "") or "", phone=record.phone or "")
 
 
-def build_request(order, outbound):
-    """The OrderRequest for `order`, routed as it is configured now."""
+def build_request(order, outbound, with_secrets=True):
+    """The OrderRequest for `order`, routed as it is configured now. Without secrets (every
+    secret reads as None) for what people see, e.g. the printable order form."""
     position = order.position
     if position is None:
         raise Unroutable(_("The ear-mould position of this order was deleted."))
+    outbound_key = outbound.idempotency_key if outbound is not None else ""
     resolution = resolve_for_company(routing.GROUP, order.company_id,
                                              branch=order.branch_id)
     if resolution is None:
@@ -100,9 +106,9 @@ def build_request(order, outbound):
     customer = order.process.customer if order.process is not None else None
     supplier = order.supplier
     return base.OrderRequest(
-        reference=order.number, idempotency_key=outbound.idempotency_key,
+        reference=order.number, idempotency_key=outbound_key,
         interface_key=resolution.service.interface_key, config=dict(resolution.values),
-        secret=_secrets(resolution),
+        secret=_secrets(resolution) if with_secrets else _no_secret,
         position=base.Position(
             side=position.side, style=position.style, material=position.material,
             impression_ref=position.impression_ref, venting=position.venting,
@@ -118,7 +124,7 @@ def build_request(order, outbound):
         note=order.note or "",
         ordered_at=order.ordered_at.isoformat() if order.ordered_at else "",
         smtp_config=dict(smtp.values) if smtp is not None else None,
-        smtp_secret=_secrets(smtp) if smtp is not None else None,
+        smtp_secret=_secrets(smtp) if smtp is not None and with_secrets else _no_secret,
     )
 
 
