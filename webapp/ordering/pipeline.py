@@ -173,9 +173,12 @@ def deliver(outbound_id, worker=""):
 
     if outbound.needs_lookup:
         if not adapter.can_lookup:
+            # The question goes to a person, who checks and then sends again or cancels:
+            # a flag left set would block both (cancel refuses, a resend fails here again).
             return _fail(outbound, token, None, _(
                 "An earlier attempt was interrupted and this interface cannot tell whether the "
-                "order arrived. Check with the partner, then send again or cancel."))
+                "order arrived. Check with the partner, then send again or cancel."),
+                needs_lookup=False)
         attempt, outcome = _call(outbound, "lookup", adapter.lookup, request, worker)
         if outcome.kind == base.ACCEPTED:
             return _accept(outbound, token, attempt, outcome)
@@ -285,11 +288,11 @@ def _handoff(outbound, token, attempt, outcome):
     return "handoff"
 
 
-def _fail(outbound, token, attempt, message, outcome=None):
+def _fail(outbound, token, attempt, message, outcome=None, **values):
     order = outbound.order
     outcome = outcome or base.Outcome(base.PERMANENT, message=message)
     if _settle(outbound, token, attempt, outcome, state=FAILED, finished_at=utcnow(),
-               last_error=message[:1000]):
+               last_error=message[:1000], **values):
         order.status, order.error_message = ERROR, message[:1000]
         order.version += 1
     db.session.commit()
