@@ -12,7 +12,7 @@ commits; a rollback, or a session closed without commit, drops them. Callers can
 the second step, and a job never outlives a rolled-back transaction.
 """
 import logging
-from datetime import timedelta
+from datetime import datetime, timedelta, timezone
 
 import redis
 from flask import current_app
@@ -70,8 +70,13 @@ def enqueue_now(func, *args, job_id, queue=None, delay=None, **options):
     try:
         queue = queue if isinstance(queue, Queue) else get_queue(queue)
         if delay is not None:
-            return queue.enqueue_in(timedelta(seconds=delay), func, *args, job_id=job_id,
-                                    **options)
+            # RQ's scheduler keeps whole seconds: it drops the fraction of the due time, so
+            # the job could run up to a second early — find its row not yet due and leave it
+            # to the reconciler. Round up instead.
+            when = datetime.now(timezone.utc) + timedelta(seconds=delay)
+            if when.microsecond:
+                when = when.replace(microsecond=0) + timedelta(seconds=1)
+            return queue.enqueue_at(when, func, *args, job_id=job_id, **options)
         try:
             return queue.enqueue(func, *args, job_id=job_id, unique=True, **options)
         except DuplicateJobError:
