@@ -44,7 +44,10 @@ log = logging.getLogger(__name__)
 # Status order, so a late or repeated answer never moves an order backwards.
 PROGRESS = {CREATED: 0, ORDERED: 1, CONFIRMED: 2, DELIVERED: 3}
 # Jobs that will still run; a 'started' job of a pending row is a job whose worker died.
-WAITING = {JobStatus.QUEUED, JobStatus.SCHEDULED, JobStatus.DEFERRED}
+# Not 'scheduled': the reconciler looks only at rows overdue by the grace period, and a
+# delayed job that late has lost its scheduler. RQ runs one scheduler, in one worker; when
+# that worker is killed, its lock keeps the others from taking over for minutes.
+WAITING = {JobStatus.QUEUED, JobStatus.DEFERRED}
 
 
 class Unroutable(Exception):
