@@ -1,11 +1,15 @@
 """Ordering adapters, one per partner protocol; `get_adapter(interface_key)` picks one.
 
-HTTPS partners and the Audia web portal: https.py (one adapter, a table of protocols)."""
+HTTPS partners and the Audia web portal: https.py (one adapter, a table of protocols);
+Kommandozeilenbefehl: command.py."""
 from .base import Adapter
+from .command import CommandAdapter
 from .https import PROTOCOLS, HttpsAdapter
 
 ADAPTERS: dict[str, Adapter] = {
-    key: HttpsAdapter(key, protocol) for key, protocol in PROTOCOLS.items()}
+    **{key: HttpsAdapter(key, protocol) for key, protocol in PROTOCOLS.items()},
+    "ear_mould_command": CommandAdapter(),
+}
 
 
 def get_adapter(interface_key: str) -> Adapter:
