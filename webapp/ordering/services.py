@@ -18,10 +18,12 @@ from ..processes.models import OPEN, EarMouldPosition, Process
 from ..queue import enqueue_after_commit
 from . import routing
 from .models import (
-    CANCELLED, CREATED, DONE, ERROR, FAILED, OPEN_STATES, ORDERED, PENDING, Order, Outbound,
+    CANCELLED, CONFIRMED, CREATED, DONE, ERROR, FAILED, OPEN_STATES, ORDERED, PENDING, Order,
+    Outbound,
 )
 
 SUBMIT_JOB = "jobs.orders.submit"
+STATUS_JOB = "jobs.orders.refresh_status"
 
 
 def can_order(actor, branch_id):
@@ -243,3 +245,13 @@ def is_sending(order):
     """Whether delivery is still under way (the status fragment keeps polling)."""
     return order.outbound is not None and order.outbound.state in OPEN_STATES
 
+
+def request_status(actor, order):
+    """'Status abfragen': ask the partner for the status of an order it has, in the
+    background after the commit (one query per order in flight)."""
+    require_order(actor, order.branch_id)
+    if not order.external_number or order.status not in (ORDERED, CONFIRMED):
+        raise DomainError(_l("Only an order the lab has (with an external number) and has not "
+                             "delivered yet can be asked for its status."))
+    enqueue_after_commit(STATUS_JOB, order.id)
+    db.session.commit()
