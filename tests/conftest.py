@@ -2,11 +2,16 @@
 
 SQLite by default (a file per test); set TEST_DATABASE_URL to run the same suite on
 PostgreSQL (tables are created once per session and emptied after every test)."""
+import contextlib
 import os
+import threading
 
 import pytest
+import requests
 from sqlalchemy import text
+from werkzeug.serving import make_server
 
+from sandbox import create_sandbox_app
 from webapp import create_app
 from webapp.extensions import db
 from webapp.org.models import Branch, Chain, Workstation
@@ -241,3 +246,36 @@ def count_queries(app):
             event.remove(engine, "before_cursor_execute", before)
 
     return counting
+
+
+
+# --- the partner sandbox ------------------------------------------------------------------
+
+@contextlib.contextmanager
+def serving(app):
+    """A WSGI app on werkzeug's threaded server on a free loopback port: yields its URL."""
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, kwargs=dict(poll_interval=0.05),
+                              daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.port}"
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(5)
+
+
+@pytest.fixture(scope="session")
+def sandbox_server():
+    """The partner sandbox on a free loopback port for the whole session."""
+    with serving(create_sandbox_app()) as url:
+        yield url
+
+
+@pytest.fixture
+def sandbox(sandbox_server):
+    """The sandbox's URL, emptied (orders, faults, tokens) before and after the test."""
+    requests.post(f"{sandbox_server}/_sandbox/reset", timeout=5).raise_for_status()
+    yield sandbox_server
+    requests.post(f"{sandbox_server}/_sandbox/reset", timeout=5).raise_for_status()

@@ -1,14 +1,12 @@
 """Fixtures for ordering: a chain with two branches, labs and a supplier, users of every role,
-a customer with an Otoplastik process (template with 'Bestellservice') and two positions, and
-the partner sandbox over real HTTP. Everything is loaded into one app context per test."""
-import threading
+a customer with an Otoplastik process (template with 'Bestellservice') and two positions (the
+partner sandbox over real HTTP is in tests/conftest.py). Everything is loaded into one app
+context per test."""
 from types import SimpleNamespace
 
 import pytest
 import requests
-from werkzeug.serving import make_server
 
-from sandbox import create_sandbox_app
 from tests.conftest import make_config
 from webapp.companies.models import Company, CustomerNumber
 from webapp.customers.models import Customer
@@ -19,27 +17,6 @@ from webapp.processes.models import (
     ORDER_SERVICE, EarMouldPosition, Process, ProcessStep, ProcessTemplate, TemplateStep,
 )
 from webapp.users.models import User
-
-
-@pytest.fixture(scope="session")
-def sandbox_server():
-    """The partner sandbox on a free loopback port for the whole session."""
-    server = make_server("127.0.0.1", 0, create_sandbox_app(), threaded=True)
-    thread = threading.Thread(target=server.serve_forever, kwargs=dict(poll_interval=0.05),
-                              daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.port}"
-    server.shutdown()
-    server.server_close()
-    thread.join(5)
-
-
-@pytest.fixture
-def sandbox(sandbox_server):
-    """The sandbox's URL, emptied (orders, faults, tokens) before and after the test."""
-    requests.post(f"{sandbox_server}/_sandbox/reset", timeout=5).raise_for_status()
-    yield sandbox_server
-    requests.post(f"{sandbox_server}/_sandbox/reset", timeout=5).raise_for_status()
 
 
 @pytest.fixture

@@ -1,37 +1,14 @@
-"""The sandbox over real HTTP: werkzeug's threaded server on a free loopback port, once per
-session, emptied before every test; clients talk to it with `requests`."""
+"""The sandbox over real HTTP (sandbox_server in tests/conftest.py), emptied before every
+test; clients talk to it with `requests`."""
 import base64
-import contextlib
-import threading
 
 import pytest
 import requests
-from werkzeug.serving import make_server
 
-from sandbox import PARTNERS, create_sandbox_app
+from sandbox import PARTNERS
+from tests.conftest import serving  # noqa: F401 (the adapter tests serve their apps with it)
 
 ACCOUNT = dict(username="10001", password="sandbox", api_key="sandbox-key")
-
-
-@contextlib.contextmanager
-def serving(app):
-    """A WSGI app on werkzeug's threaded server on a free loopback port: yields its URL."""
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, kwargs=dict(poll_interval=0.05),
-                              daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.port}"
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(5)
-
-
-@pytest.fixture(scope="session")
-def sandbox_server():
-    with serving(create_sandbox_app()) as url:
-        yield url
 
 
 @pytest.fixture
