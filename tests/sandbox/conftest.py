@@ -6,7 +6,6 @@ import pytest
 import requests
 
 from sandbox import PARTNERS
-from tests.conftest import serving  # noqa: F401 (the adapter tests serve their apps with it)
 
 ACCOUNT = dict(username="10001", password="sandbox", api_key="sandbox-key")
 

@@ -1,5 +1,5 @@
 """Fixtures for the adapters: OrderRequests built directly (no app, no database), the partner
-sandbox of tests/ordering/conftest.py, a plain-HTML server for answers that are not JSON, and
+sandbox of tests/conftest.py, a plain-HTML server for answers that are not JSON, and
 a real SMTP server (aiosmtpd) per test."""
 import asyncio
 import time
@@ -10,7 +10,7 @@ from aiosmtpd.controller import Controller
 from werkzeug.wrappers import Response
 
 from sandbox import PARTNERS
-from tests.sandbox.conftest import serving
+from tests.conftest import serving
 from webapp.devrun import free_port
 from webapp.ordering.adapters import https
 from webapp.ordering.adapters.base import OrderRequest, Party, Position
