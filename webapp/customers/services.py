@@ -1,0 +1,166 @@
+"""Rules for customers (Kunden): who may change which customer, the customer number, and
+when a customer may go."""
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import func, or_
+from sqlalchemy.orm import contains_eager, joinedload
+
+from ..auth.permissions import can_edit_branch, is_admin
+from ..changelog import services as changelog
+from ..errors import DomainError, InUse, PermissionDenied
+from ..extensions import db
+from ..org.models import Branch
+from ..records import check_version, commit_unique, like_pattern, save_changes
+from .models import Customer
+
+CUSTOMER_FIELDS = (
+    "salutation", "first_name", "last_name", "street", "postal_code", "city", "phone", "mobile",
+    "email", "note", "branch_id",
+)
+# Salutation codes; the form shows them as words (forms.SALUTATION_LABELS).
+SALUTATIONS = ("", "ms", "mr")
+
+
+def customer_number(customer_id):
+    """The Kundennummer of a customer id: K-000042."""
+    return f"K-{customer_id:06d}"
+
+
+# --- who may do what ---------------------------------------------------------------------
+
+def may_edit_branch_customers(actor, branch_id):
+    """Administrators change every customer; branch managers and staff those of their own
+    branches."""
+    return is_admin(actor) or branch_id in actor.branch_ids
+
+
+def may_edit(actor, customer):
+    return may_edit_branch_customers(actor, customer.branch_id)
+
+
+def may_delete(actor, customer):
+    """Deleting is for administrators and the managers of the customer's branch."""
+    return can_edit_branch(actor, customer.branch_id)
+
+
+def editable_branches(actor):
+    """The branches the actor may look after customers of, by name."""
+    query = db.select(Branch).order_by(func.lower(Branch.name), Branch.id)
+    if not is_admin(actor):
+        query = query.where(Branch.id.in_(actor.branch_ids or {0}))
+    return db.session.scalars(query).all()
+
+
+def require_editor(actor, customer=None):
+    """Refuse users who may not change this customer (or, for a new one, any customer)
+    before reading their input."""
+    if customer is not None and not may_edit(actor, customer):
+        raise PermissionDenied(_l("You may only change customers of your own branches."))
+    if customer is None and not (is_admin(actor) or actor.branch_ids):
+        raise PermissionDenied(_l("You may only change customers of your own branches."))
+
+
+def _check_branch(actor, branch_id):
+    branch = db.session.get(Branch, branch_id) if branch_id else None
+    if branch is None:
+        raise DomainError(_l("Choose an existing branch."), field="branch_id")
+    if not may_edit_branch_customers(actor, branch.id):
+        raise PermissionDenied(_l("You may only change customers of your own branches."))
+    return branch
+
+
+def _check_salutation(data):
+    if data.get("salutation", "") not in SALUTATIONS:
+        raise DomainError(_l("Not a valid choice."), field="salutation")
+
+
+# --- reading -----------------------------------------------------------------------------
+
+def search_customers(q="", branch_id=None, page=1, per_page=25):
+    """Customers whose name, number or city contains every word of `q`, optionally of one
+    branch; by name. The branch comes in the same query."""
+    query = (db.select(Customer).join(Customer.branch).options(contains_eager(Customer.branch))
+             .order_by(func.lower(Customer.last_name), func.lower(Customer.first_name), Customer.id))
+    for word in q.lower().split():
+        like = like_pattern(word)
+        query = query.where(or_(*(func.lower(column).like(like, escape="\\") for column in (
+            Customer.last_name, Customer.first_name, Customer.number, Customer.city))))
+    if branch_id:
+        query = query.where(Customer.branch_id == branch_id)
+    return db.paginate(query, page=page, per_page=per_page, error_out=False)
+
+
+def get_customer(customer_id):
+    """The customer with its branch, or None."""
+    return db.session.get(Customer, customer_id, options=[joinedload(Customer.branch)])
+
+
+def all_branches():
+    return db.session.scalars(db.select(Branch).order_by(func.lower(Branch.name), Branch.id)).all()
+
+
+def customer_processes(customer):
+    """The customer's processes, newest first, with their branches."""
+    from ..processes.models import Process
+
+    return db.session.scalars(
+        db.select(Process).where(Process.customer_id == customer.id)
+        .options(joinedload(Process.branch))
+        .order_by(Process.created_at.desc(), Process.id.desc())
+    ).all()
+
+
+def count_processes(customer):
+    from ..processes.models import Process
+
+    return db.session.scalar(db.select(func.count()).select_from(Process)
+                             .where(Process.customer_id == customer.id))
+
+
+# --- writing -----------------------------------------------------------------------------
+
+def create_customer(actor, data):
+    """A new customer of one of the actor's branches; the number follows from the id."""
+    require_editor(actor)
+    _check_salutation(data)
+    branch = _check_branch(actor, data.get("branch_id"))
+    customer = Customer(**{name: data[name] for name in CUSTOMER_FIELDS}, updated_by=actor.name)
+    db.session.add(customer)
+    db.session.flush()
+    customer.number = customer_number(customer.id)
+    changelog.record(actor, "create", "customer", customer,
+                     changelog.diff({}, changelog.snapshot(customer, ("number", *CUSTOMER_FIELDS))),
+                     branch=branch)
+    commit_unique(customer)
+    return customer
+
+
+def update_customer(actor, customer, data, version):
+    """Save the master data (Stammdaten). Moving a customer to another branch needs the
+    right to both. Returns False (and writes nothing) when nothing changed."""
+    require_editor(actor, customer)
+    check_version(customer, version)
+    _check_salutation(data)
+    branch = _check_branch(actor, data.get("branch_id"))
+    return save_changes(actor, customer, CUSTOMER_FIELDS, data, version, "customer", branch=branch)
+
+
+def process_names(customer):
+    """The customer's processes as "title (#id)", oldest first."""
+    from ..processes.models import Process
+
+    rows = db.session.execute(db.select(Process.id, Process.title)
+                              .where(Process.customer_id == customer.id).order_by(Process.id)).all()
+    return [f"{title} (#{process_id})" for process_id, title in rows]
+
+
+def delete_customer(actor, customer):
+    """Delete a customer who has no processes; administrators and the branch's managers."""
+    if not may_delete(actor, customer):
+        raise PermissionDenied(_l("Only administrators and the branch's managers may delete customers."))
+    names = process_names(customer)
+    if names:
+        raise InUse(_l("The customer cannot be deleted while they have processes: %(names)s.",
+                       names=", ".join(names)))
+    changelog.record(actor, "delete", "customer", customer, branch=customer.branch)
+    db.session.delete(customer)
+    db.session.commit()
