@@ -55,16 +55,19 @@ def create_app(test_config=None):
 
     from .auth import views as auth_views
     from .companies import views as companies_views
+    from .customers import views as customers_views
     from .directory import views as directory_views
     from .interfaces import views as interfaces_views
     from .main import views as main_views
     from .org import views as org_views
+    from .processes import views as processes_views
     from .users import views as users_views
     from .changelog import views as changelog_views
     from .interfaces import effective_views
 
     for views in (main_views, auth_views, org_views, users_views, companies_views, directory_views,
-                  changelog_views, effective_views, interfaces_views):
+                  changelog_views, effective_views, interfaces_views, customers_views,
+                  processes_views):
         app.register_blueprint(views.bp)
 
     from . import cli, crypto

@@ -5,7 +5,7 @@ from flask_babel import format_decimal
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, SelectChoice, SelectField, StringField, TextAreaField
-from wtforms.validators import DataRequired, Length, NumberRange, Optional
+from wtforms.validators import DataRequired, Length, NumberRange, Optional, StopValidation
 
 from ..customers.forms import RecordForm
 from ..forms import NoMarkup, strip
@@ -66,6 +66,11 @@ class DecimalCommaField(StringField):
         if number is None or not number.is_finite():
             raise ValueError(_l("Enter a number, e.g. 1,5."))
         self.data = float(number)
+
+    def pre_validate(self, form):
+        # Not a number: that message alone, not also "between 0 and 4".
+        if self.process_errors:
+            raise StopValidation()
 
     def _value(self):
         if self.raw_data:

@@ -1,0 +1,231 @@
+"""Customers (Kunden): the searchable list and the customer page with its tabs Stammdaten,
+Vorgänge and Neuer Vorgang (the last served by processes.views)."""
+from types import SimpleNamespace
+
+from flask import abort, current_app, flash, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from wtforms import SelectChoice
+
+from .. import hx
+from ..changelog.services import entries_for
+from ..errors import DomainError
+from ..forms import apply_domain_error
+from ..processes.labels import process_type_label, status_label
+from ..views_helpers import after_save, refusal_status
+from . import bp, services
+from .forms import CustomerForm, salutation_label
+
+TABS = ("master", "processes", "new_process")
+
+
+def customer_or_404(customer_id):
+    customer = services.get_customer(customer_id)
+    if customer is None:
+        abort(404)
+    return customer
+
+
+def _list_context():
+    q = request.args.get("q", "").strip()
+    branch_id = request.args.get("branch", type=int)
+    pagination = services.search_customers(q, branch_id, request.args.get("page", 1, type=int),
+                                           current_app.config["PAGE_SIZE"])
+    return dict(pagination=pagination, q=q, branch_filter=branch_id,
+                branches=services.all_branches(),
+                may_create=bool(services.editable_branches(current_user)))
+
+
+@bp.get("/customers/")
+def customers():
+    """Searchable list of customers by name, number or city, filterable by branch."""
+    context = _list_context()
+    if hx.wants_fragment():
+        return render_template("customers/_customer_list.html", **context)
+    return render_template("customers/customers.html", **context)
+
+
+def branch_choices(form, customer=None):
+    """The branches the user may look after customers of; a customer's own branch stays
+    listed so that a read-only form shows it."""
+    branches = services.editable_branches(current_user)
+    choices = [SelectChoice(branch.id, branch.name) for branch in branches]
+    if customer is not None and customer.branch_id not in {branch.id for branch in branches}:
+        choices.insert(0, SelectChoice(customer.branch_id, customer.branch.name))
+    if customer is None and len(choices) != 1:
+        choices.insert(0, SelectChoice(0, _("— choose —")))
+    form.branch_id.choices = choices
+
+
+def _readable_history(customer):
+    """The customer's change-log entries with salutations and branches in words."""
+    names = {branch.id: branch.name for branch in services.all_branches()}
+
+    def value(field, stored):
+        if field == "salutation":
+            return salutation_label(stored)
+        if field == "branch_id" and isinstance(stored, int):
+            return names.get(stored, f"#{stored}")
+        return stored
+
+    def change(item):
+        if "old" not in item:
+            return item
+        return {**item, "old": value(item["field"], item["old"]),
+                "new": value(item["field"], item["new"])}
+
+    return [SimpleNamespace(at=entry.at, user_name=entry.user_name, action=entry.action,
+                            changes=[change(item) for item in entry.changes])
+            for entry in entries_for("customer", customer.id)]
+
+
+class HistoryLabels:
+    """Field labels for the history macro: the form's, and the number's."""
+
+    def __init__(self, form):
+        self.form = form
+
+    def __contains__(self, name):
+        return name == "number" or name in self.form
+
+    def __getitem__(self, name):
+        if name == "number":
+            return SimpleNamespace(label=SimpleNamespace(text=_("Customer no.")))
+        return self.form[name]
+
+
+def page_context(customer, tab, **extra):
+    """What the customer page and its tabs need."""
+    context = dict(customer=customer, tab=tab, process_count=services.count_processes(customer),
+                   may_delete=services.may_delete(current_user, customer),
+                   salutation_label=salutation_label)
+    context.update(extra)
+    return context
+
+
+def render_tab(customer, tab, status=200, **extra):
+    """A tab: for htmx the tab bar with the panel, otherwise the whole customer page."""
+    context = page_context(customer, tab, **extra)
+    if hx.wants_fragment():
+        return render_template("customers/_tabs.html", **context), status
+    return render_template("customers/customer.html", **context), status
+
+
+def _editor_context(form, customer, notice):
+    return dict(form=form, notice=notice, salutation_label=salutation_label,
+                editable=services.may_edit(current_user, customer) if customer
+                else bool(services.editable_branches(current_user)),
+                may_delete=bool(customer) and services.may_delete(current_user, customer),
+                history=_readable_history(customer) if customer else [],
+                history_labels=HistoryLabels(form))
+
+
+def customer_editor(form, customer, status=200, notice=None):
+    """The Stammdaten form: a fragment for htmx (with the page head refreshed after a save),
+    otherwise the customer page on its first tab."""
+    context = _editor_context(form, customer, notice)
+    if hx.wants_fragment():
+        return render_template("customers/_customer_form.html", customer=customer,
+                               refresh_head=bool(notice and customer), **context), status
+    if customer is None:
+        return render_template("customers/customer.html", customer=None, tab="master",
+                               **context), status
+    return render_tab(customer, "master", status, **context)
+
+
+def _fresh_form(obj, formdata=None, version=None):
+    form = CustomerForm(obj=obj, formdata=None, version=version)
+    branch_choices(form, obj)
+    return form
+
+
+@bp.get("/customers/new")
+def customer_new_get():
+    form = CustomerForm(branch_id=request.args.get("branch", 0, type=int))
+    branch_choices(form)
+    if len(form.branch_id.choices) == 1:
+        form.branch_id.data = form.branch_id.choices[0].value
+    return customer_editor(form, None)
+
+
+@bp.post("/customers/new")
+def customer_new_post():
+    """Create a customer; the page of the new customer follows (a redirect, also for htmx)."""
+    services.require_editor(current_user)  # before validating: a refusal, not form messages
+    form = CustomerForm()
+    branch_choices(form)
+    if form.validate_on_submit():
+        try:
+            customer = services.create_customer(current_user, form.customer_data())
+        except DomainError as error:
+            apply_domain_error(form, error)
+        else:
+            flash(_("Customer %(number)s created.", number=customer.number), "success")
+            return hx.redirect(url_for("customers.customer_get", customer_id=customer.id))
+    return customer_editor(form, None, status=refusal_status(form))
+
+
+@bp.get("/customers/<int:customer_id>")
+def customer_get(customer_id):
+    """The customer page, tab Stammdaten."""
+    customer = customer_or_404(customer_id)
+    form = CustomerForm(obj=customer, version=customer.version)
+    branch_choices(form, customer)
+    return render_tab(customer, "master", **_editor_context(form, customer, None))
+
+
+@bp.post("/customers/<int:customer_id>")
+def customer_post(customer_id):
+    customer = customer_or_404(customer_id)
+    services.require_editor(current_user, customer)
+    form = CustomerForm()
+    branch_choices(form, customer)
+    if form.validate_on_submit():
+        try:
+            saved = services.update_customer(current_user, customer, form.customer_data(),
+                                             form.version.data)
+        except DomainError as error:
+            apply_domain_error(form, error)
+        else:
+            return after_save(customer, url_for("customers.customer_get", customer_id=customer.id),
+                              "customers-changed", _("Saved.") if saved else _("No changes."),
+                              customer_editor, _fresh_form)
+    return customer_editor(form, customer, status=refusal_status(form))
+
+
+@bp.get("/customers/<int:customer_id>/processes")
+def processes_get(customer_id):
+    """Tab Vorgänge: the customer's processes, newest first."""
+    customer = customer_or_404(customer_id)
+    return render_tab(customer, "processes", processes=services.customer_processes(customer),
+                      process_type_label=process_type_label, status_label=status_label)
+
+
+@bp.get("/customers/<int:customer_id>/delete")
+def customer_delete_get(customer_id):
+    """Confirmation page for browsers without htmx (htmx asks with hx-confirm)."""
+    customer = customer_or_404(customer_id)
+    if not services.may_delete(current_user, customer):
+        abort(403)
+    return render_template("confirm_delete.html", record=customer, kind=_("customer"),
+                           action=url_for("customers.customer_delete_post", customer_id=customer.id),
+                           cancel=url_for("customers.customer_get", customer_id=customer.id))
+
+
+@bp.post("/customers/<int:customer_id>/delete")
+def customer_delete_post(customer_id):
+    """Delete a customer without processes; then the list, with htmx too (the customer's
+    page is gone). A refusal names the processes above the form."""
+    customer = customer_or_404(customer_id)
+    label = str(customer)
+    try:
+        services.delete_customer(current_user, customer)
+    except DomainError as error:
+        if hx.wants_fragment():
+            form = _fresh_form(customer, version=customer.version)
+            form.form_errors.append(str(error.message))
+            return customer_editor(form, customer, status=409)
+        flash(str(error.message), "error")
+        return hx.redirect(url_for("customers.customer_get", customer_id=customer.id))
+    flash(_("%(name)s was deleted.", name=label), "success")
+    return hx.redirect(url_for("customers.customers"))
