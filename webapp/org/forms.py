@@ -23,6 +23,27 @@ class ChainForm(VersionedForm):
     admins_may_view_secrets = BooleanField(_l("Administrators may view stored passwords"))
 
 
+def optional_id(value):
+    """A select's value as an id; the empty option is None."""
+    return int(value) if value not in (None, "", "None") else None
+
+
+def lab_choices(form, field):
+    """The labs (companies with the lab role) plus whatever the branch has now, so that a
+    company that lost the role meanwhile does not block saving the branch."""
+    from sqlalchemy import func, or_
+
+    from ..companies.models import Company
+    from ..extensions import db
+
+    query = db.select(Company.id, Company.name).order_by(func.lower(Company.name))
+    current = field.object_data
+    query = query.where(or_(Company.is_lab.is_(True), Company.id == current) if current
+                        else Company.is_lab.is_(True))
+    return [SelectChoice("", _l("— none —"))] + [
+        SelectChoice(company_id, name) for company_id, name in db.session.execute(query)]
+
+
 class BranchForm(VersionedForm):
     name = StringField(_l("Name"), filters=[strip],
                        validators=[DataRequired(), Length(max=120), NoMarkup()])
@@ -42,6 +63,9 @@ class BranchForm(VersionedForm):
     office_email = StringField(_l("E-mail"), filters=[strip],
                                validators=[Optional(), Length(max=254), Email(check_deliverability=False)])
     office_phone = StringField(_l("Phone"), filters=[strip], validators=[Length(max=40), Phone()])
+    ear_mould_lab_id = SelectField(
+        _l("Predefined ear-mould lab"), coerce=optional_id, validate_choice=True, choices=lab_choices,
+        description=_l("Preselected at the order service step of this branch's processes."))
 
 
 class WorkstationForm(VersionedForm):

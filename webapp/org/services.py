@@ -14,6 +14,7 @@ CHAIN_FIELDS = ("name", "timezone", "admins_may_view_secrets")
 BRANCH_FIELDS = (
     "name", "short_code", "street", "postal_code", "city",
     "office_street", "office_postal_code", "office_city", "office_email", "office_phone",
+    "ear_mould_lab_id",
 )
 WORKSTATION_FIELDS = ("name", "description", "branch_id")
 
@@ -59,9 +60,22 @@ def _check_branch_unique(data, exclude_id=None):
         raise DomainError(_l("Another branch already uses this short code."), field="short_code")
 
 
+def _check_lab(data, branch=None):
+    """The predefined ear-mould lab must be a lab (one the branch already has may stay)."""
+    from ..companies.models import Company
+
+    lab_id = data.get("ear_mould_lab_id")
+    if not lab_id or (branch is not None and lab_id == branch.ear_mould_lab_id):
+        return
+    lab = db.session.get(Company, lab_id)
+    if lab is None or not lab.is_lab:
+        raise DomainError(_l("Choose a company with the lab role."), field="ear_mould_lab_id")
+
+
 def create_branch(actor, data):
     require_admin(actor)
     _check_branch_unique(data)
+    _check_lab(data)
     branch = Branch(**{name: data[name] for name in BRANCH_FIELDS}, updated_by=actor.name)
     db.session.add(branch)
     db.session.flush()
@@ -75,6 +89,7 @@ def update_branch(actor, branch, data, version):
     require_branch(actor, branch.id)
     check_version(branch, version)
     _check_branch_unique(data, exclude_id=branch.id)
+    _check_lab(data, branch)
     return save_changes(actor, branch, BRANCH_FIELDS, data, version, "branch", branch=branch)
 
 
@@ -103,6 +118,25 @@ def branch_references(branch):
     services = services_of_branch(branch.id)
     if services:
         found.append(_l("interface services: %(names)s", names=", ".join(services)))
+    found.extend(_customer_references(branch))
+    return found
+
+
+def _customer_references(branch):
+    """Customers and processes of the branch, counted: there may be thousands."""
+    from ..customers.models import Customer
+    from ..processes.models import Process
+
+    def count(model):
+        return db.session.scalar(db.select(func.count()).select_from(model)
+                                 .where(model.branch_id == branch.id))
+
+    found = []
+    customers, processes = count(Customer), count(Process)
+    if customers:
+        found.append(_l("customers: %(count)s", count=customers))
+    if processes:
+        found.append(_l("processes: %(count)s", count=processes))
     return found
 
 
