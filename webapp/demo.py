@@ -115,6 +115,7 @@ def seed():
 
     db.session.commit()
     created += _seed_services(branches)
+    created += _seed_processes(branches)
     return created
 
 
@@ -166,6 +167,90 @@ def _seed_services(branches):
         if exists is None:
             interface_services.create_service(admin, interface_key, data, raw)
             created += 1
+    return created
+
+
+# name, process type, steps ("*" marks the ordering step 'Bestellservice')
+PROCESS_TEMPLATES = (
+    ("Otoplastik", "ear_mould", ("Anamnese", "Abdrucknahme", "*Bestellservice", "Anpassung")),
+    ("HG Versorgung", "hearing_aid", ("Anamnese", "Audiometrie", "Anpassung", "Nachkontrolle")),
+)
+# Per branch short code: (salutation, first name, last name, street, postal code, city, phone)
+CUSTOMERS = {
+    "ST": (("ms", "Erika", "Mustermann", "Hauptstätter Str. 40", "70178", "Stuttgart", "+49 711 555 1001"),
+           ("mr", "Hans", "Hörgern", "Rotebühlstraße 89", "70178", "Stuttgart", "+49 711 555 1002"),
+           ("ms", "Greta", "Gehörig", "Olgastraße 12", "70182", "Stuttgart", "")),
+    "ES": (("mr", "Karl", "Klangvoll", "Ritterstraße 5", "73728", "Esslingen am Neckar", "+49 711 555 2001"),
+           ("ms", "Lotte", "Lauscher", "Heugasse 3", "73728", "Esslingen am Neckar", "")),
+    "LB": (("mr", "Otto", "Ohrenschmaus", "Seestraße 14", "71638", "Ludwigsburg", "+49 7141 555 3001"),
+           ("ms", "Frieda", "Feinohr", "Myliusstraße 2", "71638", "Ludwigsburg", "")),
+}
+# The Otoplastik process of the first Stuttgart customer: one mould per side.
+POSITIONS = (
+    dict(side="left", style="Concha", material="Acryl hart", venting=1.0, colour="transparent",
+         impression_ref="ABD-2026-0001"),
+    dict(side="right", style="Concha", material="Acryl hart", venting=1.0, colour="transparent",
+         impression_ref="ABD-2026-0002"),
+)
+
+
+def _seed_processes(branches):
+    """Process templates, a few customers per branch and one Otoplastik process with a left
+    and a right position, made through the services the screens use (numbers, copied steps,
+    change log); matched by name. When the templates are new, the first branch gets Dreve as
+    its ear-mould lab (unless it has one), so that clearing it later survives a re-run."""
+    from .customers import services as customer_services
+    from .customers.models import Customer
+    from .processes import services as process_services
+    from .processes.models import ORDER_SERVICE, STEP, Process, ProcessTemplate
+
+    admin = db.session.scalar(db.select(User).where(User.username == "admin"))
+    if admin is None:
+        return 0
+    created = 0
+    templates, new_templates = {}, False
+    for name, process_type, steps in PROCESS_TEMPLATES:
+        template = db.session.scalar(db.select(ProcessTemplate).where(ProcessTemplate.name == name))
+        if template is None:
+            template = process_services.create_template(
+                admin, dict(name=name, process_type=process_type, active=True))
+            for step in steps:
+                kind, step_name = (ORDER_SERVICE, step[1:]) if step.startswith("*") else (STEP, step)
+                process_services.add_template_step(admin, template, step_name, kind)
+            created += 1 + len(steps)
+            new_templates = True
+        templates[name] = template
+
+    first_customer = None
+    for code, people in CUSTOMERS.items():
+        branch = branches[code]
+        for salutation, first, last, street, postal_code, city, phone in people:
+            customer = db.session.scalar(db.select(Customer).where(
+                Customer.branch_id == branch.id, Customer.first_name == first,
+                Customer.last_name == last))
+            if customer is None:
+                customer = customer_services.create_customer(admin, dict(
+                    salutation=salutation, first_name=first, last_name=last, street=street,
+                    postal_code=postal_code, city=city, phone=phone, mobile="",
+                    email=f"{first.lower()}.{last.lower()}@kunde.example".replace("ö", "oe"),
+                    note="", branch_id=branch.id))
+                created += 1
+            first_customer = first_customer or customer
+
+    exists = db.session.scalar(db.select(Process.id).where(
+        Process.customer_id == first_customer.id, Process.title == "Otoplastik"))
+    if exists is None:
+        process = process_services.create_process(admin, first_customer, templates["Otoplastik"].id,
+                                                  first_customer.branch_id)
+        for position in POSITIONS:
+            process_services.create_position(admin, process, dict(position, notes=""))
+        created += 1 + len(POSITIONS)
+
+    dreve = db.session.scalar(db.select(Company).where(Company.name == "Dreve Otoplastik GmbH"))
+    first_branch = branches[BRANCHES[0]["short_code"]]
+    if new_templates and dreve is not None and first_branch.ear_mould_lab_id is None:
+        first_branch.ear_mould_lab_id = dreve.id
+        db.session.commit()
     return created
 
 
