@@ -99,3 +99,107 @@ def make_service(world):
         data.setdefault("name", interface_key)
         return interface_services.create_service(world.admin, interface_key, data, raw)
     return make
+
+
+# --- delivery through real jobs (test_pipeline.py, test_faults.py) -------------------------
+# Those modules add REDIS_URL to app_config; the fixtures below need it.
+
+class SandboxControl:
+    """The sandbox's control API (docs/partners/README.md) over HTTP."""
+
+    def __init__(self, url):
+        self.url = url
+
+    def faults(self, partner="*", **settings):
+        """Replace the fault settings of `partner` (omitted values are 0)."""
+        requests.post(f"{self.url}/_sandbox/faults", json={"partner": partner, **settings},
+                      timeout=5).raise_for_status()
+
+    def orders(self, partner=None):
+        return requests.get(f"{self.url}/_sandbox/orders", params={"partner": partner},
+                            timeout=5).json()["orders"]
+
+    def expire_tokens(self):
+        """Invalidate every bearer token and portal session, as if they had expired."""
+        requests.post(f"{self.url}/_sandbox/tokens/expire", timeout=5).raise_for_status()
+
+    def received(self, partner=None, method=None):
+        found = requests.get(f"{self.url}/_sandbox/received", params={"partner": partner},
+                             timeout=5).json()["received"]
+        return [r for r in found if method is None or r["method"] == method]
+
+
+@pytest.fixture
+def control(sandbox):
+    return SandboxControl(sandbox)
+
+
+@pytest.fixture
+def queue(app):
+    """The app's RQ queue on the session's real Redis (emptied for each test)."""
+    from webapp.queue import get_queue
+
+    with app.app_context():
+        queue = get_queue()
+    yield queue
+    queue.connection.close()
+
+
+@pytest.fixture
+def work(app, queue):
+    """Run what is queued in this process, as `flask worker --burst` does in a fork; first
+    RQ's scheduler moves the delayed jobs (retries) that are due onto the queue."""
+    import signal
+
+    from rq import SimpleWorker
+
+    def work():
+        handlers = {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM)}
+        try:
+            with app.app_context():
+                return SimpleWorker([queue], connection=queue.connection).work(
+                    burst=True, with_scheduler=True)
+        finally:
+            # RQ installs its own handlers; give pytest back its Ctrl-C.
+            for sig, handler in handlers.items():
+                signal.signal(sig, handler)
+    return work
+
+
+def wait_for(condition, timeout=10.0, every=0.02, what="the condition"):
+    """Poll `condition` until it returns something truthy (returned) or `timeout` passes."""
+    import time
+
+    deadline = time.monotonic() + timeout
+    while True:
+        found = condition()
+        if found:
+            return found
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout} s waiting for {what}")
+        time.sleep(every)
+
+
+def fresh(model, id_):
+    """`model` #id as the database has it now (workers write through other sessions)."""
+    db.session.expire_all()
+    return db.session.get(model, id_)
+
+
+def order_one(world, company, supplier=None, side="left"):
+    """'Bestellen' for a new process of Erika Muster with one position: the order."""
+    from webapp.ordering import services
+
+    process = new_process(world.customer, world.template, world.st, sides=(side,))
+    db.session.commit()
+    (order,) = services.place_order(world.staff, process, company.id,
+                                    supplier.id if supplier else None)
+    return order
+
+
+def attempts_of(order):
+    """The order's attempts as the database has them: (action, outcome, HTTP status)."""
+    from webapp.ordering.models import Order
+
+    return [(a.action, a.outcome, a.http_status)
+            for a in fresh(Order, order.id).outbound.attempt_log]
