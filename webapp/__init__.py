@@ -59,6 +59,7 @@ def create_app(test_config=None):
     from .directory import views as directory_views
     from .interfaces import views as interfaces_views
     from .main import views as main_views
+    from .ordering import views as ordering_views
     from .org import views as org_views
     from .processes import views as processes_views
     from .users import views as users_views
@@ -67,7 +68,7 @@ def create_app(test_config=None):
 
     for views in (main_views, auth_views, org_views, users_views, companies_views, directory_views,
                   changelog_views, effective_views, interfaces_views, customers_views,
-                  processes_views):
+                  processes_views, ordering_views):
         app.register_blueprint(views.bp)
 
     from . import cli, crypto

@@ -1,0 +1,340 @@
+"""Ordering screens: the 'Bestellservice' step of a process (routing preview, "Bestellen"),
+the process's orders, stock management's order list (Lagerverwaltung → Bestellungen), the
+order page with its actions, and the live status of an order.
+
+The process page (processes blueprint) includes `ordering/_order_step.html` and
+`ordering/_process_orders.html` with just `process` in the context; the two template globals
+below give those fragments what they show, so the page and the htmx endpoints here render
+the very same fragments."""
+from types import SimpleNamespace
+
+from flask import (
+    abort, current_app, flash, make_response, redirect, render_template, request, url_for,
+)
+from flask_babel import format_time
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+
+from .. import hx
+from ..errors import DomainError
+from ..extensions import db
+from ..forms import apply_domain_error
+from ..interfaces.catalogue import get_interface
+from ..interfaces.services import interface_name
+from ..org.services import all_branches
+from ..processes import services as process_services
+from ..processes.labels import side_label
+from ..processes.models import OPEN
+from ..security import error_response
+from . import bp, pipeline, routing, services
+from .adapters import order_document
+from .forms import OrderForm
+from .models import (
+    CANCELLED, CONFIRMED, CREATED, DELIVERED, ERROR, ORDER_STATUSES, ORDERED, PENDING,
+)
+
+STATUS_LABELS = {
+    CREATED: _l("Created"),
+    ORDERED: _l("Ordered"),
+    CONFIRMED: _l("Confirmed"),
+    DELIVERED: _l("Delivered"),
+    ERROR: _l("Error"),
+    CANCELLED: _l("Cancelled"),
+}
+ORDER_TYPE_LABELS = {"ear_mould": _l("Ear mould")}
+HANDOFF_LABELS = {"print_fax": _l("to print or fax"), "phone": _l("to order by phone")}
+ACTION_LABELS = {"submit": _l("Send"), "lookup": _l("Look up by key"), "status": _l("Status query")}
+OUTCOME_LABELS = {
+    "started": _l("running"), "interrupted": _l("interrupted"), "accepted": _l("accepted"),
+    "transient": _l("failed, will retry"), "ambiguous": _l("no answer"),
+    "permanent": _l("refused"), "not_found": _l("not found"), "handoff": _l("handed over"),
+}
+# The standard process (Standard Bestellprozess): its orders have a printable order form.
+STANDARD_PROCESS = "ear_mould_standard_order"
+# The order form is the adapter's own HTML page with an inline style: this page alone may
+# have that, and nothing else (no script, no form, no frame).
+DOCUMENT_CSP = ("default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; "
+                "form-action 'none'; frame-ancestors 'none'")
+
+# Client events (HX-Trigger): "Bestellen" made orders, so the process's order list reloads;
+# a sending order came to rest, so what shows more than its status reloads.
+ORDERS_CHANGED = "orders-changed"
+ORDER_FINISHED = "order-finished"
+
+
+# --- what the fragments show -------------------------------------------------------------
+
+@bp.app_template_global()
+def order_progress(order, brief=False):
+    """What the status fragment says: the status in words, a detail (the external number,
+    the partner's message, where sending stands) and whether it is still being sent.
+    `brief`: without number and message, for the order page, which shows them anyway."""
+    outbound, detail = order.outbound, ""
+    sending = services.is_sending(order)
+    if order.status == ERROR:
+        detail = "" if brief else order.error_message
+    elif order.status in (ORDERED, CONFIRMED, DELIVERED):
+        detail = "" if brief else order.external_number
+    elif sending and outbound.state == PENDING and outbound.attempts and outbound.last_error:
+        detail = _("next attempt at %(time)s (attempt %(number)s failed: %(message)s)",
+                   time=format_time(outbound.next_attempt_at, "medium"),
+                   number=outbound.attempts, message=outbound.last_error)
+    elif sending and outbound.attempts:
+        detail = _("being sent, attempt %(number)s", number=outbound.attempts)
+    elif sending:
+        detail = _("being sent")
+    elif order.status == CREATED and order.handoff:
+        detail = HANDOFF_LABELS.get(order.handoff, "")
+    return SimpleNamespace(label=STATUS_LABELS.get(order.status, order.status), detail=detail,
+                           sending=sending)
+
+
+@bp.app_template_global()
+def order_side_label(side):
+    return side_label(side)
+
+
+@bp.app_template_global()
+def order_step_panel(process, form=None, notice=None):
+    """The 'Bestellservice' panel of `process`: the form (the saved or preselected choice
+    unless one is given), the route it leads to and the positions that would be ordered."""
+    if form is None:
+        step = process.order_step
+        form = OrderForm(formdata=None, company_id=services.preselected_company_id(process),
+                         supplier_id=step.supplier_id if step is not None else None)
+    route = routing.route(process, company_id=form.company_id.data or 0,
+                          supplier_id=form.supplier_id.data or 0)
+    service = route.service
+    return dict(
+        form=form, route=route, notice=notice, positions=services.open_positions(process),
+        interface=interface_name(route.interface) if route.interface is not None else None,
+        scope=(_("Branch %(branch)s", branch=service.branch.name) if service and service.branch_id
+               else _("Chain") if service else None),
+        may_order=services.can_order(current_user, process.branch_id) and process.status == OPEN)
+
+
+@bp.app_template_global()
+def process_orders(process):
+    """The orders of `process`, newest first."""
+    return services.orders_of_process(process.id)
+
+
+def _process_or_404(process_id):
+    process = process_services.get_process(process_id)
+    if process is None:
+        abort(404)
+    return process
+
+
+def _order_or_404(order_id):
+    order = services.get_order(order_id)
+    if order is None:
+        abort(404)
+    return order
+
+
+def _process_url(process, anchor=""):
+    return url_for("processes.process_get", process_id=process.id) + anchor
+
+
+# --- the 'Bestellservice' step -----------------------------------------------------------
+
+def _step_panel(process, form=None, notice=None, status=200):
+    """The step's panel for htmx; otherwise the process page around it."""
+    panel = order_step_panel(process, form, notice)
+    if hx.wants_fragment():
+        return render_template("ordering/_order_step.html", process=process, panel=panel), status
+    from ..processes.views import process_context
+
+    return render_template("processes/process.html",
+                           **process_context(process, panel=panel)), status
+
+
+@bp.get("/processes/<int:process_id>/order-step")
+def step_get(process_id):
+    """The routing preview: the panel for the company and supplier in the query string
+    (nothing is saved). Browsers without htmx get the process page."""
+    process = _process_or_404(process_id)
+    if not hx.wants_fragment():
+        return redirect(_process_url(process, "#order-step"))
+    return _step_panel(process, OrderForm(formdata=request.args))
+
+
+@bp.post("/processes/<int:process_id>/order")
+def order_post(process_id):
+    """'Bestellen': one order per open position, routed by seed 001. A refusal shows the
+    panel again with the reason beside its field (422); people of other branches get 403."""
+    process = _process_or_404(process_id)
+    form = OrderForm()
+    if form.validate_on_submit():
+        try:
+            orders = services.place_order(current_user, process, form.company_id.data,
+                                          form.supplier_id.data, form.note.data)
+        except DomainError as error:
+            apply_domain_error(form, error)
+        else:
+            notice = _("Ordered: %(numbers)s. They are being sent to the lab.",
+                       numbers=", ".join(order.number for order in orders))
+            if not hx.wants_fragment():
+                flash(notice, "success")
+                return hx.redirect(_process_url(process, "#orders"))
+            response = make_response(_step_panel(process, notice=notice))
+            return hx.trigger(response, ORDERS_CHANGED)
+    return _step_panel(process, form, status=422)
+
+
+@bp.get("/processes/<int:process_id>/orders")
+def process_orders_get(process_id):
+    """The process's orders (reloaded by the page after "Bestellen" and when an order
+    comes to rest)."""
+    process = _process_or_404(process_id)
+    if not hx.wants_fragment():
+        return redirect(_process_url(process, "#orders"))
+    return render_template("ordering/_process_orders.html", process=process)
+
+
+# --- the live status ---------------------------------------------------------------------
+
+@bp.get("/orders/<int:order_id>/status")
+def status_get(order_id):
+    """The status fragment, which polls itself while the order is being sent. The answer
+    that finds it at rest also tells the page (order-finished), whose lists reload."""
+    order = _order_or_404(order_id)
+    if not hx.wants_fragment():
+        return redirect(url_for("ordering.order_get", order_id=order.id))
+    response = make_response(render_template("ordering/_status.html", order=order))
+    if not services.is_sending(order):
+        hx.trigger(response, **{ORDER_FINISHED: {"id": order.id}})
+    return response
+
+
+# --- stock management: the order list ----------------------------------------------------
+
+def _list_filters():
+    args = request.args
+    return dict(q=args.get("q", "").strip()[:100],
+                status=args.get("status", "") if args.get("status") in ORDER_STATUSES else "",
+                branch_id=args.get("branch", type=int))
+
+
+@bp.get("/orders/")
+def orders():
+    """The orders of every branch, newest first: search by order or external number,
+    customer and supplier; filter by status and branch. htmx searches get the list only."""
+    filters = _list_filters()
+    pagination = services.search_orders(current_user, page=request.args.get("page", 1, type=int),
+                                        per_page=current_app.config["PAGE_SIZE"], **filters)
+    context = dict(pagination=pagination, filters=filters)
+    if hx.wants_fragment():
+        return render_template("ordering/_order_list.html", **context)
+    return render_template("ordering/orders.html", branches=all_branches(),
+                           status_labels=STATUS_LABELS, **context)
+
+
+# --- the order page and its actions ------------------------------------------------------
+
+def _portal_url(order):
+    """The partner portal link of an order (Audia Web-Portal), if it is a web address."""
+    url = (order.details or {}).get("portal_url") or ""
+    return url if url.startswith(("https://", "http://")) else None
+
+
+def _order_page(order, notice=None, error=None, status=200):
+    """The order: a fragment for htmx (after an action, or when it came to rest), otherwise
+    the whole page."""
+    interface = get_interface(order.interface_key)
+    outbound = order.outbound
+    context = dict(
+        order=order, notice=notice, error=error, portal_url=_portal_url(order),
+        interface=interface_name(interface) if interface is not None else order.interface_key,
+        attempts=outbound.attempt_log if outbound is not None else [],
+        may_act=services.can_order(current_user, order.branch_id),
+        printable=order.interface_key == STANDARD_PROCESS and order.position_id is not None,
+        order_type=ORDER_TYPE_LABELS.get(order.order_type, order.order_type),
+        action_labels=ACTION_LABELS, outcome_labels=OUTCOME_LABELS,
+        can_resend=order.status == ERROR and outbound is not None,
+        can_cancel=not order.locked and (order.status in (CREATED, ERROR)
+                                         or (order.handoff and order.status != CANCELLED)),
+        can_mark=bool(order.handoff) and order.status == CREATED,
+        can_query=bool(order.external_number) and order.status in (ORDERED, CONFIRMED))
+    if hx.wants_fragment():
+        return render_template("ordering/_order.html", **context), status
+    return render_template("ordering/order.html", **context), status
+
+
+@bp.get("/orders/<int:order_id>")
+def order_get(order_id):
+    """Everything about one order, its attempts and what may be done with it."""
+    return _order_page(_order_or_404(order_id))
+
+
+def _act(order_id, action, notice):
+    """Run an order action; a refusal shows its reason on the order (409)."""
+    order = _order_or_404(order_id)
+    try:
+        action(current_user, order)
+    except DomainError as error:
+        order = _order_or_404(order_id)
+        if not hx.wants_fragment():
+            flash(str(error.message), "error")
+            return hx.redirect(url_for("ordering.order_get", order_id=order_id))
+        return _order_page(order, error=str(error.message), status=409)
+    if not hx.wants_fragment():
+        flash(notice, "success")
+        return hx.redirect(url_for("ordering.order_get", order_id=order_id))
+    return _order_page(order, notice=notice)
+
+
+@bp.post("/orders/<int:order_id>/resend")
+def resend_post(order_id):
+    """'Erneut senden' (status Fehler), with the same idempotency key."""
+    return _act(order_id, services.resend, _("The order is being sent again."))
+
+
+@bp.get("/orders/<int:order_id>/cancel")
+def cancel_get(order_id):
+    """Confirmation page for browsers without htmx (htmx asks with hx-confirm)."""
+    order = _order_or_404(order_id)
+    return render_template("ordering/confirm_cancel.html", order=order)
+
+
+@bp.post("/orders/<int:order_id>/cancel")
+def cancel_post(order_id):
+    """'Stornieren' of an order the lab does not have (services.cancel says when not)."""
+    return _act(order_id, services.cancel, _("The order is cancelled."))
+
+
+@bp.post("/orders/<int:order_id>/mark-ordered")
+def mark_ordered_post(order_id):
+    """'Als bestellt markieren': a printed, faxed or phoned order went out."""
+    return _act(order_id, services.mark_ordered, _("The order is marked as ordered."))
+
+
+@bp.post("/orders/<int:order_id>/status-query")
+def status_query_post(order_id):
+    """'Status abfragen': the lab is asked in the background."""
+    return _act(order_id, services.request_status,
+                _("The lab is being asked for the status. Reload the page in a moment to see "
+                  "its answer."))
+
+
+@bp.get("/orders/<int:order_id>/document")
+def document_get(order_id):
+    """'Bestellschein drucken': the order form of an order of the standard process, as the
+    adapter writes it for the e-mail, without any secret, as a page of its own to print."""
+    order = _order_or_404(order_id)
+    if order.interface_key != STANDARD_PROCESS:
+        abort(404)
+    try:
+        order_request = pipeline.build_request(order, order.outbound, with_secrets=False)
+    except pipeline.Unroutable as error:
+        return error_response(409, _("No order form"), str(error))
+    finally:
+        # build_request follows a moved company assignment on the order; a page view keeps
+        # nothing of that.
+        db.session.rollback()
+    _text, html = order_document(order_request)
+    response = make_response(html)
+    response.headers["Content-Security-Policy"] = DOCUMENT_CSP
+    return response
