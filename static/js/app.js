@@ -176,3 +176,26 @@
     if (next) { event.preventDefault(); next.focus(); }
   });
 })();
+
+// Ordering (templates/ordering): the live order statuses and the 'Bestellservice' step.
+(function () {
+  "use strict";
+
+  // A status fragment polling itself is not the user's doing: it must not clear the
+  // messages above (the page-wide handler clears them before every request). Captured at
+  // the document, so the bubbling handlers never see it; the request itself goes on.
+  document.addEventListener("htmx:beforeRequest", function (event) {
+    var elt = event.detail.elt;
+    if (elt && elt.matches && elt.matches(".order-status[hx-get]")) { event.stopPropagation(); }
+  }, true);
+
+  // "Bestellen" refused: focus goes to the field with the reason.
+  document.addEventListener("htmx:afterSettle", function (event) {
+    var config = event.detail.requestConfig;
+    if (!config || config.verb !== "post" || !event.detail.target || event.detail.target.id !== "order-step") {
+      return;
+    }
+    var invalid = document.querySelector("#order-step [aria-invalid='true']");
+    if (invalid) { invalid.focus(); }
+  });
+})();
