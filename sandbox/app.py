@@ -139,6 +139,7 @@ class Store:
         self.received = []
         self.tokens = {}        # token -> (partner, account)
         self.faults = {}        # partner or "*" -> Faults
+        self.mails = []         # messages the SMTP sink (sandbox/mail.py) accepted
 
     def reset(self):
         with self.lock:
@@ -571,6 +572,11 @@ def create_sandbox_app(config=None):
         with store.lock:
             entries = [e for e in store.received if not partner or e["partner"] == partner]
         return jsonify(received=entries)
+
+    @app.get("/_sandbox/mails")
+    def mails():
+        with store.lock:
+            return jsonify(mails=list(store.mails))
 
     @app.get("/_sandbox/orders")
     def orders():

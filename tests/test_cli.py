@@ -47,7 +47,8 @@ def test_seed_demo_creates_the_demo_chain(app, runner):
         labs = [c for c in companies.values() if c.is_lab]
         assert {c.name for c in labs} >= {"Dreve Otoplastik GmbH",
                                           "egger Otoplastik + Labortechnik GmbH", "Hörluchs"}
-        assert all(c.is_supplier and c.order_form == "interface" for c in labs)
+        assert all(c.is_supplier for c in labs)
+        assert {c.name for c in labs if c.order_form == "document"} == {"Otoplastik-Labor Schwaben"}
         others = [c for c in companies.values() if not c.is_lab]
         assert any(c.is_manufacturer for c in others)
         assert any(c.is_supplier and not c.is_manufacturer for c in others)
@@ -64,6 +65,13 @@ def test_seed_demo_creates_the_demo_chain(app, runner):
         assert services["tse_swissbit"].scope == "workstation"
         assert interface_services.service_state(services["spryng_rest"])[0] == "planned"
         assert interface_services.secret_states(dreve) == {"password": True, "api_key": False}
+        # Every kind of ear-mould adapter has a lab to order from: HTTPS partners (one without
+        # a supplier, seed 001 rule 4), the order form by e-mail and a local program.
+        assert services["hoerluchs_partner_order"].values.get("supplier") is None
+        assert services["ear_mould_standard_order"].values["delivery"] == "email"
+        command = services["ear_mould_command"]
+        assert command.values["program"] and "order_command.py" in command.values["arguments"]
+        assert services["smtp"].values["host"] == "127.0.0.1"
 
 
 def test_seed_demo_twice_changes_nothing(app, runner):

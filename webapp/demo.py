@@ -3,8 +3,13 @@
 Idempotent: records are matched by their unique names and only created when missing, so a
 second run changes nothing, and edits made in the demo survive a re-run. Addresses, numbers
 and e-mail addresses are made up (reserved .example domains)."""
+import sys
+from pathlib import Path
+
+from flask import current_app
 from sqlalchemy import func
 
+from . import ROOT
 from .companies.models import Company, CustomerNumber
 from .extensions import db
 from .org.models import Branch, Workstation
@@ -56,6 +61,13 @@ COMPANIES = (
          order_email="bestellung@phonak.example", customer_prefix="PHO-", **_MAKER),
     dict(name="Oticon", city="Hamburg", email="info@oticon.example",
          order_email="bestellung@oticon.example", customer_prefix="OTI-", **_MAKER),
+    # Labs without a partner system of their own: the standard process (order form by
+    # e-mail) and a local ordering program (Kommandozeilenbefehl).
+    dict(name="Otoplastik-Labor Schwaben", city="Reutlingen", email="info@labor-schwaben.example",
+         order_email="bestellung@labor-schwaben.example", customer_prefix="OLS-",
+         **dict(_LAB, order_form="document")),
+    dict(name="Ohrform Manufaktur", city="Tübingen", email="info@ohrform.example",
+         customer_prefix="OFM-", **_LAB),
     dict(name="Batterie-Express GmbH", city="Stuttgart", email="info@batterie-express.example",
          is_supplier=True, ordering_active=True, order_form="document",
          order_email="bestellung@batterie-express.example", customer_prefix="BE-"),
@@ -121,10 +133,17 @@ def seed():
 
 def _sandbox_url(partner):
     """Where the demo's partner services point: the partner sandbox `make run` starts."""
-    from flask import current_app
-
     base = current_app.config.get("PARTNER_SANDBOX_URL") or "http://127.0.0.1:5010"
     return f"{base.rstrip('/')}/{partner}"
+
+
+def _sandbox_smtp_port():
+    """The port of the sandbox's mail sink, which `make run` starts beside the sandbox."""
+    return str(current_app.config.get("PARTNER_SANDBOX_SMTP_PORT") or 5025)
+
+
+def _company_id(name):
+    return db.session.scalar(db.select(Company.id).where(Company.name == name))
 
 
 def _seed_services(branches):
@@ -143,16 +162,37 @@ def _seed_services(branches):
     if admin is None or dreve is None:
         return 0
     today = interface_services.chain_today()
+    egger = _company_id("egger Otoplastik + Labortechnik GmbH")
+    hoerluchs = _company_id("Hörluchs")
+    schwaben = _company_id("Otoplastik-Labor Schwaben")
+    ohrform = _company_id("Ohrform Manufaktur")
+    sandbox_login = {"username": "10001", "password": "sandbox", "api_key": "sandbox-key"}
     wanted = [
+        # The sandbox's mail sink stands in for the chain's mail server (GET /_sandbox/mails).
         ("smtp", {"name": "Mailserver Zentrale"},
-         {"host": "mail.hoerwelt-demo.example", "port": "587", "encryption": "starttls",
-          "username": "bestellungen@hoerwelt-demo.example", "password": "Demo-Mail-2026",
+         {"host": "127.0.0.1", "port": _sandbox_smtp_port(), "encryption": "none",
           "sender_address": "bestellungen@hoerwelt-demo.example", "sender_name": "Hörwelt Demo"}),
         ("dreve_smartorder", {"name": "Dreve SmartOrder Stuttgart",
                               "branch_id": branches["ST"].id, "protected": True},
          {"companies": [str(dreve.id)], "supplier": str(dreve.id),
           "base_url": _sandbox_url("dreve"), "username": "DRV-00001",
           "password": "Demo-Dreve-2026"}),
+        ("egger_order_system", {"name": "Egger Bestellsystem"},
+         {"companies": [str(egger)], "supplier": str(egger), "base_url": _sandbox_url("egger"),
+          **sandbox_login}),
+        # No supplier: staff choose one when ordering (seed 001, rule 4).
+        ("hoerluchs_partner_order", {"name": "Hörluchs-Partner Bestell-System"},
+         {"companies": [str(hoerluchs)], "base_url": _sandbox_url("hoerluchs"), **sandbox_login}),
+        ("ear_mould_standard_order", {"name": "Bestellschein per E-Mail"},
+         {"companies": [str(schwaben)], "supplier": str(schwaben), "delivery": "email",
+          "order_template": "Bestellschein Otoplastik", "subject": "Otoplastikbestellung"}),
+        ("ear_mould_command", {"name": "Bestellprogramm Ohrform Manufaktur",
+                               "branch_id": branches["ST"].id},
+         {"companies": [str(ohrform)], "supplier": str(ohrform), "program": sys.executable,
+          "arguments": f"{ROOT / 'sandbox' / 'order_command.py'} --auftrag {{auftragsdatei}} "
+                       f"--schluessel {{idempotenzschluessel}} "
+                       f"--ablage {Path(current_app.instance_path) / 'ohrform-auftraege'}",
+          "timeout": "30", "output_format": "json"}),
         ("spryng_rest", {"name": "SMS (ab nächstem Monat)", "start_date": today + timedelta(days=30)},
          {"base_url": "https://rest.spryngsms.com/v1", "api_key": "demo-key-not-real",
           "country_code": "+49"}),

@@ -37,6 +37,8 @@ SANDBOX_URL_VARIABLE = "SCHNITTSTELLEN_PARTNER_SANDBOX_URL"
 # The sandbox's port when free: the demo chain's services are seeded with it (webapp/demo.py)
 # before the sandbox starts, and keep it in the database from run to run.
 SANDBOX_PORT = 5010
+# Its mail sink, the demo's SMTP server (the standard ordering process sends to it).
+SANDBOX_SMTP_PORT = 5025
 # Seconds a child may take to come up.
 START_TIMEOUT = 60
 _PR_SET_PDEATHSIG, _PR_SET_CHILD_SUBREAPER = 1, 36
@@ -231,8 +233,11 @@ def sandbox_child(env):
     if env.get(SANDBOX_URL_VARIABLE):
         return None
     port = SANDBOX_PORT if port_is_free(SANDBOX_PORT) else free_port()
+    smtp_port = SANDBOX_SMTP_PORT if port_is_free(SANDBOX_SMTP_PORT) else free_port()
     env[SANDBOX_URL_VARIABLE] = f"http://127.0.0.1:{port}"
-    return Child("partner sandbox", [sys.executable, "-m", "sandbox", "--port", str(port)])
+    env["SCHNITTSTELLEN_PARTNER_SANDBOX_SMTP_PORT"] = str(smtp_port)
+    return Child("partner sandbox", [sys.executable, "-m", "sandbox", "--port", str(port),
+                                     "--smtp-port", str(smtp_port)])
 
 
 def prepare_database():
