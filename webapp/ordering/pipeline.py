@@ -20,6 +20,7 @@ import logging
 import random
 import uuid
 from datetime import timedelta
+from zoneinfo import ZoneInfo
 
 import redis
 from flask import current_app
@@ -30,6 +31,7 @@ from sqlalchemy import and_, or_, update
 from ..extensions import db
 from ..interfaces.resolver import resolve, resolve_for_company, secret_for
 from ..models_base import utcnow
+from ..org.services import get_chain
 from ..queue import enqueue_after_commit, get_redis
 from . import routing
 from .adapters import base, get_adapter
@@ -125,7 +127,9 @@ def build_request(order, outbound, with_secrets=True):
         customer=_party(customer, customer.name if customer else None),
         process_type=order.process.process_type if order.process is not None else "",
         note=order.note or "",
-        ordered_at=order.ordered_at.isoformat() if order.ordered_at else "",
+        # In the chain's time zone (with its offset): the order form shows it to the lab.
+        ordered_at=(order.ordered_at.astimezone(ZoneInfo(get_chain().timezone or "Europe/Berlin"))
+                    .isoformat() if order.ordered_at else ""),
         smtp_config=dict(smtp.values) if smtp is not None else None,
         smtp_secret=_secrets(smtp) if smtp is not None and with_secrets else _no_secret,
     )
