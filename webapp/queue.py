@@ -20,6 +20,7 @@ from rq import Queue, Worker
 from rq.exceptions import DuplicateJobError, NoSuchJobError
 from rq.job import Job, JobStatus
 from sqlalchemy import event
+from sqlalchemy.orm import configure_mappers
 
 from .extensions import db
 
@@ -139,7 +140,13 @@ def _drop_pending(session, transaction):
 class AppWorker(Worker):
     """RQ's forking worker. Each job runs in a forked work-horse inside the app context the
     `flask worker` command pushed; the fork's copy of the SQLAlchemy pool holds the parent's
-    connections, so the horse starts with a fresh pool of its own."""
+    connections, so the horse starts with a fresh pool of its own. What the parent has not
+    set up, every horse sets up again: the ORM's mappers are configured once, before the
+    first fork."""
+
+    def work(self, *args, **kwargs):
+        configure_mappers()
+        return super().work(*args, **kwargs)
 
     def main_work_horse(self, job, queue):
         db.engine.dispose(close=False)
