@@ -119,3 +119,19 @@ def test_search_orders_finds_by_number_customer_and_supplier(world, dreve):
         assert services.search_orders(world.staff, q=q).total == expected, q
     assert services.search_orders(world.staff, status=CREATED, branch_id=world.ul.id).total == 0
     assert db.session.scalar(db.select(db.func.count()).select_from(Outbound)) == 2
+
+
+def test_a_company_in_orders_processes_or_as_branch_lab_is_not_deleted(world, dreve):
+    """Deleting a lab is refused, naming its orders, the processes that chose it and the
+    branches preselecting it — never a database error."""
+    from webapp.companies.services import delete_company
+    from webapp.errors import InUse
+
+    order, _ = services.place_order(world.staff, world.process, world.dreve.id)
+    world.st.ear_mould_lab_id = world.dreve.id
+    db.session.commit()
+    with pytest.raises(InUse) as refused:
+        delete_company(world.admin, world.dreve)
+    message = str(refused.value.message)
+    assert order.number in message and "Otoplastik (#" in message and "Stuttgart" in message
+    assert "interface services: Dreve ST" in message
