@@ -6,10 +6,16 @@ from datetime import datetime, timedelta, timezone
 from flask import render_template
 
 from tests.translated import de, de_html
-from webapp.changelog.display import readable
+from webapp.changelog.display import ENTITY_LABELS, readable
 from webapp.changelog.services import entries_for
+from webapp.companies.models import Company
+from webapp.customers import services as customers
 from webapp.extensions import db
 from webapp.interfaces import services
+from webapp.org.models import Branch
+from webapp.org.services import update_branch
+from webapp.processes import services as processes
+from webapp.processes.models import ORDER_SERVICE
 from webapp.users.models import User
 
 HX = {"HX-Request": "true"}
@@ -83,6 +89,92 @@ def test_service_changes_use_catalogue_labels_and_never_show_secrets(client, aut
     assert f"{de('Interface service')}</td>" in body
     # Three entries of a service that no longer exists: named, not linked.
     assert body.count("<td>Mail ST</td>") == 3 and not re.search(r'href="/interfaces/\d', body)
+
+
+def test_customers_processes_templates_and_positions_in_words(client, auth, org, app):
+    """What the customer and process screens save reads as their forms say it: type labels,
+    field labels, codes in words (Anrede, Vorgangsart, Seite, Status), decimals with a comma,
+    the ordering step by its kind, a ticked step by its name; each record linked, a position
+    to its row on the process page until it is deleted. The type filter offers the types."""
+    with app.app_context():
+        admin = db.session.get(User, org.admin)
+        customer = customers.create_customer(admin, {
+            "salutation": "ms", "first_name": "Erika", "last_name": "Muster", "street": "",
+            "postal_code": "", "city": "Stuttgart", "phone": "", "mobile": "", "email": "",
+            "note": "", "branch_id": org.st})
+        template = processes.create_template(admin, {"name": "Otoplastik",
+                                                     "process_type": "ear_mould", "active": True})
+        processes.add_template_step(admin, template, "Abdrucknahme")
+        processes.add_template_step(admin, template, "Bestellung", ORDER_SERVICE)
+        process = processes.create_process(admin, customer, template.id, org.st, "Otoplastik")
+        processes.set_step_done(admin, process, process.steps[0], True)
+        position = processes.create_position(admin, process, {
+            "side": "left", "style": "Concha", "material": "Acryl", "venting": 1.5,
+            "colour": "", "notes": "", "impression_ref": "ABD-1"})
+        processes.set_status(admin, process, "closed")
+        ids = dict(customer=customer.id, template=template.id, process=process.id,
+                   position=position.id)
+    auth.login("admin")
+    page = client.get("/changelog/")
+    body = page.get_data(as_text=True)
+    for type_label in ("Customer", "Process template", "Process", "Ear-mould position"):
+        assert f"<td>{de(type_label)}</td>" in body
+    assert f'<a href="/customers/{ids["customer"]}">Muster, Erika</a>' in body
+    assert f'<a href="/process-templates/{ids["template"]}">Otoplastik</a>' in body
+    assert f'<a href="/processes/{ids["process"]}">Otoplastik</a>' in body
+    assert re.search(rf'<a href="/processes/{ids["process"]}#position-{ids["position"]}">'
+                     rf'Otoplastik: {de("Left")}</a>', body)
+
+    def change(label, value, old=None):
+        shown = f'<span class="new">{value}</span>'
+        if old is not None:
+            shown = f'<span class="old">{old}</span> → {shown}'
+        return f'<span class="field-name">{label}</span>:\n            {shown}' in body
+
+    assert change(de("Customer no."), f"K-{ids['customer']:06d}")
+    assert change(de("Salutation"), de("Ms")) and change(de("Branch"), "Stuttgart")
+    assert change(de("Process type"), de("Ear mould"))  # template and process
+    assert change(de("Active"), de("yes"))
+    assert change(de("Steps"), f"Abdrucknahme, Bestellung ({de('Order service')})")
+    assert change(de("Step “%(name)s” done", name="Abdrucknahme"), de("yes"), old=de("no"))
+    assert change(de("Status"), de("closed"), old=de("open"))
+    assert change(de("Side"), de("Left")) and change(de("Venting (mm)"), "1,5")
+    assert change(de("Impression / scan no."), "ABD-1")
+    for entity_type in ("customer", "process", "ear_mould_position", "process_template"):
+        assert f'<option value="{entity_type}">{de(ENTITY_LABELS[entity_type])}</option>' in body
+    assert rows(client.get("/changelog/?type=ear_mould_position")) == [f"Otoplastik: {de('Left')}"]
+
+    with app.app_context():
+        admin = db.session.get(User, org.admin)
+        processes.set_status(admin, processes.get_process(ids["process"]), "open")
+        position = processes.get_process(ids["process"]).positions[0]
+        processes.delete_position(admin, position)
+    gone = client.get("/changelog/?type=ear_mould_position").get_data(as_text=True)
+    assert f"#position-{ids['position']}" not in gone
+    assert gone.count(f"<td>Otoplastik: {de('Left')}</td>") == 2
+
+
+def test_branch_lab_by_name_in_the_log_and_the_branch_history(client, auth, org, app):
+    """The branch's Vordefiniertes Otoplastik-Labor is stored by id; the change log and the
+    branch editor's history both name the company."""
+    with app.app_context():
+        dreve = Company(name="Dreve Otoplastik", is_lab=True)
+        db.session.add(dreve)
+        db.session.commit()
+        admin = db.session.get(User, org.admin)
+        branch = db.session.get(Branch, org.st)
+        update_branch(admin, branch, {"name": branch.name, "short_code": branch.short_code,
+                                      "ear_mould_lab_id": dreve.id}, branch.version)
+        lab = dreve.id
+    auth.login("admin")
+    body = client.get("/changelog/?type=branch").get_data(as_text=True)
+    assert (f'<span class="field-name">{de("Predefined ear-mould lab")}</span>:\n'
+            '            <span class="old">—</span> → <span class="new">Dreve Otoplastik</span>'
+            in body)
+    history = client.get(f"/branches/{org.st}", headers=HX).get_data(as_text=True)
+    history = history[history.index('<details class="history">'):]
+    assert f'{de("Predefined ear-mould lab")}: — → Dreve Otoplastik' in history
+    assert f"→ {lab}<" not in history
 
 
 def test_revealed_secret_is_logged_as_viewed(client, auth, org, add_entry):
@@ -198,16 +290,24 @@ def test_staff_may_not_read_the_change_log(client, auth, org):
     assert b'href="/changelog/"' not in client.get("/").data
 
 
-def test_statement_count_does_not_grow_with_entries(client, auth, org, add_entry, count_queries):
+def test_statement_count_does_not_grow_with_entries(client, auth, org, add_entry, count_queries,
+                                                    app):
     """A page of 25 entries costs as many statements as a page of one entry of each type."""
     kinds = [("branch", org.st), ("workstation", org.st_till), ("user", org.staff),
-             ("company", 3), ("interface_service", 4), ("chain", 1)]
+             ("company", 3), ("interface_service", 4), ("chain", 1), ("customer", 5),
+             ("process", 6), ("process_template", 7), ("ear_mould_position", 8)]
+    with app.app_context():
+        labs = [Company(name=f"Labor {number}", is_lab=True) for number in range(2)]
+        db.session.add_all(labs)
+        db.session.commit()
+        labs = [lab.id for lab in labs]
 
     def add(count):
         for number in range(count):
             entity_type, entity_id = kinds[number % len(kinds)]
             add_entry(entity_type, entity_id, f"{entity_type} {number}",
-                      changes=[{"field": "branch_id", "old": org.st, "new": org.ul}],
+                      changes=[{"field": "branch_id", "old": org.st, "new": org.ul},
+                               {"field": "ear_mould_lab_id", "old": labs[0], "new": labs[1]}],
                       branch=(org.st, "Stuttgart"))
 
     add(len(kinds))

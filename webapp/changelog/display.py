@@ -7,9 +7,10 @@ import re
 from dataclasses import dataclass, field
 from datetime import date
 from functools import cache
+from types import SimpleNamespace
 
 from flask import current_app, url_for
-from flask_babel import format_date, get_locale
+from flask_babel import format_date, format_decimal, get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from wtforms.fields.core import UnboundField
@@ -19,11 +20,15 @@ from ..i18n import role_label
 
 ENTITY_LABELS = {
     "interface_service": _l("Interface service"),
+    "customer": _l("Customer"),
+    "process": _l("Process"),
+    "ear_mould_position": _l("Ear-mould position"),
     "branch": _l("Branch"),
     "workstation": _l("Workstation"),
     "user": _l("User"),
     "company": _l("Company"),
     "chain": _l("Chain"),
+    "process_template": _l("Process template"),
     "ldap_settings": _l("Directory (LDAP)"),
     "oidc_settings": _l("Single sign-on (OpenID Connect)"),
 }
@@ -45,6 +50,21 @@ SERVICE_FIELD_LABELS = {
     "protected": _l("Protected"),
     "enabled": _l("Enabled"),
     "copied_from": _l("Copied from"),
+}
+# What processes.services writes for a process: a new one's summary, and its status.
+PROCESS_FIELD_LABELS = {
+    "title": _l("Title"),
+    "process_type": _l("Process type"),
+    "customer": _l("Customer"),
+    "template": _l("Process template"),
+    "steps": _l("Steps"),
+    "status": _l("Status"),
+}
+# Fields that store another record's id: (entity type, field) → the referenced entity type.
+REFERENCES = {
+    ("workstation", "branch_id"): "branch",
+    ("customer", "branch_id"): "branch",
+    ("branch", "ear_mould_lab_id"): "company",
 }
 EMPTY = "—"
 
@@ -72,7 +92,7 @@ def readable(entries):
     """EntryRows for `entries` (ChangeLogEntry objects, in their order)."""
     entries = list(entries)
     existing = _existing_records(entries)
-    branch_names = _branch_names(entries)
+    names = _referenced_names(entries)
     rows = []
     for entry in entries:
         interface = None
@@ -84,10 +104,28 @@ def readable(entries):
             type_label=str(ENTITY_LABELS.get(entry.entity_type, entry.entity_type)),
             action_label=str(ACTION_LABELS.get(entry.action, entry.action)),
             record_url=_record_url(entry, existing),
-            changes=[_change(entry, item, labels, interface, branch_names)
+            changes=[_change(entry, item, labels, interface, names)
                      for item in _in_form_order(entry.changes or (), labels, interface)],
         ))
     return rows
+
+
+def in_words(entries):
+    """A record's entries for the history_list macro of its editor, with stored values in
+    words as the change log shows them (the lab's name, not its id). Two queries at most."""
+    entries = list(entries)
+    names = _referenced_names(entries)
+
+    def change(entry, item):
+        if "old" not in item:
+            return item
+        name = item.get("field", "")
+        return {**item, "old": _value(entry.entity_type, name, item["old"], None, names),
+                "new": _value(entry.entity_type, name, item.get("new"), None, names)}
+
+    return [SimpleNamespace(at=entry.at, user_name=entry.user_name, action=entry.action,
+                            changes=[change(entry, item) for item in entry.changes or ()])
+            for entry in entries]
 
 
 def service_url(service_id):
@@ -112,14 +150,17 @@ def service_url(service_id):
 
 def _models():
     from ..companies.models import Company
+    from ..customers.models import Customer
     from ..directory.models import LdapSettings, OidcSettings
     from ..interfaces.models import InterfaceService
     from ..org.models import Branch, Chain, Workstation
+    from ..processes.models import EarMouldPosition, Process, ProcessTemplate
     from ..users.models import User
 
     return {"interface_service": InterfaceService, "branch": Branch, "workstation": Workstation,
             "user": User, "company": Company, "chain": Chain, "ldap_settings": LdapSettings,
-            "oidc_settings": OidcSettings}
+            "oidc_settings": OidcSettings, "customer": Customer, "process": Process,
+            "process_template": ProcessTemplate, "ear_mould_position": EarMouldPosition}
 
 
 # entity_type → (endpoint, URL argument or None)
@@ -131,12 +172,20 @@ RECORD_ENDPOINTS = {
     "chain": ("org.chain_get", None),
     "ldap_settings": ("directory.settings_get", None),
     "oidc_settings": ("directory.settings_get", None),
+    "customer": ("customers.customer_get", "customer_id"),
+    "process": ("processes.process_get", "process_id"),
+    "process_template": ("processes.template_get", "template_id"),
+}
+# Records shown inside another record's page: entity_type → (column of the page's id,
+# endpoint, its URL argument, the row's anchor there).
+INNER_RECORDS = {
+    "ear_mould_position": ("process_id", "processes.process_get", "process_id", "position-{id}"),
 }
 
 
 def _existing_records(entries):
-    """{entity_type: {id: interface_key or True}} of the records that still exist: one query
-    per entity type on the page."""
+    """{entity_type: {id: interface_key, the outer page's id (INNER_RECORDS) or True}} of the
+    records that still exist: one query per entity type on the page."""
     wanted = {}
     for entry in entries:
         wanted.setdefault(entry.entity_type, set()).add(entry.entity_id)
@@ -150,6 +199,10 @@ def _existing_records(entries):
             rows = db.session.execute(db.select(model.id, model.interface_key)
                                       .where(model.id.in_(ids))).all()
             existing[entity_type] = dict(rows)
+        elif entity_type in INNER_RECORDS:
+            outer = getattr(model, INNER_RECORDS[entity_type][0])
+            existing[entity_type] = dict(db.session.execute(
+                db.select(model.id, outer).where(model.id.in_(ids))).all())
         else:
             existing[entity_type] = dict.fromkeys(
                 db.session.scalars(db.select(model.id).where(model.id.in_(ids))), True)
@@ -161,23 +214,38 @@ def _record_url(entry, existing):
         return None
     if entry.entity_type == "interface_service":
         return service_url(entry.entity_id)
+    if entry.entity_type in INNER_RECORDS:
+        _column, endpoint, argument, anchor = INNER_RECORDS[entry.entity_type]
+        if endpoint not in current_app.view_functions:
+            return None
+        outer_id = existing[entry.entity_type][entry.entity_id]
+        return url_for(endpoint, **{argument: outer_id}, _anchor=anchor.format(id=entry.entity_id))
     endpoint, argument = RECORD_ENDPOINTS.get(entry.entity_type, (None, None))
     if endpoint is None or endpoint not in current_app.view_functions:
         return None
     return url_for(endpoint, **({argument: entry.entity_id} if argument else {}))
 
 
-def _branch_names(entries):
-    """Names of branches a workstation's change names by id (older entries store the id)."""
-    ids = {value for entry in entries if entry.entity_type == "workstation"
-           for item in entry.changes or () if item.get("field") == "branch_id"
-           for value in (item.get("old"), item.get("new")) if isinstance(value, int)}
-    if not ids:
-        return {}
-    from ..org.models import Branch
-
-    return dict(db.session.execute(db.select(Branch.id, Branch.name)
-                                   .where(Branch.id.in_(ids))).all())
+def _referenced_names(entries):
+    """{entity type: {id: name}} of the records that changes name by id (REFERENCES: a
+    workstation's or customer's branch, a branch's ear-mould lab): one query per referenced
+    entity type that the entries need."""
+    wanted = {}
+    for entry in entries:
+        for item in entry.changes or ():
+            referenced = REFERENCES.get((entry.entity_type, item.get("field")))
+            if referenced is None:
+                continue
+            wanted.setdefault(referenced, set()).update(
+                value for value in (item.get("old"), item.get("new")) if isinstance(value, int))
+    models = _models()
+    names = {}
+    for entity_type, ids in wanted.items():
+        model = models[entity_type]
+        if ids:
+            names[entity_type] = dict(db.session.execute(
+                db.select(model.id, model.name).where(model.id.in_(ids))).all())
+    return names
 
 
 # --- labels and values -------------------------------------------------------------------
@@ -212,8 +280,10 @@ def _service_labels():
 def _form_labels():
     """The labels of the master-data forms, read from the form classes' fields."""
     from ..companies.forms import CompanyForm
+    from ..customers.forms import CustomerForm
     from ..directory.forms import LdapSettingsForm, OidcSettingsForm
     from ..org.forms import BranchForm, ChainForm, WorkstationForm
+    from ..processes.forms import PositionForm, TemplateForm
     from ..users.forms import UserForm
 
     def of(form_class):
@@ -241,6 +311,10 @@ def _form_labels():
         "company": of(CompanyForm),
         "ldap_settings": of(LdapSettingsForm),
         "oidc_settings": of(OidcSettingsForm),
+        "customer": {"number": _l("Customer no."), **of(CustomerForm)},
+        "process": PROCESS_FIELD_LABELS,
+        "process_template": {**of(TemplateForm), "steps": _l("Steps")},
+        "ear_mould_position": of(PositionForm),
     }
 
 
@@ -281,6 +355,8 @@ def _label(name, labels, interface):
             return spec.text("label", _language())
     if name.startswith("customer_number:"):
         return _("Customer number %(branch)s", branch=name.split(":", 1)[1])
+    if name.startswith("step:"):  # a process's step ticked done or undone
+        return _("Step “%(name)s” done", name=name.split(":", 1)[1])
     label = labels.get(name)
     if label is None:
         return name
@@ -304,7 +380,7 @@ def _in_form_order(changes, labels, interface):
                                              str(item.get("field"))))
 
 
-def _change(entry, item, labels, interface, branch_names):
+def _change(entry, item, labels, interface, names):
     name = item.get("field", "")
     label = _label(name, labels, interface)
     if item.get("secret"):
@@ -315,13 +391,42 @@ def _change(entry, item, labels, interface, branch_names):
     old = item.get("old")
     # A new record has no old values: "Name: Till" instead of "Name: — → Till".
     shown_old = ("" if old is None and entry.action in ("create", "copy")
-                 else _value(entry.entity_type, name, old, spec, branch_names))
+                 else _value(entry.entity_type, name, old, spec, names))
     return ChangeRow(label, shown_old,
-                     _value(entry.entity_type, name, item.get("new"), spec, branch_names))
+                     _value(entry.entity_type, name, item.get("new"), spec, names))
 
 
-def _value(entity_type, name, value, spec, branch_names):
-    """A stored value in words: yes/no, choice and role labels, dates, lists joined."""
+@cache
+def _code_labels():
+    """(entity type, field) → the function naming the field's stored code, as its form does."""
+    from ..companies.forms import ORDER_FORM_LABELS
+    from ..customers.forms import salutation_label
+    from ..processes.labels import process_type_label, side_label, status_label
+
+    return {
+        ("company", "order_form"): lambda code: ORDER_FORM_LABELS.get(code, code),
+        ("customer", "salutation"): salutation_label,
+        ("process", "process_type"): process_type_label,
+        ("process_template", "process_type"): process_type_label,
+        ("process", "status"): status_label,
+        ("ear_mould_position", "side"): side_label,
+    }
+
+
+def _steps(labels):
+    """Step lists as processes.services stores them ("Name [order_service]"), the ordering
+    step's kind in words."""
+    from ..processes.labels import step_kind_label
+    from ..processes.models import ORDER_SERVICE
+
+    marker = f" [{ORDER_SERVICE}]"
+    return ", ".join(f"{label[:-len(marker)]} ({step_kind_label(ORDER_SERVICE)})"
+                     if str(label).endswith(marker) else str(label) for label in labels)
+
+
+def _value(entity_type, name, value, spec, names):
+    """A stored value in words: yes/no, choice, code and role labels, referenced records by
+    name, dates, decimals as the UI's language writes them, lists joined."""
     if value is True:
         return _("yes")
     if value is False:
@@ -339,12 +444,16 @@ def _value(entity_type, name, value, spec, branch_names):
         return str(role_label(value))
     if name == "preferred_language":
         return current_app.config["LANGUAGES"].get(value, value)
-    if entity_type == "company" and name == "order_form":
-        from ..companies.forms import ORDER_FORM_LABELS
-
-        return str(ORDER_FORM_LABELS.get(value, value))
-    if entity_type == "workstation" and name == "branch_id" and isinstance(value, int):
-        return branch_names.get(value, f"#{value}")
+    code_label = _code_labels().get((entity_type, name))
+    if code_label is not None:
+        return str(code_label(value))
+    referenced = REFERENCES.get((entity_type, name))
+    if referenced is not None and isinstance(value, int):
+        return names.get(referenced, {}).get(value, f"#{value}")
+    if name == "steps" and entity_type in ("process", "process_template") and isinstance(value, list):
+        return _steps(value)
+    if isinstance(value, float):
+        return format_decimal(value, format="0.##")
     if isinstance(value, list):
         return ", ".join(str(item) for item in value)
     return str(value)

@@ -17,8 +17,9 @@ from ..users.models import ADMIN, BRANCH_MANAGER, User
 from .models import ChangeLogEntry
 
 # Every entity_type the app writes, in the order the filter offers them.
-ENTITY_TYPES = ("interface_service", "branch", "workstation", "user", "company", "chain",
-                "ldap_settings", "oidc_settings")
+ENTITY_TYPES = ("interface_service", "customer", "process", "ear_mould_position", "branch",
+                "workstation", "user", "company", "chain", "process_template", "ldap_settings",
+                "oidc_settings")
 # Entries of screens only administrators open; branch managers never see them.
 ADMIN_ONLY_TYPES = ("ldap_settings", "oidc_settings")
 CHAIN_WIDE = "chain"  # the branch filter's value for entries without a branch
@@ -65,9 +66,10 @@ def search_entries(actor, filters, page=1, per_page=25):
 
     Administrators read everything. Branch managers read the entries of their branches
     (services of those branches and their workstations, the branches, their workstations,
-    customer numbers there) plus the chain-wide ones (chain services, users, companies, chain
-    settings, deleted branches), except the directory settings, which only administrators
-    see. Staff get PermissionDenied."""
+    customer numbers there, their customers, processes and ear-mould positions) plus the
+    chain-wide ones (chain services, users, companies, chain settings, process templates,
+    deleted branches), except the directory settings, which only administrators see. Staff
+    get PermissionDenied."""
     if not may_read_log(actor):
         raise PermissionDenied(_l("Only administrators and branch managers may read the "
                                   "change log."))

@@ -7,6 +7,7 @@ from wtforms import SelectChoice
 from .. import hx
 from ..views_helpers import after_save, delete_response, refusal_status
 from ..auth.permissions import can_edit_branch, is_admin
+from ..changelog.display import in_words
 from ..changelog.services import entries_for
 from ..errors import DomainError
 from ..extensions import db
@@ -73,7 +74,7 @@ def _branch_editor(form, branch, status=200, notice=None):
     editable = (is_admin(current_user) if branch is None
                 else can_edit_branch(current_user, branch.id))
     context = dict(form=form, branch=branch, notice=notice, editable=editable,
-                   history=entries_for("branch", branch.id) if branch else [])
+                   history=in_words(entries_for("branch", branch.id)) if branch else [])
     if hx.wants_fragment():
         return render_template("org/_branch_form.html", **context), status
     q = request.args.get("q", "")
@@ -170,7 +171,7 @@ def _workstation_editor(form, station, status=200, notice=None):
     editable = (current_user.role != "staff" if station is None
                 else can_edit_branch(current_user, station.branch_id))
     context = dict(form=form, station=station, notice=notice, editable=editable,
-                   history=entries_for("workstation", station.id) if station else [])
+                   history=in_words(entries_for("workstation", station.id)) if station else [])
     if hx.wants_fragment():
         return render_template("org/_workstation_form.html", **context), status
     q = request.args.get("q", "")
