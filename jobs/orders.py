@@ -4,23 +4,38 @@ flush does no harm."""
 import os
 import socket
 
-from webapp.ordering import pipeline
+from . import app_context
 
-WORKER = f"{socket.gethostname()}:{os.getpid()}"
 
 def submit(outbound_id):
     """Claim the outbound row and take the order one step towards the partner."""
-    return pipeline.deliver(outbound_id, worker=f"{socket.gethostname()}:{os.getpid()}")
+    from webapp.ordering import pipeline
+
+    with app_context():
+        return pipeline.deliver(outbound_id, worker=f"{socket.gethostname()}:{os.getpid()}")
+
 
 def reconcile():
     """Periodic: re-enqueue due rows that have no live job (lost jobs, dead workers)."""
-    return pipeline.reconcile()
+    from webapp.ordering import pipeline
+
+    with app_context():
+        return pipeline.reconcile()
+
 
 def refresh_statuses():
-    """Periodic: ask the partners for the status of orders they have."""
-    return sum(1 for order_id in pipeline.orders_to_refresh()
-               if pipeline.refresh_status(order_id) is not None)
+    """Periodic: ask the partners for the status of orders they have; returns how many
+    answered."""
+    from webapp.ordering import pipeline
+
+    with app_context():
+        return sum(1 for order_id in pipeline.orders_to_refresh()
+                   if pipeline.refresh_status(order_id) is not None)
+
 
 def refresh_status(order_id):
     """'Status abfragen' for one order."""
-    return pipeline.refresh_status(order_id)
+    from webapp.ordering import pipeline
+
+    with app_context():
+        return pipeline.refresh_status(order_id)
