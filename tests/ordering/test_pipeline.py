@@ -402,3 +402,33 @@ def test_program_gets_the_order_file_with_number_key_and_position(world, command
     assert data["reference"] == order.number
     assert data["idempotency_key"] == order.outbound.idempotency_key
     assert data["position"]["side"] == "left" and data["position"]["impression_ref"] == "ABD-L-1"
+
+
+# --- status after ordering ----------------------------------------------------------------------
+
+def test_status_queries_move_an_order_forward_never_back(world, make_service, sandbox, control,
+                                                          work):
+    """The periodic status job asks the lab: Bestellt → Bestätigt → Geliefert with the partner's
+    word; an older answer never moves the order back, and finished orders are not asked."""
+    import requests
+
+    from jobs.orders import refresh_statuses
+
+    partner_service(make_service, world, "dreve_smartorder", world.dreve, sandbox, "dreve")
+    order = order_one(world, world.dreve)
+    work()
+    number = fresh(Order, order.id).external_number
+
+    def advance(status):
+        requests.post(f"{sandbox}/_sandbox/orders/dreve/{number}/advance",
+                      json={"status": status}, timeout=5).raise_for_status()
+
+    advance("confirmed")
+    assert refresh_statuses() == 1
+    assert (fresh(Order, order.id).status, fresh(Order, order.id).external_status) == (
+        "confirmed", "IN_PRODUCTION")
+    advance("shipped")
+    refresh_statuses()
+    assert fresh(Order, order.id).status == "delivered"
+    asked = len(control.received("dreve", method="GET"))
+    assert refresh_statuses() == 0 and len(control.received("dreve", method="GET")) == asked
