@@ -10,7 +10,7 @@ ifeq ($(SKIP_E2E),1)
 E2E_SELECTION := -m "not e2e"
 endif
 
-.PHONY: run test translations messages check-chromium clean bench
+.PHONY: run test translations messages check-chromium clean bench bench-orders
 
 run: $(VENV)/.runtime-installed translations
 	$(BIN)/python -m webapp.devrun
@@ -47,6 +47,11 @@ messages: $(VENV)/.runtime-installed
 BENCH_ARGS ?=
 bench: $(VENV)/.runtime-installed translations
 	$(BIN)/python -m bench.run $(BENCH_ARGS)
+
+# 1,000 orders through real workers to the sandbox, beside RQ no-op jobs; then the same with
+# 30 % failing requests and two killed workers (bench/README.md).
+bench-orders: $(VENV)/.runtime-installed translations
+	$(BIN)/python -m bench.orders $(BENCH_ARGS)
 
 check-chromium:
 	@if [ "$(SKIP_E2E)" != 1 ] && [ ! -x $(CHROMIUM) ]; then \
