@@ -29,10 +29,15 @@ LABELS = dict(process_type_label=process_type_label, step_kind_label=step_kind_l
 
 # --- opening a process (customer page, tab "Neuer Vorgang") --------------------------------
 
+def _template_choice_label(template):
+    """"Otoplastik", not "Otoplastik (Otoplastik)": the type only where the name lacks it."""
+    kind = str(process_type_label(template.process_type))
+    return template.name if kind.casefold() in template.name.casefold() else f"{template.name} ({kind})"
+
+
 def _new_process_choices(form):
     """Active templates (a choice to make when there are several) and the user's branches."""
-    templates = [SelectChoice(t.id, f"{t.name} ({process_type_label(t.process_type)})")
-                 for t in services.active_templates()]
+    templates = [SelectChoice(t.id, _template_choice_label(t)) for t in services.active_templates()]
     form.template_id.choices = ([SelectChoice(0, _("— choose —"))] if len(templates) > 1 else []) + templates
     form.branch_id.choices = [SelectChoice(b.id, b.name)
                               for b in services.process_branches(current_user)]
