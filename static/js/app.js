@@ -44,7 +44,8 @@
 })();
 
 // Interface screens (templates/interfaces): dialogs, fields shown on condition, F1 help,
-// the "Mehr" menu, table rows and arrow keys in the list. Markup opts in with data-* attributes.
+// the menus ("Mehr", and the navigation's Verwaltung on every page), table rows and arrow
+// keys in the list. Markup opts in with data-* attributes.
 (function () {
   "use strict";
 
@@ -123,6 +124,16 @@
   ["DOMContentLoaded", "htmx:afterSettle", "htmx:pushedIntoHistory", "htmx:historyRestore"]
     .forEach(function (name) { document.addEventListener(name, markCurrentRow); });
 
+  // Menus (details.menu: the Verwaltung menu of the navigation, "Mehr") close when a click
+  // or the keyboard focus goes elsewhere, so Tab past the last entry leaves none open.
+  function closeMenus(except) {
+    document.querySelectorAll("details.menu[open]").forEach(function (menu) {
+      if (!except || !menu.contains(except)) { menu.open = false; }
+    });
+  }
+  document.addEventListener("click", function (event) { closeMenus(event.target); });
+  document.addEventListener("focusin", function (event) { closeMenus(event.target); });
+
   // The server says "close-dialog" (HX-Trigger, bubbling up from the form) after a save.
   document.addEventListener("close-dialog", closeDialogs);
 
@@ -163,7 +174,8 @@
     }
     if (event.key === "Escape") {
       var open = event.target.closest && event.target.closest("details.menu[open]");
-      if (open) { open.open = false; open.querySelector("summary").focus(); }
+      if (open) { open.open = false; open.querySelector("summary").focus(); return; }
+      closeMenus(null);
       return;
     }
     // Arrow keys move between the rows' links of a list marked data-arrow-nav.

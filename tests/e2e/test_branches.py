@@ -27,7 +27,9 @@ def test_edit_branch_through_the_htmx_form(page, live_server, make_user, make_br
     make_user("admin", role="admin", name="Anna Admin")
     log_in(page, live_server, "admin")
 
-    page.get_by_role("navigation").get_by_role("link", name="Filialen").click()
+    navigation = page.get_by_role("navigation")
+    navigation.get_by_text("Verwaltung").click()
+    navigation.get_by_role("link", name="Filialen").click()
     expect(page.get_by_role("heading", name="Filialen", exact=True)).to_be_visible()
     # A marker on window survives htmx swaps but not a full page load.
     page.evaluate("window.__noReload = true")

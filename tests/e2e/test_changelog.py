@@ -31,7 +31,9 @@ def test_filters_narrow_the_entries_without_a_page_load(page, live_server, make_
         db.session.commit()
     log_in(page, live_server, "admin")
 
-    page.get_by_role("navigation").get_by_role("link", name="Änderungsprotokoll").click()
+    navigation = page.get_by_role("navigation")
+    navigation.get_by_text("Verwaltung").click()
+    navigation.get_by_role("link", name="Änderungsprotokoll").click()
     expect(page.get_by_role("heading", name="Änderungsprotokoll", level=1)).to_be_visible()
     rows = page.locator("#changelog-entries tbody tr")
     expect(rows).to_have_count(4)

@@ -1,0 +1,51 @@
+"""The main navigation (templates/base.html): the daily screens in the bar, master data and
+settings in the Verwaltung menu, each role's entries, and the current screen marked."""
+import re
+
+import pytest
+
+from tests.translated import de
+
+DAILY = ["/interfaces/", "/customers/", "/orders/"]
+MASTER_DATA = ["/branches/", "/workstations/", "/users/", "/companies/", "/chain"]
+
+
+def navigation(client, url="/"):
+    """(links in the bar, the Verwaltung menu's summary tag, links in the menu) of a page."""
+    body = client.get(url).get_data(as_text=True)
+    nav = body[body.index("<nav"):body.index("</nav>")]
+    bar, menu = nav.split('<details class="menu nav-menu">')
+    summary = re.search(r"<summary[^>]*>[^<]*</summary>", menu)[0]
+    return re.findall(r'<a href="([^"]+)"', bar), summary, re.findall(r'<a href="([^"]+)"', menu)
+
+
+@pytest.mark.parametrize("role, menu", [
+    ("staff", MASTER_DATA),
+    ("branch_manager", MASTER_DATA + ["/changelog/"]),
+    ("admin", MASTER_DATA + ["/process-templates/", "/directory/", "/changelog/"]),
+])
+def test_daily_screens_in_the_bar_the_rest_under_verwaltung(client, auth, make_branch, make_user,
+                                                           role, menu):
+    """Every role gets Schnittstellen, Kunden and Bestellungen in the bar and, under
+    Verwaltung, the master-data and settings screens its role may open, in this order."""
+    branch = make_branch("Stuttgart", "ST")
+    make_user("till", role=role, branch_ids=[branch])
+    auth.login("till")
+    bar, summary, links = navigation(client)
+    assert bar == DAILY
+    assert summary == f"<summary>{de('Administration')}</summary>" == "<summary>Verwaltung</summary>"
+    assert links == menu
+
+
+def test_current_screen_and_its_group_are_marked(client, admin, make_branch):
+    """A screen in the menu is aria-current="page" and its group's summary aria-current;
+    a screen in the bar is marked alone."""
+    make_branch("Stuttgart", "ST")
+    body = client.get("/branches/").get_data(as_text=True)
+    nav = body[body.index("<nav"):body.index("</nav>")]
+    assert '<summary aria-current="true">' in nav
+    assert re.findall(r'<a href="([^"]+)" aria-current="page"', nav) == ["/branches/"]
+    body = client.get("/customers/").get_data(as_text=True)
+    nav = body[body.index("<nav"):body.index("</nav>")]
+    assert "<summary>" in nav
+    assert re.findall(r'<a href="([^"]+)" aria-current="page"', nav) == ["/customers/"]
