@@ -159,6 +159,25 @@ def test_a_service_without_supplier_asks_for_one_then_orders(client, login, csrf
     assert "No ear-mould position is left to order." in body and "Place order" not in body
 
 
+def test_positions_reload_after_bestellen_and_show_ordered(client, login, csrf, world, dreve):
+    """The page's positions reload on the event "Bestellen" answers with (orders-changed),
+    from their own fragment: then every position says "ordered" and has no Edit or Delete."""
+    login(world.staff)
+    page = client.get(f"/processes/{world.process.id}").get_data(as_text=True)
+    rows = re.search(r'<div id="position-rows" ([^>]*)>', page)[1]
+    url = re.search(r'hx-get="([^"]+)"', rows)[1]
+    assert url == f"/processes/{world.process.id}/positions"
+    assert 'hx-trigger="orders-changed from:body"' in rows and 'hx-select="#position-rows"' in rows
+    before = fragment(client, url)
+    assert '<div id="position-rows"' in before and ">ordered<" not in before
+    assert before.count(">Delete</a>") == len(world.process.positions) == 2
+
+    done = order(client, world, csrf(), company_id=world.dreve.id)
+    assert "orders-changed" in done.headers["HX-Trigger"]
+    after = fragment(client, url)
+    assert after.count(">ordered</span>") == 2 and ">Delete</a>" not in after
+
+
 def test_staff_of_another_branch_get_403_and_no_button(client, login, csrf, world, dreve):
     """Ordering is for the process's branch: no button for staff of Ulm, and the server
     refuses their post with 403 (into the message area)."""
