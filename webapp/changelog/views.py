@@ -25,7 +25,8 @@ def entries():
         return render_template("changelog/_entries.html", **context)
     branches, users = search.filter_choices(current_user)
     return render_template(
-        "changelog/changelog.html", branches=branches, users=users,
+        "changelog/changelog.html", branches=[(branch.id, branch.name) for branch in branches],
+        users=users,
         entity_types=[(key, display.ENTITY_LABELS[key])
                       for key in search.visible_entity_types(current_user)],
         actions=[(key, display.ACTION_LABELS[key]) for key in ACTIONS],

@@ -228,7 +228,8 @@ def orders():
     context = dict(pagination=pagination, filters=filters)
     if hx.wants_fragment():
         return render_template("ordering/_order_list.html", **context)
-    return render_template("ordering/orders.html", branches=all_branches(),
+    return render_template("ordering/orders.html",
+                           branches=[(branch.id, branch.name) for branch in all_branches()],
                            status_labels=STATUS_LABELS, **context)
 
 
