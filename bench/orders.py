@@ -119,7 +119,13 @@ class Children:
         process.wait(10)
 
     def stop_all(self):
-        """SIGTERM to every group (a worker finishes its job), then SIGKILL for the rest."""
+        """SIGTERM to every group (a worker finishes its job), then SIGKILL for the rest —
+        including what they started in groups of their own (RQ's work-horses and scheduler),
+        which would otherwise outlive their worker."""
+        from webapp.devrun import descendants
+
+        below = {pid for process in self.processes if process.poll() is None
+                 for pid in descendants(process.pid)}
         for process in self.processes:
             if process.poll() is None:
                 try:
@@ -134,6 +140,23 @@ class Children:
                 pass
             if process.poll() is None:
                 self.kill(process)
+        while below and time.monotonic() < deadline:
+            below = {pid for pid in below if _alive(pid)}
+            time.sleep(0.05)
+        for pid in below:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+
+
+def _alive(pid):
+    """Whether `pid` still runs (a zombie waiting for its parent does not count)."""
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            return stat.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
 
 
 def _raise_interrupt(_signum, _frame):

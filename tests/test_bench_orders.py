@@ -1,6 +1,7 @@
 """The order benchmark (bench/orders.py, not part of the suite) still works: a few orders
 through two real workers, one of them killed, every check passing and nothing left running."""
 import os
+import time
 from argparse import Namespace
 
 from bench import orders as bench_orders
@@ -23,4 +24,8 @@ def test_order_benchmark_runs_end_to_end_with_a_few_orders(monkeypatch):
     assert any("SIGKILL to worker" in note for note in phases[2].notes)
     table = bench_orders.report(phases, args)
     assert "| no-op jobs (baseline) | 10 |" in table and "[FAILED]" not in table
+    # Processes told to stop may take a moment to be gone (and reaped).
+    deadline = time.monotonic() + 10
+    while not set(descendants(os.getpid())) <= before and time.monotonic() < deadline:
+        time.sleep(0.1)
     assert set(descendants(os.getpid())) <= before
