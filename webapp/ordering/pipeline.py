@@ -107,7 +107,9 @@ def build_request(order, outbound, with_secrets=True):
         order.service_id = resolution.service.id
         order.interface_key = resolution.service.interface_key
         order.service_name = resolution.service.name
-    smtp = resolve("smtp", branch=order.branch_id)
+    # Only the e-mail adapter needs the chain's SMTP service; nobody else gets its password.
+    smtp = (resolve("smtp", branch=order.branch_id)
+            if get_adapter(resolution.service.interface_key).sends_mail else None)
     customer = order.process.customer if order.process is not None else None
     supplier = order.supplier
     return base.OrderRequest(

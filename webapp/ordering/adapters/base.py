@@ -97,6 +97,9 @@ class Adapter:
 
     interface_keys: tuple = ()
     can_lookup = False
+    # Sends through the chain's SMTP service: only then does the job resolve it (and read its
+    # password) into OrderRequest.smtp_config / smtp_secret.
+    sends_mail = False
 
     def submit(self, request: OrderRequest) -> Outcome:
         raise NotImplementedError

@@ -52,6 +52,7 @@ class _Refused(Exception):
 class StandardOrderAdapter(Adapter):
     interface_keys = ("ear_mould_standard_order",)
     can_lookup = False
+    sends_mail = True
 
     def max_duration(self, request: OrderRequest) -> float:
         """The SMTP timeout is a deadline for the whole conversation."""
