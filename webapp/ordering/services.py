@@ -78,7 +78,7 @@ def open_orders_of_service(service_id):
         .order_by(Order.id)).all()
 
 
-def search_orders(actor, q="", status="", branch_id=None, page=1, per_page=25):
+def search_orders(q="", status="", branch_id=None, page=1, per_page=25):
     """Orders of stock management (Lagerverwaltung), newest first. Everyone reads the orders
     of all branches (like the manual's order list); filters narrow them down."""
     from ..companies.models import Company
@@ -113,17 +113,6 @@ def preselected_company_id(process):
     if step is not None and step.company_id:
         return step.company_id
     return process.branch.ear_mould_lab_id
-
-
-def choose(actor, process, company_id, supplier_id=None):
-    """Keep the company (and supplier) chosen at the 'Bestellservice' step; returns the route.
-    Choosing is part of ordering, so the same people may do it."""
-    require_order(actor, process.branch_id)
-    step = _order_step(process)
-    step.company_id = company_id or None
-    step.supplier_id = supplier_id or None
-    db.session.commit()
-    return routing.route(process)
 
 
 def place_order(actor, process, company_id, supplier_id=None, note=""):

@@ -90,9 +90,9 @@ def order_progress(order, brief=False):
                            sending=sending)
 
 
-@bp.app_template_global()
-def order_side_label(side):
-    return side_label(side)
+# The ordering fragments are included by the process page too, so they need the label as
+# a global rather than from a view's context.
+bp.add_app_template_global(side_label)
 
 
 @bp.app_template_global()
@@ -223,7 +223,7 @@ def orders():
     """The orders of every branch, newest first: search by order or external number,
     customer and supplier; filter by status and branch. htmx searches get the list only."""
     filters = _list_filters()
-    pagination = services.search_orders(current_user, page=request.args.get("page", 1, type=int),
+    pagination = services.search_orders(page=request.args.get("page", 1, type=int),
                                         per_page=current_app.config["PAGE_SIZE"], **filters)
     context = dict(pagination=pagination, filters=filters)
     if hx.wants_fragment():
