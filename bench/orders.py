@@ -26,6 +26,7 @@ from pathlib import Path
 
 import requests
 
+from bench import percentile
 from webapp.ordering.models import CANCELLED, CONFIRMED, DELIVERED, DONE, FAILED, ORDERED
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -54,13 +55,6 @@ class Phase:
     @property
     def rate(self):
         return self.count / self.seconds if self.seconds else 0.0
-
-
-def percentile(values, share):
-    if not values:
-        return float("nan")
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
 
 
 def main(argv=None):

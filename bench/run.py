@@ -23,6 +23,8 @@ from pathlib import Path
 
 import requests
 
+from bench import percentile
+
 ROOT = Path(__file__).resolve().parent.parent
 HX = {"HX-Request": "true"}
 
@@ -48,10 +50,7 @@ class Result:
         return self.requests / self.seconds if self.seconds else 0.0
 
     def percentile(self, share):
-        if not self.latencies:
-            return float("nan")
-        ordered = sorted(self.latencies)
-        return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
+        return percentile(self.latencies, share)
 
 
 def endpoints(seeded):
