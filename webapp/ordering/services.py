@@ -14,7 +14,8 @@ from ..auth.permissions import is_admin
 from ..errors import DomainError, PermissionDenied
 from ..extensions import db
 from ..models_base import utcnow
-from ..processes.models import OPEN, EarMouldPosition, Process
+from ..processes.models import OPEN, Process
+from ..processes.services import ordered_position_ids
 from ..queue import enqueue_after_commit
 from . import routing
 from .models import (
@@ -58,14 +59,10 @@ def orders_of_process(process_id):
 
 
 def open_positions(process):
-    """Positions of the process without a live order (none, or only cancelled ones)."""
-    live = (db.select(Order.position_id)
-            .where(Order.process_id == process.id, Order.status != CANCELLED,
-                   Order.position_id.is_not(None)))
-    return db.session.scalars(
-        db.select(EarMouldPosition)
-        .where(EarMouldPosition.process_id == process.id, EarMouldPosition.id.not_in(live))
-        .order_by(EarMouldPosition.id)).all()
+    """Positions of the process without a live order (none, or only cancelled ones) — the
+    same rule that locks a position against editing (processes.services)."""
+    ordered = ordered_position_ids(process)
+    return [position for position in process.positions if position.id not in ordered]
 
 
 def open_orders_of_service(service_id):
