@@ -8,6 +8,7 @@ from flask_login import current_user
 from wtforms import SelectChoice
 
 from .. import hx
+from ..changelog.display import in_words
 from ..changelog.services import entries_for
 from ..errors import DomainError
 from ..forms import apply_domain_error
@@ -57,28 +58,6 @@ def branch_choices(form, customer=None):
     form.branch_id.choices = choices
 
 
-def _readable_history(customer):
-    """The customer's change-log entries with salutations and branches in words."""
-    names = {branch.id: branch.name for branch in services.all_branches()}
-
-    def value(field, stored):
-        if field == "salutation":
-            return salutation_label(stored)
-        if field == "branch_id" and isinstance(stored, int):
-            return names.get(stored, f"#{stored}")
-        return stored
-
-    def change(item):
-        if "old" not in item:
-            return item
-        return {**item, "old": value(item["field"], item["old"]),
-                "new": value(item["field"], item["new"])}
-
-    return [SimpleNamespace(at=entry.at, user_name=entry.user_name, action=entry.action,
-                            changes=[change(item) for item in entry.changes])
-            for entry in entries_for("customer", customer.id)]
-
-
 class HistoryLabels:
     """Field labels for the history macro: the form's, and the number's."""
 
@@ -116,7 +95,7 @@ def _editor_context(form, customer, notice):
                 editable=services.may_edit(current_user, customer) if customer
                 else bool(services.editable_branches(current_user)),
                 may_delete=bool(customer) and services.may_delete(current_user, customer),
-                history=_readable_history(customer) if customer else [],
+                history=in_words(entries_for("customer", customer.id)) if customer else [],
                 history_labels=HistoryLabels(form))
 
 
