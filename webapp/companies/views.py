@@ -8,6 +8,7 @@ from flask_login import current_user
 
 from .. import hx
 from ..auth.permissions import can_edit_branch, is_admin, require_admin
+from ..changelog.display import in_words
 from ..changelog.services import entries_for
 from ..errors import DomainError
 from ..forms import apply_domain_error
@@ -59,25 +60,6 @@ class HistoryLabels:
         return self.form[name]
 
 
-def _readable_history(entries):
-    """Change-log entries for the shared history macro with stored codes shown as words:
-    the order form by its label, booleans as yes / no."""
-    def value(field, stored):
-        if isinstance(stored, bool):
-            return _("yes") if stored else _("no")
-        if field == "order_form":
-            return ORDER_FORM_LABELS.get(stored, stored)
-        return stored
-
-    def change(item):
-        if "old" not in item:
-            return item
-        return {**item, "old": value(item["field"], item["old"]), "new": value(item["field"], item["new"])}
-
-    return [SimpleNamespace(at=entry.at, user_name=entry.user_name, action=entry.action,
-                            changes=[change(item) for item in entry.changes]) for entry in entries]
-
-
 def _company_editor(form, company, status=200, notice=None):
     """The editor pane: a fragment for htmx, otherwise the whole page with the list."""
     admin = is_admin(current_user)
@@ -89,7 +71,7 @@ def _company_editor(form, company, status=200, notice=None):
     stored = {entry.branch_id: entry.number for entry in company.customer_numbers} if company else {}
     context = dict(form=form, company=company, notice=notice, editable=admin, number_rows=rows,
                    stored_numbers=stored, can_save=admin or any(row[2] for row in rows),
-                   history=_readable_history(entries_for("company", company.id)) if company else [],
+                   history=in_words(entries_for("company", company.id)) if company else [],
                    history_labels=HistoryLabels(form))
     if hx.wants_fragment():
         return render_template("companies/_company_form.html", **context), status
