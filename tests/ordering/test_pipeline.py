@@ -432,3 +432,26 @@ def test_status_queries_move_an_order_forward_never_back(world, make_service, sa
     assert fresh(Order, order.id).status == "delivered"
     asked = len(control.received("dreve", method="GET"))
     assert refresh_statuses() == 0 and len(control.received("dreve", method="GET")) == asked
+
+
+def test_an_order_follows_its_company_to_another_service(world, make_service, sandbox, control):
+    """The company's assignment moved after "Bestellen" (the branch's service was switched
+    off): the job delivers through the chain's service and the order names it; merely
+    building a request (e.g. for the order form) changes nothing."""
+    branch_service = partner_service(make_service, world, "dreve_smartorder", world.dreve,
+                                     sandbox, "dreve")
+    make_service("audia_easy_order", ear_mould_raw(world.dreve, supplier=world.dreve,
+                                                   base_url=f"{sandbox}/audia"),
+                 name="Audia chain")
+    order = order_one(world, world.dreve)
+    assert order.service_name == "dreve_smartorder ST"
+    branch_service.enabled = False
+    db.session.commit()
+
+    pipeline.build_request(order, order.outbound, with_secrets=False)
+    assert fresh(Order, order.id).service_name == "dreve_smartorder ST"
+    assert pipeline.deliver(order.outbound.id) == "accepted"
+    order = fresh(Order, order.id)
+    assert (order.service_name, order.interface_key, order.status) == (
+        "Audia chain", "audia_easy_order", ORDERED)
+    assert len(control.orders("audia")) == 1 and control.orders("dreve") == []

@@ -91,8 +91,9 @@ def _party(record, name=None):
 
 
 def build_request(order, outbound, with_secrets=True):
-    """The OrderRequest for `order`, routed as it is configured now. Without secrets (every
-    secret reads as None) for what people see, e.g. the printable order form."""
+    """The OrderRequest for `order`, routed as it is configured now (which may be another
+    service than at "Bestellen": see follow_routing). Without secrets (every secret reads as
+    None) for what people see, e.g. the printable order form. Changes nothing."""
     position = order.position
     if position is None:
         raise Unroutable(_("The ear-mould position of this order was deleted."))
@@ -102,11 +103,6 @@ def build_request(order, outbound, with_secrets=True):
     if resolution is None:
         raise Unroutable(_("No active ordering service has %(company)s in its company "
                            "assignment any more.", company=order.company.name))
-    if resolution.service.id != order.service_id:
-        # The assignment moved to another service since "Bestellen": follow it, visibly.
-        order.service_id = resolution.service.id
-        order.interface_key = resolution.service.interface_key
-        order.service_name = resolution.service.name
     # Only the e-mail adapter needs the chain's SMTP service; nobody else gets its password.
     smtp = (resolve("smtp", branch=order.branch_id)
             if get_adapter(resolution.service.interface_key).sends_mail else None)
@@ -114,7 +110,8 @@ def build_request(order, outbound, with_secrets=True):
     supplier = order.supplier
     return base.OrderRequest(
         reference=order.number, idempotency_key=outbound_key,
-        interface_key=resolution.service.interface_key, config=dict(resolution.values),
+        interface_key=resolution.service.interface_key, service_id=resolution.service.id,
+        service_name=resolution.service.name, config=dict(resolution.values),
         secret=_secrets(resolution) if with_secrets else _no_secret,
         position=base.Position(
             side=position.side, style=position.style, material=position.material,
@@ -137,6 +134,14 @@ def build_request(order, outbound, with_secrets=True):
     )
 
 
+def follow_routing(order, request):
+    """The company's assignment moved to another service since "Bestellen": the order is
+    delivered through the new one, and says so (saved with the claim)."""
+    if request.service_id != order.service_id:
+        order.service_id = request.service_id
+        order.interface_key, order.service_name = request.interface_key, request.service_name
+
+
 # --- one delivery run ----------------------------------------------------------------------
 
 def deliver(outbound_id, worker=""):
@@ -156,6 +161,7 @@ def deliver(outbound_id, worker=""):
     try:
         request = build_request(order, outbound)
         adapter = get_adapter(request.interface_key)
+        follow_routing(order, request)
     except Unroutable as error:
         problem = str(error)
     except KeyError:

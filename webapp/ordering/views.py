@@ -18,7 +18,6 @@ from flask_login import current_user
 
 from .. import hx
 from ..errors import DomainError
-from ..extensions import db
 from ..forms import apply_domain_error
 from ..interfaces.catalogue import get_interface
 from ..interfaces.services import interface_name
@@ -331,10 +330,6 @@ def document_get(order_id):
         order_request = pipeline.build_request(order, order.outbound, with_secrets=False)
     except pipeline.Unroutable as error:
         return error_response(409, _("No order form"), str(error))
-    finally:
-        # build_request follows a moved company assignment on the order; a page view keeps
-        # nothing of that.
-        db.session.rollback()
     _text, html = order_document(order_request)
     response = make_response(html)
     response.headers["Content-Security-Policy"] = DOCUMENT_CSP

@@ -70,6 +70,9 @@ class OrderRequest:
     # as `config` / `secret`.
     smtp_config: dict | None = None
     smtp_secret: Callable[[str], str | None] | None = None
+    # The service routing chose, for the job (adapters need not care).
+    service_id: int | None = None
+    service_name: str = ""
 
 
 @dataclass
