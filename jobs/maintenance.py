@@ -1,5 +1,10 @@
-"""Housekeeping jobs, run periodically by the workers (see jobs/schedule.py)."""
+"""Housekeeping jobs, run periodically by the workers (see webapp/schedule.py). A job has no
+request: it commits its own unit of work."""
 import logging
+
+from webapp.auth.services import prune_login_attempts as prune_attempts
+from webapp.changelog.services import prune as prune_entries
+from webapp.extensions import db
 
 from . import app_context
 
@@ -8,19 +13,17 @@ log = logging.getLogger(__name__)
 
 def prune_login_attempts():
     """Delete login attempts older than the throttling needs; returns how many."""
-    from webapp.auth.services import prune_login_attempts as prune
-
     with app_context():
-        count = prune()
+        count = prune_attempts()
+        db.session.commit()
     log.info("Pruned %d old login attempts", count)
     return count
 
 
 def prune_change_log():
     """Delete change-log entries older than three years; returns how many."""
-    from webapp.changelog.services import prune
-
     with app_context():
-        count = prune()
+        count = prune_entries()
+        db.session.commit()
     log.info("Pruned %d old change-log entries", count)
     return count

@@ -4,21 +4,19 @@ flush does no harm."""
 import os
 import socket
 
+from webapp.ordering import pipeline
+
 from . import app_context
 
 
 def submit(outbound_id):
     """Claim the outbound row and take the order one step towards the partner."""
-    from webapp.ordering import pipeline
-
     with app_context():
         return pipeline.deliver(outbound_id, worker=f"{socket.gethostname()}:{os.getpid()}")
 
 
 def reconcile():
     """Periodic: re-enqueue due rows that have no live job (lost jobs, dead workers)."""
-    from webapp.ordering import pipeline
-
     with app_context():
         return pipeline.reconcile()
 
@@ -26,8 +24,6 @@ def reconcile():
 def refresh_statuses():
     """Periodic: ask the partners for the status of orders they have; returns how many
     answered."""
-    from webapp.ordering import pipeline
-
     with app_context():
         return sum(1 for order_id in pipeline.orders_to_refresh()
                    if pipeline.refresh_status(order_id) is not None)
@@ -35,7 +31,5 @@ def refresh_statuses():
 
 def refresh_status(order_id):
     """'Status abfragen' for one order."""
-    from webapp.ordering import pipeline
-
     with app_context():
         return pipeline.refresh_status(order_id)

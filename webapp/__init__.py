@@ -5,11 +5,33 @@ import secrets
 from pathlib import Path
 
 from flask import Flask
+from sqlalchemy import event
 
+from . import cli, crypto, hx, i18n, models, security, uow  # models: every table for metadata
 from . import config as config_module
+from .auth import views as auth_views
+from .changelog import views as changelog_views
+from .companies import views as companies_views
+from .config import ROOT
+from .customers import views as customers_views
+from .directory import views as directory_views
 from .extensions import babel, csrf, db, htmx, login_manager, migrate
+from .interfaces import effective_views
+from .interfaces import views as interfaces_views
+from .interfaces.catalogue import load as load_catalogue
+from .main import views as main_views
+from .ordering import views as ordering_views
+from .org import views as org_views
+from .org.services import get_chain
+from .processes import views as processes_views
+from .users import views as users_views
 
-ROOT = Path(__file__).resolve().parent.parent
+# The factory is the top of the layers (docs/architecture.md): it imports every domain and
+# wires what the lower layers offer (blueprints, registries, hooks); nothing imports it back
+# but the entry points (app.py, jobs, devrun).
+BLUEPRINTS = (main_views, auth_views, org_views, users_views, companies_views, directory_views,
+              changelog_views, effective_views, interfaces_views, customers_views,
+              processes_views, ordering_views)
 
 
 def create_app(test_config=None):
@@ -43,35 +65,17 @@ def create_app(test_config=None):
     csrf.init_app(app)
     htmx.init_app(app)
 
-    from . import i18n, security, hx, models  # noqa: F401  (models registers every table)
-    from .interfaces.catalogue import load as load_catalogue
     load_catalogue()  # a malformed catalogue entry stops the start, naming the entry
 
     babel.init_app(app, locale_selector=i18n.select_locale, timezone_selector=i18n.select_timezone)
-    i18n.init_app(app)
+    i18n.init_app(app, chain_timezone=lambda: get_chain().timezone)
     hx.init_app(app)
     security.init_app(app)
+    uow.init_app(app)
     _sqlite_pragmas(app)
 
-    from .auth import views as auth_views
-    from .companies import views as companies_views
-    from .customers import views as customers_views
-    from .directory import views as directory_views
-    from .interfaces import views as interfaces_views
-    from .main import views as main_views
-    from .ordering import views as ordering_views
-    from .org import views as org_views
-    from .processes import views as processes_views
-    from .users import views as users_views
-    from .changelog import views as changelog_views
-    from .interfaces import effective_views
-
-    for views in (main_views, auth_views, org_views, users_views, companies_views, directory_views,
-                  changelog_views, effective_views, interfaces_views, customers_views,
-                  processes_views, ordering_views):
+    for views in BLUEPRINTS:
         app.register_blueprint(views.bp)
-
-    from . import cli, crypto
 
     cli.init_app(app)
     crypto.register_cli(app)
@@ -95,7 +99,6 @@ def _sqlite_pragmas(app):
     keeps them from failing with 'database is locked'; foreign keys are off by default."""
     if not app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
         return
-    from sqlalchemy import event
 
     with app.app_context():
         engine = db.engine

@@ -6,8 +6,17 @@ import click
 from flask import current_app
 from flask.cli import with_appcontext
 from flask_babel import force_locale
+from rq import Queue
 
+from . import demo
+from .auth.forms import check_password_policy
+from .auth.services import prune_login_attempts
 from .extensions import db
+from .permissions import ADMIN
+from .queue import AppWorker, connect
+from .schedule import Ticker
+from .schedule import tick as tick_once
+from .users.models import User
 
 
 def init_app(app):
@@ -22,8 +31,6 @@ def init_app(app):
               help="Seed even though the database has users that are not demo users.")
 def seed_demo_command(force):
     """Create the demo chain "Hörwelt Demo" (idempotent: only what is missing)."""
-    from . import demo
-
     foreign = demo.foreign_users()
     if foreign and not force:
         raise click.ClickException(
@@ -41,9 +48,6 @@ def seed_demo_command(force):
 @click.option("--password-stdin", is_flag=True, help="Read the password from the first line of stdin.")
 def create_admin_command(username, name, email, password_stdin):
     """Create a local administrator; the password must meet the password policy."""
-    from .auth.forms import check_password_policy
-    from .users.models import ADMIN, User
-
     username = username.strip().lower()
     if db.session.scalar(db.select(User).where(db.func.lower(User.username) == username)):
         raise click.ClickException(f"User {username!r} exists already.")
@@ -74,12 +78,6 @@ def create_admin_command(username, name, email, password_stdin):
 def worker_command(burst, queues, tick):
     """Run an RQ worker with its scheduler and the periodic-job ticker. Start several for
     more throughput; each periodic job is still enqueued once per interval."""
-    from jobs.schedule import Ticker
-    from jobs.schedule import tick as tick_once
-    from rq import Queue
-
-    from .queue import AppWorker, connect
-
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     url = current_app.config.get("REDIS_URL")
     if not url:
@@ -110,6 +108,6 @@ def worker_command(burst, queues, tick):
 @with_appcontext
 def prune_login_attempts_command():
     """Delete old login attempts now (the workers also do it daily)."""
-    from jobs.maintenance import prune_login_attempts
-
-    click.echo(f"{prune_login_attempts()} login attempts deleted.")
+    count = prune_login_attempts()
+    db.session.commit()  # a command has no request to commit its unit of work
+    click.echo(f"{count} login attempts deleted.")

@@ -2,6 +2,10 @@
 then environment variables (DATABASE_URL, REDIS_URL, SECRET_KEY, ENCRYPTION_KEYS and any
 SCHNITTSTELLEN_<KEY>), then the dict a test passes to create_app()."""
 import os
+from pathlib import Path
+
+# The checkout: templates, static files, migrations and the default instance folder live here.
+ROOT = Path(__file__).resolve().parent.parent
 
 DEFAULTS = dict(
     # Relative SQLite paths are resolved inside the instance folder by Flask-SQLAlchemy.

@@ -15,7 +15,11 @@ from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from flask import current_app
 from flask.cli import with_appcontext
 from sqlalchemy import Text
+from sqlalchemy.orm import undefer
+from sqlalchemy.orm.attributes import flag_modified
 from sqlalchemy.types import TypeDecorator
+
+from .extensions import db
 
 log = logging.getLogger(__name__)
 
@@ -87,8 +91,6 @@ class EncryptedText(TypeDecorator):
 
 def encrypted_columns():
     """(model class, attribute name) of every EncryptedText column of the mapped models."""
-    from .extensions import db
-
     found = []
     for mapper in db.Model.registry.mappers:
         for attr in mapper.column_attrs:
@@ -101,11 +103,6 @@ def rotate_all():
     """Decrypt every stored secret (with any configured key) and store it again encrypted
     with the newest key. All or nothing: one unreadable value aborts without saving.
     Returns {"Model.attribute": count}."""
-    from sqlalchemy.orm import undefer
-    from sqlalchemy.orm.attributes import flag_modified
-
-    from .extensions import db
-
     counts = {}
     try:
         for model, key in encrypted_columns():

@@ -4,17 +4,25 @@ Idempotent: records are matched by their unique names and only created when miss
 second run changes nothing, and edits made in the demo survive a re-run. Addresses, numbers
 and e-mail addresses are made up (reserved .example domains)."""
 import sys
+from datetime import timedelta
 from pathlib import Path
 
 from flask import current_app
 from sqlalchemy import func
 
-from . import ROOT
+from .config import ROOT
 from .companies.models import Company, CustomerNumber
+from .customers import services as customer_services
+from .customers.models import Customer
 from .extensions import db
+from .interfaces import services as interface_services
+from .interfaces.models import InterfaceService
 from .org.models import Branch, Workstation
 from .org.services import get_chain
-from .users.models import ADMIN, BRANCH_MANAGER, STAFF, User
+from .permissions import ADMIN, BRANCH_MANAGER, STAFF
+from .processes import services as process_services
+from .processes.models import ORDER_SERVICE, STEP, Process, ProcessTemplate
+from .users.models import User
 
 CHAIN = dict(name="Hörwelt Demo", timezone="Europe/Berlin")
 # Meets the password policy (auth/forms.py); `make run` prints it with the logins.
@@ -151,11 +159,6 @@ def _seed_services(branches):
     server for the chain, a protected Dreve SmartOrder for one branch (pointing at the
     partner sandbox), a TSE on a workstation and an SMS service planned for later.
     Created through the same service layer as the screens, matched by name."""
-    from datetime import timedelta
-
-    from .interfaces import services as interface_services
-    from .interfaces.models import InterfaceService
-
     admin = db.session.scalar(db.select(User).where(User.username == "admin"))
     dreve = db.session.scalar(db.select(Company).where(Company.name == "Dreve Otoplastik GmbH"))
     station = db.session.scalar(db.select(Workstation).where(Workstation.name == "ST-EMPFANG"))
@@ -239,11 +242,6 @@ def _seed_processes(branches):
     and a right position, made through the services the screens use (numbers, copied steps,
     change log); matched by name. When the templates are new, the first branch gets Dreve as
     its ear-mould lab (unless it has one), so that clearing it later survives a re-run."""
-    from .customers import services as customer_services
-    from .customers.models import Customer
-    from .processes import services as process_services
-    from .processes.models import ORDER_SERVICE, STEP, Process, ProcessTemplate
-
     admin = db.session.scalar(db.select(User).where(User.username == "admin"))
     if admin is None:
         return 0

@@ -29,10 +29,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import redis
+from flask_migrate import upgrade
+from rq import Worker
 
+from . import create_app, demo
+from .config import ROOT
+from .extensions import db
 from .queue import connect
-
-ROOT = Path(__file__).resolve().parent.parent
+from .users.models import User
 SANDBOX_URL_VARIABLE = "SCHNITTSTELLEN_PARTNER_SANDBOX_URL"
 # The sandbox's port when free: the demo chain's services are seeded with it (webapp/demo.py)
 # before the sandbox starts, and keep it in the database from run to run.
@@ -243,12 +247,6 @@ def sandbox_child(env):
 def prepare_database():
     """Run the migrations and seed the demo chain into an empty database. Returns the demo
     logins present, as (username, role) pairs."""
-    from flask_migrate import upgrade
-
-    from . import create_app, demo
-    from .extensions import db
-    from .users.models import User
-
     # Also creates the instance folder and its generated secrets before any child could
     # race for them.
     app = create_app()
@@ -327,17 +325,13 @@ def _health(url):
 
 
 def _worker_registered(client, pid):
-    from rq import Worker
-
     return any(worker.pid == pid for worker in Worker.all(connection=client))
 
 
 def _banner(url, redis_url, logins):
-    from .demo import DEMO_PASSWORD
-
     lines = ["", f"Schnittstellen is running: {url}"]
     if logins:
-        lines.append(f"Demo logins (password {DEMO_PASSWORD}):")
+        lines.append(f"Demo logins (password {demo.DEMO_PASSWORD}):")
         lines += [f"  {username:<15} {role}" for username, role in logins]
     lines += [f"Redis: {redis_url}", "Stop with Ctrl-C.", ""]
     print("\n".join(lines), flush=True)

@@ -4,6 +4,8 @@ import re
 from flask_babel import lazy_gettext as _l
 from wtforms.validators import ValidationError
 
+from .errors import Conflict
+
 MARKUP = re.compile(r"[<>]")
 
 
@@ -35,8 +37,6 @@ class Phone:
 def apply_domain_error(form, error):
     """Show a service's refusal beside the field it names, or above the form. A conflict
     (someone saved meanwhile) marks the form so the view answers 409 instead of 422."""
-    from .errors import Conflict
-
     form.conflict = isinstance(error, Conflict)
     field = getattr(form, error.field, None) if error.field else None
     if field is not None:

@@ -1,6 +1,7 @@
 """Language and time-zone selection. German unless a user (or, before login, the session)
 chose English; times are shown in the chain's time zone."""
 from flask import current_app, g, has_request_context, session
+from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from flask_babel.speaklater import LazyString
 from flask_login import current_user
@@ -25,10 +26,10 @@ def select_locale():
 
 
 def select_timezone():
+    """The chain's time zone, read once per request through the function the factory handed
+    to init_app (the chain lives in a layer above this one)."""
     if "chain_timezone" not in g:
-        from .org.services import get_chain
-
-        g.chain_timezone = get_chain().timezone
+        g.chain_timezone = current_app.extensions["schnittstellen.chain_timezone"]()
     return g.chain_timezone
 
 
@@ -43,9 +44,9 @@ def role_label(role):
     return ROLE_LABELS.get(role, role)
 
 
-def init_app(app):
-    from flask_babel import get_locale
-
+def init_app(app, chain_timezone):
+    """`chain_timezone()` answers the chain's time-zone name."""
+    app.extensions["schnittstellen.chain_timezone"] = chain_timezone
     app.jinja_env.globals["get_locale"] = get_locale
     app.jinja_env.globals["role_label"] = role_label
     # Lazy translated strings are iterable but not str: templates need a real list test.

@@ -38,20 +38,19 @@ def save_changes(actor, record, fields, data, version, entity_type, branch=None,
         after.update(extra_after)
     changes = changelog.diff(before, after, secret_fields=secret_fields)
     if not changes:
-        db.session.rollback()
         return False
     record.version += 1
     record.updated_by = actor.name
     changelog.record(actor, "update", entity_type, record, changes, branch=branch)
-    commit_unique(record)
+    flush_unique(record)
     return True
 
 
-def commit_unique(record):
-    """Commit; if a unique column was taken meanwhile (services check first, the database
-    decides under races), name the field instead of failing."""
+def flush_unique(record):
+    """Flush; if a unique column was taken meanwhile (services check first, the database
+    decides under races), roll the unit of work back and name the field instead of failing."""
     try:
-        db.session.commit()
+        db.session.flush()
     except IntegrityError as error:
         db.session.rollback()
         message = str(error.orig).lower()

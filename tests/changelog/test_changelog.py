@@ -112,6 +112,7 @@ def test_customers_processes_templates_and_positions_in_words(client, auth, org,
             "side": "left", "style": "Concha", "material": "Acryl", "venting": 1.5,
             "colour": "", "notes": "", "impression_ref": "ABD-1"})
         processes.set_status(admin, process, "closed")
+        db.session.commit()  # outside a request the caller owns the transaction
         ids = dict(customer=customer.id, template=template.id, process=process.id,
                    position=position.id)
     auth.login("admin")
@@ -165,6 +166,7 @@ def test_branch_lab_by_name_in_the_log_and_the_branch_history(client, auth, org,
         branch = db.session.get(Branch, org.st)
         update_branch(admin, branch, {"name": branch.name, "short_code": branch.short_code,
                                       "ear_mould_lab_id": dreve.id}, branch.version)
+        db.session.commit()  # outside a request the caller owns the transaction
         lab = dreve.id
     auth.login("admin")
     body = client.get("/changelog/?type=branch").get_data(as_text=True)

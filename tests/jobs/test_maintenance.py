@@ -2,7 +2,7 @@
 from datetime import datetime, timedelta, timezone
 
 from jobs.maintenance import prune_change_log
-from jobs.schedule import PERIODIC
+from webapp.schedule import PERIODIC
 from webapp.changelog import services as changelog
 from webapp.changelog.models import ChangeLogEntry
 from webapp.extensions import db

@@ -5,7 +5,7 @@ import time
 import pytest
 from rq import Queue
 
-from jobs.schedule import PERIODIC, Periodic, Ticker, tick
+from webapp.schedule import PERIODIC, Periodic, Ticker, tick
 from webapp.queue import connect
 
 pytestmark = pytest.mark.redis

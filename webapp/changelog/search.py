@@ -8,12 +8,13 @@ from zoneinfo import ZoneInfo
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import Text, and_, cast, func, or_
 
-from ..auth.permissions import is_admin
+from ..permissions import is_admin
 from ..errors import PermissionDenied
 from ..extensions import db
 from ..records import like_pattern
 from ..org.models import Branch
-from ..users.models import ADMIN, BRANCH_MANAGER, User
+from ..permissions import ADMIN, BRANCH_MANAGER
+from ..users.models import User
 from .models import ChangeLogEntry
 
 # Every entity_type the app writes, in the order the filter offers them.

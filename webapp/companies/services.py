@@ -3,13 +3,12 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, or_
 from sqlalchemy.orm import selectinload
 
-from ..auth.permissions import can_edit_branch, is_admin, require_admin
+from ..permissions import BRANCH_MANAGER, can_edit_branch, is_admin, require_admin
 from ..changelog import services as changelog
 from ..errors import DomainError, InUse, PermissionDenied
 from ..extensions import db
 from ..org.models import Branch
-from ..records import check_version, commit_unique, like_pattern, save_changes
-from ..users.models import BRANCH_MANAGER
+from ..records import check_version, flush_unique, like_pattern, save_changes
 from .models import ORDER_FORMS, Company, CustomerNumber
 
 COMPANY_FIELDS = (
@@ -135,7 +134,7 @@ def create_company(actor, data, numbers=None):
     _before, after = _number_log(changes)
     changelog.record(actor, "create", "company", company,
                      changelog.diff({}, {**changelog.snapshot(company, COMPANY_FIELDS), **after}))
-    commit_unique(company)
+    flush_unique(company)
     return company
 
 

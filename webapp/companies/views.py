@@ -7,7 +7,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from .. import hx
-from ..auth.permissions import can_edit_branch, is_admin, require_admin
+from ..permissions import can_edit_branch, is_admin, require_admin
 from ..changelog.display import in_words
 from ..changelog.services import entries_for
 from ..errors import DomainError

@@ -4,12 +4,12 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, or_
 from sqlalchemy.orm import contains_eager, joinedload
 
-from ..auth.permissions import can_edit_branch, is_admin
+from ..permissions import can_edit_branch, is_admin
 from ..changelog import services as changelog
 from ..errors import DomainError, InUse, PermissionDenied
 from ..extensions import db
 from ..org.models import Branch
-from ..records import check_version, commit_unique, like_pattern, save_changes
+from ..records import check_version, flush_unique, like_pattern, save_changes
 from .models import Customer
 
 CUSTOMER_FIELDS = (
@@ -130,7 +130,7 @@ def create_customer(actor, data):
     changelog.record(actor, "create", "customer", customer,
                      changelog.diff({}, changelog.snapshot(customer, ("number", *CUSTOMER_FIELDS))),
                      branch=branch)
-    commit_unique(customer)
+    flush_unique(customer)
     return customer
 
 

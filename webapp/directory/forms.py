@@ -6,7 +6,7 @@ from wtforms import BooleanField, HiddenField, IntegerField, PasswordField, Stri
 from wtforms.validators import DataRequired, Length, NumberRange, Regexp, ValidationError
 
 from ..forms import strip
-from ..users.models import ADMIN, BRANCH_MANAGER, STAFF
+from ..permissions import ADMIN, BRANCH_MANAGER, STAFF
 
 ATTRIBUTE = Regexp(r"^([A-Za-z][A-Za-z0-9-]*|[0-9]+(\.[0-9]+)+)?$",
                    message=_l("An attribute name: letters, digits and hyphens."))

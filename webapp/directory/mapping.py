@@ -1,6 +1,6 @@
 """From a directory's groups (or an identity provider's claims) to our role and branches.
 Shared by LDAP and OpenID Connect; plain functions on plain values."""
-from ..users.models import ADMIN, BRANCH_MANAGER, STAFF
+from ..permissions import ADMIN, BRANCH_MANAGER, STAFF
 
 # The strongest mapped role wins when a person is in several groups.
 ROLE_RANK = {STAFF: 1, BRANCH_MANAGER: 2, ADMIN: 3}

@@ -20,7 +20,7 @@ from sqlalchemy.exc import IntegrityError
 from ..auth import oidc
 from ..auth.ldap import (DEFAULT_GROUP_FILTER, DEFAULT_USER_FILTER, DirectoryUser, LdapAuthenticator,
                          LdapConfig, Step)
-from ..auth.permissions import require_admin
+from ..permissions import require_admin
 from ..changelog import services as changelog
 from ..crypto import SecretUnreadable
 from ..errors import Conflict, DomainError
@@ -28,7 +28,8 @@ from ..extensions import db
 from ..i18n import role_label
 from ..org.models import Branch
 from ..records import check_version
-from ..users.models import STAFF, User
+from ..permissions import STAFF
+from ..users.models import User
 from ..users.services import snapshot_user
 from . import mapping
 from .models import LdapSettings, OidcSettings

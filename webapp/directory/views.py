@@ -6,7 +6,7 @@ from flask_login import current_user
 
 from .. import hx
 from ..auth.ldap import Step
-from ..auth.permissions import require_admin
+from ..permissions import require_admin
 from ..changelog.services import entries_for
 from ..errors import DomainError
 from ..forms import apply_domain_error

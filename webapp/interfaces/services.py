@@ -26,14 +26,13 @@ from sqlalchemy import case, func, or_
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import aliased, contains_eager, joinedload, selectinload
 
-from ..auth.permissions import can_edit_branch, is_admin
+from ..permissions import BRANCH_MANAGER, can_edit_branch, is_admin
 from ..changelog import services as changelog
 from ..crypto import SecretUnreadable
 from ..errors import DomainError, InUse, PermissionDenied
 from ..extensions import db
 from ..org.models import Branch, Workstation
 from ..records import check_version, like_pattern
-from ..users.models import BRANCH_MANAGER
 from . import catalogue
 from . import values as field_values
 from .models import BRANCH, CHAIN, WORKSTATION, InterfaceService, ServiceCompany, ServiceSecret

@@ -13,7 +13,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from .. import hx
-from ..auth.permissions import is_admin
+from ..permissions import is_admin
 from ..companies import services as company_services
 from ..errors import Conflict, DomainError, PermissionDenied
 from ..extensions import db

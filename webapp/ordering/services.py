@@ -10,7 +10,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, update
 from sqlalchemy.orm import selectinload
 
-from ..auth.permissions import is_admin
+from ..permissions import is_admin
 from ..errors import DomainError, PermissionDenied
 from ..extensions import db
 from ..models_base import utcnow

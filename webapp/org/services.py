@@ -3,11 +3,11 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, or_
 from sqlalchemy.orm import contains_eager
 
-from ..auth.permissions import require_admin, require_branch
+from ..permissions import require_admin, require_branch
 from ..changelog import services as changelog
 from ..errors import DomainError, InUse
 from ..extensions import db
-from ..records import check_version, commit_unique, like_pattern, save_changes, taken
+from ..records import check_version, flush_unique, like_pattern, save_changes, taken
 from .models import Branch, Chain, Workstation
 
 CHAIN_FIELDS = ("name", "timezone", "admins_may_view_secrets")
@@ -81,7 +81,7 @@ def create_branch(actor, data):
     db.session.flush()
     changelog.record(actor, "create", "branch", branch,
                      changelog.diff({}, changelog.snapshot(branch, BRANCH_FIELDS)), branch=branch)
-    commit_unique(branch)
+    flush_unique(branch)
     return branch
 
 
@@ -180,7 +180,7 @@ def create_workstation(actor, data):
     changelog.record(actor, "create", "workstation", station,
                      changelog.diff({}, changelog.snapshot(station, WORKSTATION_FIELDS)),
                      branch=station.branch)
-    commit_unique(station)
+    flush_unique(station)
     return station
 
 

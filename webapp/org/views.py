@@ -6,7 +6,7 @@ from wtforms import SelectChoice
 
 from .. import hx
 from ..views_helpers import after_save, delete_response, refusal_status
-from ..auth.permissions import can_edit_branch, is_admin
+from ..permissions import can_edit_branch, is_admin
 from ..changelog.display import in_words
 from ..changelog.services import entries_for
 from ..errors import DomainError

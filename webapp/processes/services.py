@@ -9,13 +9,13 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import func
 from sqlalchemy.orm import joinedload, selectinload
 
-from ..auth.permissions import is_admin, require_admin
+from ..permissions import is_admin, require_admin
 from ..changelog import services as changelog
 from ..errors import DomainError, InUse, PermissionDenied
 from ..extensions import db
 from ..models_base import utcnow
 from ..org.models import Branch
-from ..records import check_version, commit_unique, save_changes, taken
+from ..records import check_version, flush_unique, save_changes, taken
 from .labels import side_label
 from .models import (
     CLOSED, OPEN, ORDER_SERVICE, PROCESS_TYPES, SIDES, STEP, STEP_KINDS, EarMouldPosition,
@@ -67,7 +67,7 @@ def create_template(actor, data):
     db.session.flush()
     changelog.record(actor, "create", "process_template", template,
                      changelog.diff({}, changelog.snapshot(template, TEMPLATE_FIELDS)))
-    commit_unique(template)
+    flush_unique(template)
     return template
 
 

@@ -11,7 +11,7 @@ from flask_login import current_user
 from wtforms import SelectChoice
 
 from .. import hx
-from ..auth.permissions import is_admin, require_admin
+from ..permissions import is_admin, require_admin
 from ..changelog.services import entries_for
 from ..customers.views import customer_or_404, render_tab
 from ..errors import DomainError, PermissionDenied

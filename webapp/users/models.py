@@ -8,10 +8,9 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from ..extensions import db
 from ..models_base import UTC, Tracked
+from ..permissions import ADMIN, ROLES, STAFF
 from ..org.models import Branch
 
-ADMIN, BRANCH_MANAGER, STAFF = "admin", "branch_manager", "staff"
-ROLES = (ADMIN, BRANCH_MANAGER, STAFF)
 AUTH_SOURCES = ("local", "ldap", "oidc")
 
 user_branches = Table(

@@ -7,13 +7,13 @@ from sqlalchemy import func, or_
 from sqlalchemy.orm import selectinload
 
 from ..auth.forms import check_password_policy
-from ..auth.permissions import require_admin
+from ..permissions import require_admin
 from ..auth.services import end_other_sessions
 from ..changelog import services as changelog
 from ..errors import DomainError, InUse
 from ..extensions import db
 from ..org.models import Branch
-from ..records import check_version, commit_unique, like_pattern, taken
+from ..records import check_version, flush_unique, like_pattern, taken
 from .models import ADMIN, ROLES, User
 
 USERNAME_PATTERN = r"^[a-z0-9._@-]+$"
@@ -215,7 +215,7 @@ def _save(actor, user, data, branches=None, password=None):
     else:
         user.version += 1
     changelog.record(actor, "create" if creating else "update", "user", user, changes)
-    commit_unique(user)
+    flush_unique(user)
     return True
 
 

@@ -6,7 +6,7 @@ from wtforms import SelectChoice
 
 from .. import hx
 from ..auth.forms import PasswordChangeForm
-from ..auth.permissions import is_admin, require_admin
+from ..permissions import is_admin, require_admin
 from ..changelog.services import entries_for
 from ..errors import DomainError
 from ..extensions import db

@@ -1,4 +1,5 @@
-"""Periodic jobs. RQ's own cron is still beta, so every worker runs a small ticker instead:
+"""Periodic jobs: the schedule (dotted paths of the job functions in jobs/, so this module
+imports none of them) and the ticker every worker runs. RQ's own cron is still beta, so every worker runs a small ticker instead:
 on each tick it tries `SET periodic:<name> NX EX <interval>` and enqueues the job only if it
 won the key. However many workers run, each periodic job is enqueued once per interval."""
 import logging
@@ -7,7 +8,7 @@ from dataclasses import dataclass
 
 import redis
 
-from webapp.queue import enqueue_now
+from .queue import enqueue_now
 
 log = logging.getLogger(__name__)
 

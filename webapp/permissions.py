@@ -1,9 +1,12 @@
-"""Who may change what. Every service calls these; templates only use them to hide buttons,
-which is a courtesy, not the check."""
+"""Roles and the rules every domain builds its answers on. Every service calls these; views
+and templates only read the answers services give (what an actor may do with a record), which
+is a courtesy for the buttons, never the check. Core: it imports no domain."""
 from flask_babel import lazy_gettext as _l
 
-from ..errors import PermissionDenied
-from ..users.models import ADMIN, BRANCH_MANAGER
+from .errors import PermissionDenied
+
+ADMIN, BRANCH_MANAGER, STAFF = "admin", "branch_manager", "staff"
+ROLES = (ADMIN, BRANCH_MANAGER, STAFF)
 
 
 def is_admin(actor):
