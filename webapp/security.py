@@ -1,5 +1,7 @@
-"""Security baseline: response headers, login-required default, error pages and fragments."""
+"""Security baseline: response headers, login-required default, safe redirect targets, error
+pages and fragments."""
 import logging
+from urllib.parse import urlsplit
 
 from flask import render_template, request, url_for
 from flask_babel import gettext as _
@@ -66,6 +68,18 @@ def _unauthorized():
 def _safe_current_path():
     path = request.full_path if request.query_string else request.path
     return path if request.method == "GET" else None
+
+
+def safe_next(target):
+    """Only paths of this application: no scheme, no host, no protocol-relative '//'."""
+    if not target:
+        return None
+    target = target.strip()
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//") \
+            or "\\" in target:
+        return None
+    return target
 
 
 def error_response(status, title, message):

@@ -7,6 +7,7 @@ from flask_login import current_user
 from . import hx
 from .errors import DomainError
 from .extensions import db
+from .security import safe_next
 
 
 def refusal_status(form):
@@ -53,6 +54,4 @@ def delete_response(record, delete, list_endpoint, event, refused):
 
 
 def _same_origin(url):
-    from .auth.services import safe_next
-
     return bool(url) and safe_next(url) is not None

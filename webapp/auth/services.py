@@ -1,8 +1,6 @@
-"""Login: local and directory (LDAP) password checks, throttling and lockout, safe redirects
-after login."""
+"""Login: local and directory (LDAP) password checks, throttling and lockout."""
 import secrets
 from datetime import timedelta
-from urllib.parse import urlsplit
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
@@ -161,14 +159,3 @@ def prune_login_attempts(older_than_days=30):
     db.session.commit()
     return result.rowcount
 
-
-def safe_next(target):
-    """Only paths of this application: no scheme, no host, no protocol-relative '//'."""
-    if not target:
-        return None
-    target = target.strip()
-    parts = urlsplit(target)
-    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//") \
-            or "\\" in target:
-        return None
-    return target

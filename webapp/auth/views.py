@@ -5,6 +5,7 @@ from flask_login import current_user, login_user, logout_user
 
 from ..directory import services as directory
 from ..extensions import login_manager
+from ..security import safe_next
 from . import bp, oidc, services
 from .forms import LoginForm
 
@@ -20,7 +21,7 @@ def _login_page(form, status=200):
 def login_get():
     """The login page (also shows the language switch and the identity provider's button)."""
     if current_user.is_authenticated:
-        return redirect(services.safe_next(request.args.get("next")) or url_for("main.index"))
+        return redirect(safe_next(request.args.get("next")) or url_for("main.index"))
     return _login_page(LoginForm(next=request.args.get("next", "")))
 
 
@@ -36,7 +37,7 @@ def login_post():
             form.form_errors.append(str(refused))
         else:
             login_user(user)
-            return redirect(services.safe_next(form.next.data) or url_for("main.index"), 303)
+            return redirect(safe_next(form.next.data) or url_for("main.index"), 303)
     return _login_page(form, 422)
 
 
@@ -62,7 +63,7 @@ def oidc_login():
     setup = _oidc_setup()
     if setup is None:
         return _back_to_login(_("Login with an identity provider is not available."))
-    session["oidc_next"] = services.safe_next(request.args.get("next")) or ""
+    session["oidc_next"] = safe_next(request.args.get("next")) or ""
     try:
         return oidc.authorize_redirect(setup.config, url_for("auth.oidc_callback", _external=True))
     except oidc.ProviderError as error:
@@ -108,7 +109,7 @@ def oidc_callback():
     services.external_login(user, user.username, request.remote_addr)
     login_user(user)
     session["oidc_id_token"] = id_token
-    return redirect(services.safe_next(session.pop("oidc_next", "")) or url_for("main.index"), 303)
+    return redirect(safe_next(session.pop("oidc_next", "")) or url_for("main.index"), 303)
 
 
 @bp.post("/logout")

@@ -3,11 +3,11 @@ from flask import current_app, jsonify, redirect, render_template, request, sess
 from flask_login import current_user
 from sqlalchemy import func, text
 
-from ..auth.services import safe_next
 from ..companies.models import Company
 from ..extensions import db
 from ..org.models import Branch, Workstation
 from ..org.services import get_chain
+from ..security import safe_next
 from ..users.models import User
 from . import bp
 
