@@ -9,7 +9,6 @@ from flask_babel import force_locale
 from rq import Queue
 
 from . import demo
-from .auth.forms import check_password_policy
 from .auth.services import prune_login_attempts
 from .extensions import db
 from .permissions import ADMIN
@@ -17,6 +16,7 @@ from .queue import AppWorker, connect
 from .schedule import Ticker
 from .schedule import tick as tick_once
 from .users.models import User
+from .users.services import check_password_policy
 
 
 def init_app(app):

@@ -25,7 +25,7 @@ from .processes.models import ORDER_SERVICE, STEP, Process, ProcessTemplate
 from .users.models import User
 
 CHAIN = dict(name="Hörwelt Demo", timezone="Europe/Berlin")
-# Meets the password policy (auth/forms.py); `make run` prints it with the logins.
+# Meets the password policy (webapp/users/services.py); `make run` prints it with the logins.
 DEMO_PASSWORD = "Demo-2026!"
 EDITOR = "Demo"
 

@@ -11,6 +11,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 from ..extensions import db
 from ..models_base import utcnow
 from ..users.models import User
+from ..users.services import find_user
 from .models import LoginAttempt
 
 
@@ -59,7 +60,7 @@ def authenticate(username, password, address):
         # Not recorded: the lockout must end on its own instead of growing with each try.
         raise LoginRefused(_l("Too many failed attempts. Login is locked for a while; "
                               "please try again later or ask an administrator."))
-    user = db.session.scalar(db.select(User).where(func.lower(User.username) == username))
+    user = find_user(username)
     if user is None or user.auth_source == "ldap":
         directory_user = _directory_login(username, password, address, user)
         if directory_user is not None:
@@ -146,10 +147,6 @@ def load_user(user_id):
     if user is None or not user.active or user.session_token != token:
         return None
     return user
-
-
-def end_other_sessions(user):
-    user.session_token = secrets.token_hex(8)
 
 
 def prune_login_attempts(older_than_days=30):

@@ -30,7 +30,7 @@ from ..org.models import Branch
 from ..records import check_version
 from ..permissions import STAFF
 from ..users.models import User
-from ..users.services import snapshot_user
+from ..users.services import find_user, snapshot_user
 from . import mapping
 from .models import LdapSettings, OidcSettings
 
@@ -427,10 +427,6 @@ def _branches(codes):
         return []
     return db.session.scalars(db.select(Branch).where(func.upper(Branch.short_code).in_(codes))
                               .order_by(Branch.name)).all()
-
-
-def find_user(username):
-    return db.session.scalar(db.select(User).where(func.lower(User.username) == username.lower()))
 
 
 USER_FIELDS = ("username", "name", "email", "phone", "role", "active", "auth_source", "external_id")

@@ -3,15 +3,14 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (BooleanField, PasswordField, SelectChoice, SelectField, SelectMultipleField,
                      StringField)
-from wtforms.validators import DataRequired, Email, Length, Optional, Regexp
+from wtforms.validators import DataRequired, Email, EqualTo, Length, Optional, Regexp, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from ..auth.forms import PasswordPolicy
 from ..forms import NoMarkup, Phone, strip
 from ..i18n import role_label
 from ..org.forms import VersionedForm
 from .models import ROLES
-from .services import USERNAME_PATTERN
+from .services import USERNAME_PATTERN, check_password_policy
 
 POLICY_HINT = _l("At least 8 characters, with a lower- and an upper-case letter and a digit or "
                  "special character.")
@@ -43,6 +42,16 @@ class PreferencesForm(FlaskForm):
                                            in current_app.config["LANGUAGES"].items()]
 
 
+class PasswordPolicy:
+    def __call__(self, form, field):
+        if not field.data:
+            return
+        problems = check_password_policy(field.data)
+        if problems:
+            raise ValidationError(_l("The password needs %(rules)s.",
+                                     rules=", ".join(str(p) for p in problems)))
+
+
 def _password_field(label, required, description=None):
     validators = [DataRequired()] if required else []
     # PasswordPolicy accepts an empty value; a blank-only one fails it and is never saved.
@@ -72,3 +81,11 @@ class UserForm(VersionedForm, PreferencesForm):
 
 class NewUserForm(UserForm):
     password = _password_field(_l("Initial password"), required=True, description=POLICY_HINT)
+
+
+class PasswordChangeForm(FlaskForm):
+    current = PasswordField(_l("Current password"), validators=[DataRequired()])
+    new = PasswordField(_l("New password"),
+                        validators=[DataRequired(), Length(max=256), PasswordPolicy()])
+    repeat = PasswordField(_l("Repeat new password"),
+                           validators=[DataRequired(), EqualTo("new", message=_l("The passwords differ."))])

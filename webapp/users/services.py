@@ -1,18 +1,17 @@
 """Rules for user accounts: administration by admins, and each user's own account page."""
 import re
+import secrets
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, or_
 from sqlalchemy.orm import selectinload
 
-from ..auth.forms import check_password_policy
-from ..permissions import require_admin
-from ..auth.services import end_other_sessions
 from ..changelog import services as changelog
 from ..errors import DomainError, InUse
 from ..extensions import db
 from ..org.models import Branch
+from ..permissions import require_admin
 from ..records import check_version, flush_unique, like_pattern, taken
 from .models import ADMIN, ROLES, User
 
@@ -44,6 +43,11 @@ def search_users(q="", role="", page=1, per_page=25):
     if role in ROLES:
         query = query.where(User.role == role)
     return db.paginate(query, page=page, per_page=per_page, error_out=False)
+
+
+def find_user(username):
+    """The user with this username, whatever its case; None when there is none."""
+    return db.session.scalar(db.select(User).where(func.lower(User.username) == username.lower()))
 
 
 def new_user_defaults():
@@ -169,11 +173,31 @@ def _check_admin_rules(actor, user, data):
         raise DomainError(_l("You cannot deactivate your own account."), field="active")
 
 
+def check_password_policy(password):
+    """The chain's policy: at least 8 characters, a lower- and an upper-case letter, and a
+    digit or special character. Returns the list of unmet rules."""
+    problems = []
+    if len(password) < 8:
+        problems.append(_l("at least 8 characters"))
+    if not re.search(r"[a-zäöüß]", password):
+        problems.append(_l("a lower-case letter"))
+    if not re.search(r"[A-ZÄÖÜ]", password):
+        problems.append(_l("an upper-case letter"))
+    if not re.search(r"[^A-Za-zÄÖÜäöüß]", password):
+        problems.append(_l("a digit or special character"))
+    return problems
+
+
 def _check_password_policy(password, field):
     problems = check_password_policy(password)
     if problems:
         raise DomainError(_l("The password needs %(rules)s.", rules=", ".join(str(p) for p in problems)),
                           field=field)
+
+
+def end_other_sessions(user):
+    """A new session token: Flask-Login's id carries it, so every other session ends."""
+    user.session_token = secrets.token_hex(8)
 
 
 def snapshot_user(user, fields, with_branches):

@@ -5,7 +5,6 @@ from flask_login import current_user, login_user
 from wtforms import SelectChoice
 
 from .. import hx
-from ..auth.forms import PasswordChangeForm
 from ..permissions import is_admin, require_admin
 from ..changelog.services import entries_for
 from ..errors import DomainError
@@ -14,7 +13,7 @@ from ..forms import apply_domain_error
 from ..org.services import all_branches
 from ..views_helpers import after_save, delete_response, refusal_status
 from . import bp, services
-from .forms import POLICY_HINT, NewUserForm, PreferencesForm, UserForm
+from .forms import POLICY_HINT, NewUserForm, PasswordChangeForm, PreferencesForm, UserForm
 from .models import ROLES, User
 
 AUTH_SOURCES = {
