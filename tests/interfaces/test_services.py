@@ -8,7 +8,7 @@ from tests.interfaces.conftest import SMTP_RAW, TODAY
 from webapp.changelog.models import ChangeLogEntry
 from webapp.errors import Conflict, DomainError, InUse
 from webapp.extensions import db
-from webapp.interfaces import services
+from webapp.interfaces import resolver, services
 from webapp.interfaces.models import InterfaceService
 from webapp.interfaces.values import InvalidValues
 
@@ -172,8 +172,15 @@ def test_protected_service_blocks_workstation_override(world, make_service, leve
 
 def test_disabled_protected_service_does_not_block(world, make_service):
     """Only enabled protected services lock the workstation settings."""
-    make_service("smtp", name="Off", protected=True, enabled=False, branch_id=world.st.id)
-    make_service("smtp", raw=SMTP_RAW, name="Till", workstation_id=world.st_till.id)
+    off = make_service("smtp", name="Off", protected=True, enabled=False, branch_id=world.st.id)
+    till = make_service("smtp", raw=SMTP_RAW, name="Till", workstation_id=world.st_till.id)
+    assert till.workstation_id == world.st_till.id
+    assert services.protected_services_blocking(world.st_till, "smtp") == []
+    # The till's own service applies there; the disabled one protects nothing.
+    entry = resolver.effective_configuration(workstation=world.st_till, today=TODAY).entry("smtp")
+    assert entry.resolution.service == till and entry.resolution.base is None
+    assert entry.protected_by is None and entry.overridden == []
+    assert [(item.service, item.state) for item in entry.inactive] == [(off, "disabled")]
 
 
 def test_workstation_service_cannot_be_protected(world, make_service):
