@@ -1,5 +1,6 @@
 """Groups and claim values → role and branch short codes."""
 from webapp.directory import mapping
+from webapp.directory.ldap import normalise_dn
 
 ROLES = {"app-admins": "admin", "CN=Filialleitung,OU=Groups,DC=example,DC=org": "branch_manager",
          "app-staff": "staff"}
@@ -15,8 +16,6 @@ def test_strongest_mapped_role_wins():
 def test_groups_match_by_dn_regardless_of_case_and_blanks():
     """A group mapped by DN matches however the directory spells the DN."""
     dn = "cn=filialleitung, ou=groups, dc=example, dc=org"
-    from webapp.auth.ldap import normalise_dn
-
     assert mapping.role_for({normalise_dn(dn)}, ROLES) == "branch_manager"
 
 

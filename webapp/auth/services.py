@@ -8,6 +8,8 @@ from sqlalchemy import delete, func
 
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from ..directory import services as directory
+from ..directory.ldap import DirectoryMisconfigured, DirectoryUnavailable, InvalidCredentials
 from ..extensions import db
 from ..models_base import utcnow
 from ..users.models import User
@@ -92,9 +94,6 @@ def _directory_login(username, password, address, user):
     """The local copy of a directory user whose password the directory accepted; None for a
     wrong password or unknown user (or when LDAP login is off). A directory that is down or
     misconfigured raises LoginRefused: local accounts keep working all the same."""
-    from ..directory import services as directory
-    from .ldap import DirectoryMisconfigured, DirectoryUnavailable, InvalidCredentials
-
     try:
         setup = directory.ldap_settings()
     except directory.SettingsUnusable as error:

@@ -3,10 +3,10 @@ from flask import current_app, flash, redirect, render_template, request, sessio
 from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
 
-from ..directory import services as directory
+from ..directory import oidc, services as directory
 from ..extensions import login_manager
 from ..security import safe_next
-from . import bp, oidc, services
+from . import bp, services
 from .forms import LoginForm
 
 login_manager.user_loader(services.load_user)

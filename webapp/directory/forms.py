@@ -7,6 +7,7 @@ from wtforms.validators import DataRequired, Length, NumberRange, Regexp, Valida
 
 from ..forms import strip
 from ..permissions import ADMIN, BRANCH_MANAGER, STAFF
+from .mapping import lists_to_roles
 
 ATTRIBUTE = Regexp(r"^([A-Za-z][A-Za-z0-9-]*|[0-9]+(\.[0-9]+)+)?$",
                    message=_l("An attribute name: letters, digits and hyphens."))
@@ -101,8 +102,6 @@ class MappingFields(FlaskForm):
     SECRET = ""
 
     def role_map(self):
-        from .mapping import lists_to_roles
-
         return lists_to_roles({role: lines(getattr(self, name).data)
                                for name, role in self.ROLE_FIELDS.items()})
 

@@ -1,6 +1,7 @@
 """From a directory's groups (or an identity provider's claims) to our role and branches.
 Shared by LDAP and OpenID Connect; plain functions on plain values."""
 from ..permissions import ADMIN, BRANCH_MANAGER, STAFF
+from .ldap import normalise_dn
 
 # The strongest mapped role wins when a person is in several groups.
 ROLE_RANK = {STAFF: 1, BRANCH_MANAGER: 2, ADMIN: 3}
@@ -8,8 +9,6 @@ ROLE_RANK = {STAFF: 1, BRANCH_MANAGER: 2, ADMIN: 3}
 
 def normalise_map(mapping):
     """Keys compared case-insensitively; DNs without blanks around separators."""
-    from ..auth.ldap import normalise_dn
-
     result = {}
     for key, value in (mapping or {}).items():
         key = str(key).strip()

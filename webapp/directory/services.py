@@ -17,9 +17,6 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import func
 from sqlalchemy.exc import IntegrityError
 
-from ..auth import oidc
-from ..auth.ldap import (DEFAULT_GROUP_FILTER, DEFAULT_USER_FILTER, DirectoryUser, LdapAuthenticator,
-                         LdapConfig, Step)
 from ..permissions import require_admin
 from ..changelog import services as changelog
 from ..crypto import SecretUnreadable
@@ -31,7 +28,9 @@ from ..records import check_version
 from ..permissions import STAFF
 from ..users.models import User
 from ..users.services import find_user, snapshot_user
-from . import mapping
+from . import mapping, oidc
+from .ldap import (DEFAULT_GROUP_FILTER, DEFAULT_USER_FILTER, DirectoryUser, LdapAuthenticator,
+                   LdapConfig, Step, UnknownUser)
 from .models import LdapSettings, OidcSettings
 
 log = logging.getLogger(__name__)
@@ -475,8 +474,6 @@ def ldap_login(setup, username, password, user=None):
     """Check `password` against the directory and bring the local copy (`user`, if there is
     one) up to date. Returns the user, uncommitted. Raises InvalidCredentials,
     DirectoryError or NoAccess."""
-    from ..auth.ldap import UnknownUser
-
     actor = SystemActor("LDAP")
     try:
         entry = LdapAuthenticator(setup.config).authenticate(username, password)

@@ -5,7 +5,6 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from .. import hx
-from ..auth.ldap import Step
 from ..permissions import require_admin
 from ..changelog.services import entries_for
 from ..errors import DomainError
@@ -13,6 +12,7 @@ from ..forms import apply_domain_error
 from ..views_helpers import refusal_status
 from . import bp, services
 from .forms import LdapSettingsForm, OidcSettingsForm
+from .ldap import Step
 
 KINDS = {
     services.LDAP: (LdapSettingsForm, "directory/_ldap_form.html", "ldap_settings"),
