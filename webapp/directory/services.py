@@ -27,7 +27,7 @@ from ..org.models import Branch
 from ..records import check_version
 from ..permissions import STAFF
 from ..users.models import User
-from ..users.services import find_user, snapshot_user
+from ..users.services import find_user, save_user
 from . import mapping, oidc
 from .ldap import (DEFAULT_GROUP_FILTER, DEFAULT_USER_FILTER, DirectoryUser, LdapAuthenticator,
                    LdapConfig, Step, UnknownUser)
@@ -431,26 +431,6 @@ def _branches(codes):
 USER_FIELDS = ("username", "name", "email", "phone", "role", "active", "auth_source", "external_id")
 
 
-def _apply(user, actor, values, branches):
-    """Set profile, role and branches; record what changed (nothing when nothing did)."""
-    creating = user.id is None
-    before = {} if creating else snapshot_user(user, USER_FIELDS, with_branches=True)
-    for name, value in values.items():
-        setattr(user, name, value)
-    if branches is not None:
-        user.branches = branches
-    if creating:
-        db.session.add(user)
-    db.session.flush()
-    changes = changelog.diff(before, snapshot_user(user, USER_FIELDS, with_branches=True))
-    if changes:
-        if not creating:
-            user.version += 1
-        user.updated_by = actor.name
-        changelog.record(actor, "create" if creating else "update", "user", user, changes)
-    return user
-
-
 def _profile(user, name, email, phone, fallback):
     """Name, e-mail and phone as the directory or provider has them. What it does not say
     keeps its value here; a new account is at least named by its username."""
@@ -467,7 +447,7 @@ def deactivate(user, actor, reason):
     if not user.active:
         return
     log.warning("Deactivating %s (%s): %s", user.username, user.auth_source, reason)
-    _apply(user, actor, {"active": False, "session_token": secrets.token_hex(8)}, None)
+    save_user(actor, user, {"active": False}, fields=USER_FIELDS)
 
 
 def ldap_login(setup, username, password, user=None):
@@ -500,7 +480,8 @@ def _sync_ldap_user(username, user, entry: DirectoryUser, setup, actor):
     if user is None:
         user = User(username=username.lower()[:64], auth_source=LDAP, active=True,
                     session_token=secrets.token_hex(8))
-    return _apply(user, actor, values, _branches(codes))
+    save_user(actor, user, values, _branches(codes), fields=USER_FIELDS)
+    return user
 
 
 def _claim_values(claims, name):
@@ -570,9 +551,11 @@ def oidc_login(setup, claims):
             raise not_known
         user = User(username=username.lower()[:64], auth_source=OIDC, external_id=sub, active=True,
                     session_token=secrets.token_hex(8), role=role or STAFF)
-        return _apply(user, actor, profile, branches or [])
+        save_user(actor, user, profile, branches or [], fields=USER_FIELDS)
+        return user
     values = {**profile, **link}
     if role is not None:
         values["role"] = role
-    return _apply(user, actor, values, branches)
+    save_user(actor, user, values, branches, fields=USER_FIELDS)
+    return user
 

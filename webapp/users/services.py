@@ -12,7 +12,7 @@ from ..errors import DomainError, InUse
 from ..extensions import db
 from ..org.models import Branch
 from ..permissions import require_admin
-from ..records import check_version, flush_unique, like_pattern, taken
+from ..records import check_version, flush_unique, like_pattern, save_changes, taken
 from .models import ADMIN, ROLES, User
 
 USERNAME_PATTERN = r"^[a-z0-9._@-]+$"
@@ -71,7 +71,7 @@ def create_user(actor, data):
         raise DomainError(_l("A new user needs an initial password."), field=PASSWORD)
     _check_password_policy(data[PASSWORD], PASSWORD)
     user = User(auth_source="local")
-    _save(actor, user, data, branches, data[PASSWORD])
+    save_user(actor, user, data, branches, data[PASSWORD])
     return user
 
 
@@ -86,7 +86,7 @@ def update_user(actor, user, data, version):
         if user.auth_source != "local":
             raise DomainError(DIRECTORY_MANAGED, field=PASSWORD)
         _check_password_policy(data[PASSWORD], PASSWORD)
-    return _save(actor, user, data, branches, data.get(PASSWORD))
+    return save_user(actor, user, data, branches, data.get(PASSWORD))
 
 
 def user_references(user):
@@ -200,47 +200,44 @@ def end_other_sessions(user):
     user.session_token = secrets.token_hex(8)
 
 
-def snapshot_user(user, fields, with_branches):
-    """Change-log snapshot of a user; branches under the form field's name (branch_ids), so
-    every history shows them with the same label, whoever changed them."""
-    values = changelog.snapshot(user, fields)
-    if with_branches:
-        values["branch_ids"] = ", ".join(sorted(branch.name for branch in user.branches))
-    return values
+def _logged_branches(user):
+    # Under the form field's name (branch_ids), so every history shows them with the same
+    # label, whoever changed them.
+    return {"branch_ids": ", ".join(sorted(branch.name for branch in user.branches))}
 
 
-def _save(actor, user, data, branches=None, password=None):
-    """Apply `data`, log what changed (the password only as 'changed') and commit. Ends the
-    user's other sessions when the password changes or the account is deactivated.
-    Returns True when something changed."""
-    fields = [name for name in USER_FIELDS if name in data]
-    creating = user.id is None
-    before = {} if creating else snapshot_user(user, fields, branches is not None)
-    was_active = bool(user.active)
-    for name in fields:
-        setattr(user, name, data[name])
+def save_user(actor, user, data, branches=None, password=None, fields=USER_FIELDS):
+    """Apply those of `fields` that `data` has, the branches and a new password to a new or
+    existing user and log what changed (the password only as 'changed'); flushes. A new
+    password or a deactivation ends the user's other sessions. Returns True when something
+    changed."""
+    before = _logged_branches(user) if branches is not None else {}
     if branches is not None:
         user.branches = branches
     if password:
         user.set_password(password)
-    after = snapshot_user(user, fields, branches is not None)
+    after = _logged_branches(user) if branches is not None else {}
     if password:
         after[PASSWORD] = True
-    changes = changelog.diff(before, after, secret_fields=(PASSWORD,))
-    if not changes:
-        db.session.rollback()
-        return False
-    if password or (was_active and not user.active):
+    if password or (user.active and not data.get("active", True)):
         end_other_sessions(user)
+    if user.id is None:
+        _add(actor, user, data, fields, after)
+        return True
+    return save_changes(actor, user, fields, data, None, "user", extra_before=before,
+                        extra_after=after, secret_fields=(PASSWORD,))
+
+
+def _add(actor, user, data, fields, extra):
+    for name in fields:
+        if name in data:
+            setattr(user, name, data[name])
     user.updated_by = actor.name
-    if creating:
-        db.session.add(user)
-        db.session.flush()
-    else:
-        user.version += 1
-    changelog.record(actor, "create" if creating else "update", "user", user, changes)
+    db.session.add(user)
+    db.session.flush()
+    after = {**changelog.snapshot(user, fields), **extra}
+    changelog.record(actor, "create", "user", user, changelog.diff({}, after, secret_fields=(PASSWORD,)))
     flush_unique(user)
-    return True
 
 
 # --- own account -------------------------------------------------------------------------
@@ -249,7 +246,7 @@ def update_preferences(user, data):
     """A user's own language and notification choices. Returns True when something changed."""
     values = {name: data[name] for name in PREFERENCE_FIELDS if name in data}
     _check_language(values)
-    return _save(user, user, values)
+    return save_user(user, user, values)
 
 
 def change_own_password(user, current, new):
@@ -262,4 +259,4 @@ def change_own_password(user, current, new):
     if new == current:
         raise DomainError(_l("The new password must differ from the current one."), field="new")
     _check_password_policy(new or "", "new")
-    _save(user, user, {}, password=new)
+    save_user(user, user, {}, password=new)
