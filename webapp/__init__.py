@@ -10,20 +10,28 @@ from sqlalchemy import event
 from . import cli, crypto, hx, i18n, models, security, uow  # models: every table for metadata
 from . import config as config_module
 from .auth import views as auth_views
+from .changelog import registry as changelog_registry
 from .changelog import views as changelog_views
+from .companies import history as companies_history
 from .companies import views as companies_views
 from .config import ROOT
+from .customers import history as customers_history
 from .customers import views as customers_views
+from .directory import history as directory_history
 from .directory import views as directory_views
 from .extensions import babel, csrf, db, htmx, login_manager, migrate
 from .interfaces import effective_views
+from .interfaces import history as interfaces_history
 from .interfaces import views as interfaces_views
 from .interfaces.catalogue import load as load_catalogue
 from .main import views as main_views
 from .ordering import views as ordering_views
+from .org import history as org_history
 from .org import views as org_views
 from .org.services import get_chain
+from .processes import history as processes_history
 from .processes import views as processes_views
+from .users import history as users_history
 from .users import views as users_views
 
 # The factory is the top of the layers (docs/architecture.md): it imports every domain and
@@ -32,6 +40,9 @@ from .users import views as users_views
 BLUEPRINTS = (main_views, auth_views, org_views, users_views, companies_views, directory_views,
               changelog_views, effective_views, interfaces_views, customers_views,
               processes_views, ordering_views)
+# What the change log shows of each domain's records; its type filter offers them in this order.
+HISTORIES = (interfaces_history, customers_history, processes_history, org_history,
+             users_history, companies_history, directory_history)
 
 
 def create_app(test_config=None):
@@ -76,6 +87,9 @@ def create_app(test_config=None):
 
     for views in BLUEPRINTS:
         app.register_blueprint(views.bp)
+    change_log = changelog_registry.init_app(app)
+    for history in HISTORIES:
+        history.register(change_log)
 
     cli.init_app(app)
     crypto.register_cli(app)

@@ -6,7 +6,8 @@ from datetime import datetime, timedelta, timezone
 from flask import render_template
 
 from tests.translated import de, de_html
-from webapp.changelog.display import ENTITY_LABELS, readable
+from webapp.changelog import registry
+from webapp.changelog.display import readable
 from webapp.changelog.services import entries_for
 from webapp.companies.models import Company
 from webapp.customers import services as customers
@@ -142,7 +143,8 @@ def test_customers_processes_templates_and_positions_in_words(client, auth, org,
     assert change(de("Side"), de("Left")) and change(de("Venting (mm)"), "1,5")
     assert change(de("Impression / scan no."), "ABD-1")
     for entity_type in ("customer", "process", "ear_mould_position", "process_template"):
-        assert f'<option value="{entity_type}">{de(ENTITY_LABELS[entity_type])}</option>' in body
+        label = registry.of(app).type_label(entity_type)
+        assert f'<option value="{entity_type}">{de(label)}</option>' in body
     assert rows(client.get("/changelog/?type=ear_mould_position")) == [f"Otoplastik: {de('Left')}"]
 
     with app.app_context():

@@ -15,14 +15,9 @@ from ..records import like_pattern
 from ..org.models import Branch
 from ..permissions import ADMIN, BRANCH_MANAGER
 from ..users.models import User
+from . import registry
 from .models import ChangeLogEntry
 
-# Every entity_type the app writes, in the order the filter offers them.
-ENTITY_TYPES = ("interface_service", "customer", "process", "ear_mould_position", "branch",
-                "workstation", "user", "company", "chain", "process_template", "ldap_settings",
-                "oidc_settings")
-# Entries of screens only administrators open; branch managers never see them.
-ADMIN_ONLY_TYPES = ("ldap_settings", "oidc_settings")
 CHAIN_WIDE = "chain"  # the branch filter's value for entries without a branch
 
 
@@ -46,8 +41,10 @@ def may_read_log(actor):
 
 
 def visible_entity_types(actor):
-    """The entity types whose entries `actor` may read."""
-    return tuple(t for t in ENTITY_TYPES if is_admin(actor) or t not in ADMIN_ONLY_TYPES)
+    """The entity types whose entries `actor` may read, in the order the filter offers them
+    (the order their packages registered them)."""
+    log = registry.current()
+    return tuple(t for t in log.keys() if is_admin(actor) or t not in log.admin_only())
 
 
 def filter_choices(actor):
@@ -77,9 +74,10 @@ def search_entries(actor, filters, page=1, per_page=25):
     Entry = ChangeLogEntry
     query = db.select(Entry)
     if not is_admin(actor):
+        admin_only = registry.current().admin_only()
         query = query.where(or_(Entry.branch_id.in_(actor.branch_ids),
                                 and_(Entry.branch_id.is_(None),
-                                     Entry.entity_type.not_in(ADMIN_ONLY_TYPES))))
+                                     Entry.entity_type.not_in(admin_only))))
     if filters.entity_type:
         query = query.where(Entry.entity_type == filters.entity_type)
     if filters.action:

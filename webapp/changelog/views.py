@@ -6,7 +6,7 @@ from flask import Blueprint, current_app, render_template, request
 from flask_login import current_user
 
 from .. import hx
-from . import display, search
+from . import display, registry, search
 from .models import ACTIONS
 
 bp = Blueprint("changelog", __name__)
@@ -27,7 +27,7 @@ def entries():
     return render_template(
         "changelog/changelog.html", branches=[(branch.id, branch.name) for branch in branches],
         users=users,
-        entity_types=[(key, display.ENTITY_LABELS[key])
+        entity_types=[(key, registry.current().type_label(key))
                       for key in search.visible_entity_types(current_user)],
         actions=[(key, display.ACTION_LABELS[key]) for key in ACTIONS],
         chain_wide=search.CHAIN_WIDE, **context)
@@ -39,7 +39,7 @@ def _filters():
     branch = args.get("branch", "")
     return search.EntryFilter(
         q=args.get("q", "").strip()[:200],
-        entity_type=args.get("type", "") if args.get("type") in search.ENTITY_TYPES else "",
+        entity_type=args.get("type", "") if args.get("type") in registry.current().keys() else "",
         branch=(search.CHAIN_WIDE if branch == search.CHAIN_WIDE
                 else int(branch) if branch.isdigit() else None),
         user_id=args.get("user", type=int),

@@ -12,7 +12,6 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from .. import hx
-from ..changelog.display import service_url
 from ..extensions import db
 from ..org.models import Branch, Workstation
 from . import catalogue, resolver
@@ -134,6 +133,10 @@ class GroupBlock:
     items: list
 
 
+def _service_url(service):
+    return url_for("interfaces.edit_get", service_id=service.id)
+
+
 def _lang():
     locale = get_locale()
     return locale.language if locale else "de"
@@ -203,7 +206,7 @@ class _Presenter:
         return self.words["chain"]
 
     def other(self, service, state_label):
-        return OtherService(service, self.scope_label(service), service_url(service.id),
+        return OtherService(service, self.scope_label(service), _service_url(service),
                             state_label)
 
     def applied(self, resolution):
@@ -211,7 +214,7 @@ class _Presenter:
         start = service.start_date
         state = (_("active since %(date)s", date=format_date(start, "medium")) if start
                  else self.words["active"])
-        applied = Applied(service, self.scope_label(service), service_url(service.id),
+        applied = Applied(service, self.scope_label(service), _service_url(service),
                           resolution.protected, state)
         interface = resolution.interface
         values = resolution.values

@@ -1,0 +1,2 @@
+"""Änderungsprotokoll: the entries (models), writing them (services), what each domain
+registered about its records at start-up (registry) and the entries in words (display)."""

@@ -1,0 +1,110 @@
+"""What the change log shows of interface services (registered by create_app): the common
+fields first, then the interface type's own by their catalogue labels, in catalogue order;
+choices, dates and tables in words; a link to the service's editor."""
+from functools import cache
+
+from flask import url_for
+from flask_babel import LazyString, get_locale
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+
+from ..changelog.display import date_in_words
+from . import catalogue
+from .models import InterfaceService
+from .services import ENTITY
+
+# The common fields of every interface service, as services._log_values names them.
+COMMON_LABELS = {
+    "name": _l("Name"),
+    "branch_id": _l("Branch"),
+    "workstation_id": _l("Workstation"),
+    "usage_server": _l("Server-side"),
+    "usage_client": _l("Client-side"),
+    "start_date": _l("Start"),
+    "protected": _l("Protected"),
+    "enabled": _l("Enabled"),
+    "copied_from": _l("Copied from"),
+}
+
+
+def register(log):
+    """Interface services in the change log `log`. An entry's words depend on the service's
+    interface type (its interface_key); while the service is gone, the catalogue's fields
+    across all types serve (the entry does not store the type)."""
+    log.entity(ENTITY, _l("Interface service"), model=InterfaceService, detail="interface_key",
+               link=_link, labels=labels, field_label=_any_label, words=words)
+
+
+def _link(service_id, _interface_key):
+    return url_for("interfaces.edit_get", service_id=service_id)
+
+
+@cache
+def labels(interface_key):
+    """{field: label}: the common fields, then the interface type's fields and tables."""
+    interface = _interface(interface_key)
+    specs = ((*interface.fields, *interface.tables) if interface is not None
+             else _every_spec().values())
+    return {**COMMON_LABELS, **{spec.key: _label(spec) for spec in specs
+                                if spec.key not in COMMON_LABELS}}
+
+
+def words(name, value, interface_key):
+    """Choices by their labels, dates as the UI writes them, tables as their row count;
+    None (the change log's common words) for anything else."""
+    if name == "start_date":
+        return date_in_words(value)
+    if name in COMMON_LABELS:
+        return None
+    interface = _interface(interface_key)
+    spec = (_spec(interface, name) if interface is not None
+            else _every_spec().get(name))
+    kind = getattr(spec, "kind", None)
+    if kind == "choice":
+        return spec.choice_label(value, _language())
+    if kind == "date":
+        return date_in_words(value)
+    if spec is not None and kind is None:  # a table: rows of values
+        return _("%(count)s rows", count=len(value)) if isinstance(value, list) else str(value)
+    return None
+
+
+def _any_label(name):
+    """A field the service's type no longer has: the label some type gives it."""
+    return labels(None).get(name)
+
+
+@cache
+def _every_spec():
+    """{key: field or table spec} across the catalogue, the first with a key winning: keys
+    mean the same across interface types."""
+    found = {}
+    for group in catalogue.load():
+        for interface in group.interfaces:
+            for spec in (*interface.fields, *interface.tables):
+                found.setdefault(spec.key, spec)
+    return found
+
+
+def _interface(interface_key):
+    if not isinstance(interface_key, str):
+        return None
+    try:
+        return catalogue.get_interface(interface_key)
+    except KeyError:
+        return None
+
+
+def _spec(interface, name):
+    return next((spec for spec in (*interface.fields, *interface.tables) if spec.key == name),
+                None)
+
+
+def _label(spec):
+    """The spec's label in the language of the page that shows it."""
+    return LazyString(lambda: spec.text("label", _language()))
+
+
+def _language():
+    locale = get_locale()
+    return locale.language if locale else "de"

@@ -1,0 +1,34 @@
+"""What the change log shows of the chain, its branches and workstations (registered by
+create_app): labels, links, and a workstation's branch by name."""
+from flask_babel import lazy_gettext as _l
+
+from ..changelog.registry import form_labels, page
+from .forms import BranchForm, ChainForm, WorkstationForm
+from .models import Branch, Chain, Workstation
+
+
+def register(log):
+    """Branches, workstations and the chain's settings in the change log `log`."""
+    branch = form_labels(BranchForm)
+    # The branch form has two "Street", "City" …: the business office's say so.
+    office = _l("Business office")
+    for name in [name for name in branch if name.startswith("office_")]:
+        branch[name] = _Joined(office, branch[name])
+    log.entity("branch", _l("Branch"), model=Branch, link=page("org.branch_get", "branch_id"),
+               labels=branch)
+    log.entity("workstation", _l("Workstation"), model=Workstation,
+               link=page("org.workstation_get", "station_id"),
+               labels=form_labels(WorkstationForm))
+    log.reference("workstation", "branch_id", "branch")
+    log.entity("chain", _l("Chain"), model=Chain, link=page("org.chain_get"),
+               labels=form_labels(ChainForm))
+
+
+class _Joined:
+    """'Business office: Street' — two lazy labels joined when shown."""
+
+    def __init__(self, *parts):
+        self.parts = parts
+
+    def __str__(self):
+        return ": ".join(str(part) for part in self.parts)
