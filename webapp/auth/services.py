@@ -21,7 +21,9 @@ _DUMMY_HASH = generate_password_hash("not a password of anybody")
 
 
 class LoginRefused(Exception):
-    """Shown on the login form as it is; never says whether the username exists."""
+    """Shown on the login form as it is; never says whether the username exists. What was
+    noted before it (the failed attempt, a deactivated directory account) is meant to be
+    kept: the caller commits it although it refuses the login."""
 
 
 def _window_start():
@@ -74,7 +76,6 @@ def authenticate(username, password, address):
         check_password_hash(_DUMMY_HASH, password)
     # Unknown users, wrong passwords, disabled and provider-only accounts: one message.
     _note(username, address, False)
-    db.session.commit()
     raise LoginRefused(WRONG)
 
 
@@ -86,7 +87,6 @@ def _logged_in(user, username, address):
     user.last_login_at = utcnow()
     if not user.session_token:
         user.session_token = secrets.token_hex(8)
-    db.session.commit()
     return user
 
 
@@ -118,7 +118,6 @@ def _directory_login(username, password, address, user):
     except directory.NoAccess as refusal:
         current_app.logger.info("LDAP login of %r refused: no mapped group", username)
         _note(username, address, False)
-        db.session.commit()
         raise LoginRefused(refusal.message) from refusal
 
 
@@ -149,9 +148,9 @@ def load_user(user_id):
 
 
 def prune_login_attempts(older_than_days=30):
-    """Drop attempts nobody needs any more (job run by the worker's scheduler)."""
+    """Drop attempts nobody needs any more (job run by the worker's scheduler, and a CLI
+    command); the caller commits."""
     cutoff = utcnow() - timedelta(days=older_than_days)
     result = db.session.execute(delete(LoginAttempt).where(LoginAttempt.at < cutoff))
-    db.session.commit()
     return result.rowcount
 

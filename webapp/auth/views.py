@@ -4,7 +4,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
 
 from ..directory import oidc, services as directory
-from ..extensions import login_manager
+from ..extensions import db, login_manager
 from ..security import safe_next
 from . import bp, services
 from .forms import LoginForm
@@ -34,6 +34,10 @@ def login_post():
         except services.LoginRefused as refused:
             current_app.logger.info("Login refused for %r from %s", form.username.data[:64],
                                     request.remote_addr)
+            # The refusal answers 422, on which the unit of work rolls back; but the failed
+            # attempt must count towards the lockout, and a directory account found without
+            # access must stay deactivated.
+            db.session.commit()
             form.form_errors.append(str(refused))
         else:
             login_user(user)

@@ -354,20 +354,18 @@ def update_settings(actor, kind, data, version):
     after = _snapshot(kind, row)
     changes = changelog.diff(before, after, secret_fields={secret_name})
     if not creating and not changes:
-        db.session.rollback()
         return False
     if creating:
         db.session.add(row)
     else:
         row.version += 1
     row.updated_by = actor.name
-    db.session.flush()
-    changelog.record(actor, "create" if creating else "update", entity_type, row, changes)
     try:
-        db.session.commit()
+        db.session.flush()
     except IntegrityError as error:  # two first saves at once
         db.session.rollback()
         raise Conflict(_l("Someone else saved these settings just now. Reload to see them.")) from error
+    changelog.record(actor, "create" if creating else "update", entity_type, row, changes)
     current_app.extensions.pop("schnittstellen.oidc_clients", None)
     return True
 
@@ -453,14 +451,14 @@ def deactivate(user, actor, reason):
 def ldap_login(setup, username, password, user=None):
     """Check `password` against the directory and bring the local copy (`user`, if there is
     one) up to date. Returns the user, uncommitted. Raises InvalidCredentials,
-    DirectoryError or NoAccess."""
+    DirectoryError or NoAccess; a local copy the directory no longer lets in is deactivated
+    first, for the caller to commit with the refusal."""
     actor = SystemActor("LDAP")
     try:
         entry = LdapAuthenticator(setup.config).authenticate(username, password)
     except UnknownUser:
         if user is not None and user.auth_source == LDAP:
             deactivate(user, actor, "no longer in the directory")
-            db.session.commit()
         raise
     return _sync_ldap_user(username, user, entry, setup, actor)
 
@@ -470,7 +468,6 @@ def _sync_ldap_user(username, user, entry: DirectoryUser, setup, actor):
     if role is None:
         if user is not None:
             deactivate(user, actor, "in none of the mapped groups")
-            db.session.commit()
         raise NoAccess(_l("Your directory account may not use this application: it is in none "
                           "of the groups that give access. Please ask your administrator."))
     codes = mapping.branch_codes(entry.groups, entry.branch_values, setup.branch_group_prefix,
@@ -498,7 +495,8 @@ def oidc_login(setup, claims):
     in this order: an account already linked to the provider's subject; an account an admin
     created for external login (auth source OIDC, or local without a password) or the
     directory created, with the same username. Accounts with a local password are never
-    taken over. Raises NoAccess."""
+    taken over. Raises NoAccess; an account the provider no longer gives a mapped role is
+    deactivated first, for the caller to commit with the refusal."""
     actor = SystemActor(setup.provider_name[:120])
     sub = str(claims["sub"])[:255]
     username = " ".join(_claim_values(claims, setup.username_claim)).strip()
@@ -528,7 +526,6 @@ def oidc_login(setup, claims):
         if role is None:
             if user is not None and user.auth_source == OIDC:
                 deactivate(user, actor, "no mapped role claim")
-                db.session.commit()
             raise NoAccess(_l("Your account at %(provider)s may not use this application. Please "
                               "ask your administrator.", provider=setup.provider_name))
     branches = None

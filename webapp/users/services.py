@@ -106,7 +106,7 @@ def delete_user(actor, user):
         raise InUse(_l("The user is still referenced (%(refs)s).", refs="; ".join(str(r) for r in refs)))
     changelog.record(actor, "delete", "user", user)
     db.session.delete(user)
-    db.session.commit()
+    db.session.flush()
 
 
 def _normalised(data):
