@@ -2,37 +2,16 @@
 
 SQLite by default (a file per test); set TEST_DATABASE_URL to run the same suite on
 PostgreSQL (tables are created once per session and emptied after every test)."""
-import contextlib
-import os
-import threading
-
 import pytest
 import requests
 from sqlalchemy import text
-from werkzeug.serving import make_server
 
 from sandbox import create_sandbox_app
+from tests.factories import PASSWORD, PG_URL, AuthActions, make_config, serving
 from webapp import create_app
 from webapp.extensions import db
 from webapp.org.models import Branch, Chain, Workstation
 from webapp.users.models import User
-
-PASSWORD = "Geheim-123"
-PG_URL = os.environ.get("TEST_DATABASE_URL")
-
-
-def make_config(tmp_path, **overrides):
-    config = {
-        "TESTING": True,
-        "SECRET_KEY": "test-secret-key",
-        "ENCRYPTION_KEYS": "test-encryption-key",
-        "SQLALCHEMY_DATABASE_URI": PG_URL or f"sqlite:///{tmp_path / 'test.db'}",
-        "SESSION_COOKIE_SECURE": False,
-        "REMEMBER_COOKIE_SECURE": False,
-        "SERVER_NAME": None,
-    }
-    config.update(overrides)
-    return config
 
 
 @pytest.fixture(scope="session")
@@ -130,34 +109,6 @@ def make_user(app):
     return make
 
 
-class AuthActions:
-    def __init__(self, client):
-        self.client = client
-
-    def login(self, username="admin", password=PASSWORD):
-        return self.client.post("/login", data={"username": username, "password": password,
-                                                "csrf_token": self.csrf_token()})
-
-    def logout(self):
-        return self.client.post("/logout", data={"csrf_token": self.csrf_token()})
-
-    def csrf_token(self):
-        """A valid token for this client's session, as a page would embed it."""
-        from flask import session
-
-        response = self.client.get("/login")
-        assert response.status_code in (200, 302)
-        with self.client.session_transaction() as sess:
-            token = sess.get("csrf_token")
-        if token is None:
-            return ""
-        from itsdangerous import URLSafeTimedSerializer
-
-        app = self.client.application
-        serializer = URLSafeTimedSerializer(app.config["SECRET_KEY"], salt="wtf-csrf-token")
-        return serializer.dumps(token)
-
-
 @pytest.fixture
 def auth(client):
     return AuthActions(client)
@@ -250,21 +201,6 @@ def count_queries(app):
 
 
 # --- the partner sandbox ------------------------------------------------------------------
-
-@contextlib.contextmanager
-def serving(app):
-    """A WSGI app on werkzeug's threaded server on a free loopback port: yields its URL."""
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, kwargs=dict(poll_interval=0.05),
-                              daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.port}"
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(5)
-
 
 @pytest.fixture(scope="session")
 def sandbox_server():

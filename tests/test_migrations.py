@@ -8,7 +8,7 @@ from flask_migrate import downgrade, upgrade
 from sqlalchemy import inspect
 from sqlalchemy.engine import make_url
 
-from tests.conftest import PG_URL, make_config
+from tests.factories import PG_URL, make_config
 from webapp import create_app
 from webapp.extensions import db
 

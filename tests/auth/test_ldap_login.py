@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 from tests.auth import servers
-from tests.conftest import PASSWORD, make_config
+from tests.factories import PASSWORD, make_config
 from tests.translated import de, de_html
 from webapp.auth.models import LoginAttempt
 from webapp.changelog.models import ChangeLogEntry

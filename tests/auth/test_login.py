@@ -1,5 +1,5 @@
 """Local login: success, failures, lockout, safe redirects, CSRF."""
-from tests.conftest import PASSWORD
+from tests.factories import PASSWORD
 
 
 def test_login_page_is_german_by_default(client):

@@ -7,7 +7,7 @@ import pytest
 import requests
 
 from tests.auth import servers
-from tests.conftest import PASSWORD, make_config
+from tests.factories import PASSWORD, make_config
 
 pytestmark = servers.OIDC_MOCK_WARNINGS
 

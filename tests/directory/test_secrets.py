@@ -2,7 +2,7 @@
 import pytest
 from sqlalchemy import text
 
-from tests.conftest import make_config
+from tests.factories import make_config
 from webapp import crypto
 from webapp.directory.models import LdapSettings, OidcSettings
 from webapp.extensions import db

@@ -6,7 +6,7 @@ import pytest
 from sqlalchemy import text
 
 from tests.auth import servers
-from tests.conftest import make_config
+from tests.factories import make_config
 from tests.translated import de, de_html
 from webapp.changelog.models import ChangeLogEntry
 from webapp.directory import services

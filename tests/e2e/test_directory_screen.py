@@ -4,7 +4,7 @@ from playwright.sync_api import expect
 
 from tests.auth import servers
 from tests.auth.conftest import oidc_issuer  # noqa: F401 (fixture)
-from tests.conftest import PASSWORD, make_config
+from tests.factories import PASSWORD, make_config
 from webapp.directory.models import OidcSettings
 from webapp.extensions import db
 

@@ -6,7 +6,7 @@ from playwright.sync_api import expect
 
 from tests.auth import servers
 from tests.auth.conftest import oidc_issuer, provider_user  # noqa: F401 (fixtures)
-from tests.conftest import make_config
+from tests.factories import make_config
 from tests.translated import de
 from webapp.extensions import db
 from webapp.users.models import User

@@ -10,8 +10,8 @@ import sys
 import pytest
 from playwright.sync_api import expect
 
-from tests.conftest import PASSWORD, make_config
 from tests.e2e.test_branches import log_in
+from tests.factories import PASSWORD, make_config
 from tests.ordering.conftest import ear_mould_raw, make_service, world  # noqa: F401 (fixtures)
 from tests.translated import de
 from webapp.devrun import ROOT

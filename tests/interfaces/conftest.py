@@ -5,7 +5,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from tests.conftest import make_config
+from tests.factories import make_config
 from webapp.companies.models import Company
 from webapp.extensions import db
 from webapp.interfaces import services

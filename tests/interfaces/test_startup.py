@@ -3,7 +3,7 @@ import dataclasses
 
 import pytest
 
-from tests.conftest import make_config
+from tests.factories import make_config
 from webapp import create_app
 from webapp.interfaces import catalogue
 

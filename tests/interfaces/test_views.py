@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from tests.conftest import make_config
+from tests.factories import make_config
 from tests.interfaces.conftest import SMTP_RAW
 from tests.translated import de, de_html
 from webapp.changelog.models import ChangeLogEntry

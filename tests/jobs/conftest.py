@@ -4,7 +4,7 @@ import signal
 import pytest
 from rq import SimpleWorker
 
-from tests.conftest import make_config
+from tests.factories import make_config
 from webapp.queue import get_queue
 
 

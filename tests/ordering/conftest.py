@@ -7,7 +7,7 @@ from types import SimpleNamespace
 import pytest
 import requests
 
-from tests.conftest import make_config
+from tests.factories import make_config
 from webapp.companies.models import Company, CustomerNumber
 from webapp.customers.models import Customer
 from webapp.extensions import db

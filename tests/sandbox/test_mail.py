@@ -6,7 +6,7 @@ import pytest
 
 from sandbox import create_sandbox_app
 from sandbox.mail import start_mail_sink
-from tests.conftest import serving
+from tests.factories import serving
 
 
 @pytest.fixture

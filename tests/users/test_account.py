@@ -3,7 +3,7 @@ import json
 
 import pytest
 
-from tests.conftest import PASSWORD, AuthActions
+from tests.factories import PASSWORD, AuthActions
 from tests.translated import de, de_html
 from tests.users.test_users import get_user, log_entries, logged_in_client
 from webapp.extensions import db

@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from tests.conftest import PASSWORD, AuthActions
+from tests.factories import PASSWORD, AuthActions
 from tests.translated import de_html
 from webapp.changelog.models import ChangeLogEntry
 from webapp.extensions import db

@@ -10,7 +10,7 @@ from aiosmtpd.controller import Controller
 from werkzeug.wrappers import Response
 
 from sandbox import PARTNERS
-from tests.conftest import serving
+from tests.factories import serving
 from webapp.devrun import free_port
 from webapp.ordering.adapters import https
 from webapp.ordering.adapters.base import OrderRequest, Party, Position
