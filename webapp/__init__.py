@@ -8,30 +8,37 @@ from flask import Flask
 from sqlalchemy import event
 
 from . import cli, crypto, hx, i18n, models, security, uow  # models: every table for metadata
+from . import references
 from . import config as config_module
 from .auth import views as auth_views
 from .changelog import registry as changelog_registry
 from .changelog import views as changelog_views
 from .companies import history as companies_history
+from .companies import services as company_services
 from .companies import views as companies_views
 from .config import ROOT
 from .customers import history as customers_history
+from .customers import services as customer_services
 from .customers import views as customers_views
 from .directory import history as directory_history
 from .directory import views as directory_views
 from .extensions import babel, csrf, db, htmx, login_manager, migrate
 from .interfaces import effective_views
 from .interfaces import history as interfaces_history
+from .interfaces import services as interface_services
 from .interfaces import views as interfaces_views
 from .interfaces.catalogue import load as load_catalogue
 from .main import views as main_views
+from .ordering import services as ordering_services
 from .ordering import views as ordering_views
 from .org import history as org_history
 from .org import views as org_views
 from .org.services import get_chain
 from .processes import history as processes_history
+from .processes import services as process_services
 from .processes import views as processes_views
 from .users import history as users_history
+from .users import services as user_services
 from .users import views as users_views
 
 # The factory is the top of the layers (docs/architecture.md): it imports every domain and
@@ -90,11 +97,31 @@ def create_app(test_config=None):
     change_log = changelog_registry.init_app(app)
     for history in HISTORIES:
         history.register(change_log)
+    _register_references()
 
     cli.init_app(app)
     crypto.register_cli(app)
     logging.getLogger("urllib3").setLevel(logging.WARNING)
     return app
+
+
+def _register_references():
+    """What still refers to a record, per kind, answered by the domains above its owner;
+    refusals list the answers in this order."""
+    for kind, name, finder in (
+        ("branch", "users", user_services.users_of_branch),
+        ("branch", "customer numbers", company_services.numbers_at_branch),
+        ("branch", "interface services", interface_services.services_of_branch),
+        ("branch", "customers", customer_services.customers_at_branch),
+        ("branch", "processes", process_services.processes_at_branch),
+        ("workstation", "interface services", interface_services.services_of_workstation),
+        ("company", "interface services", interface_services.services_naming_company),
+        ("company", "orders", ordering_services.orders_of_company),
+        ("company", "processes", process_services.processes_choosing_company),
+        ("customer", "processes", process_services.processes_of_customer),
+        ("interface_service", "open orders", ordering_services.open_orders_of_service),
+    ):
+        references.register(kind, name, finder)
 
 
 def _instance_secret(app, filename):

@@ -3,6 +3,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, or_
 from sqlalchemy.orm import selectinload
 
+from .. import references
 from ..permissions import BRANCH_MANAGER, can_edit_branch, is_admin, require_admin
 from ..changelog import services as changelog
 from ..errors import DomainError, InUse, PermissionDenied
@@ -160,40 +161,16 @@ def update_company(actor, company, data, numbers, version):
 
 def company_references(company):
     """What still refers to a company, as human-readable strings. Customer numbers belong to
-    the company and go with it; interface services naming it in a company or supplier field,
-    orders for it (as lab or supplier), processes that chose it at 'Bestellservice' and
-    branches that preselect it as their ear-mould lab keep it."""
-    from ..interfaces.services import services_referencing_company
-    from ..ordering.models import Order
-    from ..processes.models import Process, ProcessStep
-
-    found = []
-    names = services_referencing_company(company.id)
-    if names:
-        found.append(_l("interface services: %(names)s", names=", ".join(names)))
-    orders = db.session.scalars(
-        db.select(Order.number).where(or_(Order.company_id == company.id,
-                                          Order.supplier_id == company.id))
-        .order_by(Order.id).limit(11)).all()
-    if orders:
-        found.append(_l("orders: %(numbers)s", numbers=_first_ten(orders)))
-    processes = db.session.execute(
-        db.select(Process.id, Process.title).join(ProcessStep)
-        .where(or_(ProcessStep.company_id == company.id, ProcessStep.supplier_id == company.id))
-        .order_by(Process.id).limit(11)).all()
-    if processes:
-        found.append(_l("processes: %(names)s",
-                        names=_first_ten([f"{title} (#{pid})" for pid, title in processes])))
+    the company and go with it; what the domains above answer (interface services naming it
+    in a company or supplier field, orders for it as lab or supplier, processes that chose it
+    at 'Bestellservice') and branches that preselect it as their ear-mould lab keep it."""
+    found = references.referring("company", company)
     branches = db.session.scalars(
         db.select(Branch.name).where(Branch.ear_mould_lab_id == company.id)
         .order_by(Branch.name)).all()
     if branches:
         found.append(_l("predefined ear-mould lab of: %(names)s", names=", ".join(branches)))
     return found
-
-
-def _first_ten(names):
-    return ", ".join(names[:10]) + (" …" if len(names) > 10 else "")
 
 
 def delete_company(actor, company):
@@ -204,3 +181,13 @@ def delete_company(actor, company):
     changelog.record(actor, "delete", "company", company)
     db.session.delete(company)
     db.session.commit()
+
+
+# --- answers for the layers below (registered by the factory) ----------------------------
+
+def numbers_at_branch(branch):
+    """The companies with a customer number at the branch: they keep it from being deleted."""
+    names = db.session.scalars(
+        db.select(Company.name).join(CustomerNumber).where(CustomerNumber.branch_id == branch.id)
+    ).all()
+    return [_l("customer numbers at: %(names)s", names=", ".join(sorted(names)))] if names else []

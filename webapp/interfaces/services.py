@@ -26,6 +26,7 @@ from sqlalchemy import case, func, or_
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import aliased, contains_eager, joinedload, selectinload
 
+from .. import references
 from ..permissions import BRANCH_MANAGER, can_edit_branch, is_admin
 from ..changelog import services as changelog
 from ..crypto import SecretUnreadable
@@ -390,19 +391,12 @@ def delete_service(actor, service, version=None):
 
 
 def service_dependents(service):
-    """What still needs the service, as human-readable strings ([] = may be deleted).
-
-    Kept simple on purpose: other enabled services whose interface `requires` this type,
-    when this is the only enabled service of the type in the whole chain (it does not work
-    out which scopes each one covers); and orders of this service still being delivered."""
-    from ..ordering.services import open_orders_of_service
-
-    found = []
-    numbers = open_orders_of_service(service.id) if service.id else []
-    if numbers:
-        found.append(_l("open orders: %(numbers)s", numbers=", ".join(numbers[:10])
-                        + (" …" if len(numbers) > 10 else "")))
-    return found + _required_by(service)
+    """What still needs the service, as human-readable strings ([] = may be deleted): what the
+    domains above answer (orders of this service still being delivered), then other enabled
+    services whose interface `requires` this type, when this is the only enabled service of
+    the type in the whole chain (kept simple on purpose: it does not work out which scopes
+    each one covers)."""
+    return references.referring("interface_service", service) + _required_by(service)
 
 
 def _required_by(service):
@@ -456,28 +450,28 @@ def stored_secret(service, field_key):
                              "keys."), field=field_key) from error
 
 
-# --- references for other domains --------------------------------------------------------
+# --- answers for the layers below (registered by the factory) ----------------------------
 
-def services_referencing_company(company_id):
-    """Names of the services whose company or supplier fields name the company."""
-    return db.session.scalars(
-        db.select(InterfaceService.name).join(InterfaceService.company_links)
-        .where(ServiceCompany.company_id == company_id).distinct()
-        .order_by(InterfaceService.name)).all()
+def services_naming_company(company):
+    """The services whose company or supplier fields name the company."""
+    return _named(db.select(InterfaceService.name).join(InterfaceService.company_links)
+                  .where(ServiceCompany.company_id == company.id).distinct())
 
 
-def services_of_workstation(workstation_id):
-    """Names of the workstation's own services (workstation settings)."""
-    return db.session.scalars(
-        db.select(InterfaceService.name).where(InterfaceService.workstation_id == workstation_id)
-        .order_by(InterfaceService.name)).all()
+def services_of_workstation(station):
+    """The workstation's own services (workstation settings)."""
+    return _named(db.select(InterfaceService.name)
+                  .where(InterfaceService.workstation_id == station.id))
 
 
-def services_of_branch(branch_id):
-    """Names of the services limited to the branch (not its workstations' services)."""
-    return db.session.scalars(
-        db.select(InterfaceService.name).where(InterfaceService.branch_id == branch_id)
-        .order_by(InterfaceService.name)).all()
+def services_of_branch(branch):
+    """The services limited to the branch (not its workstations' services)."""
+    return _named(db.select(InterfaceService.name).where(InterfaceService.branch_id == branch.id))
+
+
+def _named(query):
+    names = db.session.scalars(query.order_by(InterfaceService.name)).all()
+    return [_l("interface services: %(names)s", names=", ".join(names))] if names else []
 
 
 # --- internals ---------------------------------------------------------------------------

@@ -7,9 +7,10 @@ leaves a due row that the reconciler picks up, never a job for a row that does n
 import uuid
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, update
+from sqlalchemy import func, or_, update
 from sqlalchemy.orm import selectinload
 
+from .. import references
 from ..permissions import is_admin
 from ..errors import DomainError, PermissionDenied
 from ..extensions import db
@@ -65,14 +66,24 @@ def open_positions(process):
     return [position for position in process.positions if position.id not in ordered]
 
 
-def open_orders_of_service(service_id):
-    """Numbers of the orders of a service not yet delivered — being sent, or in Fehler and
-    waiting for "Erneut senden" (they block deleting the service)."""
-    return db.session.scalars(
+def open_orders_of_service(service):
+    """The orders of a service not yet delivered — being sent, or in Fehler and waiting for
+    "Erneut senden": they keep the service from being deleted."""
+    numbers = db.session.scalars(
         db.select(Order.number)
-        .where(Order.service_id == service_id, Order.status.in_((CREATED, ERROR)),
+        .where(Order.service_id == service.id, Order.status.in_((CREATED, ERROR)),
                Order.handoff == "")
-        .order_by(Order.id)).all()
+        .order_by(Order.id)).all() if service.id else []
+    return [_l("open orders: %(numbers)s", numbers=references.first_ten(numbers))] if numbers else []
+
+
+def orders_of_company(company):
+    """The orders for a company, as lab or supplier: they keep it from being deleted."""
+    numbers = db.session.scalars(
+        db.select(Order.number).where(or_(Order.company_id == company.id,
+                                          Order.supplier_id == company.id))
+        .order_by(Order.id).limit(11)).all()
+    return [_l("orders: %(numbers)s", numbers=references.first_ten(numbers))] if numbers else []
 
 
 def search_orders(q="", status="", branch_id=None, page=1, per_page=25):

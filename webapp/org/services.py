@@ -3,6 +3,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, or_
 from sqlalchemy.orm import contains_eager
 
+from .. import references
 from ..permissions import require_admin, require_branch
 from ..changelog import services as changelog
 from ..errors import DomainError, InUse
@@ -94,50 +95,11 @@ def update_branch(actor, branch, data, version):
 
 
 def branch_references(branch):
-    """What still refers to a branch, as human-readable strings."""
-    from ..companies.models import CustomerNumber
-    from ..interfaces.services import services_of_branch
-    from ..users.models import User, user_branches
-
-    found = []
+    """What still refers to a branch, as human-readable strings: its workstations, then what
+    the domains above answer (users, customer numbers, services, customers, processes)."""
     stations = [w.name for w in branch.workstations]
-    if stations:
-        found.append(_l("workstations: %(names)s", names=", ".join(stations)))
-    users = db.session.scalars(
-        db.select(User.name).join(user_branches).where(user_branches.c.branch_id == branch.id)
-        .order_by(User.name)
-    ).all()
-    if users:
-        found.append(_l("users: %(names)s", names=", ".join(users)))
-    companies = db.session.scalars(
-        db.select(CustomerNumber).where(CustomerNumber.branch_id == branch.id)
-    ).all()
-    if companies:
-        found.append(_l("customer numbers at: %(names)s",
-                        names=", ".join(sorted(c.company.name for c in companies))))
-    services = services_of_branch(branch.id)
-    if services:
-        found.append(_l("interface services: %(names)s", names=", ".join(services)))
-    found.extend(_customer_references(branch))
-    return found
-
-
-def _customer_references(branch):
-    """Customers and processes of the branch, counted: there may be thousands."""
-    from ..customers.models import Customer
-    from ..processes.models import Process
-
-    def count(model):
-        return db.session.scalar(db.select(func.count()).select_from(model)
-                                 .where(model.branch_id == branch.id))
-
-    found = []
-    customers, processes = count(Customer), count(Process)
-    if customers:
-        found.append(_l("customers: %(count)s", count=customers))
-    if processes:
-        found.append(_l("processes: %(count)s", count=processes))
-    return found
+    found = [_l("workstations: %(names)s", names=", ".join(stations))] if stations else []
+    return found + references.referring("branch", branch)
 
 
 def delete_branch(actor, branch):
@@ -194,10 +156,7 @@ def update_workstation(actor, station, data, version):
 
 def workstation_references(station):
     """What still refers to a workstation: its own interface services (workstation settings)."""
-    from ..interfaces.services import services_of_workstation
-
-    names = services_of_workstation(station.id)
-    return [_l("interface services: %(names)s", names=", ".join(names))] if names else []
+    return references.referring("workstation", station)
 
 
 def delete_workstation(actor, station):

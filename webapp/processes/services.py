@@ -6,9 +6,10 @@ users of that branch work on it (tick steps, edit positions, close it); everyone
 it. A closed process is read-only until it is reopened. A position that is part of an order
 which is not cancelled is what the lab got: it can no longer be changed or deleted."""
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func
+from sqlalchemy import func, or_
 from sqlalchemy.orm import joinedload, selectinload
 
+from .. import references
 from ..permissions import is_admin, require_admin
 from ..changelog import services as changelog
 from ..errors import DomainError, InUse, PermissionDenied
@@ -358,3 +359,32 @@ def delete_position(actor, position):
                      branch=process.branch)
     db.session.delete(position)
     db.session.commit()
+
+
+# --- answers for the layers below (registered by the factory) ----------------------------
+
+def processes_at_branch(branch):
+    """The branch's processes, counted (there may be thousands): they keep it."""
+    count = db.session.scalar(db.select(func.count()).select_from(Process)
+                              .where(Process.branch_id == branch.id))
+    return [_l("processes: %(count)s", count=count)] if count else []
+
+
+def processes_choosing_company(company):
+    """The processes that chose the company at 'Bestellservice' (as lab or supplier)."""
+    rows = db.session.execute(
+        db.select(Process.id, Process.title).join(ProcessStep)
+        .where(or_(ProcessStep.company_id == company.id, ProcessStep.supplier_id == company.id))
+        .order_by(Process.id).limit(11)).all()
+    return [_l("processes: %(names)s", names=references.first_ten(_names(rows)))] if rows else []
+
+
+def processes_of_customer(customer):
+    """The customer's processes, oldest first: while there are any, the customer stays."""
+    rows = db.session.execute(db.select(Process.id, Process.title)
+                              .where(Process.customer_id == customer.id).order_by(Process.id)).all()
+    return [", ".join(_names(rows))] if rows else []
+
+
+def _names(rows):
+    return [f"{title} (#{process_id})" for process_id, title in rows]

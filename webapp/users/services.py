@@ -13,7 +13,7 @@ from ..extensions import db
 from ..org.models import Branch
 from ..permissions import require_admin
 from ..records import check_version, flush_unique, like_pattern, save_changes, taken
-from .models import ADMIN, ROLES, User
+from .models import ADMIN, ROLES, User, user_branches
 
 USERNAME_PATTERN = r"^[a-z0-9._@-]+$"
 PROFILE_FIELDS = ("username", "name", "email", "phone", "role", "active")
@@ -87,6 +87,15 @@ def update_user(actor, user, data, version):
             raise DomainError(DIRECTORY_MANAGED, field=PASSWORD)
         _check_password_policy(data[PASSWORD], PASSWORD)
     return save_user(actor, user, data, branches, data.get(PASSWORD))
+
+
+def users_of_branch(branch):
+    """The users who work at the branch: they keep it from being deleted (registered with
+    webapp.references by the factory)."""
+    names = db.session.scalars(
+        db.select(User.name).join(user_branches).where(user_branches.c.branch_id == branch.id)
+        .order_by(User.name)).all()
+    return [_l("users: %(names)s", names=", ".join(names))] if names else []
 
 
 def user_references(user):
