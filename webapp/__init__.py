@@ -32,6 +32,7 @@ from .main import views as main_views
 from .ordering import services as ordering_services
 from .ordering import views as ordering_views
 from .org import history as org_history
+from .org import services as org_services
 from .org import views as org_views
 from .org.services import get_chain
 from .processes import history as processes_history
@@ -97,6 +98,7 @@ def create_app(test_config=None):
     change_log = changelog_registry.init_app(app)
     for history in HISTORIES:
         history.register(change_log)
+    org_services.register_lab_choices(company_services.labs)
     _register_references()
 
     cli.init_app(app)

@@ -185,6 +185,15 @@ def delete_company(actor, company):
 
 # --- answers for the layers below (registered by the factory) ----------------------------
 
+def labs(current_id=None):
+    """(id, name) of the companies with the lab role by name, plus the company `current_id`
+    (registered with org: the choices of a branch's predefined ear-mould lab)."""
+    query = db.select(Company.id, Company.name).order_by(func.lower(Company.name))
+    query = query.where(or_(Company.is_lab.is_(True), Company.id == current_id) if current_id
+                        else Company.is_lab.is_(True))
+    return db.session.execute(query).all()
+
+
 def numbers_at_branch(branch):
     """The companies with a customer number at the branch: they keep it from being deleted."""
     names = db.session.scalars(

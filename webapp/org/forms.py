@@ -6,6 +6,7 @@ from wtforms import BooleanField, HiddenField, SelectChoice, SelectField, String
 from wtforms.validators import DataRequired, Email, Length, Optional, Regexp
 
 from ..forms import NoMarkup, Phone, PostalCode, strip
+from . import services
 
 TIMEZONES = sorted(tz for tz in available_timezones() if "/" in tz and not tz.startswith("Etc/"))
 
@@ -29,19 +30,11 @@ def optional_id(value):
 
 
 def lab_choices(form, field):
-    """The labs (companies with the lab role) plus whatever the branch has now, so that a
-    company that lost the role meanwhile does not block saving the branch."""
-    from sqlalchemy import func, or_
-
-    from ..companies.models import Company
-    from ..extensions import db
-
-    query = db.select(Company.id, Company.name).order_by(func.lower(Company.name))
-    current = field.object_data
-    query = query.where(or_(Company.is_lab.is_(True), Company.id == current) if current
-                        else Company.is_lab.is_(True))
+    """The labs (companies with the lab role) plus whatever the field has now
+    (services.ear_mould_labs), after an empty choice."""
     return [SelectChoice("", _l("— none —"))] + [
-        SelectChoice(company_id, name) for company_id, name in db.session.execute(query)]
+        SelectChoice(company_id, name)
+        for company_id, name in services.ear_mould_labs(field.object_data)]
 
 
 class BranchForm(VersionedForm):

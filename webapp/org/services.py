@@ -61,15 +61,31 @@ def _check_branch_unique(data, exclude_id=None):
         raise DomainError(_l("Another branch already uses this short code."), field="short_code")
 
 
+# A branch names its predefined ear-mould lab, a company, and companies sit above org: the
+# factory registers at start-up the function that lists the labs (companies.services.labs).
+_lab_source = {}
+
+
+def register_lab_choices(labs):
+    """`labs(current_id)` → (id, name) of the companies with the lab role by name, plus the
+    company `current_id` (None: no extra one)."""
+    _lab_source["labs"] = labs
+
+
+def ear_mould_labs(current_id=None):
+    """(id, name) of the companies a branch may name as its ear-mould lab, plus `current_id`,
+    the one it has now, so that a company that lost the role meanwhile does not block saving
+    the branch."""
+    labs = _lab_source.get("labs")
+    return labs(current_id) if labs else []
+
+
 def _check_lab(data, branch=None):
     """The predefined ear-mould lab must be a lab (one the branch already has may stay)."""
-    from ..companies.models import Company
-
     lab_id = data.get("ear_mould_lab_id")
     if not lab_id or (branch is not None and lab_id == branch.ear_mould_lab_id):
         return
-    lab = db.session.get(Company, lab_id)
-    if lab is None or not lab.is_lab:
+    if lab_id not in dict(ear_mould_labs()):
         raise DomainError(_l("Choose a company with the lab role."), field="ear_mould_lab_id")
 
 
