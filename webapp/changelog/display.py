@@ -5,7 +5,6 @@ them (changelog.registry), and a link to the record while it exists.
 For views only (it builds URLs); a constant number of queries per page of entries."""
 from dataclasses import dataclass, field
 from datetime import date
-from types import SimpleNamespace
 
 from flask_babel import format_date, format_decimal
 from flask_babel import gettext as _
@@ -60,23 +59,12 @@ def readable(entries):
     return _rows(log, entries, _existing_records(log, entries), created_without_old=True)
 
 
-def in_words(entries):
-    """A record's entries for the history_list macro of its editor, with stored values in
-    words as the change log shows them (the lab's name, not its id). Two queries at most."""
-    entries = list(entries)
-    log = registry.current()
-    names = _referenced_names(log, entries)
-
-    def change(entry, item):
-        if "old" not in item:
-            return item
-        kind, name = _kind(log, entry.entity_type), item.get("field", "")
-        return {**item, "old": _value(log, kind, name, item["old"], None, names),
-                "new": _value(log, kind, name, item.get("new"), None, names)}
-
-    return [SimpleNamespace(at=entry.at, user_name=entry.user_name, action=entry.action,
-                            changes=[change(entry, item) for item in entry.changes or ()])
-            for entry in entries]
+def in_words(entries, detail=None):
+    """EntryRows for a record's history panel (changelog/_history.html): the change log's
+    words, old → new even for a new record, no links. `detail` is the record's value of its
+    type's detail column (an interface service's interface type). Two queries at most."""
+    return _rows(registry.current(), list(entries), {}, created_without_old=False,
+                 detail=detail)
 
 
 def date_in_words(value):

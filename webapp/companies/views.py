@@ -1,6 +1,5 @@
 """Companies (Firmen): suppliers, manufacturers and labs, their order settings and the
 chain's customer number at each of them per branch."""
-from types import SimpleNamespace
 
 from flask import abort, current_app, render_template, request, url_for
 from flask_babel import gettext as _
@@ -43,23 +42,6 @@ def companies():
     return render_template("companies/companies.html", form=None, company=None, **context)
 
 
-class HistoryLabels:
-    """Field labels for the shared history macro, which shows `labels[field].label.text`:
-    the form's labels, and "Customer number <branch>" for the per-branch numbers."""
-
-    def __init__(self, form):
-        self.form = form
-
-    def __contains__(self, name):
-        return name.startswith(services.NUMBER_LOG_PREFIX) or name in self.form
-
-    def __getitem__(self, name):
-        if name.startswith(services.NUMBER_LOG_PREFIX):
-            branch = name[len(services.NUMBER_LOG_PREFIX):]
-            return SimpleNamespace(label=SimpleNamespace(text=_("Customer number %(branch)s", branch=branch)))
-        return self.form[name]
-
-
 def _company_editor(form, company, status=200, notice=None):
     """The editor pane: a fragment for htmx, otherwise the whole page with the list."""
     admin = is_admin(current_user)
@@ -71,8 +53,7 @@ def _company_editor(form, company, status=200, notice=None):
     stored = {entry.branch_id: entry.number for entry in company.customer_numbers} if company else {}
     context = dict(form=form, company=company, notice=notice, editable=admin, number_rows=rows,
                    stored_numbers=stored, can_save=admin or any(row[2] for row in rows),
-                   history=in_words(entries_for("company", company.id)) if company else [],
-                   history_labels=HistoryLabels(form))
+                   history=in_words(entries_for("company", company.id)) if company else [])
     if hx.wants_fragment():
         return render_template("companies/_company_form.html", **context), status
     return render_template("companies/companies.html", **_list_context(), **context), status

@@ -1,6 +1,5 @@
 """Customers (Kunden): the searchable list and the customer page with its tabs Stammdaten,
 Vorgänge and Neuer Vorgang (the last served by processes.views)."""
-from types import SimpleNamespace
 
 from flask import abort, current_app, flash, render_template, request, url_for
 from flask_babel import gettext as _
@@ -58,21 +57,6 @@ def branch_choices(form, customer=None):
     form.branch_id.choices = choices
 
 
-class HistoryLabels:
-    """Field labels for the history macro: the form's, and the number's."""
-
-    def __init__(self, form):
-        self.form = form
-
-    def __contains__(self, name):
-        return name == "number" or name in self.form
-
-    def __getitem__(self, name):
-        if name == "number":
-            return SimpleNamespace(label=SimpleNamespace(text=_("Customer no.")))
-        return self.form[name]
-
-
 def page_context(customer, tab, **extra):
     """What the customer page and its tabs need."""
     context = dict(customer=customer, tab=tab, process_count=services.count_processes(customer),
@@ -95,8 +79,7 @@ def _editor_context(form, customer, notice):
                 editable=services.may_edit(current_user, customer) if customer
                 else bool(services.editable_branches(current_user)),
                 may_delete=bool(customer) and services.may_delete(current_user, customer),
-                history=in_words(entries_for("customer", customer.id)) if customer else [],
-                history_labels=HistoryLabels(form))
+                history=in_words(entries_for("customer", customer.id)) if customer else [])
 
 
 def customer_editor(form, customer, status=200, notice=None):

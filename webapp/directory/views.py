@@ -6,6 +6,7 @@ from flask_login import current_user
 
 from .. import hx
 from ..permissions import require_admin
+from ..changelog.display import in_words
 from ..changelog.services import entries_for
 from ..errors import DomainError
 from ..forms import apply_domain_error
@@ -23,7 +24,7 @@ KINDS = {
 def _context(kind, form, notice=None, steps=None):
     values = services.form_values(kind)
     return {"form": form, "settings": values, "notice": notice, "steps": steps,
-            "history": entries_for(KINDS[kind][2], 1)}
+            "history": in_words(entries_for(KINDS[kind][2], 1))}
 
 
 def _page(forms, status=200, notices=None, steps=None):

@@ -5,15 +5,14 @@ them, in branch management (/interfaces/…) and in a workstation's settings
 Thin views: permissions, scope, protection and every field rule are enforced by services.py
 and values.py. The checks here decide what to show, and refuse users who may change nothing
 with 403 before reading their input."""
-from datetime import date
-
 from flask import abort, current_app, flash, render_template, request, url_for
-from flask_babel import format_date, get_locale
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 
 from .. import hx
 from ..permissions import is_admin
+from ..changelog.display import in_words
 from ..companies import services as company_services
 from ..errors import Conflict, DomainError, PermissionDenied
 from ..extensions import db
@@ -466,7 +465,7 @@ def history_get(service_id, station_id):
     station = _station(station_id)
     service = _service(service_id, station)
     interface = _interface_of(service)
-    history = _history(service, interface)
+    history = in_words(services.service_history(service), detail=service.interface_key)
     if hx.wants_fragment():
         return render_template("interfaces/_history.html", history=history, service=service)
     return _render_editor(_editor(station, interface, service, history=history))
@@ -638,51 +637,3 @@ def _companies():
             cache[role] = found
         return cache[role]
     return options
-
-
-def _history(service, interface):
-    """The change log in words: [(entry, action label, [(field label, old, new, secret)])]."""
-    specs = {spec.key: spec for spec in interface.fields}
-    specs.update({table.key: table for table in interface.tables})
-    labels = {"copied_from": _("Copied from"), "name": _("Name"), "branch_id": _("Branch"),
-              "workstation_id": _("Workstation"), "usage_server": _("Server-side"),
-              "usage_client": _("Client-side"), "start_date": _("Start"),
-              "protected": _("Protected"), "enabled": _("Enabled")}
-    actions = {"create": _("created"), "update": _("changed"), "copy": _("copied"),
-               "delete": _("deleted"), "reveal": _("viewed a stored secret")}
-    # Common fields first, then the interface's in form order, secrets with their field.
-    order = {key: number for number, key in enumerate([*labels, *specs])}
-    rows = []
-    for entry in services.service_history(service):
-        changes = []
-        for change in sorted(entry.changes or [], key=lambda c: order.get(c.get("field"), 999)):
-            key = change.get("field")
-            spec = specs.get(key)
-            label = labels.get(key) or (spec.text("label", _lang()) if spec else key)
-            if change.get("secret"):
-                changes.append((label, None, None, True))
-            else:
-                changes.append((label, _value_text(spec, key, change.get("old")),
-                                _value_text(spec, key, change.get("new")), False))
-        rows.append((entry, actions.get(entry.action, entry.action), changes))
-    return rows
-
-
-def _value_text(spec, key, value):
-    if value is None or value == "" or value == []:
-        return "—"
-    if value is True or value is False:
-        return _("yes") if value else _("no")
-    if isinstance(value, list) and value and isinstance(value[0], dict):
-        return _("Entries: %(count)s", count=len(value))
-    if isinstance(value, list):
-        return ", ".join(str(item) for item in value)
-    if key == "start_date" or getattr(spec, "kind", None) == "date":
-        try:
-            return format_date(date.fromisoformat(value), "medium")
-        except (TypeError, ValueError):
-            return str(value)
-    if getattr(spec, "kind", None) == "choice":
-        return spec.choice_label(value, _lang())
-    return str(value)
-

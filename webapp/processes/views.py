@@ -12,6 +12,7 @@ from wtforms import SelectChoice
 
 from .. import hx
 from ..permissions import is_admin, require_admin
+from ..changelog.display import in_words
 from ..changelog.services import entries_for
 from ..customers.views import customer_or_404, render_tab
 from ..errors import DomainError, PermissionDenied
@@ -295,7 +296,7 @@ def _template_context(form, template, notice=None, step_forms=None, steps_notice
                 step_forms=step_forms or (_step_forms(template) if template else {}),
                 steps_notice=steps_notice,
                 process_count=services.template_process_count(template) if template else 0,
-                history=entries_for("process_template", template.id) if template else [],
+                history=in_words(entries_for("process_template", template.id)) if template else [],
                 **LABELS)
 
 

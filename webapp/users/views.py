@@ -6,6 +6,7 @@ from wtforms import SelectChoice
 
 from .. import hx
 from ..permissions import is_admin, require_admin
+from ..changelog.display import in_words
 from ..changelog.services import entries_for
 from ..errors import DomainError
 from ..extensions import db
@@ -54,7 +55,7 @@ def users():
 def _user_editor(form, user, status=200, notice=None):
     """The editor pane: a fragment for htmx, otherwise the whole page with the list."""
     context = dict(form=form, user=user, notice=notice, editable=is_admin(current_user),
-                   history=entries_for("user", user.id) if user else [],
+                   history=in_words(entries_for("user", user.id)) if user else [],
                    auth_source_label=auth_source_label)
     if hx.wants_fragment():
         return render_template("users/_user_form.html", **context), status
