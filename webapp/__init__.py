@@ -10,9 +10,9 @@ from sqlalchemy import event
 from . import cli, crypto, hx, i18n, models, security, uow  # models: every table for metadata
 from . import references
 from . import config as config_module
+from .audit import views as audit_views
 from .auth import views as auth_views
 from .changelog import registry as changelog_registry
-from .changelog import views as changelog_views
 from .companies import history as companies_history
 from .companies import services as company_services
 from .companies import views as companies_views
@@ -46,7 +46,7 @@ from .users import views as users_views
 # wires what the lower layers offer (blueprints, registries, hooks); nothing imports it back
 # but the entry points (app.py, jobs, devrun).
 BLUEPRINTS = (main_views, auth_views, org_views, users_views, companies_views, directory_views,
-              changelog_views, effective_views, interfaces_views, customers_views,
+              audit_views, effective_views, interfaces_views, customers_views,
               processes_views, ordering_views)
 # What the change log shows of each domain's records; its type filter offers them in this order.
 HISTORIES = (interfaces_history, customers_history, processes_history, org_history,

@@ -2,14 +2,13 @@
 replaces the entries as the filters change."""
 from datetime import date
 
-from flask import Blueprint, current_app, render_template, request
+from flask import current_app, render_template, request
 from flask_login import current_user
 
 from .. import hx
-from . import display, registry, search
-from .models import ACTIONS
-
-bp = Blueprint("changelog", __name__)
+from ..changelog import display, registry
+from ..changelog.models import ACTIONS
+from . import bp, search
 
 
 @bp.get("/changelog/")

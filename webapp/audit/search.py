@@ -1,5 +1,5 @@
 """Reading the global change log (Änderungsprotokoll): filters, and who may read which entries.
-Writing entries is services.py's job."""
+Writing entries is changelog.services' job."""
 import json
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
@@ -8,15 +8,15 @@ from zoneinfo import ZoneInfo
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import Text, and_, cast, func, or_
 
-from ..permissions import is_admin
+from ..changelog import registry
+from ..changelog.models import ChangeLogEntry
 from ..errors import PermissionDenied
 from ..extensions import db
-from ..records import like_pattern
 from ..org.models import Branch
-from ..permissions import ADMIN, BRANCH_MANAGER
+from ..org.services import get_chain
+from ..permissions import ADMIN, BRANCH_MANAGER, is_admin
+from ..records import like_pattern
 from ..users.models import User
-from . import registry
-from .models import ChangeLogEntry
 
 CHAIN_WIDE = "chain"  # the branch filter's value for entries without a branch
 
@@ -129,8 +129,6 @@ class Page:
 
 
 def _chain_timezone():
-    from ..org.services import get_chain
-
     return get_chain().timezone or "Europe/Berlin"
 
 
