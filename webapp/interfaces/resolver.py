@@ -27,6 +27,7 @@ from typing import Any
 from sqlalchemy import and_, or_
 from sqlalchemy.orm import selectinload
 
+from ..companies.models import Company
 from ..extensions import db
 from ..org.models import Branch, Workstation
 from . import catalogue
@@ -347,8 +348,6 @@ def _for_company(applied, company_id):
 
 
 def _company_names(resolutions):
-    from ..companies.models import Company
-
     ids = set()
     for resolution in resolutions:
         for found in field_values.company_ids(resolution.interface, resolution.values).values():

@@ -18,6 +18,7 @@ for its format). Every rule is enforced here, whatever the screens offer:
   branches' workstations (chain-wide ones they read); staff read.
 """
 from datetime import date, datetime, timezone
+from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
 from flask_babel import get_locale
@@ -29,10 +30,12 @@ from sqlalchemy.orm import aliased, contains_eager, joinedload, selectinload
 from .. import references
 from ..permissions import BRANCH_MANAGER, can_edit_branch, is_admin
 from ..changelog import services as changelog
+from ..companies.models import Company
 from ..crypto import SecretUnreadable
 from ..errors import DomainError, InUse, PermissionDenied
 from ..extensions import db
 from ..org.models import Branch, Workstation
+from ..org.services import get_chain
 from ..records import check_version, like_pattern
 from . import catalogue
 from . import values as field_values
@@ -54,8 +57,6 @@ SORTS = ("group", "interface", "name", "branch", "start")
 
 def chain_today(now=None):
     """Today's date in the chain's time zone (`now`: an aware datetime, default the clock)."""
-    from ..org.services import get_chain
-
     now = now or datetime.now(timezone.utc)
     return now.astimezone(ZoneInfo(get_chain().timezone or "Europe/Berlin")).date()
 
@@ -118,27 +119,23 @@ def scope_refusal(interface, scope):
     return _l("%(interface)s must be limited to one branch: choose a branch.", interface=name)
 
 
-def protected_services_blocking(workstation, interface_key):
-    """The protected, enabled (active or planned) chain services and services of the
-    workstation's branch of this interface type: while any exists, the workstation may not
-    have its own service of that type. Branch ones first."""
-    query = (
-        db.select(InterfaceService)
-        .where(InterfaceService.interface_key == interface_key,
-               InterfaceService.protected.is_(True), InterfaceService.enabled.is_(True),
-               InterfaceService.workstation_id.is_(None),
-               or_(InterfaceService.branch_id.is_(None),
-                   InterfaceService.branch_id == workstation.branch_id))
-        .order_by(InterfaceService.branch_id.is_(None), InterfaceService.id)
-    )
-    return db.session.scalars(query).all()
+class Bases(NamedTuple):
+    """What a workstation's own service of one interface type sits on: the chain services and
+    those of the workstation's branch of that type, branch ones first."""
+
+    # The protected, enabled (active or planned) ones: while any exists, the workstation may
+    # not have its own service of that type.
+    blocking: tuple
+    # The active one whose values fill the workstation service's empty fields, or None;
+    # decides whether a workstation form is partial (nothing required, empty = inherited).
+    fallback: InterfaceService | None
 
 
-def fallback_service(workstation, interface_key, today=None):
-    """The active branch or chain service a workstation service of this type refines (its
-    empty fields take that service's values), or None. Decides whether a workstation form is
-    partial (nothing required, empty = inherited)."""
-    today = today or chain_today()
+def workstation_bases(workstation, interface_key, today=None):
+    """The Bases of a workstation service of this interface type, in one query (none without
+    a workstation)."""
+    if workstation is None:
+        return Bases((), None)
     candidates = db.session.scalars(
         db.select(InterfaceService)
         .where(InterfaceService.interface_key == interface_key,
@@ -147,7 +144,15 @@ def fallback_service(workstation, interface_key, today=None):
                    InterfaceService.branch_id == workstation.branch_id))
         .order_by(InterfaceService.branch_id.is_(None), InterfaceService.id)
     ).all()
-    return next((s for s in candidates if is_active(s, today)), None)
+    today = today or chain_today()
+    return Bases(tuple(s for s in candidates if s.protected and s.enabled),
+                 next((s for s in candidates if is_active(s, today)), None))
+
+
+def protected_services_blocking(workstation, interface_key):
+    """Bases.blocking: the services that keep the workstation from having its own service of
+    this interface type."""
+    return list(workstation_bases(workstation, interface_key).blocking)
 
 
 # --- reading -----------------------------------------------------------------------------
@@ -248,12 +253,13 @@ def service_history(service, limit=50):
     return changelog.entries_for(ENTITY, service.id, limit=limit)
 
 
-def new_service_defaults(interface_key, workstation=None):
+def new_service_defaults(interface_key, workstation=None, partial=None):
     """(data, raw, partial) to pre-fill the form of a new service: the common fields, the
     interface's fields as raw strings (defaults; empty when partial), and whether the form is
-    partial (a workstation service refining a branch/chain service)."""
+    partial (a workstation service refining a branch/chain service; pass it when known)."""
     interface = _interface(interface_key)
-    partial = workstation is not None and fallback_service(workstation, interface_key) is not None
+    if partial is None:
+        partial = workstation_bases(workstation, interface_key).fallback is not None
     data = {
         "name": interface_name(interface), "branch_id": None,
         "workstation_id": workstation.id if workstation is not None else None,
@@ -420,8 +426,6 @@ def _required_by(service):
 def reveal_secret(actor, service, field_key):
     """The plaintext of one set secret, for an administrator when the chain option
     'admins_may_view_secrets' is on; every reveal writes a change-log entry (no value)."""
-    from ..org.services import get_chain
-
     if not is_admin(actor) or not get_chain().admins_may_view_secrets:
         raise PermissionDenied(_l("Stored secrets can be viewed by administrators only, and "
                                   "only when the chain allows it."))
@@ -523,12 +527,12 @@ def _check_place(interface, branch_id, workstation, exclude=None):
         raise DomainError(refusal, field="workstation_id" if scope == WORKSTATION else "branch_id")
     if workstation is None:
         return False
-    blocking = [s for s in protected_services_blocking(workstation, interface.key)
-                if exclude is None or s.id != exclude.id]
+    bases = workstation_bases(workstation, interface.key)
+    blocking = [s for s in bases.blocking if exclude is None or s.id != exclude.id]
     if blocking:
         raise DomainError(_l("%(service)s is protected: workstation settings cannot override "
                              "it.", service=blocking[0].name))
-    return fallback_service(workstation, interface.key) is not None
+    return bases.fallback is not None
 
 
 def _common(interface, data, workstation):
@@ -644,8 +648,6 @@ def exclusive_slot_of(interface, field_key, token):
 def _check_unique(interface, service, common, values):
     """Set service.unique_slot and refuse a second service for the same slot, and a company
     already assigned within its exclusive slot (checked before the database would)."""
-    from ..companies.models import Company
-
     token = _scope_token(common, service.workstation)
     slot = unique_slot_of(interface, token, values)
     with db.session.no_autoflush:
@@ -741,8 +743,6 @@ def _apply_secrets(service, changes):
 def _log_values(interface, service):
     """What the change log compares: common fields (branch and workstation by name) and the
     stored field values, companies by name so entries stay readable after a rename/delete."""
-    from ..companies.models import Company
-
     branch = service.branch if service.branch_id is not None else None
     snapshot = {
         "name": service.name,

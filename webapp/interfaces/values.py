@@ -25,6 +25,7 @@ from urllib.parse import urlsplit
 
 from flask_babel import lazy_gettext as _l
 
+from ..companies.models import Company
 from ..errors import DomainError
 from ..extensions import db
 from .catalogue.validate import EMAIL_RE
@@ -258,8 +259,6 @@ _PARSERS = {
 
 def _check_references(references, errors):
     """Company fields name existing companies; supplier fields companies marked as supplier."""
-    from ..companies.models import Company
-
     ids = {i for _name, _spec, value in references for i in _as_list(value)}
     if not ids:
         return

@@ -156,6 +156,7 @@ def new_form_post(interface_key, station_id):
     _require_create(station, request.form.get("branch_id"))
     form = ServiceForm()
     _branch_choices(form, interface, None, station)
+    bases = None
     if form.validate_on_submit():
         try:
             service = services.create_service(current_user, interface.key,
@@ -165,9 +166,10 @@ def new_form_post(interface_key, station_id):
         else:
             return _saved(service, station, _("Service created."), created=True)
     else:
-        errors = _field_errors(interface, station, None)
+        bases = services.workstation_bases(station, interface.key)
+        errors = _field_errors(interface, bases, None)
     return _render_editor(_editor(station, interface, form=form, raw=request.form, errors=errors,
-                                  retype=True), status=refusal_status(form))
+                                  retype=True, bases=bases), status=refusal_status(form))
 
 
 @_route("/<int:service_id>")
@@ -186,6 +188,7 @@ def edit_post(service_id, station_id):
     interface = _interface_of(service)
     form = ServiceForm()
     _branch_choices(form, interface, service, station)
+    bases = None
     if form.validate_on_submit():
         try:
             saved = services.update_service(
@@ -196,9 +199,11 @@ def edit_post(service_id, station_id):
         else:
             return _saved(service, station, _("Saved.") if saved else _("No changes."))
     else:
-        errors = _field_errors(interface, service.workstation, service)
+        bases = services.workstation_bases(service.workstation, interface.key)
+        errors = _field_errors(interface, bases, service)
     return _render_editor(_editor(station, interface, service, form=form, raw=request.form,
-                                  errors=errors, retype=True), status=refusal_status(form))
+                                  errors=errors, retype=True, bases=bases),
+                          status=refusal_status(form))
 
 
 def _saved(service, station, notice, created=False):
@@ -222,26 +227,31 @@ def _saved(service, station, notice, created=False):
 
 
 def _editor(station, interface, service=None, form=None, raw=None, errors=None, notice=None,
-            revealed=None, history=None, retype=False):
-    """Everything the configuration form shows, for a new (service None) or saved service."""
+            revealed=None, history=None, retype=False, bases=None):
+    """Everything the configuration form shows, for a new (service None) or saved service.
+    `bases`: services.workstation_bases, when the view has read them already."""
     workstation = service.workstation if service is not None else station
     refusal = None if service is not None else _place_refusal(interface, station)
+    if bases is None:
+        bases = services.workstation_bases(workstation, interface.key)
     locked_by, base = None, None
-    if workstation is not None and refusal is None:
-        locked_by = next((s for s in services.protected_services_blocking(workstation,
-                                                                          interface.key)
-                          if service is None or s.id != service.id), None)
-        base = services.fallback_service(workstation, interface.key)
+    if refusal is None:
+        locked_by = next((s for s in bases.blocking if service is None or s.id != service.id),
+                         None)
+        base = bases.fallback
     if service is not None:
         may_edit = services.can_edit_service(current_user, service)
+        defaults = None
     else:
         may_edit = _may_create(station, interface)
+        defaults = services.new_service_defaults(interface.key, workstation,
+                                                 partial=bases.fallback is not None)
     if form is None:
-        form = _form_for(interface, service, workstation)
+        form = _form_for(service, defaults)
         _branch_choices(form, interface, service, station)
     if raw is None:
         raw = (form_data(interface, services.service_values(service)) if service is not None
-               else services.new_service_defaults(interface.key, workstation)[1])
+               else defaults[1])
         if service is None and base is None:
             raw = with_default_rows(interface, raw)
     sections, tables = interface_fields(
@@ -270,10 +280,11 @@ def _editor(station, interface, service=None, form=None, raw=None, errors=None, 
     )
 
 
-def _form_for(interface, service, workstation):
+def _form_for(service, defaults):
+    """The form of a saved service, or of a new one from its `defaults`
+    (services.new_service_defaults)."""
     if service is None:
-        data = services.new_service_defaults(interface.key, workstation)[0]
-        return ServiceForm(formdata=None, data={**data, "start_date": ""})
+        return ServiceForm(formdata=None, data={**defaults[0], "start_date": ""})
     data = {name: getattr(service, name) for name in COMMON_FIELDS}
     data["start_date"] = service.start_date.isoformat() if service.start_date else ""
     return ServiceForm(formdata=None, data=data, version=service.version)
@@ -298,14 +309,13 @@ def _branch_choices(form, interface, service, station):
                               + [(str(b.id), b.name) for b in branches])
 
 
-def _field_errors(interface, workstation, service):
+def _field_errors(interface, bases, service):
     """Messages beside the interface's fields when the common fields already failed, so the
     user sees every problem at once (nothing is saved)."""
-    partial = (workstation is not None
-               and services.fallback_service(workstation, interface.key) is not None)
     secrets_set = service.secret_keys if service is not None else ()
     return {key: str(message) for key, message in
-            parse(interface, request.form, partial=partial, secrets_set=secrets_set).errors.items()}
+            parse(interface, request.form, partial=bases.fallback is not None,
+                  secrets_set=secrets_set).errors.items()}
 
 
 def _apply_error(form, error, interface, workstation):
