@@ -357,6 +357,7 @@ def seed(stack):
         "base_url": f"{stack.sandbox_url}/{PARTNER}", "username": "10001",
         "password": "sandbox", "api_key": "sandbox-key", "connect_timeout": "1",
         "read_timeout": "2"})
+    db.session.commit()  # services flush; outside a request the caller commits
     return Seeded(staff.id, lab.id, template.id, customer.id, branch.id)
 
 

@@ -136,6 +136,7 @@ def seed():
     db.session.commit()
     created += _seed_services(branches)
     created += _seed_processes(branches)
+    db.session.commit()  # no request around the seeding: it owns its transaction
     return created
 
 

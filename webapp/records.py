@@ -46,13 +46,16 @@ def save_changes(actor, record, fields, data, version, entity_type, branch=None,
     return True
 
 
-def flush_unique(record):
+def flush_unique(record, conflict=None):
     """Flush; if a unique column was taken meanwhile (services check first, the database
-    decides under races), roll the unit of work back and name the field instead of failing."""
+    decides under races), roll the unit of work back and name the field instead of failing —
+    or say `conflict` where the unique columns are no fields the user sees."""
     try:
         db.session.flush()
     except IntegrityError as error:
         db.session.rollback()
+        if conflict is not None:
+            raise DomainError(conflict) from error
         message = str(error.orig).lower()
         table = record.__table__
         for column in table.columns:

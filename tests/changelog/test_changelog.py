@@ -81,6 +81,7 @@ def test_service_changes_use_catalogue_labels_and_never_show_secrets(client, aut
                                                      "password": "noch-geheimer-2"},
                                 service.version)
         services.delete_service(admin, service)
+        db.session.commit()  # outside a request the caller owns the transaction
     auth.login("admin")
     body = client.get("/changelog/").get_data(as_text=True)
     assert "streng-geheim-1" not in body and "noch-geheimer-2" not in body

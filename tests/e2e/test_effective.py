@@ -38,6 +38,7 @@ def test_workstation_shows_values_from_chain_branch_and_workstation(page, live_s
                                 {"drive_letter": "E:"})
         services.create_service(admin, "appointment_reminders", {"name": "Terminerinnerung"},
                                 {"contact_template": "Erinnerung", "days_before": "2"})
+        db.session.commit()  # services flush; outside a request the test commits
     log_in(page, live_server, "admin")
 
     page.goto(f"{live_server.url}/workstations/{station_id}")

@@ -29,6 +29,7 @@ def chain(live_server, make_user, make_branch):
         services.create_service(db.session.get(User, admin_id), "smtp", {"name": "Kette SMTP"},
                                 {"host": "mail.example.org", "port": "587",
                                  "encryption": "starttls", "sender_address": "a@example.org"})
+        db.session.commit()  # services flush; outside a request the test commits
     return live_server
 
 
@@ -41,6 +42,7 @@ def dreve_service(chain, name):
             admin, "dreve_smartorder", {"name": name},
             {"companies": [str(company.id)], "base_url": "https://x.example",
              "username": "K-1", "password": PASSWORD})
+        db.session.commit()  # services flush; outside a request the test commits
         return f"{chain.url}/interfaces/{service.id}"
 
 

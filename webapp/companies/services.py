@@ -180,7 +180,7 @@ def delete_company(actor, company):
         raise InUse(_l("The company is still in use (%(refs)s).", refs="; ".join(str(r) for r in refs)))
     changelog.record(actor, "delete", "company", company)
     db.session.delete(company)
-    db.session.commit()
+    db.session.flush()
 
 
 # --- answers for the layers below (registered by the factory) ----------------------------

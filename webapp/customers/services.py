@@ -157,7 +157,7 @@ def delete_customer(actor, customer):
                        names="; ".join(str(ref) for ref in refs)))
     changelog.record(actor, "delete", "customer", customer, branch=customer.branch)
     db.session.delete(customer)
-    db.session.commit()
+    db.session.flush()
 
 
 # --- answers for the layers below (registered by the factory) ----------------------------

@@ -24,7 +24,6 @@ from zoneinfo import ZoneInfo
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import case, func, or_
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import aliased, contains_eager, joinedload, selectinload
 
 from .. import references
@@ -36,7 +35,7 @@ from ..errors import DomainError, InUse, PermissionDenied
 from ..extensions import db
 from ..org.models import Branch, Workstation
 from ..org.services import get_chain
-from ..records import check_version, like_pattern
+from ..records import check_version, flush_unique, like_pattern
 from . import catalogue
 from . import values as field_values
 from .models import BRANCH, CHAIN, WORKSTATION, InterfaceService, ServiceCompany, ServiceSecret
@@ -51,6 +50,9 @@ COMMON_FIELDS = ("name", "branch_id", "workstation_id", "usage_server", "usage_c
                  "start_date", "protected", "enabled")
 NAME_MAX_LENGTH = 120
 SORTS = ("group", "interface", "name", "branch", "start")
+# A unique slot (records.flush_unique) taken by a save that raced this one.
+RACED = _l("Someone saved a conflicting service at the same moment. Reload and check the list "
+           "before saving again.")
 
 
 # --- time and state ----------------------------------------------------------------------
@@ -372,12 +374,11 @@ def update_service(actor, service, data, raw, version):
     changed_secrets = _apply_secrets(service, parsed.secrets)
     changes = _diff(before, _log_values(interface, service), changed_secrets)
     if not changes:
-        db.session.rollback()
-        return False
+        return False  # the values set above equal the stored ones
     service.version += 1
     service.updated_by = actor.name
     changelog.record(actor, "update", ENTITY, service, changes, branch=service.scope_branch)
-    _commit()
+    flush_unique(service, conflict=RACED)
     return True
 
 
@@ -393,7 +394,7 @@ def delete_service(actor, service, version=None):
                        refs="; ".join(str(ref) for ref in refs)))
     changelog.record(actor, "delete", ENTITY, service, branch=service.scope_branch)
     db.session.delete(service)
-    db.session.commit()
+    db.session.flush()
 
 
 def service_dependents(service):
@@ -437,7 +438,7 @@ def reveal_secret(actor, service, field_key):
         raise DomainError(_l("This secret is not set."), field=field_key)
     changelog.record(actor, "reveal", ENTITY, service, [{"field": field_key, "secret": True}],
                      branch=service.scope_branch)
-    db.session.commit()
+    db.session.flush()
     return value
 
 
@@ -596,18 +597,10 @@ def _insert(actor, interface, workstation, common, parsed, action, copied_from=N
     if copied_from is not None:
         changes.insert(0, {"field": "copied_from", "old": None, "new": copied_from.name})
     changelog.record(actor, action, ENTITY, service, changes, branch=service.scope_branch)
-    _commit()
+    flush_unique(service, conflict=RACED)
     return service
 
 
-def _commit():
-    """Commit; a unique slot taken by a save that raced this one becomes a message."""
-    try:
-        db.session.commit()
-    except IntegrityError as error:
-        db.session.rollback()
-        raise DomainError(_l("Someone saved a conflicting service at the same moment. Reload "
-                             "and check the list before saving again.")) from error
 
 
 def _scope_token(common, workstation):

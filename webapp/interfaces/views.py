@@ -321,7 +321,6 @@ def _field_errors(interface, bases, service):
 def _apply_error(form, error, interface, workstation):
     """A service's refusal beside the field it names: the common fields in the WTForms form,
     the interface's fields in the returned {input name: message}, the rest above the form."""
-    db.session.rollback()
     form.conflict = isinstance(error, Conflict)
     shown = {"name", "usage_server", "usage_client", "start_date", "enabled"}
     if workstation is None:
@@ -383,7 +382,6 @@ def copy_post(service_id, station_id):
         try:
             copy = services.copy_service(current_user, service, data)
         except DomainError as error:
-            db.session.rollback()
             for message in (error.errors.values() if isinstance(error, InvalidValues)
                             else [error.message]):
                 form.form_errors.append(str(message))
@@ -447,8 +445,6 @@ def delete_post(service_id, station_id):
     try:
         services.delete_service(current_user, service, request.form.get("version") or None)
     except DomainError as error:
-        db.session.rollback()
-        service = services.get_service(service_id)
         if not hx.wants_fragment():
             flash(str(error.message), "error")
             return hx.redirect(url_for("interfaces.edit_get", service_id=service.id,

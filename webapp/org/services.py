@@ -125,7 +125,7 @@ def delete_branch(actor, branch):
         raise InUse(_l("The branch is still in use (%(refs)s).", refs="; ".join(str(r) for r in refs)))
     changelog.record(actor, "delete", "branch", branch, branch=None)
     db.session.delete(branch)
-    db.session.commit()
+    db.session.flush()
 
 
 # --- workstations ------------------------------------------------------------------------
@@ -183,4 +183,4 @@ def delete_workstation(actor, station):
                        refs="; ".join(str(ref) for ref in refs)))
     changelog.record(actor, "delete", "workstation", station, branch=station.branch)
     db.session.delete(station)
-    db.session.commit()
+    db.session.flush()
