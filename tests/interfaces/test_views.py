@@ -699,6 +699,27 @@ def test_workstation_service_refining_a_branch_service(client, login, csrf, worl
     assert services.service_values(station_service)["host"] is None
 
 
+def test_the_editor_reads_the_services_below_a_workstation_once(client, login, csrf, world,
+                                                                make_service, monkeypatch):
+    """A new workstation service's form, and a refused post of it, read the branch and chain
+    services it sits on once: the lock, the partial form and the defaults share them."""
+    make_service("smtp", name="ST SMTP", branch_id=world.st.id)
+    login(world.admin)
+    token = csrf()
+    reads, read = [], services.workstation_bases
+
+    def counted(*args, **kwargs):
+        reads.append(args)
+        return read(*args, **kwargs)
+
+    monkeypatch.setattr(services, "workstation_bases", counted)
+    base = f"/workstations/{world.st_till.id}/interfaces/new/smtp"
+    assert client.get(base, headers=HX).status_code == 200 and len(reads) == 1
+    reads.clear()
+    refused = client.post(base, data={"csrf_token": token, "name": "", "port": "x"}, headers=HX)
+    assert refused.status_code == 422 and len(reads) == 1
+
+
 # --- the page as a whole ----------------------------------------------------------------------
 
 def test_pages_have_no_inline_script_or_style(client, login, world, make_service):
