@@ -2,15 +2,23 @@
 
 SQLite by default (a file per test); set TEST_DATABASE_URL to run the same suite on
 PostgreSQL (tables are created once per session and emptied after every test)."""
+from types import SimpleNamespace
+
 import pytest
 import requests
 from sqlalchemy import text
 
 from sandbox import create_sandbox_app
-from tests.factories import PASSWORD, PG_URL, AuthActions, make_config, serving
+from tests.factories import (
+    PASSWORD, PG_URL, SMTP_RAW, AuthActions, make_config, new_process, serving,
+)
 from webapp import create_app
+from webapp.companies.models import Company, CustomerNumber
+from webapp.customers.models import Customer
 from webapp.extensions import db
+from webapp.interfaces import services as interface_services
 from webapp.org.models import Branch, Chain, Workstation
+from webapp.processes.models import ORDER_SERVICE, ProcessTemplate, TemplateStep
 from webapp.users.models import User
 
 
@@ -108,6 +116,72 @@ def make_user(app):
             return user.id
     return make
 
+
+# --- the shared chain ---------------------------------------------------------------------
+
+@pytest.fixture
+def world(app, make_branch, make_workstation):
+    """The chain most interface and ordering tests work in, loaded into one app context:
+
+    - branches Stuttgart (ST) and Ulm (UL), a till each (st_till, ul_till);
+    - admin (Anna Admin), manager maria (Maria Manager, ST), staff sam (Sam, ST) and
+      ul_staff uli (Uli, UL) — without passwords: hashing costs more than most tests;
+    - labs Dreve and Egger (also suppliers), lab Hörluchs (no supplier), the wholesaler
+      Hörgeräte Nord; Dreve's customer number for ST;
+    - customer Erika Muster of ST with an open Otoplastik process (template with
+      'Bestellservice') and a left and a right position."""
+    st, ul = make_branch("Stuttgart", "ST"), make_branch("Ulm", "UL")
+    st_till, ul_till = make_workstation("ST-KASSE", st), make_workstation("UL-KASSE", ul)
+    with app.app_context():
+        st, ul = db.session.get(Branch, st), db.session.get(Branch, ul)
+        users = {username: User(username=username, name=name, role=role, branches=branches)
+                 for username, name, role, branches in (
+                     ("admin", "Anna Admin", "admin", []),
+                     ("maria", "Maria Manager", "branch_manager", [st]),
+                     ("sam", "Sam", "staff", [st]), ("uli", "Uli", "staff", [ul]))}
+        db.session.add_all(users.values())
+        companies = {}
+        for name, lab, supplier in (("Dreve", True, True), ("Egger", True, True),
+                                    ("Hörluchs", True, False), ("Hörgeräte Nord", False, True)):
+            companies[name] = Company(name=name, is_lab=lab, is_supplier=supplier,
+                                      order_email=f"bestellung@{name[:5].lower()}.example.org")
+        db.session.add_all(companies.values())
+        db.session.flush()
+        db.session.add(CustomerNumber(company_id=companies["Dreve"].id, branch_id=st.id,
+                                      number="DRV-ST-1"))
+        template = ProcessTemplate(name="Otoplastik", process_type="ear_mould", steps=[
+            TemplateStep(position=1, name="Abdrucknahme"),
+            TemplateStep(position=2, name="Bestellservice", kind=ORDER_SERVICE),
+            TemplateStep(position=3, name="Anpassung")])
+        customer = Customer(number="K-000001", branch=st, first_name="Erika",
+                            last_name="Muster", city="Stuttgart")
+        db.session.add_all([template, customer])
+        db.session.flush()
+        process = new_process(customer, template, st)
+        db.session.commit()
+        yield SimpleNamespace(
+            st=st, ul=ul, st_till=db.session.get(Workstation, st_till),
+            ul_till=db.session.get(Workstation, ul_till),
+            admin=users["admin"], manager=users["maria"], staff=users["sam"],
+            ul_staff=users["uli"], dreve=companies["Dreve"], egger=companies["Egger"],
+            hoerluchs=companies["Hörluchs"], wholesaler=companies["Hörgeräte Nord"],
+            template=template, customer=customer, process=process)
+
+
+@pytest.fixture
+def make_service(world):
+    """Create a service as the admin (or `actor`): make_service(interface_key, raw=None,
+    **data); without `raw`, SMTP_RAW."""
+    def make(interface_key, raw=None, actor=None, **data):
+        data.setdefault("name", interface_key)
+        service = interface_services.create_service(actor or world.admin, interface_key, data,
+                                                    raw if raw is not None else dict(SMTP_RAW))
+        db.session.commit()  # services flush; outside a request the test commits
+        return service
+    return make
+
+
+# --- logging in ---------------------------------------------------------------------------
 
 @pytest.fixture
 def auth(client):

@@ -3,11 +3,18 @@
 Fixtures live in conftest.py files and build on these; test modules import from here (never
 from a conftest.py or another test module)."""
 import contextlib
+import datetime
 import os
 import threading
+import time
 
 from itsdangerous import URLSafeTimedSerializer
 from werkzeug.serving import make_server
+
+from webapp.extensions import db
+from webapp.ordering import services as ordering
+from webapp.ordering.models import Order
+from webapp.processes.models import EarMouldPosition, Process, ProcessStep
 
 PASSWORD = "Geheim-123"
 PG_URL = os.environ.get("TEST_DATABASE_URL")
@@ -68,3 +75,72 @@ def serving(app):
         server.shutdown()
         server.server_close()
         thread.join(5)
+
+
+# --- interface services -------------------------------------------------------------------
+
+TODAY = datetime.date(2026, 3, 2)
+SMTP_RAW = {"host": "mail.example.org", "port": "587", "encryption": "starttls",
+            "sender_address": "filiale@example.org"}
+
+
+def ear_mould_raw(*companies, supplier=None, base_url="https://lab.example.org", **extra):
+    """Field input of an HTTPS ear-mould service ordering for `companies`."""
+    raw = {"companies": [str(c.id) for c in companies], "base_url": base_url,
+           "username": "10001", "password": "sandbox", "api_key": "sandbox-key",
+           "connect_timeout": "2", "read_timeout": "2"}
+    if supplier is not None:
+        raw["supplier"] = str(supplier.id)
+    raw.update(extra)
+    return raw
+
+
+# --- ordering -----------------------------------------------------------------------------
+
+def new_process(customer, template, branch, sides=("left", "right")):
+    """A process copied from `template` with one position per side (not committed)."""
+    process = Process(customer=customer, branch=branch, template=template,
+                      process_type=template.process_type, title=template.name,
+                      steps=[ProcessStep(position=s.position, name=s.name, kind=s.kind)
+                             for s in template.steps],
+                      positions=[EarMouldPosition(side=side, style="Vollschale",
+                                                  material="Silikon 40 Shore", venting=1.0,
+                                                  colour="transparent",
+                                                  impression_ref=f"ABD-{side[0].upper()}-1")
+                                 for side in sides])
+    db.session.add(process)
+    db.session.flush()
+    return process
+
+
+def wait_for(condition, timeout=10.0, every=0.02, what="the condition"):
+    """Poll `condition` until it returns something truthy (returned) or `timeout` passes."""
+    deadline = time.monotonic() + timeout
+    while True:
+        found = condition()
+        if found:
+            return found
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout} s waiting for {what}")
+        time.sleep(every)
+
+
+def fresh(model, id_):
+    """`model` #id as the database has it now (workers write through other sessions)."""
+    db.session.expire_all()
+    return db.session.get(model, id_)
+
+
+def order_one(world, company, supplier=None, side="left"):
+    """'Bestellen' for a new process of Erika Muster with one position: the order."""
+    process = new_process(world.customer, world.template, world.st, sides=(side,))
+    db.session.commit()
+    (order,) = ordering.place_order(world.staff, process, company.id,
+                                    supplier.id if supplier else None)
+    return order
+
+
+def attempts_of(order):
+    """The order's attempts as the database has them: (action, outcome, HTTP status)."""
+    return [(a.action, a.outcome, a.http_status)
+            for a in fresh(Order, order.id).outbound.attempt_log]

@@ -11,8 +11,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.e2e.test_branches import log_in
-from tests.factories import PASSWORD, make_config
-from tests.ordering.conftest import ear_mould_raw, make_service, world  # noqa: F401 (fixtures)
+from tests.factories import PASSWORD, ear_mould_raw, make_config
 from tests.translated import de
 from webapp.devrun import ROOT
 from webapp.extensions import db

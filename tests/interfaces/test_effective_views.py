@@ -6,8 +6,7 @@ import re
 
 import pytest
 
-from tests.factories import PASSWORD, make_config
-from tests.interfaces.conftest import SMTP_RAW
+from tests.factories import PASSWORD, SMTP_RAW, make_config
 from tests.translated import de, de_html
 from webapp.extensions import db
 from webapp.interfaces import services

@@ -1,7 +1,7 @@
 """Who may change services — enforced by the services themselves, not only the screens."""
 import pytest
 
-from tests.interfaces.conftest import SMTP_RAW
+from tests.factories import SMTP_RAW
 from webapp.errors import PermissionDenied
 from webapp.interfaces import services
 

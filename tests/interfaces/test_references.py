@@ -1,7 +1,7 @@
 """Companies, workstations and branches named by services cannot be deleted from under them."""
 import pytest
 
-from tests.interfaces.conftest import SMTP_RAW
+from tests.factories import SMTP_RAW
 from webapp.companies import services as companies
 from webapp.errors import InUse
 from webapp.interfaces import services
@@ -11,12 +11,12 @@ from webapp.org import services as org
 def test_company_in_a_company_or_supplier_field_is_kept(world, make_service):
     """Dreve (assigned) and the supplier (named) are in use; Egger is free."""
     service = make_service("dreve_smartorder", {
-        "companies": [str(world.dreve.id)], "supplier": str(world.supplier.id),
+        "companies": [str(world.dreve.id)], "supplier": str(world.wholesaler.id),
         "base_url": "https://o.example.org", "username": "u", "password": "p"},
         name="Dreve order", branch_id=world.st.id)
     assert companies.company_references(world.dreve) == ["interface services: Dreve order"]
     with pytest.raises(InUse, match="Dreve order"):
-        companies.delete_company(world.admin, world.supplier)
+        companies.delete_company(world.admin, world.wholesaler)
     companies.delete_company(world.admin, world.egger)
     services.delete_service(world.admin, service)
     assert companies.company_references(world.dreve) == []

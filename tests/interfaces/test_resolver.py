@@ -2,7 +2,7 @@
 protection, start dates, and the look-ups jobs make (resolve, resolve_for_company)."""
 import datetime
 
-from tests.interfaces.conftest import SMTP_RAW, TODAY
+from tests.factories import SMTP_RAW, TODAY
 from webapp.interfaces import resolver, services
 
 TOMORROW = TODAY + datetime.timedelta(days=1)
@@ -124,7 +124,7 @@ def test_ear_mould_service_for_a_company_branch_first_then_chain(world, make_ser
     assert pick(world.egger, world.st) == "Chain labs"
     assert pick(world.egger, world.st, TOMORROW) == "Egger ST later"
     assert pick(world.dreve, world.ul) == "Chain labs"
-    assert pick(world.supplier, world.st) is None
+    assert pick(world.wholesaler, world.st) is None
 
 
 def test_resolve_by_company_prefers_the_company_service_over_the_generic_one(world,

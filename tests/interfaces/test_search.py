@@ -2,7 +2,7 @@
 list and the effective configuration however many services exist."""
 import datetime
 
-from tests.interfaces.conftest import SMTP_RAW, TODAY
+from tests.factories import SMTP_RAW, TODAY
 from webapp.interfaces import resolver, services
 
 

@@ -5,7 +5,7 @@ import json
 import pytest
 from sqlalchemy import text
 
-from tests.interfaces.conftest import SMTP_RAW
+from tests.factories import SMTP_RAW
 from webapp import crypto
 from webapp.changelog.models import ChangeLogEntry
 from webapp.errors import DomainError, PermissionDenied

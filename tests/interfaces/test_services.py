@@ -4,7 +4,7 @@ import datetime
 
 import pytest
 
-from tests.interfaces.conftest import SMTP_RAW, TODAY
+from tests.factories import SMTP_RAW, TODAY
 from webapp.changelog.models import ChangeLogEntry
 from webapp.errors import Conflict, DomainError, InUse
 from webapp.extensions import db

@@ -89,15 +89,15 @@ def test_hidden_fields_are_not_required_and_not_kept(world):
 def test_companies_must_exist_and_suppliers_be_suppliers(world):
     """Company fields take existing ids; supplier fields only companies marked as suppliers."""
     raw = {"companies": [str(world.dreve.id), "999"], "base_url": "https://o.example.org",
-           "username": "u", "password": "p", "supplier": str(world.egger.id)}
+           "username": "u", "password": "p", "supplier": str(world.hoerluchs.id)}
     errors = parse("dreve_smartorder", raw).errors
     assert errors == {"companies": "Choose an existing company.",
                       "supplier": "Choose a company that is marked as a supplier."}
     ok = parse("dreve_smartorder", {**raw, "companies": [str(world.dreve.id)] * 2,
-                                    "supplier": str(world.supplier.id)})
+                                    "supplier": str(world.wholesaler.id)})
     assert not ok.errors
     assert ok.values["companies"] == [world.dreve.id]
-    assert ok.values["supplier"] == world.supplier.id
+    assert ok.values["supplier"] == world.wholesaler.id
     form = MultiDict([("companies", str(world.egger.id)), ("companies", str(world.dreve.id))])
     assert values._getter(form)("companies", True) == [str(world.egger.id), str(world.dreve.id)]
     assert parse("dreve_smartorder", {**raw, "companies": "x"}).errors["companies"] == \

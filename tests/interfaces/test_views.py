@@ -6,8 +6,7 @@ import re
 
 import pytest
 
-from tests.factories import make_config
-from tests.interfaces.conftest import SMTP_RAW
+from tests.factories import SMTP_RAW, make_config
 from tests.translated import de, de_html
 from webapp.changelog.models import ChangeLogEntry
 from webapp.extensions import db
@@ -270,7 +269,7 @@ def test_create_plain_post_redirects(client, login, csrf, world):
      "Enter a full address such as https://example.org."),
     ({"companies": None}, "f-companies", "This field is required."),
     ({"companies": "99999"}, "f-companies", "Choose an existing company."),
-    ({"supplier": "COMPANY:dreve"}, "f-supplier",
+    ({"supplier": "COMPANY:hoerluchs"}, "f-supplier",
      "Choose a company that is marked as a supplier."),
     ({"connect_timeout": "500"}, "f-connect_timeout", "Enter a number from %(min)s to %(max)s."),
     ({"read_timeout": "abc"}, "f-read_timeout", "Enter a number."),
@@ -282,8 +281,8 @@ def test_each_invalid_input_gets_its_message_beside_the_field(client, login, csr
     """422 with the message next to the field (aria-describedby), nothing saved, the input
     kept — except the password, which is never sent back."""
     login(world.admin)
-    if overrides.get("supplier") == "COMPANY:dreve":
-        overrides = {"supplier": str(world.dreve.id)}
+    if overrides.get("supplier") == "COMPANY:hoerluchs":
+        overrides = {"supplier": str(world.hoerluchs.id)}
     data = dreve_form(world, csrf(), **overrides)
     response = client.post("/interfaces/new/dreve_smartorder", data=data, headers=HX)
     assert response.status_code == 422

@@ -3,8 +3,7 @@ POST), branch managers their branches' and their workstations' services (403 els
 admins everything; every POST needs a login and the CSRF token."""
 import pytest
 
-from tests.factories import make_config
-from tests.interfaces.conftest import SMTP_RAW
+from tests.factories import SMTP_RAW, make_config
 from tests.interfaces.test_views import HX, csrf, dreve_form, login  # noqa: F401 (fixtures)
 from tests.translated import de
 from webapp.extensions import db

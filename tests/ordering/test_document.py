@@ -1,7 +1,7 @@
 """What people read about an order: the order form built from build_request."""
 from datetime import datetime, timezone
 
-from tests.ordering.conftest import ear_mould_raw
+from tests.factories import ear_mould_raw
 from webapp.extensions import db
 from webapp.ordering import pipeline, services
 from webapp.ordering.adapters import order_document

@@ -12,7 +12,7 @@ import pytest
 from rq import SimpleWorker
 
 import jobs.orders
-from tests.ordering.conftest import (
+from tests.factories import (
     attempts_of, ear_mould_raw, fresh, new_process, order_one, wait_for,
 )
 from webapp.devrun import ROOT, descendants

@@ -10,7 +10,7 @@ from datetime import timedelta
 import pytest
 from aiosmtpd.controller import Controller
 
-from tests.ordering.conftest import attempts_of, ear_mould_raw, fresh, order_one
+from tests.factories import attempts_of, ear_mould_raw, fresh, order_one
 from webapp.devrun import free_port
 from webapp.extensions import db
 from webapp.interfaces import services as interface_services

@@ -4,7 +4,7 @@ import datetime
 
 import pytest
 
-from tests.ordering.conftest import ear_mould_raw
+from tests.factories import ear_mould_raw
 from webapp.errors import DomainError
 from webapp.extensions import db
 from webapp.ordering import routing, services

@@ -4,7 +4,7 @@ import uuid
 
 import pytest
 
-from tests.ordering.conftest import ear_mould_raw
+from tests.factories import ear_mould_raw
 from webapp.errors import DomainError, PermissionDenied
 from webapp.extensions import db
 from webapp.interfaces.services import service_dependents

@@ -5,7 +5,7 @@ import re
 
 import pytest
 from tests.interfaces.test_views import csrf, login  # noqa: F401 (fixtures)
-from tests.ordering.conftest import ear_mould_raw, new_process
+from tests.factories import ear_mould_raw, new_process
 from tests.translated import de, de_html
 from webapp.extensions import db
 from webapp.models_base import utcnow
