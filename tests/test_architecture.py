@@ -135,6 +135,14 @@ def _imported_module(node, package):
     return None
 
 
+def test_the_graph_sees_every_module(graph):
+    """A folder without __init__.py would be a namespace package that grimp skips, and its
+    imports would go unchecked."""
+    files = {".".join(path.relative_to(ROOT).with_suffix("").parts).removesuffix(".__init__")
+             for top in ("webapp", "jobs") for path in (ROOT / top).rglob("*.py")}
+    assert files - set(graph.modules) == set()
+
+
 def test_every_import_points_down_the_layers(graph):
     """No module imports a unit above its own (docs/architecture.md lists the order)."""
     found = upward_imports(graph)

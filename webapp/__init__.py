@@ -17,6 +17,7 @@ from .companies import history as companies_history
 from .companies import services as company_services
 from .companies import views as companies_views
 from .config import ROOT
+from .customers import page as customer_page
 from .customers import history as customers_history
 from .customers import services as customer_services
 from .customers import views as customers_views
@@ -35,6 +36,7 @@ from .org import history as org_history
 from .org import services as org_services
 from .org import views as org_views
 from .org.services import get_chain
+from .processes import page as process_page
 from .processes import history as processes_history
 from .processes import services as process_services
 from .processes import views as processes_views
@@ -98,13 +100,22 @@ def create_app(test_config=None):
     change_log = changelog_registry.init_app(app)
     for history in HISTORIES:
         history.register(change_log)
-    org_services.register_lab_choices(company_services.labs)
-    _register_references()
+    _register_with_lower_layers()
 
     cli.init_app(app)
     crypto.register_cli(app)
     logging.getLogger("urllib3").setLevel(logging.WARNING)
     return app
+
+
+def _register_with_lower_layers():
+    """Higher domains plug into the pages and rules of lower ones (STYLE.md 13)."""
+    for tab in processes_views.CUSTOMER_TABS:
+        customer_page.register_tab(tab)
+    process_page.register_part("ordering", ordering_views.process_page_part)
+    process_services.register_position_holder("orders", ordering_services.positions_held)
+    org_services.register_lab_choices(company_services.labs)
+    _register_references()
 
 
 def _register_references():

@@ -153,6 +153,7 @@ def test_customers_processes_templates_and_positions_in_words(client, auth, org,
         processes.set_status(admin, processes.get_process(ids["process"]), "open")
         position = processes.get_process(ids["process"]).positions[0]
         processes.delete_position(admin, position)
+        db.session.commit()
     gone = client.get("/changelog/?type=ear_mould_position").get_data(as_text=True)
     assert f"#position-{ids['position']}" not in gone
     assert gone.count(f"<td>Otoplastik: {de('Left')}</td>") == 2

@@ -99,24 +99,6 @@ def all_branches():
     return db.session.scalars(db.select(Branch).order_by(func.lower(Branch.name), Branch.id)).all()
 
 
-def customer_processes(customer):
-    """The customer's processes, newest first, with their branches."""
-    from ..processes.models import Process
-
-    return db.session.scalars(
-        db.select(Process).where(Process.customer_id == customer.id)
-        .options(joinedload(Process.branch))
-        .order_by(Process.created_at.desc(), Process.id.desc())
-    ).all()
-
-
-def count_processes(customer):
-    from ..processes.models import Process
-
-    return db.session.scalar(db.select(func.count()).select_from(Process)
-                             .where(Process.customer_id == customer.id))
-
-
 # --- writing -----------------------------------------------------------------------------
 
 def create_customer(actor, data):

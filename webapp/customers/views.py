@@ -1,5 +1,5 @@
-"""Customers (Kunden): the searchable list and the customer page with its tabs Stammdaten,
-Vorgänge and Neuer Vorgang (the last served by processes.views)."""
+"""Customers (Kunden): the searchable list and the customer page's tab Stammdaten. The
+page's other tabs (Vorgänge, Neuer Vorgang) are the processes package's (see page.py)."""
 
 from flask import abort, current_app, flash, render_template, request, url_for
 from flask_babel import gettext as _
@@ -11,19 +11,10 @@ from ..changelog.display import in_words
 from ..changelog.services import entries_for
 from ..errors import DomainError
 from ..forms import apply_domain_error
-from ..processes.labels import process_type_label, status_label
 from ..views_helpers import after_save, refusal_status
 from . import bp, services
 from .forms import CustomerForm, salutation_label
-
-TABS = ("master", "processes", "new_process")
-
-
-def customer_or_404(customer_id):
-    customer = services.get_customer(customer_id)
-    if customer is None:
-        abort(404)
-    return customer
+from .page import customer_or_404, render_tab
 
 
 def _list_context():
@@ -55,23 +46,6 @@ def branch_choices(form, customer=None):
     if customer is None and len(choices) != 1:
         choices.insert(0, SelectChoice(0, _("— choose —")))
     form.branch_id.choices = choices
-
-
-def page_context(customer, tab, **extra):
-    """What the customer page and its tabs need."""
-    context = dict(customer=customer, tab=tab, process_count=services.count_processes(customer),
-                   may_delete=services.may_delete(current_user, customer),
-                   salutation_label=salutation_label)
-    context.update(extra)
-    return context
-
-
-def render_tab(customer, tab, status=200, **extra):
-    """A tab: for htmx the tab bar with the panel, otherwise the whole customer page."""
-    context = page_context(customer, tab, **extra)
-    if hx.wants_fragment():
-        return render_template("customers/_tabs.html", **context), status
-    return render_template("customers/customer.html", **context), status
 
 
 def _editor_context(form, customer, notice):
@@ -153,14 +127,6 @@ def customer_post(customer_id):
                               "customers-changed", _("Saved.") if saved else _("No changes."),
                               customer_editor, _fresh_form)
     return customer_editor(form, customer, status=refusal_status(form))
-
-
-@bp.get("/customers/<int:customer_id>/processes")
-def processes_get(customer_id):
-    """Tab Vorgänge: the customer's processes, newest first."""
-    customer = customer_or_404(customer_id)
-    return render_tab(customer, "processes", processes=services.customer_processes(customer),
-                      process_type_label=process_type_label, status_label=status_label)
 
 
 @bp.get("/customers/<int:customer_id>/delete")

@@ -11,13 +11,16 @@ from sqlalchemy import func, or_, update
 from sqlalchemy.orm import selectinload
 
 from .. import references
-from ..permissions import is_admin
+from ..companies.models import Company
+from ..customers.models import Customer
 from ..errors import DomainError, PermissionDenied
 from ..extensions import db
 from ..models_base import utcnow
-from ..processes.models import OPEN, Process
+from ..permissions import is_admin
+from ..processes.models import OPEN, EarMouldPosition, Process
 from ..processes.services import ordered_position_ids
 from ..queue import enqueue_after_commit
+from ..records import like_pattern
 from . import routing
 from .models import (
     CANCELLED, CONFIRMED, CREATED, DONE, ERROR, FAILED, OPEN_STATES, ORDERED, PENDING, Order,
@@ -59,6 +62,20 @@ def orders_of_process(process_id):
         .order_by(Order.id.desc())).all()
 
 
+def positions_held(process):
+    """{position id: order number} of the process's positions in an order that is not
+    cancelled — they can no longer change (registered with processes at start-up)."""
+    rows = db.session.execute(
+        db.select(Order.position_id, Order.number, Order.id)
+        .join(EarMouldPosition, EarMouldPosition.id == Order.position_id)
+        .where(EarMouldPosition.process_id == process.id, Order.status != CANCELLED)
+        .order_by(Order.id))
+    held = {}
+    for position_id, number, order_id in rows:
+        held.setdefault(position_id, number or f"#{order_id}")  # as str(order)
+    return held
+
+
 def open_positions(process):
     """Positions of the process without a live order (none, or only cancelled ones) — the
     same rule that locks a position against editing (processes.services)."""
@@ -89,10 +106,6 @@ def orders_of_company(company):
 def search_orders(q="", status="", branch_id=None, page=1, per_page=25):
     """Orders of stock management (Lagerverwaltung), newest first. Everyone reads the orders
     of all branches (like the manual's order list); filters narrow them down."""
-    from ..companies.models import Company
-    from ..customers.models import Customer
-    from ..records import like_pattern
-
     query = (db.select(Order)
              .options(selectinload(Order.supplier), selectinload(Order.branch),
                       selectinload(Order.outbound),
@@ -123,23 +136,40 @@ def preselected_company_id(process):
     return process.branch.ear_mould_lab_id
 
 
+class Placed(list):
+    """The orders "Bestellen" made, and the route they took (the panel shows it again
+    without routing a second time)."""
+
+    def __init__(self, orders, route):
+        super().__init__(orders)
+        self.route = route
+
+
+class Refused(DomainError):
+    """A refused "Bestellen", with the route it had found (None if it got no further)."""
+
+    def __init__(self, message, field=None, route=None):
+        super().__init__(message, field)
+        self.route = route
+
+
 def place_order(actor, process, company_id, supplier_id=None, note=""):
     """'Bestellen': one order per open ear-mould position, routed by seed 001; each with its
-    outbound row, and its delivery job enqueued after the commit. Returns the orders."""
+    outbound row, and its delivery job enqueued after the commit. Returns the orders (a
+    Placed list). A refusal changes nothing: the unit of work is rolled back."""
     require_order(actor, process.branch_id)
     if process.status != OPEN:
         raise DomainError(_l("The process is closed; reopen it to order."))
     step = _order_step(process)
     found = routing.route(process, company_id=company_id or 0, supplier_id=supplier_id or 0)
+    if not found.ok:
+        raise Refused(found.problem, field=found.problem_field, route=found)
     step.company_id = company_id or None
     step.supplier_id = (supplier_id or None) if not found.supplier_from_service else None
-    if not found.ok:
-        db.session.commit()  # keep the choice; nothing is ordered
-        raise DomainError(found.problem, field=found.problem_field)
     positions = open_positions(process)
     if not positions:
-        raise DomainError(_l("There is no ear-mould position left to order. Add a position "
-                             "first."))
+        raise Refused(_l("There is no ear-mould position left to order. Add a position "
+                         "first."), route=found)
     now = utcnow()
     orders = []
     for position in positions:
@@ -161,8 +191,8 @@ def place_order(actor, process, company_id, supplier_id=None, note=""):
         orders.append(order)
     if step.done_at is None:
         step.done_at, step.done_by = now, actor.name
-    db.session.commit()
-    return orders
+    db.session.flush()
+    return Placed(orders, found)
 
 
 def _order_step(process):
@@ -189,12 +219,11 @@ def resend(actor, order):
                 lease_until=None, claimed_by=None, finished_at=None)
         .execution_options(synchronize_session=False)).rowcount
     if not claimed:
-        db.session.rollback()
         raise DomainError(_l("The order is already being sent."))
     order.status, order.error_message = CREATED, ""
     order.updated_by, order.version = actor.name, order.version + 1
     enqueue_after_commit(SUBMIT_JOB, outbound.id, job_id=job_id)
-    db.session.commit()
+    db.session.flush()
     db.session.refresh(outbound)
 
 
@@ -220,11 +249,11 @@ def cancel(actor, order):
             .values(state=CANCELLED, finished_at=utcnow())
             .execution_options(synchronize_session=False)).rowcount
         if not done:
-            db.session.rollback()
             raise DomainError(_l("The order is being sent right now; try again in a moment."))
+        db.session.refresh(outbound)  # the UPDATE went past the session's copy
     order.status = CANCELLED
     order.updated_by, order.version = actor.name, order.version + 1
-    db.session.commit()
+    db.session.flush()
 
 
 def mark_ordered(actor, order):
@@ -235,7 +264,7 @@ def mark_ordered(actor, order):
                              "marked as ordered."))
     order.status = ORDERED
     order.updated_by, order.version = actor.name, order.version + 1
-    db.session.commit()
+    db.session.flush()
 
 
 def is_sending(order):
@@ -251,4 +280,4 @@ def request_status(actor, order):
         raise DomainError(_l("Only an order the lab has (with an external number) and has not "
                              "delivered yet can be asked for its status."))
     enqueue_after_commit(STATUS_JOB, order.id)
-    db.session.commit()
+    db.session.flush()

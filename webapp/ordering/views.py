@@ -2,10 +2,11 @@
 the process's orders, stock management's order list (Lagerverwaltung → Bestellungen), the
 order page with its actions, and the live status of an order.
 
-The process page (processes blueprint) includes `ordering/_order_step.html` and
-`ordering/_process_orders.html` with just `process` in the context; the two template globals
-below give those fragments what they show, so the page and the htmx endpoints here render
-the very same fragments."""
+The process page (processes blueprint) shows two parts of ours: the 'Bestellservice' step's
+panel and the process's orders. `process_page_part` builds what they show, once per request;
+the factory registers it with the process page (processes/page.py), so the page and the htmx
+endpoints here render the very same fragments from the very same context. Templates get
+values, never functions that query."""
 from types import SimpleNamespace
 
 from flask import (
@@ -25,6 +26,7 @@ from ..org.services import all_branches
 from ..processes import services as process_services
 from ..processes.labels import side_label
 from ..processes.models import OPEN
+from ..processes.page import render_process_page
 from ..security import error_response
 from . import bp, pipeline, routing, services
 from .adapters import order_document
@@ -64,7 +66,6 @@ ORDER_FINISHED = "order-finished"
 
 # --- what the fragments show -------------------------------------------------------------
 
-@bp.app_template_global()
 def order_progress(order, brief=False):
     """What the status fragment says: the status in words, a detail (the external number,
     the partner's message, where sending stands) and whether it is still being sent.
@@ -89,21 +90,22 @@ def order_progress(order, brief=False):
                            sending=sending)
 
 
-# The ordering fragments are included by the process page too, so they need the label as
-# a global rather than from a view's context.
-bp.add_app_template_global(side_label)
+def order_statuses(orders, brief=False):
+    """{order id: what its status fragment says} for the orders a page lists."""
+    return {order.id: order_progress(order, brief) for order in orders}
 
 
-@bp.app_template_global()
-def order_step_panel(process, form=None, notice=None):
+def order_step_panel(process, form=None, notice=None, route=None):
     """The 'Bestellservice' panel of `process`: the form (the saved or preselected choice
-    unless one is given), the route it leads to and the positions that would be ordered."""
+    unless one is given), the route it leads to (routed here unless "Bestellen" just did)
+    and the positions that would be ordered."""
     if form is None:
         step = process.order_step
         form = OrderForm(formdata=None, company_id=services.preselected_company_id(process),
                          supplier_id=step.supplier_id if step is not None else None)
-    route = routing.route(process, company_id=form.company_id.data or 0,
-                          supplier_id=form.supplier_id.data or 0)
+    if route is None:
+        route = routing.route(process, company_id=form.company_id.data or 0,
+                              supplier_id=form.supplier_id.data or 0)
     service = route.service
     return dict(
         form=form, route=route, notice=notice, positions=services.open_positions(process),
@@ -113,10 +115,22 @@ def order_step_panel(process, form=None, notice=None):
         may_order=services.can_order(current_user, process.branch_id) and process.status == OPEN)
 
 
-@bp.app_template_global()
-def process_orders(process):
-    """The orders of `process`, newest first."""
-    return services.orders_of_process(process.id)
+def process_orders_context(process):
+    """The process's orders, newest first, with their statuses."""
+    orders = services.orders_of_process(process.id)
+    return dict(orders=orders, statuses=order_statuses(orders), side_label=side_label)
+
+
+ORDERS_SECTION = SimpleNamespace(id="orders", heading=_l("Orders"),
+                                 template="ordering/_process_orders.html")
+
+
+def process_page_part(process, given):
+    """What ordering adds to the process page: the step's panel (unless the caller built it
+    already) and the orders section. Registered with processes.page by the factory."""
+    return dict(panel=given.get("panel") or order_step_panel(process),
+                step_panel_template="ordering/_order_step.html",
+                sections=[ORDERS_SECTION], **process_orders_context(process))
 
 
 def _process_or_404(process_id):
@@ -139,15 +153,13 @@ def _process_url(process, anchor=""):
 
 # --- the 'Bestellservice' step -----------------------------------------------------------
 
-def _step_panel(process, form=None, notice=None, status=200):
+def _step_panel(process, form=None, notice=None, status=200, route=None):
     """The step's panel for htmx; otherwise the process page around it."""
-    panel = order_step_panel(process, form, notice)
+    panel = order_step_panel(process, form, notice, route)
     if hx.wants_fragment():
-        return render_template("ordering/_order_step.html", process=process, panel=panel), status
-    from ..processes.views import process_context
-
-    return render_template("processes/process.html",
-                           **process_context(process, panel=panel)), status
+        return render_template("ordering/_order_step.html", process=process, panel=panel,
+                               side_label=side_label), status
+    return render_process_page(process, status, panel=panel)
 
 
 @bp.get("/processes/<int:process_id>/order-step")
@@ -172,14 +184,15 @@ def order_post(process_id):
                                           form.supplier_id.data, form.note.data)
         except DomainError as error:
             apply_domain_error(form, error)
-        else:
-            notice = _("Ordered: %(numbers)s. They are being sent to the lab.",
-                       numbers=", ".join(order.number for order in orders))
-            if not hx.wants_fragment():
-                flash(notice, "success")
-                return hx.redirect(_process_url(process, "#orders"))
-            response = make_response(_step_panel(process, notice=notice))
-            return hx.trigger(response, ORDERS_CHANGED)
+            # The route "Bestellen" found, if it got that far: routing runs once a request.
+            return _step_panel(process, form, status=422, route=getattr(error, "route", None))
+        notice = _("Ordered: %(numbers)s. They are being sent to the lab.",
+                   numbers=", ".join(order.number for order in orders))
+        if not hx.wants_fragment():
+            flash(notice, "success")
+            return hx.redirect(_process_url(process, "#orders"))
+        response = make_response(_step_panel(process, notice=notice, route=orders.route))
+        return hx.trigger(response, ORDERS_CHANGED)
     return _step_panel(process, form, status=422)
 
 
@@ -190,7 +203,8 @@ def process_orders_get(process_id):
     process = _process_or_404(process_id)
     if not hx.wants_fragment():
         return redirect(_process_url(process, "#orders"))
-    return render_template("ordering/_process_orders.html", process=process)
+    return render_template("ordering/_process_orders.html", process=process,
+                           **process_orders_context(process))
 
 
 # --- the live status ---------------------------------------------------------------------
@@ -202,7 +216,8 @@ def status_get(order_id):
     order = _order_or_404(order_id)
     if not hx.wants_fragment():
         return redirect(url_for("ordering.order_get", order_id=order.id))
-    response = make_response(render_template("ordering/_status.html", order=order))
+    response = make_response(render_template("ordering/_status.html", order=order,
+                                             statuses=order_statuses([order])))
     if not services.is_sending(order):
         hx.trigger(response, **{ORDER_FINISHED: {"id": order.id}})
     return response
@@ -224,7 +239,8 @@ def orders():
     filters = _list_filters()
     pagination = services.search_orders(page=request.args.get("page", 1, type=int),
                                         per_page=current_app.config["PAGE_SIZE"], **filters)
-    context = dict(pagination=pagination, filters=filters)
+    context = dict(pagination=pagination, filters=filters,
+                   statuses=order_statuses(pagination.items))
     if hx.wants_fragment():
         return render_template("ordering/_order_list.html", **context)
     return render_template("ordering/orders.html",
@@ -247,6 +263,7 @@ def _order_page(order, notice=None, error=None, status=200):
     outbound = order.outbound
     context = dict(
         order=order, notice=notice, error=error, portal_url=_portal_url(order),
+        statuses=order_statuses([order], brief=True), side_label=side_label,
         interface=interface_name(interface) if interface is not None else order.interface_key,
         attempts=outbound.attempt_log if outbound is not None else [],
         may_act=services.can_order(current_user, order.branch_id),

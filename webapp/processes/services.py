@@ -12,6 +12,7 @@ from sqlalchemy.orm import joinedload, selectinload
 from .. import references
 from ..permissions import is_admin, require_admin
 from ..changelog import services as changelog
+from ..customers.services import editable_branches
 from ..errors import DomainError, InUse, PermissionDenied
 from ..extensions import db
 from ..models_base import utcnow
@@ -86,7 +87,7 @@ def delete_template(actor, template):
     require_admin(actor)
     changelog.record(actor, "delete", "process_template", template)
     db.session.delete(template)
-    db.session.commit()
+    db.session.flush()
 
 
 def _step_labels(steps):
@@ -117,18 +118,17 @@ def _check_step(template, name, kind, step=None):
 
 
 def _save_steps(actor, template, before, steps):
-    """Renumber, log the step list as one change of the template and commit. The template's
+    """Renumber and log the step list as one change of the template. The template's
     version stays: its form does not hold the steps, so it is not out of date."""
     _renumber(steps)
     after = _step_labels(steps)
     if after == before:
-        db.session.rollback()
         return False
     template.updated_by = actor.name
     template.updated_at = utcnow()
     changelog.record(actor, "update", "process_template", template,
                      changelog.diff({"steps": before}, {"steps": after}))
-    db.session.commit()
+    db.session.flush()
     return True
 
 
@@ -200,10 +200,22 @@ def get_process(process_id):
     ])
 
 
+def customer_processes(customer):
+    """The customer's processes, newest first, with their branches."""
+    return db.session.scalars(
+        db.select(Process).where(Process.customer_id == customer.id)
+        .options(joinedload(Process.branch))
+        .order_by(Process.created_at.desc(), Process.id.desc())
+    ).all()
+
+
+def count_processes(customer):
+    return db.session.scalar(db.select(func.count()).select_from(Process)
+                             .where(Process.customer_id == customer.id))
+
+
 def process_branches(actor):
     """The branches the actor may open processes for: those they look after customers of."""
-    from ..customers.services import editable_branches
-
     return editable_branches(actor)
 
 
@@ -230,7 +242,7 @@ def create_process(actor, customer, template_id, branch_id, title=""):
     changelog.record(actor, "create", "process", process, changelog.diff({}, {
         "title": process.title, "process_type": process.process_type, "customer": str(customer),
         "template": template.name, "steps": _step_labels(process.steps)}), branch=branch)
-    db.session.commit()
+    db.session.flush()
     return process
 
 
@@ -250,7 +262,7 @@ def set_step_done(actor, process, step, done):
     changelog.record(actor, "update", "process", process,
                      [{"field": f"step:{step.name}", "old": not done, "new": bool(done)}],
                      branch=process.branch)
-    db.session.commit()
+    db.session.flush()
     return True
 
 
@@ -265,30 +277,37 @@ def set_status(actor, process, status):
 
 # --- ear-mould positions -----------------------------------------------------------------
 
-def blocking_order(position):
-    """The order (not cancelled) that contains the position, or None."""
-    from ..ordering.models import CANCELLED, Order
+# What holds a position, so that it can no longer change: ordering (a layer above) registers,
+# at start-up, a function answering {position id: the order's number} for one process, for
+# its orders that are not cancelled. A dict by name, so a second app registers nothing twice.
+_position_holders = {}
 
-    return db.session.scalar(db.select(Order).where(Order.position_id == position.id,
-                                                     Order.status != CANCELLED)
-                             .order_by(Order.id).limit(1))
+
+def register_position_holder(name, holders):
+    """`holders(process)` → {position id: what holds it, in words}, in one query."""
+    _position_holders[name] = holders
+
+
+def held_positions(process):
+    """{position id: what holds it} for the process's positions that may no longer change."""
+    held = {}
+    for holders in _position_holders.values():
+        for position_id, holder in holders(process).items():
+            held.setdefault(position_id, holder)
+    return held
 
 
 def ordered_position_ids(process):
-    """Ids of the process's positions that are part of an order which is not cancelled:
-    one query for the whole list."""
-    from ..ordering.models import CANCELLED, Order
-
-    return set(db.session.scalars(
-        db.select(Order.position_id).join(EarMouldPosition, EarMouldPosition.id == Order.position_id)
-        .where(EarMouldPosition.process_id == process.id, Order.status != CANCELLED)))
+    """Ids of the process's positions that something (an order) holds: one query per holder
+    for the whole list."""
+    return set(held_positions(process))
 
 
 def _require_unordered(position):
-    order = blocking_order(position)
-    if order is not None:
+    holder = held_positions(position.process).get(position.id)
+    if holder is not None:
         raise InUse(_l("The position is part of order %(number)s, which is not cancelled: it can "
-                       "no longer be changed or deleted.", number=str(order)))
+                       "no longer be changed or deleted.", number=holder))
 
 
 def _check_position(data):
@@ -323,7 +342,7 @@ def create_position(actor, process, data):
     changelog.record(actor, "create", "ear_mould_position", _Named(position, process),
                      changelog.diff({}, changelog.snapshot(position, POSITION_FIELDS)),
                      branch=process.branch)
-    db.session.commit()
+    db.session.flush()
     return position
 
 
@@ -340,13 +359,12 @@ def update_position(actor, position, data, version):
         setattr(position, name, data[name])
     changes = changelog.diff(before, changelog.snapshot(position, POSITION_FIELDS))
     if not changes:
-        db.session.rollback()
         return False
     position.version += 1
     position.updated_by = actor.name
     changelog.record(actor, "update", "ear_mould_position", _Named(position, process), changes,
                      branch=process.branch)
-    db.session.commit()
+    db.session.flush()
     return True
 
 
@@ -358,7 +376,7 @@ def delete_position(actor, position):
     changelog.record(actor, "delete", "ear_mould_position", _Named(position, process),
                      branch=process.branch)
     db.session.delete(position)
-    db.session.commit()
+    db.session.flush()
 
 
 # --- answers for the layers below (registered by the factory) ----------------------------

@@ -1,12 +1,9 @@
-"""Processes (Vorgänge): opening one for a customer, the process page with its steps,
-ear-mould positions and orders, and the process templates (Vorgangsvorlagen).
-
-The process page includes two fragments of the ordering screens, `ordering/_order_step.html`
-(inside the 'Bestellservice' step) and `ordering/_process_orders.html`, with `process`,
-`step` (the Bestellservice step, inside the step), `can_work`, `can_change` and
-`ordered_ids` in their context (see process_context)."""
+"""Processes (Vorgänge): the customer page's tabs Vorgänge and Neuer Vorgang, the process
+page with its steps and ear-mould positions (and what ordering adds to it, see page.py),
+and the process templates (Vorgangsvorlagen)."""
 from flask import abort, current_app, flash, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from wtforms import SelectChoice
 
@@ -14,18 +11,32 @@ from .. import hx
 from ..permissions import is_admin, require_admin
 from ..changelog.display import in_words
 from ..changelog.services import entries_for
-from ..customers.views import customer_or_404, render_tab
+from ..customers.page import Tab, customer_or_404, render_tab
 from ..errors import DomainError, PermissionDenied
 from ..extensions import db
 from ..forms import apply_domain_error
 from ..views_helpers import after_save, delete_response, refusal_status
 from . import bp, services
 from .forms import NewProcessForm, PositionForm, TemplateForm, TemplateStepForm
-from .labels import process_type_label, side_label, status_label, step_kind_label
+from .labels import process_type_label, side_label, status_label
 from .models import CLOSED, OPEN
+from .page import LABELS, process_context, render_process_page
 
-LABELS = dict(process_type_label=process_type_label, step_kind_label=step_kind_label,
-              side_label=side_label, status_label=status_label)
+# The customer page's tabs of ours, registered with customers.page by the factory.
+CUSTOMER_TABS = (
+    Tab("processes", _l("Processes"), "processes.customer_processes_get",
+        "customers/_processes.html", count=services.count_processes),
+    Tab("new_process", _l("New process"), "processes.process_new_get",
+        "processes/_new_process_form.html"),
+)
+
+
+@bp.get("/customers/<int:customer_id>/processes")
+def customer_processes_get(customer_id):
+    """Tab Vorgänge: the customer's processes, newest first."""
+    customer = customer_or_404(customer_id)
+    return render_tab(customer, "processes", processes=services.customer_processes(customer),
+                      process_type_label=process_type_label, status_label=status_label)
 
 
 # --- opening a process (customer page, tab "Neuer Vorgang") --------------------------------
@@ -94,21 +105,10 @@ def _process_or_404(process_id):
     return process
 
 
-def process_context(process, **extra):
-    """What the process page and its fragments (ours and ordering's) need."""
-    can_work = services.may_work_on(current_user, process)
-    context = dict(process=process, can_work=can_work,
-                   can_change=can_work and process.status == OPEN,
-                   ordered_ids=services.ordered_position_ids(process), **LABELS)
-    context.update(extra)
-    return context
-
-
 @bp.get("/processes/<int:process_id>")
 def process_get(process_id):
     """The process: head, steps in order, ear-mould positions and orders."""
-    process = _process_or_404(process_id)
-    return render_template("processes/process.html", **process_context(process))
+    return render_process_page(_process_or_404(process_id))
 
 
 @bp.post("/processes/<int:process_id>/steps/<int:step_id>")
@@ -162,11 +162,11 @@ def _position_or_404(process, position_id):
 def _positions(process, status=200, position_form=None, position=None, notice=None, error=None):
     """The positions section: a fragment for htmx, otherwise the process page (with the
     position editor open when there is a form)."""
-    context = process_context(process, position_form=position_form, position=position,
-                              positions_notice=notice, positions_error=error)
+    extra = dict(position_form=position_form, position=position, positions_notice=notice,
+                 positions_error=error)
     if hx.wants_fragment():
-        return render_template("processes/_positions.html", **context), status
-    return render_template("processes/process.html", **context), status
+        return render_template("processes/_positions.html", **process_context(process, **extra)), status
+    return render_process_page(process, status, **extra)
 
 
 def _position_editor(process, form, position, status=200):
