@@ -8,6 +8,7 @@ import os
 import threading
 import time
 
+from flask import g
 from itsdangerous import URLSafeTimedSerializer
 from werkzeug.serving import make_server
 
@@ -15,6 +16,7 @@ from webapp.extensions import db
 from webapp.ordering import services as ordering
 from webapp.ordering.models import Order
 from webapp.processes.models import EarMouldPosition, Process, ProcessStep
+from webapp.users.models import User
 
 PASSWORD = "Geheim-123"
 PG_URL = os.environ.get("TEST_DATABASE_URL")
@@ -37,11 +39,23 @@ def make_config(tmp_path, **overrides):
 # --- logging in ---------------------------------------------------------------------------
 
 class AuthActions:
+    """Logging in and out on one test client (the `auth` fixture's is `client`)."""
+
     def __init__(self, client):
         self.client = client
 
-    def login(self, username="admin", password=PASSWORD):
-        return self.client.post("/login", data={"username": username, "password": password,
+    def login(self, user="admin", password=PASSWORD):
+        """Log in through the login form as `user` (a username): the response. A User object
+        (the `world` fixture's, which have no password: hashing would cost more than most
+        tests) is put into the session directly instead, as a successful login leaves it."""
+        if isinstance(user, User):
+            with self.client.session_transaction() as session:
+                session["_user_id"] = user.get_id()
+                session["_fresh"] = True
+            # Tests that hold an app context open would keep Flask-Login's cached user.
+            g.pop("_login_user", None)
+            return None
+        return self.client.post("/login", data={"username": user, "password": password,
                                                 "csrf_token": self.csrf_token()})
 
     def logout(self):

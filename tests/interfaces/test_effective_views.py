@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from tests.factories import PASSWORD, SMTP_RAW, make_config
+from tests.factories import SMTP_RAW, make_config
 from tests.translated import de, de_html
 from webapp.extensions import db
 from webapp.interfaces import services
@@ -18,16 +18,6 @@ SECRET = "sehr-geheim-42"
 @pytest.fixture
 def app_config(tmp_path):
     return make_config(tmp_path)  # German, unlike the other interface tests
-
-
-@pytest.fixture
-def login(auth):
-    """login(user): log `user` in (the fixtures' users get a password first)."""
-    def login(user):
-        user.set_password(PASSWORD)
-        db.session.commit()
-        assert auth.login(user.username).status_code == 303
-    return login
 
 
 def smtp_everywhere(world, make_service):
@@ -47,11 +37,11 @@ def field_row(body, label):
     return tuple(" ".join(re.sub(r"<[^>]+>", "", cell).split()) for cell in match.groups())
 
 
-def test_workstation_values_with_their_origins(client, login, world, make_service):
+def test_workstation_values_with_their_origins(client, auth, world, make_service):
     """The till's own values, the branch's for what it leaves empty, then the catalogue
     defaults — each with its origin; the secret only as 'gesetzt', from the branch."""
     smtp_everywhere(world, make_service)
-    login(world.staff)  # everyone logged in may read it
+    auth.login(world.staff)  # everyone logged in may read it
     response = client.get(f"/workstations/{world.st_till.id}/effective")
     assert response.status_code == 200
     body = response.get_data(as_text=True)
@@ -70,11 +60,11 @@ def test_workstation_values_with_their_origins(client, login, world, make_servic
     assert SECRET not in body
 
 
-def test_branch_view_chain_and_branch_services(client, login, world, make_service):
+def test_branch_view_chain_and_branch_services(client, auth, world, make_service):
     """Ulm has no service of its own: the chain's applies. Stuttgart's own service applies
     whole; its empty fields are not filled from the chain's."""
     smtp_everywhere(world, make_service)
-    login(world.staff)
+    auth.login(world.staff)
     ulm = client.get(f"/branches/{world.ul.id}/effective").get_data(as_text=True)
     assert field_row(ulm, "Server") == ("chain.example.org", de("Chain"))
     assert field_row(ulm, "Passwort") == (de("not set"), "—")
@@ -83,7 +73,7 @@ def test_branch_view_chain_and_branch_services(client, login, world, make_servic
     assert "Kasse SMTP" not in stuttgart  # a workstation's own service is not the branch's
 
 
-def test_protection_and_start_dates(client, login, world, make_service):
+def test_protection_and_start_dates(client, auth, world, make_service):
     """A protected branch service is marked and beats the till's own; a planned service is
     listed with its start and applies when the page is asked for that day."""
     _chain, branch, till = smtp_everywhere(world, make_service)
@@ -91,7 +81,7 @@ def test_protection_and_start_dates(client, login, world, make_service):
     tomorrow = services.chain_today() + datetime.timedelta(days=1)
     make_service("tse_swissbit", {"drive_letter": "E:"}, name="TSE neu",
                  workstation_id=world.st_till.id, start_date=tomorrow)
-    login(world.admin)
+    auth.login(world.admin)
     url = f"/workstations/{world.st_till.id}/effective"
     body = client.get(url).get_data(as_text=True)
     assert f'<span class="badge protected">{de("protected")}</span>' in body
@@ -104,12 +94,12 @@ def test_protection_and_start_dates(client, login, world, make_service):
     assert planned not in later
 
 
-def test_filters_and_htmx_fragment(client, login, world, make_service):
+def test_filters_and_htmx_fragment(client, auth, world, make_service):
     """Group and text filters narrow the groups; htmx gets only the groups; 'all' adds the
     interface types without a service that could apply here."""
     smtp_everywhere(world, make_service)
     make_service("tse_swissbit", {"drive_letter": "E:"}, name="TSE", workstation_id=world.st_till.id)
-    login(world.admin)
+    auth.login(world.admin)
     url = f"/workstations/{world.st_till.id}/effective"
     both = client.get(url).get_data(as_text=True)
     assert 'id="group-email"' in both and 'id="group-kassensichv"' in both
@@ -132,23 +122,23 @@ def test_filters_and_htmx_fragment(client, login, world, make_service):
     assert b'id="group-barcode_reader"' not in branch_all.data  # never applies to a branch
 
 
-def test_missing_records_and_login(client, login, world):
+def test_missing_records_and_login(client, auth, world):
     """Unknown workstations and branches are 404; the pages need a login."""
     assert client.get(f"/workstations/{world.st_till.id}/effective").status_code == 302
-    login(world.staff)
+    auth.login(world.staff)
     assert client.get("/workstations/999/effective").status_code == 404
     assert client.get("/branches/999/effective").status_code == 404
     empty = client.get(f"/branches/{world.ul.id}/effective")
     assert de_html("No service applies here yet.") in empty.data
 
 
-def test_links_to_the_service_screen(app, client, login, world, make_service):
+def test_links_to_the_service_screen(app, client, auth, world, make_service):
     """Each service names its screen at /interfaces/<id> (a stand-in route where the interface
     screens are not registered)."""
     if not any(rule.rule.startswith("/interfaces/<int:") for rule in app.url_map.iter_rules()):
         app.add_url_rule("/interfaces/<int:service_id>", "stand_in", lambda service_id: "")
     _chain, branch, till = smtp_everywhere(world, make_service)
-    login(world.staff)
+    auth.login(world.staff)
     body = client.get(f"/workstations/{world.st_till.id}/effective").get_data(as_text=True)
     assert f'href="/interfaces/{till.id}"' in body and f'href="/interfaces/{branch.id}"' not in body
     services.update_service(world.admin, branch, {"protected": True}, None, branch.version)
@@ -156,13 +146,13 @@ def test_links_to_the_service_screen(app, client, login, world, make_service):
     assert f'href="/interfaces/{till.id}"' in body and f'href="/interfaces/{branch.id}"' in body
 
 
-def test_statement_count_does_not_grow_with_services(client, login, world, make_service,
+def test_statement_count_does_not_grow_with_services(client, auth, world, make_service,
                                                      count_queries):
     """Two services or a dozen at chain, branch and workstation: the same statements."""
     make_service("map_link", {"url_template": "https://maps.example.org/?q={adresse}"})
     make_service("email_order", {"company": str(world.dreve.id), "subject": "Bestellung",
                                  "order_template": "Standard"})
-    login(world.admin)
+    auth.login(world.admin)
     url = f"/workstations/{world.st_till.id}/effective"
 
     def statements():

@@ -27,20 +27,6 @@ def app_config(tmp_path):
 
 
 @pytest.fixture
-def login(client):
-    """login(user): a session for `user` (the fixtures' users have no password)."""
-    def login(user):
-        from flask import g
-
-        with client.session_transaction() as session:
-            session["_user_id"] = user.get_id()
-            session["_fresh"] = True
-        # The tests hold the app context open, so Flask-Login's cached user would survive.
-        g.pop("_login_user", None)
-    return login
-
-
-@pytest.fixture
 def csrf(client):
     """csrf(): the token a page of the logged-in user carries (htmx sends it as a header)."""
     def token():
@@ -76,14 +62,14 @@ def text_of(html):
 
 # --- list ----------------------------------------------------------------------------------
 
-def test_list_page_and_fragment(client, login, world, make_service):
+def test_list_page_and_fragment(client, auth, world, make_service):
     """The pushed URL renders the whole page; an htmx search only the list, varying on
     HX-Request; the group, branch and workstation filters narrow it down."""
     make_service("smtp", name="Kette SMTP")
     make_service("smtp", name="Ulm SMTP", branch_id=world.ul.id)
     make_service("dreve_smartorder", ear_mould_raw(world), name="Dreve ST", branch_id=world.st.id)
     make_service("smtp", {"port": "25"}, name="Kasse SMTP", workstation_id=world.st_till.id)
-    login(world.admin)
+    auth.login(world.admin)
 
     page = client.get("/interfaces/")
     assert page.status_code == 200 and b"<html" in page.data
@@ -119,7 +105,7 @@ def test_list_page_and_fragment(client, login, world, make_service):
     assert b'name="ws" value="y" checked' in full.data
 
 
-def test_columns_status_and_usage(client, login, world, make_service):
+def test_columns_status_and_usage(client, auth, world, make_service):
     """Status reads aktiv / geplant ab <date> / deaktiviert; usage and start per row."""
     import datetime
 
@@ -127,7 +113,7 @@ def test_columns_status_and_usage(client, login, world, make_service):
     make_service("smtp", name="Aktiv SMTP")
     make_service("smtp", name="Geplant SMTP", branch_id=world.st.id, start_date=later)
     make_service("smtp", name="Aus SMTP", branch_id=world.ul.id, enabled=False)
-    login(world.admin)
+    auth.login(world.admin)
     body = client.get("/interfaces/", headers=HX).get_data(as_text=True)
     rows = {text_of(row).split(" ")[1] + " SMTP": text_of(row)
             for row in re.findall(r"<tr>\s*<td>.*?</tr>", body, re.S)}
@@ -139,13 +125,13 @@ def test_columns_status_and_usage(client, login, world, make_service):
     assert de("all branches") in rows["Aktiv SMTP"] and "Stuttgart" in rows["Geplant SMTP"]
 
 
-def test_sorting_by_column(client, login, world, make_service):
+def test_sorting_by_column(client, auth, world, make_service):
     """Column headers are links that sort; the sorted one says so with aria-sort, and the
     order is kept by the search form (hidden input) for the next search."""
     make_service("smtp", name="b-smtp", branch_id=world.ul.id)
     make_service("dreve_smartorder", ear_mould_raw(world), name="a-dreve", branch_id=world.st.id)
     make_service("smtp", name="c-smtp")
-    login(world.admin)
+    auth.login(world.admin)
 
     by_group = client.get("/interfaces/", headers=HX).get_data(as_text=True)
     # Catalogue order of the groups: E-Mail before Otoplastikbestellung.
@@ -165,12 +151,12 @@ def test_sorting_by_column(client, login, world, make_service):
     assert 'href="/interfaces/?q=smtp&amp;sort=branch"' in filtered
 
 
-def test_pagination(client, login, world, make_service):
+def test_pagination(client, auth, world, make_service):
     """Four per page here: page 2 has the rest, and the pager keeps the filters."""
     for number in range(6):
         make_service("webhook_notification", WEBHOOK, name=f"Mail {number}",
                      branch_id=world.st.id)
-    login(world.admin)
+    auth.login(world.admin)
     first = client.get("/interfaces/?q=mail&sort=name", headers=HX).get_data(as_text=True)
     assert "Mail 0" in first and "Mail 3" in first and "Mail 4" not in first
     assert 'href="/interfaces/?q=mail&amp;sort=name&amp;page=2"' in first
@@ -179,10 +165,10 @@ def test_pagination(client, login, world, make_service):
     assert b"<html" in client.get("/interfaces/?q=mail&sort=name&page=2").data
 
 
-def test_list_queries_do_not_grow_with_the_services(client, login, world, make_service,
+def test_list_queries_do_not_grow_with_the_services(client, auth, world, make_service,
                                                     count_queries):
     """The list fragment reads services with their branches and workstations in one go."""
-    login(world.admin)
+    auth.login(world.admin)
 
     def list_queries():
         client.get("/interfaces/?ws=y", headers=HX)  # warm up (session, chain)
@@ -205,10 +191,10 @@ def test_list_queries_do_not_grow_with_the_services(client, login, world, make_s
 
 # --- Neu -----------------------------------------------------------------------------------
 
-def test_new_dialog_searches_the_catalogue(client, login, world):
+def test_new_dialog_searches_the_catalogue(client, auth, world):
     """Neu opens a dialog; its live search finds interfaces by name and group among those
     allowed in branch management; choosing one opens the form with the defaults."""
-    login(world.admin)
+    auth.login(world.admin)
     dialog = client.get("/interfaces/new", headers=HX).get_data(as_text=True)
     assert dialog.lstrip().startswith("{") is False and "<html" not in dialog
     assert "<dialog" in dialog and "data-open-modal" in dialog
@@ -232,10 +218,10 @@ def test_new_dialog_searches_the_catalogue(client, login, world):
     assert 'name="password"' in form and de("not set") in form
 
 
-def test_create_with_htmx(client, login, csrf, world):
+def test_create_with_htmx(client, auth, csrf, world):
     """A valid htmx create returns the editor with a notice, pushes its URL, refreshes the
     list; the secret is stored, never echoed."""
-    login(world.admin)
+    auth.login(world.admin)
     response = client.post("/interfaces/new/dreve_smartorder", data=dreve_form(world, csrf()),
                            headers=HX)
     assert response.status_code == 200
@@ -249,9 +235,9 @@ def test_create_with_htmx(client, login, csrf, world):
     assert services.stored_secret(service, "password") == SECRET
 
 
-def test_create_plain_post_redirects(client, login, csrf, world):
+def test_create_plain_post_redirects(client, auth, csrf, world):
     """Without htmx a successful create redirects (303) to the service's page."""
-    login(world.admin)
+    auth.login(world.admin)
     response = client.post("/interfaces/new/dreve_smartorder", data=dreve_form(world, csrf()))
     assert response.status_code == 303
     page = client.get(response.headers["Location"])
@@ -276,11 +262,11 @@ def test_create_plain_post_redirects(client, login, csrf, world):
     ({"password": ""}, "f-password", "This field is required."),
     ({"branch_id": "99999"}, "branch_id", None),
 ])
-def test_each_invalid_input_gets_its_message_beside_the_field(client, login, csrf, world,
+def test_each_invalid_input_gets_its_message_beside_the_field(client, auth, csrf, world,
                                                                overrides, field_id, message):
     """422 with the message next to the field (aria-describedby), nothing saved, the input
     kept — except the password, which is never sent back."""
-    login(world.admin)
+    auth.login(world.admin)
     if overrides.get("supplier") == "COMPANY:hoerluchs":
         overrides = {"supplier": str(world.hoerluchs.id)}
     data = dreve_form(world, csrf(), **overrides)
@@ -299,9 +285,9 @@ def test_each_invalid_input_gets_its_message_beside_the_field(client, login, csr
     assert "<html" not in body
 
 
-def test_both_common_and_field_messages_at_once(client, login, csrf, world):
+def test_both_common_and_field_messages_at_once(client, auth, csrf, world):
     """A bad name does not hide the field messages: all problems show together."""
-    login(world.admin)
+    auth.login(world.admin)
     response = client.post("/interfaces/new/dreve_smartorder",
                            data=dreve_form(world, csrf(), name="", base_url="nope"), headers=HX)
     assert response.status_code == 422
@@ -311,11 +297,11 @@ def test_both_common_and_field_messages_at_once(client, login, csrf, world):
         in response.data
 
 
-def test_save_and_no_changes(client, login, csrf, world, make_service):
+def test_save_and_no_changes(client, auth, csrf, world, make_service):
     """Saving a change answers with the editor and a notice; saving nothing says so."""
     service = make_service("dreve_smartorder", ear_mould_raw(world), name="Dreve",
                            branch_id=world.st.id)
-    login(world.admin)
+    auth.login(world.admin)
     form = dreve_form(world, csrf(), name="Dreve neu", version=str(service.version),
                       password="", username="filiale", base_url="https://order.example.org",
                       connect_timeout="", read_timeout="")
@@ -330,11 +316,11 @@ def test_save_and_no_changes(client, login, csrf, world, make_service):
     assert de_html("No changes.") in again.data
 
 
-def test_saving_over_a_newer_change_is_a_conflict(client, login, csrf, world, make_service):
+def test_saving_over_a_newer_change_is_a_conflict(client, auth, csrf, world, make_service):
     """409 naming who saved meanwhile; the user's input stays in the form."""
     service = make_service("dreve_smartorder", ear_mould_raw(world), name="Dreve",
                            branch_id=world.st.id)
-    login(world.admin)
+    auth.login(world.admin)
     services.update_service(world.manager, service, {"name": "Dreve (Maria)"}, None,
                             service.version)
     form = dreve_form(world, csrf(), name="Meine Eingabe", version="1", password="")
@@ -346,23 +332,23 @@ def test_saving_over_a_newer_change_is_a_conflict(client, login, csrf, world, ma
     assert service.name == "Dreve (Maria)"
 
 
-def test_reload_reads_the_service_again(client, login, world, make_service):
+def test_reload_reads_the_service_again(client, auth, world, make_service):
     """Neuladen is the editor's GET: it shows what another workstation saved."""
     service = make_service("smtp", name="SMTP")
-    login(world.admin)
+    auth.login(world.admin)
     first = client.get(f"/interfaces/{service.id}", headers=HX).get_data(as_text=True)
     assert f'hx-get="/interfaces/{service.id}" hx-target="#editor">{de("Reload")}' in first
     services.update_service(world.admin, service, {"name": "SMTP neu"}, None, service.version)
     assert b"SMTP neu" in client.get(f"/interfaces/{service.id}", headers=HX).data
 
 
-def test_fixed_field_is_read_only_after_the_first_save(client, login, csrf, world,
+def test_fixed_field_is_read_only_after_the_first_save(client, auth, csrf, world,
                                                        make_service):
     """SMSAPI's authentication mode is fixed after saving: shown disabled with its value
     posted hidden, and a changed value is refused beside the field."""
     service = make_service("smsapi", {"base_url": "https://api.smsapi.example",
                                       "auth_mode": "token", "token": "t-1"}, name="SMS")
-    login(world.admin)
+    auth.login(world.admin)
     body = client.get(f"/interfaces/{service.id}", headers=HX).get_data(as_text=True)
     assert re.search(r'<select id="f-auth_mode" name="auth_mode"[^>]* disabled>', body)
     assert '<input type="hidden" name="auth_mode" value="token">' in body
@@ -375,10 +361,10 @@ def test_fixed_field_is_read_only_after_the_first_save(client, login, csrf, worl
     assert re.search(r'<p class="error" id="f-auth_mode-error">', response.get_data(as_text=True))
 
 
-def test_fields_shown_on_condition(client, login, world):
+def test_fields_shown_on_condition(client, auth, world):
     """Fields whose shown_if is unmet are hidden and carry data-shown-* for app.js; the
     server ignores them when saving."""
-    login(world.admin)
+    auth.login(world.admin)
     body = client.get("/interfaces/new/smsapi", headers=HX).get_data(as_text=True)
     token = re.search(r'<div class="field kind-secret"[^>]*data-shown-if="auth_mode"[^>]*>', body)
     assert token and " hidden" not in token[0]  # default auth_mode is the token
@@ -387,11 +373,11 @@ def test_fields_shown_on_condition(client, login, world):
     assert username and username[1] == " hidden"
 
 
-def test_card_templates_table_add_row_and_save(client, login, csrf, world, make_service):
+def test_card_templates_table_add_row_and_save(client, auth, csrf, world, make_service):
     """The card order's templates: one pre-filled row to start with, Eintrag hinzufügen
     fetches the next row (and a button for the one after), and the rows are saved."""
     make_service("smtp", name="SMTP")
-    login(world.admin)
+    auth.login(world.admin)
     form = client.get("/interfaces/new/card_order", headers=HX).get_data(as_text=True)
     assert 'name="templates-0-name"' in form and 'name="templates-1-name"' not in form
     assert 'hx-get="/interfaces/rows/card_order/templates?row=1"' in form
@@ -425,12 +411,12 @@ def test_card_templates_table_add_row_and_save(client, login, csrf, world, make_
 
 # --- Kopieren, Löschen ---------------------------------------------------------------------
 
-def test_copy_to_another_branch_without_secrets(client, login, csrf, world, make_service):
+def test_copy_to_another_branch_without_secrets(client, auth, csrf, world, make_service):
     """Kopieren asks for name and branch; the copy has the values but not the secrets, and
     the notice says so."""
     source = make_service("dreve_smartorder", ear_mould_raw(world), name="Dreve ST",
                           branch_id=world.st.id)
-    login(world.admin)
+    auth.login(world.admin)
     dialog = client.get(f"/interfaces/{source.id}/copy", headers=HX).get_data(as_text=True)
     assert "<dialog" in dialog and 'value="Dreve ST (Kopie)"' in dialog
     response = client.post(f"/interfaces/{source.id}/copy",
@@ -448,10 +434,10 @@ def test_copy_to_another_branch_without_secrets(client, login, csrf, world, make
     assert de_html("not set") in response.data
 
 
-def test_copy_refused_in_the_same_place(client, login, csrf, world, make_service):
+def test_copy_refused_in_the_same_place(client, auth, csrf, world, make_service):
     """A copy that would be a second service for the same slot is refused in the dialog."""
     source = make_service("smtp", name="SMTP")
-    login(world.admin)
+    auth.login(world.admin)
     response = client.post(f"/interfaces/{source.id}/copy",
                            data={"csrf_token": csrf(), "name": "SMTP 2", "branch_id": ""},
                            headers=HX)
@@ -460,14 +446,14 @@ def test_copy_refused_in_the_same_place(client, login, csrf, world, make_service
     assert count_services() == 1
 
 
-def test_copy_to_another_workstation_opens_its_settings(client, login, csrf, world,
+def test_copy_to_another_workstation_opens_its_settings(client, auth, csrf, world,
                                                        make_service):
     """In workstation settings the copy goes to a chosen workstation; landing elsewhere, the
     browser is sent to that workstation's settings."""
     make_service("smtp", name="Kette SMTP")
     source = make_service("smtp", {"port": "25"}, name="Kasse ST",
                           workstation_id=world.st_till.id)
-    login(world.admin)
+    auth.login(world.admin)
     base = f"/workstations/{world.st_till.id}/interfaces/{source.id}/copy"
     dialog = client.get(base, headers=HX).get_data(as_text=True)
     assert f'<option selected value="{world.st_till.id}">ST-KASSE (Stuttgart)</option>' in dialog
@@ -480,11 +466,11 @@ def test_copy_to_another_workstation_opens_its_settings(client, login, csrf, wor
         f"/workstations/{world.ul_till.id}/interfaces/{copy.id}"
 
 
-def test_delete_with_htmx_and_plain(client, login, csrf, world, make_service):
+def test_delete_with_htmx_and_plain(client, auth, csrf, world, make_service):
     """Löschen removes the service and refreshes the list; without htmx it redirects."""
     first = make_service("smtp", name="SMTP")
     second = make_service("smtp", name="SMTP UL", branch_id=world.ul.id)
-    login(world.admin)
+    auth.login(world.admin)
     response = client.post(f"/interfaces/{first.id}/delete",
                            data={"csrf_token": csrf(), "version": "1"}, headers=HX)
     assert response.status_code == 200
@@ -498,12 +484,12 @@ def test_delete_with_htmx_and_plain(client, login, csrf, world, make_service):
     assert count_services() == 0
 
 
-def test_refused_delete_says_why(client, login, csrf, world, make_service):
+def test_refused_delete_says_why(client, auth, csrf, world, make_service):
     """The only SMTP service is still needed by the card order: 409 with the reason."""
     smtp = make_service("smtp", name="SMTP")
     make_service("card_order", {"contract_number": "V-1", "contract_key": "k",
                                 "templates": [CARD_TEMPLATE]}, name="Karten", usage_client=True)
-    login(world.admin)
+    auth.login(world.admin)
     response = client.post(f"/interfaces/{smtp.id}/delete", data={"csrf_token": csrf()},
                            headers=HX)
     assert response.status_code == 409
@@ -514,10 +500,10 @@ def test_refused_delete_says_why(client, login, csrf, world, make_service):
 
 # --- Änderungsprotokoll, help ---------------------------------------------------------------
 
-def test_change_log_panel_shows_secrets_only_as_changed(client, login, csrf, world):
+def test_change_log_panel_shows_secrets_only_as_changed(client, auth, csrf, world):
     """Mehr → Änderungsprotokoll: the creation with its values; the password only as
     'geändert'; the full page (no htmx) shows the editor with the panel."""
-    login(world.admin)
+    auth.login(world.admin)
     client.post("/interfaces/new/dreve_smartorder", data=dreve_form(world, csrf()), headers=HX)
     service = db.session.scalar(db.select(InterfaceService))
     editor = client.get(f"/interfaces/{service.id}", headers=HX).get_data(as_text=True)
@@ -534,9 +520,9 @@ def test_change_log_panel_shows_secrets_only_as_changed(client, login, csrf, wor
     assert b"<html" in page.data and b"history-panel" in page.data and b"service-form" in page.data
 
 
-def test_help_dialog_and_page(client, login, world):
+def test_help_dialog_and_page(client, auth, world):
     """Hilfe (and F1 through app.js): the interface's and its group's help in a dialog."""
-    login(world.admin)
+    auth.login(world.admin)
     dialog = client.get("/interfaces/help/dreve_smartorder", headers=HX).get_data(as_text=True)
     assert "<dialog" in dialog and "help-dialog" in dialog
     assert "Bestellt Otoplastiken über Dreve SmartOrder" in dialog
@@ -553,13 +539,13 @@ def test_help_dialog_and_page(client, login, world):
 
 # --- secrets -------------------------------------------------------------------------------
 
-def test_secrets_never_appear_in_any_page(client, login, csrf, world, make_service, app):
+def test_secrets_never_appear_in_any_page(client, auth, csrf, world, make_service, app):
     """After saving a password, no page or fragment of the screens contains it."""
     with app.app_context():
         chain = db.session.get(Chain, 1)
         chain.admins_may_view_secrets = True  # even with revealing allowed
         db.session.commit()
-    login(world.admin)
+    auth.login(world.admin)
     client.post("/interfaces/new/dreve_smartorder", data=dreve_form(world, csrf()), headers=HX)
     service = db.session.scalar(db.select(InterfaceService))
     station = make_service("smtp", {**SMTP_RAW, "username": "kasse", "password": SECRET},
@@ -579,13 +565,13 @@ def test_secrets_never_appear_in_any_page(client, login, csrf, world, make_servi
             assert SECRET.encode() not in response.data, url
 
 
-def test_reveal_only_with_the_chain_option(client, login, csrf, world, make_service, app):
+def test_reveal_only_with_the_chain_option(client, auth, csrf, world, make_service, app):
     """'Anzeigen' exists only for admins when the chain allows it; the server refuses
     otherwise (403); a reveal shows the value once and is logged."""
     service = make_service("dreve_smartorder", ear_mould_raw(world), name="Dreve",
                            branch_id=world.st.id)
     url = f"/interfaces/{service.id}/secrets/password/reveal"
-    login(world.admin)
+    auth.login(world.admin)
     assert url.encode() not in client.get(f"/interfaces/{service.id}", headers=HX).data
     assert client.post(url, data={"csrf_token": csrf()}, headers=HX).status_code == 403
 
@@ -601,18 +587,18 @@ def test_reveal_only_with_the_chain_option(client, login, csrf, world, make_serv
         ChangeLogEntry.action == "reveal")).one()
     assert entry.changes == [{"field": "password", "secret": True}]
     # Not for a branch manager, even with the option on.
-    login(world.manager)
+    auth.login(world.manager)
     assert client.post(url, data={"csrf_token": csrf()}, headers=HX).status_code == 403
 
 
 # --- Arbeitsplatzeinstellungen -------------------------------------------------------------
 
-def test_workstation_settings_list_and_link(client, login, world, make_service):
+def test_workstation_settings_list_and_link(client, auth, world, make_service):
     """The workstation's own services at /workstations/<id>/interfaces, reached from the
     workstation; Rechner shown read-only."""
     make_service("smtp", name="Kette SMTP")
     make_service("smtp", {"port": "25"}, name="Kasse SMTP", workstation_id=world.st_till.id)
-    login(world.admin)
+    auth.login(world.admin)
     station_page = client.get(f"/workstations/{world.st_till.id}").get_data(as_text=True)
     assert f'href="/workstations/{world.st_till.id}/interfaces">' \
         f'{de("Workstation settings")}</a>' in station_page
@@ -632,9 +618,9 @@ def test_workstation_settings_list_and_link(client, login, world, make_service):
         == 404
 
 
-def test_workstation_dialog_offers_workstation_interfaces_only(client, login, world):
+def test_workstation_dialog_offers_workstation_interfaces_only(client, auth, world):
     """Neu in workstation settings offers the TSE but no ear-mould ordering."""
-    login(world.admin)
+    auth.login(world.admin)
     base = f"/workstations/{world.st_till.id}/interfaces"
     found = client.get(f"{base}/new/choices?iq=tse", headers=HX).get_data(as_text=True)
     assert "Swissbit" in found and f'href="{base}/new/tse_swissbit"' in found
@@ -642,11 +628,11 @@ def test_workstation_dialog_offers_workstation_interfaces_only(client, login, wo
     assert b"Dreve" not in ear.data
 
 
-def test_ear_mould_in_workstation_settings_is_refused_with_the_reason(client, login, csrf,
+def test_ear_mould_in_workstation_settings_is_refused_with_the_reason(client, auth, csrf,
                                                                       world):
     """Opened or posted directly, ear-mould ordering at a workstation is refused and says
     why; nothing is saved."""
-    login(world.admin)
+    auth.login(world.admin)
     base = f"/workstations/{world.st_till.id}/interfaces/new/dreve_smartorder"
     reason = de("Ear-mould ordering is set up in branch management only, never in "
                 "workstation settings: the service is found through the company of the order.")
@@ -660,11 +646,11 @@ def test_ear_mould_in_workstation_settings_is_refused_with_the_reason(client, lo
 
 
 def test_protected_service_locks_the_workstation_and_a_direct_post_is_refused(
-        client, login, csrf, world, make_service):
+        client, auth, csrf, world, make_service):
     """A protected chain service shows the workstation form locked with the reason; posting
     anyway is refused by the server and saves nothing."""
     make_service("smtp", name="Zentrale SMTP", protected=True)
-    login(world.admin)
+    auth.login(world.admin)
     base = f"/workstations/{world.st_till.id}/interfaces/new/smtp"
     form = client.get(base, headers=HX).get_data(as_text=True)
     reason = de("Protected by %(service)s (%(scope)s): workstation settings cannot override "
@@ -680,11 +666,11 @@ def test_protected_service_locks_the_workstation_and_a_direct_post_is_refused(
     assert count_services() == 1
 
 
-def test_workstation_service_refining_a_branch_service(client, login, csrf, world, make_service):
+def test_workstation_service_refining_a_branch_service(client, auth, csrf, world, make_service):
     """With a branch service below, the workstation form is partial: nothing required,
     empty fields inherited; the form says from where."""
     make_service("smtp", name="ST SMTP", branch_id=world.st.id)
-    login(world.admin)
+    auth.login(world.admin)
     base = f"/workstations/{world.st_till.id}/interfaces/new/smtp"
     form = client.get(base, headers=HX).get_data(as_text=True)
     assert de("Empty fields take their values from %(service)s (%(scope)s).",
@@ -698,12 +684,12 @@ def test_workstation_service_refining_a_branch_service(client, login, csrf, worl
     assert services.service_values(station_service)["host"] is None
 
 
-def test_the_editor_reads_the_services_below_a_workstation_once(client, login, csrf, world,
+def test_the_editor_reads_the_services_below_a_workstation_once(client, auth, csrf, world,
                                                                 make_service, monkeypatch):
     """A new workstation service's form, and a refused post of it, read the branch and chain
     services it sits on once: the lock, the partial form and the defaults share them."""
     make_service("smtp", name="ST SMTP", branch_id=world.st.id)
-    login(world.admin)
+    auth.login(world.admin)
     token = csrf()
     reads, read = [], services.workstation_bases
 
@@ -721,10 +707,10 @@ def test_the_editor_reads_the_services_below_a_workstation_once(client, login, c
 
 # --- the page as a whole ----------------------------------------------------------------------
 
-def test_pages_have_no_inline_script_or_style(client, login, world, make_service):
+def test_pages_have_no_inline_script_or_style(client, auth, world, make_service):
     """CSP: no inline script, style attribute or onclick on any interface page."""
     service = make_service("smtp", name="SMTP")
-    login(world.admin)
+    auth.login(world.admin)
     urls = ["/interfaces/", f"/interfaces/{service.id}", "/interfaces/new",
             "/interfaces/new/card_order", "/interfaces/new/smsapi", f"/interfaces/{service.id}/copy",
             f"/interfaces/{service.id}/history", "/interfaces/help",
@@ -737,9 +723,9 @@ def test_pages_have_no_inline_script_or_style(client, login, world, make_service
             assert "style=" not in body and "onclick=" not in body, url
 
 
-def test_nav_lists_interfaces_first(client, login, world):
+def test_nav_lists_interfaces_first(client, auth, world):
     """The main navigation starts with Schnittstellen."""
-    login(world.staff)
+    auth.login(world.staff)
     body = client.get("/").get_data(as_text=True)
     nav = body[body.index("<nav"):body.index("</nav>")]
     links = re.findall(r'<a href="([^"]+)"', nav)

@@ -4,7 +4,7 @@ admins everything; every POST needs a login and the CSRF token."""
 import pytest
 
 from tests.factories import SMTP_RAW, make_config
-from tests.interfaces.test_views import HX, csrf, dreve_form, login  # noqa: F401 (fixtures)
+from tests.interfaces.test_views import HX, csrf, dreve_form  # noqa: F401 (fixtures)
 from tests.translated import de
 from webapp.extensions import db
 from webapp.interfaces.models import InterfaceService
@@ -66,10 +66,10 @@ def form_for(kind, world, token):
     return {"csrf_token": token}
 
 
-def test_staff_get_403_on_every_post_route_and_see_no_buttons(client, login, csrf, world, setup):
+def test_staff_get_403_on_every_post_route_and_see_no_buttons(client, auth, csrf, world, setup):
     """Staff read everything, change nothing: no Neu/Speichern/Kopieren/Löschen, and the
     server refuses each POST with 403; nothing changes."""
-    login(world.staff)
+    auth.login(world.staff)
     page = client.get("/interfaces/").get_data(as_text=True)
     assert 'href="/interfaces/new"' not in page
     editor = client.get(f"/interfaces/{setup['st']}", headers=HX).get_data(as_text=True)
@@ -89,10 +89,10 @@ def test_staff_get_403_on_every_post_route_and_see_no_buttons(client, login, csr
     assert db.session.get(InterfaceService, setup["st"]).name == "ST SMTP"
 
 
-def test_branch_manager_changes_own_branch_only(client, login, csrf, world, setup):
+def test_branch_manager_changes_own_branch_only(client, auth, csrf, world, setup):
     """Maria (Stuttgart) saves Stuttgart's service; Ulm's and the chain's are read-only for
     her and every POST on them is 403."""
-    login(world.manager)
+    auth.login(world.manager)
     token = csrf()
     own = client.post(f"/interfaces/{setup['st']}",
                       data={**form_for("save", world, token), "branch_id": str(world.st.id),
@@ -114,10 +114,10 @@ def test_branch_manager_changes_own_branch_only(client, login, csrf, world, setu
     assert not db.session.scalar(db.select(InterfaceService).where(InterfaceService.name == "Kopie"))
 
 
-def test_branch_manager_cannot_create_chain_wide(client, login, csrf, world):
+def test_branch_manager_cannot_create_chain_wide(client, auth, csrf, world):
     """The Filiale select offers only her branches; a chain-wide service posted anyway is
     refused (403), one for her branch is created."""
-    login(world.manager)
+    auth.login(world.manager)
     form = client.get("/interfaces/new/dreve_smartorder", headers=HX).get_data(as_text=True)
     branch_select = form.split('id="branch_id"')[1].split("</select>")[0]
     assert f'<option value="{world.st.id}">Stuttgart</option>' in branch_select
@@ -131,9 +131,9 @@ def test_branch_manager_cannot_create_chain_wide(client, login, csrf, world):
     assert own.status_code == 200
 
 
-def test_branch_manager_and_workstations(client, login, csrf, world, setup):
+def test_branch_manager_and_workstations(client, auth, csrf, world, setup):
     """Her branch's till: editable, create allowed. Ulm's till: read-only, POSTs 403."""
-    login(world.manager)
+    auth.login(world.manager)
     token = csrf()
     own = client.get(f"/workstations/{world.st_till.id}/interfaces/{setup['st_till']}",
                      headers=HX).get_data(as_text=True)
@@ -156,10 +156,10 @@ def test_branch_manager_and_workstations(client, login, csrf, world, setup):
         assert client.post(url, data=form_for(kind, world, token), headers=HX).status_code == 403
 
 
-def test_posts_need_the_csrf_token_and_a_login(client, login, world, setup):
+def test_posts_need_the_csrf_token_and_a_login(client, auth, world, setup):
     """Without the token every POST is refused; without a login the pages redirect."""
     assert client.get("/interfaces/").status_code == 302
-    login(world.admin)
+    auth.login(world.admin)
     response = client.post(f"/interfaces/{setup['st']}", data={"name": "X"}, headers=HX)
     assert response.status_code == 403 and response.headers["HX-Refresh"] == "true"
     assert client.post("/interfaces/new/smtp", data={"name": "X"}).status_code == 403

@@ -4,7 +4,7 @@ page with its actions."""
 import re
 
 import pytest
-from tests.interfaces.test_views import csrf, login  # noqa: F401 (fixtures)
+from tests.interfaces.test_views import csrf  # noqa: F401 (fixtures)
 from tests.factories import ear_mould_raw, new_process
 from tests.translated import de, de_html
 from webapp.extensions import db
@@ -71,13 +71,13 @@ def orders_in_db():
 
 # --- the 'Bestellservice' step -----------------------------------------------------------
 
-def test_process_page_shows_the_step_with_the_branch_lab_and_its_route(client, login, world,
+def test_process_page_shows_the_step_with_the_branch_lab_and_its_route(client, auth, world,
                                                                        dreve):
     """The process page includes the step panel: the branch's predefined lab is preselected
     and the route says which service (with type and branch) and supplier, and why."""
     world.st.ear_mould_lab_id = world.dreve.id
     db.session.commit()
-    login(world.staff)
+    auth.login(world.staff)
     body = client.get(f"/processes/{world.process.id}").get_data(as_text=True)
     assert 'id="order-step"' in body and 'id="process-orders"' in body
     assert f'<option selected value="{world.dreve.id}">Dreve</option>' in body
@@ -88,12 +88,12 @@ def test_process_page_shows_the_step_with_the_branch_lab_and_its_route(client, l
     assert '<button type="submit" class="primary">Place order</button>' in body
 
 
-def test_preview_is_a_fragment_for_htmx_and_the_page_otherwise(client, login, world, dreve,
+def test_preview_is_a_fragment_for_htmx_and_the_page_otherwise(client, auth, world, dreve,
                                                                 hoerluchs):
     """Changing the company asks for the panel alone (nothing saved); a browser without htmx
     is sent to the process page. A company of a chain service without supplier shows the
     supplier select."""
-    login(world.staff)
+    auth.login(world.staff)
     preview = client.get(step_url(world, company_id=world.hoerluchs.id), headers=HX)
     body = preview.get_data(as_text=True)
     assert preview.status_code == 200 and "<html" not in body
@@ -108,10 +108,10 @@ def test_preview_is_a_fragment_for_htmx_and_the_page_otherwise(client, login, wo
     assert "Vary" in preview.headers and "HX-Request" in preview.headers["Vary"]
 
 
-def test_no_company_means_no_order_and_the_step_says_why(client, login, csrf, world, dreve):
+def test_no_company_means_no_order_and_the_step_says_why(client, auth, csrf, world, dreve):
     """Rule 1: without a company the preview says no order is created; "Bestellen" is refused
     with 422 and the reason beside the company field."""
-    login(world.staff)
+    auth.login(world.staff)
     preview = fragment(client, step_url(world, company_id=""))
     assert "No company is chosen, so no order is created." in preview
     refused = order(client, world, csrf())
@@ -122,22 +122,22 @@ def test_no_company_means_no_order_and_the_step_says_why(client, login, csrf, wo
     assert orders_in_db() == []
 
 
-def test_a_company_no_service_covers_is_refused_beside_the_field(client, login, csrf, world,
+def test_a_company_no_service_covers_is_refused_beside_the_field(client, auth, csrf, world,
                                                                  dreve):
     """A lab without an ordering service: 422, and the message says where to set one up."""
-    login(world.staff)
+    auth.login(world.staff)
     body = order(client, world, csrf(), company_id=world.egger.id).get_data(as_text=True)
     assert "No active ear-mould ordering service of branch Stuttgart or of the chain has Egger" \
         in field_error(body, "company")
     assert orders_in_db() == []
 
 
-def test_a_service_without_supplier_asks_for_one_then_orders(client, login, csrf, world,
+def test_a_service_without_supplier_asks_for_one_then_orders(client, auth, csrf, world,
                                                              hoerluchs):
     """Rule 4: no supplier chosen → 422 beside the supplier field; a company that is no
     supplier → 422 naming it; with a supplier the orders are made for it, the panel says so,
     and the page is told to reload the process's orders."""
-    login(world.staff)
+    auth.login(world.staff)
     token = csrf()
     missing = order(client, world, token, company_id=world.hoerluchs.id)
     assert missing.status_code == 422
@@ -159,10 +159,10 @@ def test_a_service_without_supplier_asks_for_one_then_orders(client, login, csrf
     assert "No ear-mould position is left to order." in body and "Place order" not in body
 
 
-def test_positions_reload_after_bestellen_and_show_ordered(client, login, csrf, world, dreve):
+def test_positions_reload_after_bestellen_and_show_ordered(client, auth, csrf, world, dreve):
     """The page's positions reload on the event "Bestellen" answers with (orders-changed),
     from their own fragment: then every position says "ordered" and has no Edit or Delete."""
-    login(world.staff)
+    auth.login(world.staff)
     page = client.get(f"/processes/{world.process.id}").get_data(as_text=True)
     rows = re.search(r'<div id="position-rows" ([^>]*)>', page)[1]
     url = re.search(r'hx-get="([^"]+)"', rows)[1]
@@ -178,10 +178,10 @@ def test_positions_reload_after_bestellen_and_show_ordered(client, login, csrf, 
     assert after.count(">ordered</span>") == 2 and ">Delete</a>" not in after
 
 
-def test_staff_of_another_branch_get_403_and_no_button(client, login, csrf, world, dreve):
+def test_staff_of_another_branch_get_403_and_no_button(client, auth, csrf, world, dreve):
     """Ordering is for the process's branch: no button for staff of Ulm, and the server
     refuses their post with 403 (into the message area)."""
-    login(world.ul_staff)
+    auth.login(world.ul_staff)
     panel = fragment(client, step_url(world, company_id=world.dreve.id))
     assert "Dreve ST" in panel and "Place order" not in panel
     refused = order(client, world, csrf(), company_id=world.dreve.id)
@@ -190,22 +190,22 @@ def test_staff_of_another_branch_get_403_and_no_button(client, login, csrf, worl
     assert orders_in_db() == []
 
 
-def test_posts_need_a_login_and_the_csrf_token(client, auth, login, world, dreve):
+def test_posts_need_a_login_and_the_csrf_token(client, auth, world, dreve):
     """Without a login "Bestellen" goes to the login page; without the token it is refused."""
     url = f"/processes/{world.process.id}/order"
     anonymous = client.post(url, data={"company_id": world.dreve.id, "csrf_token": auth.csrf_token()})
     assert anonymous.status_code == 302 and "/login" in anonymous.location
-    login(world.staff)
+    auth.login(world.staff)
     refused = client.post(url, data={"company_id": world.dreve.id}, headers=HX)
     assert refused.status_code == 403 and refused.headers["HX-Refresh"] == "true"
     assert orders_in_db() == []
 
 
-def test_plain_browser_order_redirects_and_refusal_renders_the_page(client, login, csrf, world,
+def test_plain_browser_order_redirects_and_refusal_renders_the_page(client, auth, csrf, world,
                                                                     dreve):
     """Without htmx: a refusal is the whole process page with 422, success a redirect to the
     process's orders."""
-    login(world.staff)
+    auth.login(world.staff)
     token = csrf()
     url = f"/processes/{world.process.id}/order"
     refused = client.post(url, data={"csrf_token": token, "company_id": ""})
@@ -218,12 +218,12 @@ def test_plain_browser_order_redirects_and_refusal_renders_the_page(client, logi
 
 # --- the process's orders and the live status --------------------------------------------
 
-def test_process_orders_and_a_status_that_polls_only_while_sending(client, login, world, dreve):
+def test_process_orders_and_a_status_that_polls_only_while_sending(client, auth, world, dreve):
     """The process's orders show number, side, supplier, service and a status that asks for
     itself every second while being sent; at rest it stops, shows the external number and
     tells the page (order-finished)."""
     first, second = services.place_order(world.staff, world.process, world.dreve.id)
-    login(world.staff)
+    auth.login(world.staff)
     listing = fragment(client, f"/processes/{world.process.id}/orders")
     assert first.number in listing and second.number in listing and "Dreve ST" in listing
     assert listing.count('hx-trigger="every 1s"') == 2 and "being sent" in listing
@@ -246,11 +246,11 @@ def test_process_orders_and_a_status_that_polls_only_while_sending(client, login
     assert "order-finished" in done.headers["HX-Trigger"]
 
 
-def test_status_words_for_retry_error_and_cancel(client, login, world, dreve):
+def test_status_words_for_retry_error_and_cancel(client, auth, world, dreve):
     """A failed attempt waiting for its retry says when the next one comes and why; Fehler
     shows the partner's message; Storniert is said as such."""
     order, _ = services.place_order(world.staff, world.process, world.dreve.id)
-    login(world.staff)
+    auth.login(world.staff)
     order.outbound.attempts, order.outbound.last_error = 2, "HTTP 503: busy"
     db.session.commit()
     body = fragment(client, f"/orders/{order.id}/status")
@@ -265,12 +265,12 @@ def test_status_words_for_retry_error_and_cancel(client, login, world, dreve):
     assert "Cancelled" in fragment(client, f"/orders/{order.id}/status")
 
 
-def test_screens_speak_german(client, login, csrf, world, dreve):
+def test_screens_speak_german(client, auth, csrf, world, dreve):
     """German users see the manual's words: the refusal, the route, Bestellen, Erstellt and
     'wird gesendet', Bestellungen in the navigation."""
     world.staff.preferred_language = "de"
     db.session.commit()
-    login(world.staff)
+    auth.login(world.staff)
     refused = order(client, world, csrf())
     assert field_error(refused.get_data(as_text=True), "company") == de(
         "No company is chosen, so no order is created. Choose the lab at the step "
@@ -287,13 +287,13 @@ def test_screens_speak_german(client, login, csrf, world, dreve):
 
 # --- stock management: the order list ----------------------------------------------------
 
-def test_order_list_searches_and_filters(client, login, world, dreve, hoerluchs):
+def test_order_list_searches_and_filters(client, auth, world, dreve, hoerluchs):
     """The list finds by order number, customer and supplier, filters by status and branch,
     and answers htmx with the list alone."""
     first, second = services.place_order(world.staff, world.process, world.dreve.id)
     second.status, second.external_number = ORDERED, "DRV-777"
     db.session.commit()
-    login(world.manager)
+    auth.login(world.manager)
     page = client.get("/orders/")
     assert page.status_code == 200 and "<html" in page.get_data(as_text=True)
     assert first.number.encode() in page.data and b'aria-current="page">Orders</a>' in page.data
@@ -310,10 +310,10 @@ def test_order_list_searches_and_filters(client, login, world, dreve, hoerluchs)
     assert f'<option value="{world.st.id}" selected>' in filtered
 
 
-def test_order_list_queries_do_not_grow_with_orders(client, login, world, dreve, count_queries):
+def test_order_list_queries_do_not_grow_with_orders(client, auth, world, dreve, count_queries):
     """No query per listed order (customer, supplier, branch, status all loaded together)."""
     services.place_order(world.staff, world.process, world.dreve.id)
-    login(world.staff)
+    auth.login(world.staff)
     client.get("/orders/")
     db.session.expire_all()  # the requests share the test's session: start from the same state
     with count_queries() as few:
@@ -331,7 +331,7 @@ def test_order_list_queries_do_not_grow_with_orders(client, login, world, dreve,
 
 # --- the order page ----------------------------------------------------------------------
 
-def test_order_page_shows_everything_and_the_attempts_without_secrets(client, login, world,
+def test_order_page_shows_everything_and_the_attempts_without_secrets(client, auth, world,
                                                                       dreve):
     """All fields of the order, customer and process links, position data and each attempt
     (time, action, outcome, HTTP status, message); no secret of the service anywhere."""
@@ -341,7 +341,7 @@ def test_order_page_shows_everything_and_the_attempts_without_secrets(client, lo
                                    outcome="permanent", http_status=422, finished_at=utcnow(),
                                    message="side is missing"))
     db.session.commit()
-    login(world.staff)
+    auth.login(world.staff)
     body = client.get(f"/orders/{order.id}").get_data(as_text=True)
     for text in (order.number, "Ear mould", "Stuttgart", "Dreve ST", "(Dreve SmartOrder)",
                  "Error", "HTTP 422: side", "eilig", "Muster, Erika", "K-000001", "Otoplastik",
@@ -355,14 +355,14 @@ def test_order_page_shows_everything_and_the_attempts_without_secrets(client, lo
     assert "Continue in the portal" not in body and "Print order form" not in body
 
 
-def test_resend_and_cancel_from_the_order_page(client, login, csrf, world, dreve):
+def test_resend_and_cancel_from_the_order_page(client, auth, csrf, world, dreve):
     """'Erneut senden' puts an order in Fehler back to sending; 'Stornieren' cancels an order
     the lab does not have and is refused (409, with the reason) once it has a number."""
     first, second = services.place_order(world.staff, world.process, world.dreve.id)
     first.outbound.state, first.status = FAILED, ERROR
     second.status, second.external_number, second.outbound.state = ORDERED, "DRV-1", DONE
     db.session.commit()
-    login(world.staff)
+    auth.login(world.staff)
     token = csrf()
     headers = {**HX, "X-CSRFToken": token}
     resent = client.post(f"/orders/{first.id}/resend", headers=headers)
@@ -382,12 +382,12 @@ def test_resend_and_cancel_from_the_order_page(client, login, csrf, world, dreve
     assert plain.status_code == 303 and plain.location.endswith(f"/orders/{second.id}")
 
 
-def test_order_actions_need_the_branch(client, login, csrf, world, dreve):
+def test_order_actions_need_the_branch(client, auth, csrf, world, dreve):
     """Staff of another branch read the order but see no action and get 403 on each."""
     order, _ = services.place_order(world.staff, world.process, world.dreve.id)
     order.outbound.state, order.status = FAILED, ERROR
     db.session.commit()
-    login(world.ul_staff)
+    auth.login(world.ul_staff)
     body = client.get(f"/orders/{order.id}").get_data(as_text=True)
     assert order.number in body and "Send again" not in body and "Cancel order" not in body
     headers = {**HX, "X-CSRFToken": csrf()}
@@ -396,7 +396,7 @@ def test_order_actions_need_the_branch(client, login, csrf, world, dreve):
     assert db.session.get(Order, order.id).status == ERROR
 
 
-def test_handed_off_order_is_marked_ordered_and_printable(client, login, csrf, world,
+def test_handed_off_order_is_marked_ordered_and_printable(client, auth, csrf, world,
                                                           make_service):
     """A standard-process order for print/fax: 'Als bestellt markieren' and the printable
     order form, built without secrets, on a page of its own."""
@@ -407,7 +407,7 @@ def test_handed_off_order_is_marked_ordered_and_printable(client, login, csrf, w
     order, _ = services.place_order(world.staff, world.process, world.egger.id, note="eilig")
     order.outbound.state, order.handoff = DONE, "print_fax"
     db.session.commit()
-    login(world.staff)
+    auth.login(world.staff)
     page = client.get(f"/orders/{order.id}").get_data(as_text=True)
     assert "to print or fax" in page and "Mark as ordered" in page and "Print order form" in page
     document = client.get(f"/orders/{order.id}/document")
@@ -422,14 +422,14 @@ def test_handed_off_order_is_marked_ordered_and_printable(client, login, csrf, w
     assert db.session.get(Order, order.id).status == ORDERED
 
 
-def test_partner_orders_have_no_order_form(client, login, world, dreve):
+def test_partner_orders_have_no_order_form(client, auth, world, dreve):
     """Only the standard process prints an order form."""
     order, _ = services.place_order(world.staff, world.process, world.dreve.id)
-    login(world.staff)
+    auth.login(world.staff)
     assert client.get(f"/orders/{order.id}/document").status_code == 404
 
 
-def test_portal_link_and_status_query(app, client, login, csrf, world, dreve, redis_url):
+def test_portal_link_and_status_query(app, client, auth, csrf, world, dreve, redis_url):
     """An order with a portal link offers "Im Portal fortsetzen"; 'Status abfragen' queues
     one status job for an order the lab has."""
     from rq import Queue
@@ -441,7 +441,7 @@ def test_portal_link_and_status_query(app, client, login, csrf, world, dreve, re
     order.outbound.state, order.status, order.external_number = DONE, ORDERED, "AWP-1"
     order.details = {"portal_url": "https://portal.example.org/cart/AWP-1"}
     db.session.commit()
-    login(world.staff)
+    auth.login(world.staff)
     body = client.get(f"/orders/{order.id}").get_data(as_text=True)
     assert 'href="https://portal.example.org/cart/AWP-1"' in body and "Continue in the portal" in body
     queried = client.post(f"/orders/{order.id}/status-query", headers={**HX, "X-CSRFToken": csrf()})
@@ -453,10 +453,10 @@ def test_portal_link_and_status_query(app, client, login, csrf, world, dreve, re
     queue.connection.close()
 
 
-def test_a_portal_link_that_is_no_web_address_is_not_shown(client, login, world, dreve):
+def test_a_portal_link_that_is_no_web_address_is_not_shown(client, auth, world, dreve):
     """Only http(s) links from a partner become a link."""
     order, _ = services.place_order(world.staff, world.process, world.dreve.id)
     order.details = {"portal_url": "javascript:alert(1)"}
     db.session.commit()
-    login(world.staff)
+    auth.login(world.staff)
     assert "Continue in the portal" not in client.get(f"/orders/{order.id}").get_data(as_text=True)
