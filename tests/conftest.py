@@ -117,6 +117,27 @@ def make_user(app):
     return make
 
 
+@pytest.fixture
+def two_branches(make_branch):
+    """Stuttgart Mitte (ST) and Ulm (UL): their ids."""
+    return make_branch("Stuttgart Mitte", "ST"), make_branch("Ulm", "UL")
+
+
+@pytest.fixture
+def make_customer(app):
+    """A customer of a branch, numbered as the service numbers them."""
+    def make(last_name="Mustermann", branch_id=None, first_name="Erika", **fields):
+        with app.app_context():
+            customer = Customer(last_name=last_name, first_name=first_name, branch_id=branch_id,
+                                **fields)
+            db.session.add(customer)
+            db.session.flush()
+            customer.number = f"K-{customer.id:06d}"
+            db.session.commit()
+            return customer.id
+    return make
+
+
 # --- the shared chain ---------------------------------------------------------------------
 
 @pytest.fixture
@@ -185,15 +206,36 @@ def make_service(world):
 
 @pytest.fixture
 def auth(client):
+    """auth.login(user, password=PASSWORD), auth.logout(), auth.csrf_token() on `client`."""
     return AuthActions(client)
 
 
 @pytest.fixture
-def admin(make_user, auth):
+def user_language():
+    """The preferred language of the users `admin` and `login_as` create: the app's default,
+    German; a package whose tests read English messages overrides it."""
+    return "de"
+
+
+@pytest.fixture
+def admin(make_user, auth, user_language):
     """An administrator, logged in on `client`."""
-    user_id = make_user("admin", role="admin", name="Anna Admin")
+    user_id = make_user("admin", role="admin", name="Anna Admin",
+                        preferred_language=user_language)
     auth.login("admin")
     return user_id
+
+
+@pytest.fixture
+def login_as(make_user, auth, user_language):
+    """login_as(username, role, branch_ids=()): create a user with that role and those
+    branches and log them in on `client`; the user's id."""
+    def login(username, role, branch_ids=()):
+        user_id = make_user(username, role=role, branch_ids=branch_ids,
+                            preferred_language=user_language)
+        auth.login(username)
+        return user_id
+    return login
 
 
 # --- Redis --------------------------------------------------------------------------------

@@ -38,19 +38,7 @@ def company_data(auth):
 
 
 @pytest.fixture
-def admin(make_user, auth):
-    """An administrator, logged in on `client`, reading English so that assertions on
-    messages keep working once the German catalogue exists."""
-    user_id = make_user("admin", role="admin", name="Anna Admin", preferred_language="en")
-    auth.login("admin")
-    return user_id
-
-
-@pytest.fixture
-def login_as(make_user, auth):
-    """Create a user with a role and branches (English UI) and log them in."""
-    def login(username, role, branch_ids=()):
-        user_id = make_user(username, role=role, branch_ids=branch_ids, preferred_language="en")
-        auth.login(username)
-        return user_id
-    return login
+def user_language():
+    """`admin` and `login_as` read English, so that assertions on messages keep working once
+    the German catalogue exists."""
+    return "en"

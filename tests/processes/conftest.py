@@ -1,7 +1,6 @@
 """Fixtures for processes: templates with steps, customers, processes, positions, orders."""
 import pytest
 
-from tests.customers.conftest import admin, login_as, make_customer, two_branches  # noqa: F401
 from webapp.companies.models import Company
 from webapp.extensions import db
 from webapp.processes.models import (
@@ -10,6 +9,12 @@ from webapp.processes.models import (
 
 HX = {"HX-Request": "true"}
 OTOPLASTIK_STEPS = ("Anamnese", "Abdrucknahme", "*Bestellservice", "Anpassung")
+
+
+@pytest.fixture
+def user_language():
+    """`admin` and `login_as` read English, as on the customer screens."""
+    return "en"
 
 
 def _steps(names, model):
