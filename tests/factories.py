@@ -12,6 +12,8 @@ from flask import g
 from itsdangerous import URLSafeTimedSerializer
 from werkzeug.serving import make_server
 
+from webapp.changelog.models import ChangeLogEntry
+from webapp.companies.models import CustomerNumber
 from webapp.extensions import db
 from webapp.ordering import services as ordering
 from webapp.ordering.models import Order
@@ -72,6 +74,44 @@ class AuthActions:
         app = self.client.application
         serializer = URLSafeTimedSerializer(app.config["SECRET_KEY"], salt="wtf-csrf-token")
         return serializer.dumps(token)
+
+
+def logged_in_client(app, username, password=PASSWORD):
+    """A second browser, logged in on its own."""
+    other = app.test_client()
+    assert AuthActions(other).login(username, password).status_code == 303
+    assert other.get("/").status_code == 200
+    return other
+
+
+# --- reading what the database holds ------------------------------------------------------
+
+def count(app, model):
+    with app.app_context():
+        return db.session.scalar(db.select(db.func.count()).select_from(model))
+
+
+def get_user(app, user_id):
+    with app.app_context():
+        user = db.session.get(User, user_id)
+        if user is not None:
+            db.session.expunge(user)
+        return user
+
+
+def log_entries(app):
+    """The change log, oldest first: (action, entity type, changes)."""
+    with app.app_context():
+        return [(e.action, e.entity_type, e.changes) for e in db.session.scalars(
+            db.select(ChangeLogEntry).order_by(ChangeLogEntry.id))]
+
+
+def numbers_of(app, company_id):
+    """A company's customer numbers: {branch id: number}."""
+    with app.app_context():
+        rows = db.session.execute(db.select(CustomerNumber.branch_id, CustomerNumber.number)
+                                  .where(CustomerNumber.company_id == company_id)).all()
+        return dict(rows)
 
 
 # --- servers ------------------------------------------------------------------------------

@@ -1,21 +1,10 @@
 """Companies: list, create, edit, delete through htmx partials and plain page loads."""
+from tests.factories import count, numbers_of
 from webapp.changelog.models import ChangeLogEntry
 from webapp.companies.models import Company, CustomerNumber
 from webapp.extensions import db
 
 from .conftest import HX
-
-
-def count(app, model):
-    with app.app_context():
-        return db.session.scalar(db.select(db.func.count()).select_from(model))
-
-
-def numbers_of(app, company_id):
-    with app.app_context():
-        rows = db.session.execute(db.select(CustomerNumber.branch_id, CustomerNumber.number)
-                                  .where(CustomerNumber.company_id == company_id)).all()
-        return dict(rows)
 
 
 def log_entries(app):

@@ -1,4 +1,5 @@
 """Customers: list and search, create, edit, delete through htmx fragments and plain pages."""
+from tests.factories import count
 from tests.translated import de_html
 from webapp.changelog.models import ChangeLogEntry
 from webapp.customers.models import Customer
@@ -6,11 +7,6 @@ from webapp.extensions import db
 from webapp.processes.models import Process
 
 from .conftest import HX
-
-
-def count(app, model):
-    with app.app_context():
-        return db.session.scalar(db.select(db.func.count()).select_from(model))
 
 
 def log_entries(app):

@@ -2,6 +2,7 @@
 branches, everyone reads; deleting is for admins and the branch's managers."""
 import pytest
 
+from tests.factories import count
 from webapp.changelog.models import ChangeLogEntry
 from webapp.customers import services
 from webapp.customers.models import Customer
@@ -10,7 +11,6 @@ from webapp.extensions import db
 from webapp.users.models import User
 
 from .conftest import HX
-from .test_customers import count
 
 
 @pytest.fixture

@@ -3,9 +3,8 @@ import json
 
 import pytest
 
-from tests.factories import PASSWORD, AuthActions
+from tests.factories import PASSWORD, AuthActions, get_user, log_entries, logged_in_client
 from tests.translated import de, de_html
-from tests.users.test_users import get_user, log_entries, logged_in_client
 from webapp.extensions import db
 from webapp.users.models import User
 

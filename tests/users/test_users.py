@@ -4,9 +4,8 @@ import json
 
 import pytest
 
-from tests.factories import PASSWORD, AuthActions
+from tests.factories import PASSWORD, AuthActions, get_user, log_entries, logged_in_client
 from tests.translated import de_html
-from webapp.changelog.models import ChangeLogEntry
 from webapp.extensions import db
 from webapp.users.models import User
 
@@ -30,28 +29,6 @@ def user_data(auth, **overrides):
 def count_users(app):
     with app.app_context():
         return db.session.scalar(db.select(db.func.count()).select_from(User))
-
-
-def get_user(app, user_id):
-    with app.app_context():
-        user = db.session.get(User, user_id)
-        if user is not None:
-            db.session.expunge(user)
-        return user
-
-
-def log_entries(app):
-    with app.app_context():
-        return [(e.action, e.entity_type, e.changes) for e in db.session.scalars(
-            db.select(ChangeLogEntry).order_by(ChangeLogEntry.id))]
-
-
-def logged_in_client(app, username, password=PASSWORD):
-    """A second browser, logged in on its own."""
-    other = app.test_client()
-    assert AuthActions(other).login(username, password).status_code == 303
-    assert other.get("/").status_code == 200
-    return other
 
 
 @pytest.fixture
