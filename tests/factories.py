@@ -191,6 +191,7 @@ def order_one(world, company, supplier=None, side="left"):
     db.session.commit()
     (order,) = ordering.place_order(world.staff, process, company.id,
                                     supplier.id if supplier else None)
+    db.session.commit()  # the request's unit of work: the delivery job is enqueued on commit
     return order
 
 

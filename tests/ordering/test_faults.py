@@ -138,6 +138,7 @@ def test_gives_up_after_max_attempts_then_erneut_senden_delivers_with_the_same_k
 
     control.faults("dreve")
     services.resend(world.staff, order)
+    db.session.commit()  # the request's unit of work
     work()
     order = fresh(Order, order.id)
     assert order.status == ORDERED and order.outbound.idempotency_key == key
@@ -156,6 +157,7 @@ def test_refused_order_data_is_fehler_with_the_partners_message_and_no_retry(
     process.positions[0].impression_ref = ""
     db.session.commit()
     (order,) = services.place_order(world.staff, process, world.dreve.id)
+    db.session.commit()  # the request's unit of work
     work()
     work()
 
@@ -254,6 +256,7 @@ def test_gave_up_while_unanswered_then_erneut_senden_finds_the_order_by_key(
 
     control.faults("dreve")
     services.resend(world.staff, order)
+    db.session.commit()  # the request's unit of work
     work()
     order = fresh(Order, order.id)
     (stored,) = control.orders("dreve")
@@ -276,6 +279,7 @@ def test_redis_emptied_before_any_worker_ran_loses_no_order(world, dreve, contro
     """FLUSHALL after 'Bestellen': the worker finds nothing to do; the reconciler (its grace
     period passed) re-enqueues both rows and each order is delivered exactly once."""
     orders = services.place_order(world.staff, world.process, world.dreve.id)
+    db.session.commit()  # the request's unit of work
     flush_redis(redis_url)
     assert queue.count == 0 and not work()
 

@@ -46,6 +46,7 @@ def test_bestellen_delivers_through_the_job_to_bestellt(world, make_service, san
     once, with our idempotency key and our order number as reference."""
     partner_service(make_service, world, "dreve_smartorder", world.dreve, sandbox, "dreve")
     orders = services.place_order(world.staff, world.process, world.dreve.id)
+    db.session.commit()  # the request's unit of work
     assert work()
 
     stored = {o["idempotency_key"]: o for o in control.orders("dreve")}
@@ -254,6 +255,7 @@ def test_print_fax_is_handed_to_a_person_and_stays_erstellt(world, make_service,
     assert attempts_of(order) == [("submit", "handoff", None)]
     assert "document_html" not in order.details
     services.mark_ordered(world.staff, order)
+    db.session.commit()  # the request's unit of work
     assert fresh(Order, order.id).status == ORDERED
 
 
@@ -365,6 +367,7 @@ def test_interrupted_command_goes_to_fehler_instead_of_running_again(world, comm
     assert runs(tmp_path) == []
 
     services.resend(world.staff, order)
+    db.session.commit()  # the request's unit of work
     work()
     order = fresh(Order, order.id)
     assert order.status == ORDERED and order.external_number == f"LAB-{order.number}"
@@ -384,6 +387,7 @@ def test_interrupted_command_order_can_be_cancelled_after_checking(world, comman
     order = fresh(Order, order.id)
     assert order.status == ERROR
     services.cancel(world.staff, order)
+    db.session.commit()  # the request's unit of work
     assert fresh(Order, order.id).status == CANCELLED
 
 

@@ -9,7 +9,7 @@ from tests.factories import ear_mould_raw, new_process
 from tests.translated import de, de_html
 from webapp.extensions import db
 from webapp.models_base import utcnow
-from webapp.ordering import services
+from webapp.ordering import routing, services
 from webapp.ordering.models import (
     CANCELLED, CONFIRMED, CREATED, DONE, ERROR, FAILED, IN_FLIGHT, ORDERED, Order,
     OutboundAttempt,
@@ -214,6 +214,43 @@ def test_plain_browser_order_redirects_and_refusal_renders_the_page(client, auth
     done = client.post(url, data={"csrf_token": token, "company_id": world.dreve.id})
     assert done.status_code == 303 and done.location.endswith(f"/processes/{world.process.id}#orders")
     assert len(orders_in_db()) == 2
+
+
+@pytest.fixture
+def routings(monkeypatch):
+    """Counts the calls of the routing rules (each call still runs the real rules)."""
+    calls = []
+    real = routing.route
+
+    def counted(*args, **kwargs):
+        calls.append(args)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(routing, "route", counted)
+    return calls
+
+
+def test_routing_runs_once_per_request(client, auth, csrf, world, dreve, hoerluchs, routings):
+    """"Bestellen" routes once, and the panel it answers with shows that same route: on
+    success, on a refusal beside the field, and for a browser without htmx. The page and the
+    preview route once too."""
+    auth.login(world.staff)
+    token = csrf()
+    assert order(client, world, token, company_id=world.hoerluchs.id).status_code == 422
+    assert len(routings) == 1
+    routings.clear()
+    refused = client.post(f"/processes/{world.process.id}/order",
+                          data={"csrf_token": token, "company_id": world.hoerluchs.id})
+    assert refused.status_code == 422 and "<html" in refused.get_data(as_text=True)
+    assert len(routings) == 1
+    routings.clear()
+    done = order(client, world, token, company_id=world.dreve.id)
+    assert done.status_code == 200 and len(orders_in_db()) == 2
+    assert len(routings) == 1
+    for url in (f"/processes/{world.process.id}", step_url(world, company_id=world.dreve.id)):
+        routings.clear()
+        assert client.get(url, headers=HX if "order-step" in url else {}).status_code == 200
+        assert len(routings) == 1, url
 
 
 # --- the process's orders and the live status --------------------------------------------
