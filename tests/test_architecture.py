@@ -2,6 +2,7 @@
 every import, those inside functions included): imports point one way, nothing forms a
 cycle, and no import hides in a function body to dodge one."""
 import ast
+import re
 from pathlib import Path
 
 import grimp
@@ -171,6 +172,29 @@ def test_the_checker_catches_an_upward_import_and_a_cycle():
     assert "webapp.org.services -> webapp.ordering.models (org -> ordering)" in upward_imports(graph)
     assert any({"webapp.org.services", "webapp.ordering.models"} <= set(group)
                for group in module_cycles(graph))
+
+
+# What templates may call: formatting and Flask's own helpers, nothing that reads the database.
+TEMPLATE_GLOBALS = {
+    "_", "config", "csrf_meta_tag", "csrf_token", "cycler", "dict", "g", "get_flashed_messages",
+    "get_locale", "gettext", "joiner", "lipsum", "namespace", "ngettext", "npgettext", "pgettext",
+    "range", "request", "role_label", "session", "url_for", "wants_fragment",
+}
+
+
+def test_templates_get_values_not_functions_that_query(app):
+    """No domain registers a template global: a page's view builds what it shows (a new
+    global needs a look at whether it touches the database, then a place in this list)."""
+    assert set(app.jinja_env.globals) == TEMPLATE_GLOBALS
+
+
+def test_no_template_compares_roles():
+    """Templates show buttons by the services' answers (`may`), never by a role name."""
+    found = [f"{path.relative_to(ROOT)}:{number}"
+             for path in sorted((ROOT / "templates").rglob("*.html"))
+             for number, line in enumerate(path.read_text().splitlines(), start=1)
+             if re.search(r"\.role\s*(==|!=|\bin\b)|\brole\s*(==|!=)", line)]
+    assert not found, "role comparisons in templates:\n" + "\n".join(found)
 
 
 if __name__ == "__main__":  # python -m tests.test_architecture: the whole list at once

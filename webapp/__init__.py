@@ -7,9 +7,9 @@ from pathlib import Path
 from flask import Flask
 from sqlalchemy import event
 
-from . import cli, crypto, hx, i18n, models, security, uow  # models: every table for metadata
-from . import references
+from . import cli, crypto, hx, i18n, references, security, uow
 from . import config as config_module
+from . import models  # noqa: F401  (every table, for metadata and migrations)
 from .audit import views as audit_views
 from .auth import views as auth_views
 from .changelog import registry as changelog_registry

@@ -33,6 +33,12 @@ def select_timezone():
     return g.chain_timezone
 
 
+def ui_language():
+    """The language code of the UI now ("de" or "en"): catalogue texts come in both."""
+    locale = get_locale()
+    return locale.language if locale else "de"
+
+
 ROLE_LABELS = {
     "admin": _l("Administrator"),
     "branch_manager": _l("Branch manager"),

@@ -9,6 +9,18 @@ ADMIN, BRANCH_MANAGER, STAFF = "admin", "branch_manager", "staff"
 ROLES = (ADMIN, BRANCH_MANAGER, STAFF)
 
 
+# What an actor may do with a record (or, with none, on a list): each domain's services answer
+# with a set of these; views pass the set to templates as `may`, which show buttons by it.
+CREATE, EDIT, DELETE = "create", "edit", "delete"
+ALL = frozenset((CREATE, EDIT, DELETE))
+NOTHING = frozenset()
+
+
+def admin_only(actor):
+    """Records only administrators create, change and delete."""
+    return ALL if is_admin(actor) else NOTHING
+
+
 def is_admin(actor):
     return actor.role == ADMIN
 

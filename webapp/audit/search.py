@@ -35,6 +35,12 @@ class EntryFilter:
     action: str = ""
 
 
+def sees_everything(actor):
+    """Administrators read every entry; branch managers those of their branches and the
+    chain-wide ones (see search_entries)."""
+    return is_admin(actor)
+
+
 def may_read_log(actor):
     """Administrators and branch managers read the global change log; staff do not."""
     return actor.role in (ADMIN, BRANCH_MANAGER)

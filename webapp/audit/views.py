@@ -29,7 +29,8 @@ def entries():
         entity_types=[(key, registry.current().type_label(key))
                       for key in search.visible_entity_types(current_user)],
         actions=[(key, display.ACTION_LABELS[key]) for key in ACTIONS],
-        chain_wide=search.CHAIN_WIDE, **context)
+        chain_wide=search.CHAIN_WIDE, sees_everything=search.sees_everything(current_user),
+        **context)
 
 
 def _filters():

@@ -4,7 +4,7 @@ from sqlalchemy import func, or_
 from sqlalchemy.orm import selectinload
 
 from .. import references
-from ..permissions import BRANCH_MANAGER, can_edit_branch, is_admin, require_admin
+from ..permissions import BRANCH_MANAGER, admin_only, can_edit_branch, is_admin, require_admin
 from ..changelog import services as changelog
 from ..errors import DomainError, InUse, PermissionDenied
 from ..extensions import db
@@ -70,6 +70,11 @@ def get_company(company_id):
 
 def all_branches():
     return db.session.scalars(db.select(Branch).order_by(Branch.name)).all()
+
+
+def company_actions(actor, company=None):
+    """Companies are the administrators' (customer numbers: see may_edit_numbers)."""
+    return admin_only(actor)
 
 
 def may_edit_numbers(actor):

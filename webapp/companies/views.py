@@ -6,7 +6,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from .. import hx
-from ..permissions import can_edit_branch, is_admin, require_admin
+from ..permissions import EDIT, can_edit_branch, require_admin
 from ..changelog.display import in_words
 from ..changelog.services import entries_for
 from ..errors import DomainError
@@ -39,19 +39,21 @@ def companies():
     context = _list_context()
     if hx.wants_fragment():
         return render_template("companies/_company_list.html", **context)
-    return render_template("companies/companies.html", form=None, company=None, **context)
+    return render_template("companies/companies.html", form=None, company=None,
+                           may=services.company_actions(current_user), **context)
 
 
 def _company_editor(form, company, status=200, notice=None):
     """The editor pane: a fragment for htmx, otherwise the whole page with the list."""
-    admin = is_admin(current_user)
+    may = services.company_actions(current_user, company)
+    admin = EDIT in may
     # New companies are the administrators' alone; on existing ones branch managers keep
     # their own branches' customer numbers.
     numbers_editable = admin or (company is not None and services.may_edit_numbers(current_user))
     rows = [(branch, field, numbers_editable and can_edit_branch(current_user, branch.id))
             for branch, field in form.number_rows()]
     stored = {entry.branch_id: entry.number for entry in company.customer_numbers} if company else {}
-    context = dict(form=form, company=company, notice=notice, editable=admin, number_rows=rows,
+    context = dict(form=form, company=company, notice=notice, editable=admin, may=may, number_rows=rows,
                    stored_numbers=stored, can_save=admin or any(row[2] for row in rows),
                    history=in_words(entries_for("company", company.id)) if company else [])
     if hx.wants_fragment():

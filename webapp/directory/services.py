@@ -17,7 +17,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import func
 from sqlalchemy.exc import IntegrityError
 
-from ..permissions import require_admin
+from ..permissions import admin_only, require_admin
 from ..changelog import services as changelog
 from ..crypto import SecretUnreadable
 from ..errors import Conflict, DomainError
@@ -142,6 +142,11 @@ def _coerce(kind, value, default):
                 return default
         return {str(k): str(v) for k, v in value.items()} if isinstance(value, dict) else default
     return str(value)
+
+
+def settings_actions(actor):
+    """Directory and single sign-on settings are the administrators'."""
+    return admin_only(actor)
 
 
 def _bootstrap(kind):

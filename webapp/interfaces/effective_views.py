@@ -7,11 +7,12 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from flask import Blueprint, render_template, request, url_for
-from flask_babel import format_date, format_decimal, get_locale
+from flask_babel import format_date, format_decimal
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from .. import hx
+from ..i18n import ui_language
 from ..extensions import db
 from ..org.models import Branch, Workstation
 from . import catalogue, resolver
@@ -57,7 +58,7 @@ def _page(station, branch, url):
                    groups=_Presenter(config).groups(q, group_key, show_all))
     if hx.wants_fragment():
         return render_template("interfaces/_effective_groups.html", **context)
-    lang = _lang()
+    lang = ui_language()
     return render_template("interfaces/effective.html", **context, group_choices=[
         (group.key, group.text("name", lang)) for group in catalogue.load()])
 
@@ -137,18 +138,13 @@ def _service_url(service):
     return url_for("interfaces.edit_get", service_id=service.id)
 
 
-def _lang():
-    locale = get_locale()
-    return locale.language if locale else "de"
-
-
 class _Presenter:
     """Turns an EffectiveConfiguration into GroupBlocks. The words every row repeats are
     translated once per page: a page can have hundreds of rows."""
 
     def __init__(self, config):
         self.config = config
-        self.lang = _lang()
+        self.lang = ui_language()
         self.words = {"yes": _("yes"), "no": _("no"), "set": _("set"), "not set": _("not set"),
                       "active": _("active"), "disabled": _("disabled"), "chain": _("Chain")}
         self.origins = {key: str(label) for key, label in ORIGIN_LABELS.items()}

@@ -4,11 +4,12 @@ choices, dates and tables in words; a link to the service's editor."""
 from functools import cache
 
 from flask import url_for
-from flask_babel import LazyString, get_locale
+from flask_babel import LazyString
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from ..changelog.display import date_in_words
+from ..i18n import ui_language
 from . import catalogue
 from .models import InterfaceService
 from .services import ENTITY
@@ -61,7 +62,7 @@ def words(name, value, interface_key):
             else _every_spec().get(name))
     kind = getattr(spec, "kind", None)
     if kind == "choice":
-        return spec.choice_label(value, _language())
+        return spec.choice_label(value, ui_language())
     if kind == "date":
         return date_in_words(value)
     if spec is not None and kind is None:  # a table: rows of values
@@ -102,9 +103,4 @@ def _spec(interface, name):
 
 def _label(spec):
     """The spec's label in the language of the page that shows it."""
-    return LazyString(lambda: spec.text("label", _language()))
-
-
-def _language():
-    locale = get_locale()
-    return locale.language if locale else "de"
+    return LazyString(lambda: spec.text("label", ui_language()))

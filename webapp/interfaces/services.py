@@ -21,12 +21,12 @@ from datetime import date, datetime, timezone
 from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
-from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import case, func, or_
 from sqlalchemy.orm import aliased, contains_eager, joinedload, selectinload
 
 from .. import references
+from ..i18n import ui_language
 from ..permissions import BRANCH_MANAGER, can_edit_branch, is_admin
 from ..changelog import services as changelog
 from ..companies.models import Company
@@ -83,12 +83,7 @@ def is_active(service, today):
 
 def interface_name(interface):
     """The interface's name in the current UI language."""
-    return interface.text("name", _language())
-
-
-def _language():
-    locale = get_locale()
-    return locale.language if locale else "de"
+    return interface.text("name", ui_language())
 
 
 def allowed_interfaces_for(scope, q="", group_key=None):
@@ -682,7 +677,7 @@ def _refuse_duplicate(interface, other):
         spec = interface.get_field(interface.unique_by)
         raise DomainError(_l("There is already a service of %(interface)s with this %(field)s "
                              "for %(scope)s: %(service)s.", interface=name,
-                             field=spec.text("label", _language()),
+                             field=spec.text("label", ui_language()),
                              scope=_scope_label(other), service=other.name),
                           field=interface.unique_by)
     raise DomainError(_l("There is already a service of %(interface)s for %(scope)s: "

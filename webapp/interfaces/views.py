@@ -6,11 +6,11 @@ Thin views: permissions, scope, protection and every field rule are enforced by 
 and values.py. The checks here decide what to show, and refuse users who may change nothing
 with 403 before reading their input."""
 from flask import abort, current_app, flash, render_template, request, url_for
-from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 
 from .. import hx
+from ..i18n import ui_language
 from ..permissions import is_admin
 from ..changelog.display import in_words
 from ..companies import services as company_services
@@ -92,7 +92,7 @@ def _list_context(station):
             for service in pagination.items]
     return dict(
         station=station, sargs=_args(station), filters=filters, pagination=pagination,
-        rows=rows, sort_urls=sort_urls, groups=[(g.key, g.text("name", _lang()))
+        rows=rows, sort_urls=sort_urls, groups=[(g.key, g.text("name", ui_language()))
                                                  for g in catalogue.load()],
         branches=org_services.all_branches() if station is None else [],
         may_create=_may_create(station), pager_args={**request.args.to_dict(), **_args(station)},
@@ -136,8 +136,8 @@ def _picker_context(station):
             results.append((group, []))
         results[-1][1].append(iface)
     return dict(station=station, sargs=_args(station), cq=cq, cgroup=cgroup, results=results,
-                picker_groups=[(key, group.text("name", _lang())) for key, group in groups.items()],
-                lang=_lang())
+                picker_groups=[(key, group.text("name", ui_language())) for key, group in groups.items()],
+                lang=ui_language())
 
 
 # --- the configuration form ----------------------------------------------------------------
@@ -255,7 +255,7 @@ def _editor(station, interface, service=None, form=None, raw=None, errors=None, 
         if service is None and base is None:
             raw = with_default_rows(interface, raw)
     sections, tables = interface_fields(
-        interface, raw, errors or {}, _lang(), _companies(),
+        interface, raw, errors or {}, ui_language(), _companies(),
         secrets=services.secret_states(service) if service is not None else {},
         fixed=interface.fixed_after_save if service is not None else (),
         partial=base is not None, retype=retype and bool(errors or form.errors))
@@ -273,7 +273,7 @@ def _editor(station, interface, service=None, form=None, raw=None, errors=None, 
         may_reveal=service is not None and is_admin(current_user)
         and chain.admins_may_view_secrets,
         state=services.service_state(service) if service is not None else None,
-        notice=notice, revealed=revealed or {}, history=history, lang=_lang(),
+        notice=notice, revealed=revealed or {}, history=history, lang=ui_language(),
         has_field_errors=bool(errors),
         interface_name=services.interface_name(interface),
         help_url=url_for("interfaces.help_get", interface_key=interface.key),
@@ -501,7 +501,7 @@ def reveal_post(service_id, field_key, station_id):
 def help_get(interface_key):
     """Hilfe (F1): the interface's and its group's help, or the mask's help."""
     interface = _interface_or_404(interface_key) if interface_key else None
-    context = dict(interface=interface, lang=_lang(),
+    context = dict(interface=interface, lang=ui_language(),
                    group=catalogue.group_of(interface.key) if interface else None)
     if hx.wants_fragment():
         return render_template("interfaces/_help.html", **context)
@@ -516,7 +516,7 @@ def row_get(interface_key, table_key):
     if table is None:
         abort(404)
     number = max(request.args.get("row", 0, type=int), 0)
-    fields = row_fields(table, number, default_row(table), {}, _lang(), _companies())
+    fields = row_fields(table, number, default_row(table), {}, ui_language(), _companies())
     return render_template("interfaces/_table_row_added.html", interface=interface,
                            table=table, number=number, fields=fields, editable=True)
 
@@ -528,11 +528,6 @@ def _effective_url(station):
     if station is None or "effective.workstation_get" not in current_app.view_functions:
         return None
     return url_for("effective.workstation_get", station_id=station.id)
-
-
-def _lang():
-    locale = get_locale()
-    return locale.language if locale else "de"
 
 
 def _args(station):
@@ -570,7 +565,7 @@ def _names(interface_key):
         group, interface = catalogue.group_of(interface_key), catalogue.get_interface(interface_key)
     except KeyError:
         return interface_key, interface_key
-    return group.text("name", _lang()), interface.text("name", _lang())
+    return group.text("name", ui_language()), interface.text("name", ui_language())
 
 
 def _new_scopes(station):

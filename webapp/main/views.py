@@ -10,6 +10,9 @@ from ..org.services import get_chain
 from ..security import safe_next
 from ..users.models import User
 from . import bp
+from .navigation import navigation
+
+bp.app_context_processor(navigation)
 
 
 @bp.get("/")

@@ -36,6 +36,30 @@ def can_order(actor, branch_id):
     return is_admin(actor) or branch_id in actor.branch_ids
 
 
+def order_actions(actor, order):
+    """What `actor` may do with `order` now: resend, cancel, mark_ordered, query_status. The
+    actions below refuse by the same rules."""
+    if not can_order(actor, order.branch_id):
+        return frozenset()
+    outbound = order.outbound
+    may = set()
+    if order.status == ERROR and outbound is not None:
+        may.add("resend")
+    if not order.locked and (order.status in (CREATED, ERROR)
+                             or (order.handoff and order.status != CANCELLED)):
+        may.add("cancel")
+    if order.handoff and order.status == CREATED:
+        may.add("mark_ordered")
+    if order.external_number and order.status in (ORDERED, CONFIRMED):
+        may.add("query_status")
+    return frozenset(may)
+
+
+def may_place_order(actor, process):
+    """Whether "Bestellen" is offered: people of the process's branch, while it is open."""
+    return can_order(actor, process.branch_id) and process.status == OPEN
+
+
 def require_order(actor, branch_id):
     if not can_order(actor, branch_id):
         raise PermissionDenied(_l("You may only order for your own branches."))

@@ -25,7 +25,6 @@ from ..interfaces.services import interface_name
 from ..org.services import all_branches
 from ..processes import services as process_services
 from ..processes.labels import side_label
-from ..processes.models import OPEN
 from ..processes.page import render_process_page
 from ..security import error_response
 from . import bp, pipeline, routing, services
@@ -112,7 +111,7 @@ def order_step_panel(process, form=None, notice=None, route=None):
         interface=interface_name(route.interface) if route.interface is not None else None,
         scope=(_("Branch %(branch)s", branch=service.branch.name) if service and service.branch_id
                else _("Chain") if service else None),
-        may_order=services.can_order(current_user, process.branch_id) and process.status == OPEN)
+        may_order=services.may_place_order(current_user, process))
 
 
 def process_orders_context(process):
@@ -266,15 +265,10 @@ def _order_page(order, notice=None, error=None, status=200):
         statuses=order_statuses([order], brief=True), side_label=side_label,
         interface=interface_name(interface) if interface is not None else order.interface_key,
         attempts=outbound.attempt_log if outbound is not None else [],
-        may_act=services.can_order(current_user, order.branch_id),
+        may=services.order_actions(current_user, order),
         printable=order.interface_key == STANDARD_PROCESS and order.position_id is not None,
         order_type=ORDER_TYPE_LABELS.get(order.order_type, order.order_type),
-        action_labels=ACTION_LABELS, outcome_labels=OUTCOME_LABELS,
-        can_resend=order.status == ERROR and outbound is not None,
-        can_cancel=not order.locked and (order.status in (CREATED, ERROR)
-                                         or (order.handoff and order.status != CANCELLED)),
-        can_mark=bool(order.handoff) and order.status == CREATED,
-        can_query=bool(order.external_number) and order.status in (ORDERED, CONFIRMED))
+        action_labels=ACTION_LABELS, outcome_labels=OUTCOME_LABELS)
     if hx.wants_fragment():
         return render_template("ordering/_order.html", **context), status
     return render_template("ordering/order.html", **context), status

@@ -4,7 +4,10 @@ from sqlalchemy import func, or_
 from sqlalchemy.orm import contains_eager
 
 from .. import references
-from ..permissions import require_admin, require_branch
+from ..permissions import (
+    ADMIN, ALL, BRANCH_MANAGER, CREATE, DELETE, EDIT, NOTHING, admin_only, can_edit_branch, is_admin, require_admin,
+    require_branch,
+)
 from ..changelog import services as changelog
 from ..errors import DomainError, InUse
 from ..extensions import db
@@ -87,6 +90,35 @@ def _check_lab(data, branch=None):
         return
     if lab_id not in dict(ear_mould_labs()):
         raise DomainError(_l("Choose a company with the lab role."), field="ear_mould_lab_id")
+
+
+def chain_actions(actor):
+    """The chain's settings are the administrators'."""
+    return admin_only(actor) - {CREATE, DELETE}
+
+
+def branch_actions(actor, branch=None):
+    """Administrators create and delete branches; managers edit their own."""
+    if branch is None or can_edit_branch(actor, branch.id):
+        return admin_only(actor) | ({EDIT} if branch is not None else NOTHING)
+    return NOTHING
+
+
+def workstation_actions(actor, station=None):
+    """Administrators do everything; managers everything with their own branches'
+    workstations (create: for one of their branches, which the form limits them to)."""
+    if station is None:
+        return ALL if actor.role in (ADMIN, BRANCH_MANAGER) else NOTHING
+    return ALL if can_edit_branch(actor, station.branch_id) else NOTHING
+
+
+def workstation_branches(actor):
+    """The branches a workstation form offers: those the actor looks after (all of them for
+    administrators; every branch if they look after none, so that a read-only form shows)."""
+    branches = all_branches()
+    if is_admin(actor):
+        return branches
+    return [b for b in branches if can_edit_branch(actor, b.id)] or branches
 
 
 def create_branch(actor, data):

@@ -6,7 +6,7 @@ from wtforms import SelectChoice
 
 from .. import hx
 from ..views_helpers import after_save, delete_response, refusal_status
-from ..permissions import can_edit_branch, is_admin
+from ..permissions import CREATE, EDIT
 from ..changelog.display import in_words
 from ..changelog.services import entries_for
 from ..errors import DomainError
@@ -51,7 +51,8 @@ def chain_post():
 
 
 def _chain_page(form, chain, status=200, notice=None):
-    context = dict(form=form, chain=chain, notice=notice, editable=is_admin(current_user))
+    may = services.chain_actions(current_user)
+    context = dict(form=form, chain=chain, notice=notice, editable=EDIT in may, may=may)
     if hx.wants_fragment():
         return render_template("org/_chain_form.html", **context), status
     return render_template("org/chain.html", **context), status
@@ -66,14 +67,15 @@ def branches():
     pagination = services.search_branches(q, _page(), current_app.config["PAGE_SIZE"])
     if hx.wants_fragment():
         return render_template("org/_branch_list.html", pagination=pagination, q=q)
-    return render_template("org/branches.html", pagination=pagination, q=q, form=None, branch=None)
+    return render_template("org/branches.html", pagination=pagination, q=q, form=None, branch=None,
+                           may=services.branch_actions(current_user))
 
 
 def _branch_editor(form, branch, status=200, notice=None):
     """The editor pane: a fragment for htmx, otherwise the whole page with the list."""
-    editable = (is_admin(current_user) if branch is None
-                else can_edit_branch(current_user, branch.id))
-    context = dict(form=form, branch=branch, notice=notice, editable=editable,
+    may = services.branch_actions(current_user, branch)
+    editable = (CREATE if branch is None else EDIT) in may
+    context = dict(form=form, branch=branch, notice=notice, editable=editable, may=may,
                    history=in_words(entries_for("branch", branch.id)) if branch else [])
     if hx.wants_fragment():
         return render_template("org/_branch_form.html", **context), status
@@ -149,9 +151,7 @@ def _refused_branch(branch, error):
 # --- workstations ------------------------------------------------------------------------
 
 def _branch_choices(form):
-    branches = services.all_branches()
-    if not is_admin(current_user):
-        branches = [b for b in branches if can_edit_branch(current_user, b.id)] or branches
+    branches = services.workstation_branches(current_user)
     form.branch_id.choices = [SelectChoice(0, _("— choose —"))] + [SelectChoice(b.id, b.name) for b in branches]
 
 
@@ -164,13 +164,14 @@ def workstations():
     context = dict(pagination=pagination, q=q, branch_filter=branch_id, branches=services.all_branches())
     if hx.wants_fragment():
         return render_template("org/_workstation_list.html", **context)
-    return render_template("org/workstations.html", form=None, station=None, **context)
+    return render_template("org/workstations.html", form=None, station=None,
+                           list_may=services.workstation_actions(current_user), **context)
 
 
 def _workstation_editor(form, station, status=200, notice=None):
-    editable = (current_user.role != "staff" if station is None
-                else can_edit_branch(current_user, station.branch_id))
-    context = dict(form=form, station=station, notice=notice, editable=editable,
+    may = services.workstation_actions(current_user, station)
+    editable = (CREATE if station is None else EDIT) in may
+    context = dict(form=form, station=station, notice=notice, editable=editable, may=may,
                    history=in_words(entries_for("workstation", station.id)) if station else [])
     if hx.wants_fragment():
         return render_template("org/_workstation_form.html", **context), status
@@ -179,7 +180,7 @@ def _workstation_editor(form, station, status=200, notice=None):
     pagination = services.search_workstations(q, branch_id, _page(), current_app.config["PAGE_SIZE"])
     return render_template("org/workstations.html", pagination=pagination, q=q,
                            branch_filter=branch_id, branches=services.all_branches(),
-                           **context), status
+                           list_may=services.workstation_actions(current_user), **context), status
 
 
 @bp.get("/workstations/new")

@@ -10,7 +10,7 @@ from sqlalchemy import func, or_
 from sqlalchemy.orm import joinedload, selectinload
 
 from .. import references
-from ..permissions import is_admin, require_admin
+from ..permissions import admin_only, is_admin, require_admin
 from ..changelog import services as changelog
 from ..customers.services import editable_branches
 from ..errors import DomainError, InUse, PermissionDenied
@@ -30,6 +30,11 @@ VENTING_MAX = 4  # mm; the model's check constraint says the same
 
 
 # --- templates ---------------------------------------------------------------------------
+
+def template_actions(actor, template=None):
+    """Process templates are the administrators'; everyone else may read them."""
+    return admin_only(actor)
+
 
 def list_templates():
     """Every template by name, with its steps (one query for all steps)."""

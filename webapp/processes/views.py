@@ -8,7 +8,7 @@ from flask_login import current_user
 from wtforms import SelectChoice
 
 from .. import hx
-from ..permissions import is_admin, require_admin
+from ..permissions import EDIT, require_admin
 from ..changelog.display import in_words
 from ..changelog.services import entries_for
 from ..customers.page import Tab, customer_or_404, render_tab
@@ -56,10 +56,11 @@ def _new_process_choices(form):
 
 
 def _new_process_tab(customer, form, status=200):
+    template_may = services.template_actions(current_user)
     if hx.wants_fragment() and request.method == "POST":
         return render_template("processes/_new_process_form.html", customer=customer,
-                               form=form), status
-    return render_tab(customer, "new_process", status, form=form)
+                               form=form, template_may=template_may), status
+    return render_tab(customer, "new_process", status, form=form, template_may=template_may)
 
 
 @bp.get("/customers/<int:customer_id>/processes/new")
@@ -292,7 +293,8 @@ def _step_forms(template, posted=None):
 
 
 def _template_context(form, template, notice=None, step_forms=None, steps_notice=None):
-    return dict(form=form, template=template, notice=notice, editable=is_admin(current_user),
+    may = services.template_actions(current_user, template)
+    return dict(form=form, template=template, notice=notice, editable=EDIT in may, may=may,
                 step_forms=step_forms or (_step_forms(template) if template else {}),
                 steps_notice=steps_notice,
                 process_count=services.template_process_count(template) if template else 0,
@@ -311,7 +313,8 @@ def templates():
     if hx.wants_fragment():
         return render_template("processes/_template_list.html", templates=services.list_templates(),
                                **LABELS)
-    return _template_page(dict(form=None, template=None, **LABELS))
+    return _template_page(dict(form=None, template=None, may=services.template_actions(current_user),
+                               **LABELS))
 
 
 def _template_editor(form, template, status=200, notice=None):

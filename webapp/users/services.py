@@ -11,7 +11,7 @@ from ..changelog import services as changelog
 from ..errors import DomainError, InUse
 from ..extensions import db
 from ..org.models import Branch
-from ..permissions import require_admin
+from ..permissions import admin_only, require_admin
 from ..records import check_version, flush_unique, like_pattern, save_changes, taken
 from .models import ADMIN, ROLES, User, user_branches
 
@@ -27,6 +27,11 @@ PASSWORD = "password"
 DIRECTORY_MANAGED = _l("The password of this user is managed by the directory (LDAP / single "
                        "sign-on) and cannot be set here.")
 
+
+
+def user_actions(actor, user=None):
+    """Users are the administrators' (everyone changes their own account under /account)."""
+    return admin_only(actor)
 
 
 def search_users(q="", role="", page=1, per_page=25):

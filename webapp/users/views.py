@@ -5,7 +5,7 @@ from flask_login import current_user, login_user
 from wtforms import SelectChoice
 
 from .. import hx
-from ..permissions import is_admin, require_admin
+from ..permissions import EDIT, require_admin
 from ..changelog.display import in_words
 from ..changelog.services import entries_for
 from ..errors import DomainError
@@ -49,12 +49,14 @@ def users():
     context = _list_context()
     if hx.wants_fragment():
         return render_template("users/_user_list.html", **context)
-    return render_template("users/users.html", form=None, user=None, **context)
+    return render_template("users/users.html", form=None, user=None,
+                           may=services.user_actions(current_user), **context)
 
 
 def _user_editor(form, user, status=200, notice=None):
     """The editor pane: a fragment for htmx, otherwise the whole page with the list."""
-    context = dict(form=form, user=user, notice=notice, editable=is_admin(current_user),
+    may = services.user_actions(current_user, user)
+    context = dict(form=form, user=user, notice=notice, editable=EDIT in may, may=may,
                    history=in_words(entries_for("user", user.id)) if user else [],
                    auth_source_label=auth_source_label)
     if hx.wants_fragment():

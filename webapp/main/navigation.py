@@ -1,0 +1,50 @@
+"""The navigation bar: the main screens, and the Verwaltung menu with the screens the actor
+may open. Built here, from the domains' own answers, and handed to base.html, which only
+formats it (it never compares roles)."""
+from types import SimpleNamespace
+
+from flask import request
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+
+from ..audit.search import may_read_log
+from ..directory.services import settings_actions
+from ..permissions import EDIT
+from ..processes.services import template_actions
+
+# (endpoint, endpoint prefix that marks the entry current, label, who may see it or None)
+MAIN = (
+    ("interfaces.list_get", "interfaces.", _l("Interfaces"), None),
+    ("customers.customers", "customers.", _l("Customers"), None),
+    ("ordering.orders", "ordering.order", _l("Orders"), None),
+)
+ADMINISTRATION = (
+    ("org.branches", "org.branch", _l("Branches"), None),
+    ("org.workstations", "org.workstation", _l("Workstations"), None),
+    ("users.users", "users.user", _l("Users"), None),
+    ("companies.companies", "companies.compan", _l("Companies"), None),
+    ("org.chain_get", "org.chain", _l("Chain"), None),
+    ("processes.templates", "processes.template", _l("Process templates"),
+     lambda actor: EDIT in template_actions(actor)),
+    ("directory.settings_get", "directory.", _l("Directory and SSO"),
+     lambda actor: EDIT in settings_actions(actor)),
+    ("changelog.entries", "changelog.", _l("Change log"), may_read_log),
+)
+
+
+def _entries(table, actor, endpoint_now):
+    return [SimpleNamespace(endpoint=endpoint, label=label, current=endpoint_now.startswith(prefix))
+            for endpoint, prefix, label, may_see in table
+            if may_see is None or may_see(actor)]
+
+
+def navigation():
+    """For base.html: the entries the logged-in actor sees, each marked when it is the
+    screen shown now. No database access: the answers depend on the actor's role only."""
+    if not current_user.is_authenticated:
+        return {}
+    endpoint_now = request.endpoint or ""
+    administration = _entries(ADMINISTRATION, current_user, endpoint_now)
+    return {"navigation": SimpleNamespace(
+        main=_entries(MAIN, current_user, endpoint_now), administration=administration,
+        administration_current=any(entry.current for entry in administration))}
