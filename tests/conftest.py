@@ -2,6 +2,7 @@
 
 SQLite by default (a file per test); set TEST_DATABASE_URL to run the same suite on
 PostgreSQL (tables are created once per session and emptied after every test)."""
+import re
 from types import SimpleNamespace
 
 import pytest
@@ -208,6 +209,15 @@ def make_service(world):
 def auth(client):
     """auth.login(user, password=PASSWORD), auth.logout(), auth.csrf_token() on `client`."""
     return AuthActions(client)
+
+
+@pytest.fixture
+def csrf(client):
+    """csrf(): the token a page of the logged-in user carries (htmx sends it as a header)."""
+    def token():
+        body = client.get("/interfaces/help").get_data(as_text=True)
+        return re.search(r'"X-CSRFToken": "([^"]+)"', body)[1]
+    return token
 
 
 @pytest.fixture

@@ -149,6 +149,22 @@ def ear_mould_raw(*companies, supplier=None, base_url="https://lab.example.org",
     return raw
 
 
+HX = {"HX-Request": "true"}
+DREVE_PASSWORD = "Pw-sehr-geheim-7"
+
+
+def dreve_form(world, token, **overrides):
+    """The Dreve SmartOrder form as a browser posts it (Otoplastikbestellung)."""
+    data = {"csrf_token": token, "name": "Dreve Stuttgart", "branch_id": str(world.st.id),
+            "usage_server": "y", "enabled": "y", "start_date": "",
+            "companies": str(world.dreve.id), "supplier": "",
+            "base_url": "https://order.dreve.example", "username": "K-1001",
+            "password": DREVE_PASSWORD, "api_key": "", "connect_timeout": "10",
+            "read_timeout": "30"}
+    data.update(overrides)
+    return {key: value for key, value in data.items() if value is not None}
+
+
 # --- ordering -----------------------------------------------------------------------------
 
 def new_process(customer, template, branch, sides=("left", "right")):

@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from tests.factories import SMTP_RAW, make_config
+from tests.factories import DREVE_PASSWORD, HX, SMTP_RAW, dreve_form, make_config
 from tests.translated import de, de_html
 from webapp.changelog.models import ChangeLogEntry
 from webapp.extensions import db
@@ -14,8 +14,7 @@ from webapp.interfaces import services
 from webapp.interfaces.models import InterfaceService
 from webapp.org.models import Chain
 
-HX = {"HX-Request": "true"}
-SECRET = "Pw-sehr-geheim-7"
+SECRET = DREVE_PASSWORD  # what dreve_form posts
 CARD_TEMPLATE = {"name": "BASIS", "ship_to": "ordering_branch", "shipping_interval": "weekly",
                  "card_template": "Karte", "card_type": "chip", "card_kind": "customer_card"}
 WEBHOOK = {"webhook_url": "https://hooks.example.org/x"}  # several per branch allowed
@@ -24,26 +23,6 @@ WEBHOOK = {"webhook_url": "https://hooks.example.org/x"}  # several per branch a
 @pytest.fixture
 def app_config(tmp_path):
     return make_config(tmp_path, PAGE_SIZE=4)  # German UI; small pages to test paging
-
-
-@pytest.fixture
-def csrf(client):
-    """csrf(): the token a page of the logged-in user carries (htmx sends it as a header)."""
-    def token():
-        body = client.get("/interfaces/help").get_data(as_text=True)
-        return re.search(r'"X-CSRFToken": "([^"]+)"', body)[1]
-    return token
-
-
-def dreve_form(world, token, **overrides):
-    """The Dreve SmartOrder form as a browser posts it (Otoplastikbestellung)."""
-    data = {"csrf_token": token, "name": "Dreve Stuttgart", "branch_id": str(world.st.id),
-            "usage_server": "y", "enabled": "y", "start_date": "",
-            "companies": str(world.dreve.id), "supplier": "",
-            "base_url": "https://order.dreve.example", "username": "K-1001",
-            "password": SECRET, "api_key": "", "connect_timeout": "10", "read_timeout": "30"}
-    data.update(overrides)
-    return {key: value for key, value in data.items() if value is not None}
 
 
 def ear_mould_raw(world, company=None, password=SECRET):

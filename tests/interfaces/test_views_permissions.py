@@ -3,8 +3,7 @@ POST), branch managers their branches' and their workstations' services (403 els
 admins everything; every POST needs a login and the CSRF token."""
 import pytest
 
-from tests.factories import SMTP_RAW, make_config
-from tests.interfaces.test_views import HX, csrf, dreve_form  # noqa: F401 (fixtures)
+from tests.factories import HX, SMTP_RAW, dreve_form, make_config
 from tests.translated import de
 from webapp.extensions import db
 from webapp.interfaces.models import InterfaceService

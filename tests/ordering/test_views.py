@@ -4,8 +4,8 @@ page with its actions."""
 import re
 
 import pytest
-from tests.interfaces.test_views import csrf  # noqa: F401 (fixtures)
-from tests.factories import ear_mould_raw, new_process
+
+from tests.factories import HX, ear_mould_raw, new_process
 from tests.translated import de, de_html
 from webapp.extensions import db
 from webapp.models_base import utcnow
@@ -15,7 +15,6 @@ from webapp.ordering.models import (
     OutboundAttempt,
 )
 
-HX = {"HX-Request": "true"}
 ORDER_LINK = re.compile(r'href="/orders/\d+"')
 
 
