@@ -3,13 +3,16 @@
 SQLite by default (a file per test); set TEST_DATABASE_URL to run the same suite on
 PostgreSQL (tables are created once per session and emptied after every test)."""
 import re
+import uuid
 from types import SimpleNamespace
+from urllib.parse import quote
 
 import pytest
 import requests
 from sqlalchemy import text
 
 from sandbox import create_sandbox_app
+from tests.auth import servers
 from tests.factories import (
     PASSWORD, PG_URL, SMTP_RAW, AuthActions, make_config, new_process, serving,
 )
@@ -246,6 +249,47 @@ def login_as(make_user, auth, user_language):
         auth.login(username)
         return user_id
     return login
+
+
+# --- the login servers: slapd with the seeded directory, oidc-provider-mock ------------
+# Each is started once per session on loopback ports and stopped by its PID / thread.
+
+@pytest.fixture(scope="session")
+def slapd(tmp_path_factory):
+    """The seeded directory (see servers.PEOPLE_ENTRIES / GROUP_ENTRIES), shared by the
+    session: tests that change entries use `directory_person`, which cleans up."""
+    if not servers.have_slapd():
+        pytest.fail("slapd is not installed: apt-get install slapd ldap-utils")
+    server = servers.Slapd(tmp_path_factory.mktemp("slapd") / "db").start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def shop_branches(make_branch):
+    """The branches the directory's groups and attributes name: ST, LB, ES."""
+    return {code: make_branch(name, code) for code, name in
+            (("ST", "Stuttgart Mitte"), ("LB", "Ludwigsburg"), ("ES", "Esslingen"))}
+
+
+@pytest.fixture(scope="session")
+def oidc_issuer():
+    """oidc-provider-mock as a real HTTP server; it requires a nonce in every request."""
+    with servers.oidc_provider(require_nonce=True) as issuer:
+        yield issuer
+
+
+@pytest.fixture
+def provider_user(oidc_issuer):
+    """Register a person at the provider with these claims; returns their (unique) sub."""
+
+    def add(**claims):
+        sub = claims.pop("sub", None) or f"user-{uuid.uuid4().hex[:10]}"
+        response = requests.put(f"{oidc_issuer}/users/{quote(sub, safe='')}", json=claims, timeout=5)
+        assert response.status_code == 204, response.text
+        return sub
+
+    return add
 
 
 # --- Redis --------------------------------------------------------------------------------

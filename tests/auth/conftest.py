@@ -1,23 +1,9 @@
-"""Real servers for the login tests: slapd with the seeded directory, and oidc-provider-mock,
-each started once per test session on loopback ports and stopped by its PID/thread."""
-import uuid
-from urllib.parse import quote
-
+"""The login tests' own fixtures: the local copy of a person, and people added to the seeded
+directory for one test (the servers themselves, slapd and oidc-provider-mock, are in
+tests/conftest.py: the directory screens use them too)."""
 import pytest
-import requests
 
 from tests.auth import servers
-
-
-@pytest.fixture(scope="session")
-def slapd(tmp_path_factory):
-    """The seeded directory (see servers.PEOPLE_ENTRIES / GROUP_ENTRIES), shared by the
-    session: tests that change entries use `directory_person`, which cleans up."""
-    if not servers.have_slapd():
-        pytest.fail("slapd is not installed: apt-get install slapd ldap-utils")
-    server = servers.Slapd(tmp_path_factory.mktemp("slapd") / "db").start()
-    yield server
-    server.stop()
 
 
 @pytest.fixture
@@ -37,13 +23,6 @@ def local_user(app):
                     "branches": sorted(b.short_code for b in user.branches)}
 
     return read
-
-
-@pytest.fixture
-def shop_branches(make_branch):
-    """The branches the directory's groups and attributes name: ST, LB, ES."""
-    return {code: make_branch(name, code) for code, name in
-            (("ST", "Stuttgart Mitte"), ("LB", "Ludwigsburg"), ("ES", "Esslingen"))}
 
 
 @pytest.fixture
@@ -75,23 +54,3 @@ def directory_person(slapd):
             for group in list(connection.entries):
                 connection.modify(group.entry_dn, {"member": [(ldap3.MODIFY_DELETE, [dn])]})
             connection.delete(dn)
-
-
-@pytest.fixture(scope="session")
-def oidc_issuer():
-    """oidc-provider-mock as a real HTTP server; it requires a nonce in every request."""
-    with servers.oidc_provider(require_nonce=True) as issuer:
-        yield issuer
-
-
-@pytest.fixture
-def provider_user(oidc_issuer):
-    """Register a person at the provider with these claims; returns their (unique) sub."""
-
-    def add(**claims):
-        sub = claims.pop("sub", None) or f"user-{uuid.uuid4().hex[:10]}"
-        response = requests.put(f"{oidc_issuer}/users/{quote(sub, safe='')}", json=claims, timeout=5)
-        assert response.status_code == 204, response.text
-        return sub
-
-    return add

@@ -3,7 +3,6 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.auth import servers
-from tests.auth.conftest import oidc_issuer  # noqa: F401 (fixture)
 from tests.factories import PASSWORD, make_config
 from webapp.directory.models import OidcSettings
 from webapp.extensions import db
@@ -12,11 +11,11 @@ pytestmark = [pytest.mark.e2e, *servers.OIDC_MOCK_WARNINGS]
 
 
 @pytest.fixture
-def app_config(tmp_path, oidc_issuer):  # noqa: F811
+def app_config(tmp_path, oidc_issuer):
     return make_config(tmp_path, BABEL_DEFAULT_LOCALE="en", **servers.oidc_bootstrap(oidc_issuer))
 
 
-def test_connection_test_shows_each_step(page, live_server, make_user, oidc_issuer):  # noqa: F811
+def test_connection_test_shows_each_step(page, live_server, make_user, oidc_issuer):
     """Clicking 'Test connection' swaps in each step's result and saves nothing."""
     make_user("admin", role="admin", preferred_language="en")
     page.goto(f"{live_server.url}/login")

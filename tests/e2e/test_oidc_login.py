@@ -5,7 +5,6 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.auth import servers
-from tests.auth.conftest import oidc_issuer, provider_user  # noqa: F401 (fixtures)
 from tests.factories import make_config
 from tests.translated import de
 from webapp.extensions import db
@@ -15,14 +14,14 @@ pytestmark = [pytest.mark.e2e, *servers.OIDC_MOCK_WARNINGS]
 
 
 @pytest.fixture
-def app_config(tmp_path, oidc_issuer):  # noqa: F811
+def app_config(tmp_path, oidc_issuer):
     # The browser reaches the provider as localhost (its issuer) and the app as 127.0.0.1,
     # so the two never share cookies.
     return make_config(tmp_path, **servers.oidc_bootstrap(oidc_issuer))
 
 
 def test_login_and_logout_through_the_provider(page, live_server, make_user, make_branch,
-                                               provider_user, oidc_issuer):  # noqa: F811
+                                               provider_user, oidc_issuer):
     """Login page → provider's form → back in the app with the mapped branch; logout ends the
     provider session too and returns to the login page."""
     make_branch("Stuttgart Mitte", "ST")
