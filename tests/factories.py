@@ -131,6 +131,22 @@ def serving(app):
         thread.join(5)
 
 
+# --- the partner sandbox's control API (docs/partners/README.md) --------------------------
+
+def control(http, url, path, **payload):
+    response = http.post(f"{url}/_sandbox/{path}", json=payload, timeout=5)
+    response.raise_for_status()
+    return response.json()
+
+
+def received(http, url, **params):
+    return http.get(f"{url}/_sandbox/received", params=params, timeout=5).json()["received"]
+
+
+def orders(http, url, **params):
+    return http.get(f"{url}/_sandbox/orders", params=params, timeout=5).json()["orders"]
+
+
 # --- interface services -------------------------------------------------------------------
 
 TODAY = datetime.date(2026, 3, 2)

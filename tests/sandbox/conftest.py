@@ -94,17 +94,3 @@ def partner(sandbox, http):
     def make(name, **account):
         return Partner(name, sandbox, http, **account)
     return make
-
-
-def control(http, url, path, **payload):
-    response = http.post(f"{url}/_sandbox/{path}", json=payload, timeout=5)
-    response.raise_for_status()
-    return response.json()
-
-
-def received(http, url, **params):
-    return http.get(f"{url}/_sandbox/received", params=params, timeout=5).json()["received"]
-
-
-def orders(http, url, **params):
-    return http.get(f"{url}/_sandbox/orders", params=params, timeout=5).json()["orders"]

@@ -5,7 +5,7 @@ import time
 import pytest
 import requests
 
-from .conftest import control, orders, received
+from tests.factories import control, orders, received
 
 
 def test_error_rate_gives_a_seeded_share_of_503_with_retry_after(partner, sandbox, http):

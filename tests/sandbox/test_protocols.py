@@ -4,8 +4,7 @@ import pytest
 import requests
 
 from sandbox import PARTNERS
-
-from .conftest import control, orders, received
+from tests.factories import control, orders, received
 
 NAMES = sorted(PARTNERS)
 

@@ -6,7 +6,7 @@ import pytest
 import requests
 
 from sandbox import PARTNERS
-from tests.sandbox.conftest import control, orders, received
+from tests.factories import control, orders, received
 from webapp.ordering.adapters import get_adapter
 from webapp.ordering.adapters.base import (
     ACCEPTED, AMBIGUOUS, CONFIRMED, DELIVERED, NOT_FOUND, ORDERED, PERMANENT, TRANSIENT,
