@@ -6,7 +6,10 @@ from dataclasses import dataclass
 
 import pytest
 from flask import Flask
+from playwright.sync_api import expect
 from werkzeug.serving import make_server
+
+from tests.factories import PASSWORD
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
@@ -44,3 +47,15 @@ def live_server(app):
         server.shutdown()
         server.server_close()
         thread.join(5)
+
+
+@pytest.fixture
+def log_in(page, live_server):
+    """log_in(username): log in on the login page (German UI) with PASSWORD, as a person does."""
+    def log_in(username):
+        page.goto(f"{live_server.url}/login")
+        page.get_by_label("Benutzername").fill(username)
+        page.get_by_label("Passwort").fill(PASSWORD)
+        page.get_by_role("button", name="Anmelden").click()
+        expect(page).to_have_url(f"{live_server.url}/")
+    return log_in

@@ -4,28 +4,20 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from tests.factories import PASSWORD
 from webapp.extensions import db
 from webapp.org.models import Branch
 
 pytestmark = pytest.mark.e2e
 
 
-def log_in(page, live_server, username):
-    page.goto(f"{live_server.url}/login")
-    page.get_by_label("Benutzername").fill(username)
-    page.get_by_label("Passwort").fill(PASSWORD)
-    page.get_by_role("button", name="Anmelden").click()
-    expect(page).to_have_url(f"{live_server.url}/")
-
-
-def test_edit_branch_through_the_htmx_form(page, live_server, make_user, make_branch, tmp_path):
+def test_edit_branch_through_the_htmx_form(page, live_server, log_in, make_user, make_branch,
+                                           tmp_path):
     """List → editor swapped in → bad input gets a message beside the field → fixed and saved;
     the page is never reloaded and the list shows the new value."""
     make_branch("Stuttgart Mitte", "ST", city="Stuttgart")
     make_branch("Esslingen", "ES", city="Esslingen")
     make_user("admin", role="admin", name="Anna Admin")
-    log_in(page, live_server, "admin")
+    log_in("admin")
 
     navigation = page.get_by_role("navigation")
     navigation.get_by_text("Verwaltung").click()
@@ -64,10 +56,10 @@ def test_edit_branch_through_the_htmx_form(page, live_server, make_user, make_br
         assert (branch.city, branch.office_email) == ("Stuttgart-Mitte", "stuttgart@hoerwelt.example")
 
 
-def test_create_branch_by_keyboard(page, live_server, make_user):
+def test_create_branch_by_keyboard(page, live_server, make_user, log_in):
     """'Neu' opens the empty editor; the form is filled and sent with the keyboard only."""
     make_user("admin", role="admin", name="Anna Admin")
-    log_in(page, live_server, "admin")
+    log_in("admin")
     page.goto(f"{live_server.url}/branches/")
     page.get_by_role("link", name="Neu").focus()
     page.keyboard.press("Enter")
@@ -82,14 +74,15 @@ def test_create_branch_by_keyboard(page, live_server, make_user):
     expect(page).to_have_url(re.compile(r"/branches/\d+$"))
 
 
-def test_filter_select_updates_the_list(page, live_server, make_user, make_branch, make_workstation):
+def test_filter_select_updates_the_list(page, live_server, log_in, make_user, make_branch,
+                                        make_workstation):
     """Choosing a branch in the workstation filter narrows the list at once, URL included."""
     st = make_branch("Stuttgart Mitte", "ST")
     es = make_branch("Esslingen", "ES")
     make_workstation("ST-KASSE", st)
     make_workstation("ES-KASSE", es)
     make_user("admin", role="admin", name="Anna Admin")
-    log_in(page, live_server, "admin")
+    log_in("admin")
     page.goto(f"{live_server.url}/workstations/")
     expect(page.locator("#workstation-list")).to_contain_text("ES-KASSE")
     page.get_by_label("Filiale", exact=True).select_option(label="Stuttgart Mitte")

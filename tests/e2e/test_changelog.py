@@ -6,14 +6,14 @@ from datetime import datetime, timezone
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.test_branches import log_in
 from webapp.changelog.models import ChangeLogEntry
 from webapp.extensions import db
 
 pytestmark = pytest.mark.e2e
 
 
-def test_filters_narrow_the_entries_without_a_page_load(page, live_server, make_user, make_branch):
+def test_filters_narrow_the_entries_without_a_page_load(page, live_server, log_in, make_user,
+                                                        make_branch):
     """Change type, then branch, then a search term: each swaps only the table."""
     make_user("admin", role="admin", name="Anna Admin")
     branch_id = make_branch("Stuttgart Mitte", "ST")
@@ -29,7 +29,7 @@ def test_filters_narrow_the_entries_without_a_page_load(page, live_server, make_
                 branch_id=branch[0] if branch else None, branch_name=branch[1] if branch else "",
                 changes=[{"field": "name", "old": "alt", "new": label}]))
         db.session.commit()
-    log_in(page, live_server, "admin")
+    log_in("admin")
 
     navigation = page.get_by_role("navigation")
     navigation.get_by_text("Verwaltung").click()

@@ -5,7 +5,6 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.test_branches import log_in
 from webapp.extensions import db
 from webapp.interfaces import services
 from webapp.users.models import User
@@ -18,7 +17,7 @@ SMTP = {"host": "mail.kette.example", "port": "587", "encryption": "starttls",
 
 def test_workstation_shows_values_from_chain_branch_and_workstation(page, live_server, make_user,
                                                                      make_branch, make_workstation,
-                                                                     tmp_path):
+                                                                     tmp_path, log_in):
     """Reminder template from the chain, sender address from the branch, port from the
     workstation — each row names its origin; the group filter leaves only the chosen group."""
     admin_id = make_user("admin", role="admin", name="Anna Admin")
@@ -39,7 +38,7 @@ def test_workstation_shows_values_from_chain_branch_and_workstation(page, live_s
         services.create_service(admin, "appointment_reminders", {"name": "Terminerinnerung"},
                                 {"contact_template": "Erinnerung", "days_before": "2"})
         db.session.commit()  # services flush; outside a request the test commits
-    log_in(page, live_server, "admin")
+    log_in("admin")
 
     page.goto(f"{live_server.url}/workstations/{station_id}")
     page.get_by_role("link", name="Effektive Konfiguration").click()

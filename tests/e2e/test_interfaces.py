@@ -6,7 +6,6 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.test_branches import log_in
 from webapp.companies.models import Company
 from webapp.extensions import db
 from webapp.interfaces import services
@@ -46,10 +45,10 @@ def dreve_service(chain, name):
         return f"{chain.url}/interfaces/{service.id}"
 
 
-def test_configure_dreve_smartorder(page, chain, tmp_path):
+def test_configure_dreve_smartorder(page, chain, tmp_path, log_in):
     """Search → Neu → Dreve SmartOrder → configure → Speichern → listed → change log; the
     page is never reloaded and the password never shows."""
-    log_in(page, chain, "admin")
+    log_in("admin")
     page.get_by_role("navigation").get_by_role("link", name="Schnittstellen").click()
     expect(page.get_by_role("heading", name="Schnittstellen", exact=True)).to_be_visible()
     page.evaluate("window.__noReload = true")
@@ -110,10 +109,10 @@ def test_configure_dreve_smartorder(page, chain, tmp_path):
         assert services.stored_secret(service, "password") == PASSWORD
 
 
-def test_f1_opens_the_help_of_the_interface(page, chain):
+def test_f1_opens_the_help_of_the_interface(page, chain, log_in):
     """F1 in the mask opens the current interface's help (not the browser's); Escape closes
     it and focus returns."""
-    log_in(page, chain, "admin")
+    log_in("admin")
     page.goto(f"{chain.url}/interfaces/new/dreve_smartorder")
     page.locator("#service-form").get_by_label("Name", exact=True).focus()
     page.keyboard.press("F1")
@@ -129,7 +128,7 @@ def test_f1_opens_the_help_of_the_interface(page, chain):
     expect(page.get_by_role("dialog", name="Hilfe")).to_contain_text("Die Maske")
 
 
-def test_admin_reveals_a_stored_password_once(page, chain):
+def test_admin_reveals_a_stored_password_once(page, chain, log_in):
     """With the chain option on, 'Anzeigen' posts and shows the password beside the field
     without leaving the mask; it is not part of the page before."""
     from webapp.org.models import Chain
@@ -138,7 +137,7 @@ def test_admin_reveals_a_stored_password_once(page, chain):
         db.session.get(Chain, 1).admins_may_view_secrets = True
         db.session.commit()
     url = dreve_service(chain, "Dreve")
-    log_in(page, chain, "admin")
+    log_in("admin")
     page.goto(url)
     assert PASSWORD not in page.content()
     page.evaluate("window.__noReload = true")
@@ -147,11 +146,11 @@ def test_admin_reveals_a_stored_password_once(page, chain):
     assert page.evaluate("window.__noReload") is True
 
 
-def test_copy_through_the_dialog(page, chain):
+def test_copy_through_the_dialog(page, chain, log_in):
     """Kopieren opens a dialog with the name focused; the copy opens in the mask, the dialog
     closes, the list shows it and the notice says the password was not copied."""
     url = dreve_service(chain, "Dreve ST")
-    log_in(page, chain, "admin")
+    log_in("admin")
     page.goto(url)
     page.locator("#service-form").get_by_role("link", name="Kopieren").click()
     dialog = page.get_by_role("dialog", name="„Dreve ST“ kopieren")

@@ -4,21 +4,20 @@ it, its entries followed with Enter."""
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.test_branches import log_in
 
 pytestmark = pytest.mark.e2e
 
 VIEWPORT = {"width": 1366, "height": 768}
 
 
-def test_verwaltung_menu_by_keyboard(page, live_server, make_user, make_branch):
+def test_verwaltung_menu_by_keyboard(page, live_server, make_user, make_branch, log_in):
     """An administrator's bar fits on one line; Tab reaches Verwaltung after the daily
     screens, Enter opens it, Escape closes it with the focus back on it, Tab past its last
     entry closes it, and Enter on Firmen opens Firmen, marked current with its group."""
     make_branch("Stuttgart Mitte", "ST")
     make_user("admin", role="admin", name="Anna Admin")
     page.set_viewport_size(VIEWPORT)
-    log_in(page, live_server, "admin")
+    log_in("admin")
     navigation = page.get_by_role("navigation", name="Hauptnavigation")
     verwaltung = navigation.locator("summary")
     entries = navigation.locator(".menu-items a")

@@ -10,7 +10,6 @@ import sys
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.test_branches import log_in
 from tests.factories import PASSWORD, ear_mould_raw, make_config
 from tests.translated import de
 from webapp.devrun import ROOT
@@ -58,10 +57,10 @@ def staff(world):
     return world.staff
 
 
-def open_process(page, live_server, world):
+def open_process(page, live_server, world, log_in):
     """Kunden → Erika Muster → Vorgänge → Otoplastik, as a user clicks there."""
     page.set_viewport_size(VIEWPORT)
-    log_in(page, live_server, "sam")
+    log_in("sam")
     page.get_by_role("navigation", name=de("Main navigation")).get_by_role(
         "link", name=de("Customers")).click()
     page.get_by_role("link", name="Muster, Erika").click()
@@ -73,7 +72,7 @@ def open_process(page, live_server, world):
 
 
 def test_order_reaches_bestellt_live(page, live_server, world, staff, make_service, sandbox,
-                                     worker, tmp_path):
+                                     worker, tmp_path, log_in):
     """Without a company the step says no order is created and why, and Bestellen is refused
     beside the field. With Dreve chosen it shows service, type, branch and supplier with the
     reasons; Bestellen makes one order per position, and each turns Bestellt with the lab's
@@ -81,7 +80,7 @@ def test_order_reaches_bestellt_live(page, live_server, world, staff, make_servi
     make_service("dreve_smartorder", ear_mould_raw(world.dreve, supplier=world.dreve,
                                                    base_url=f"{sandbox}/dreve"),
                  name="Dreve Stuttgart", branch_id=world.st.id)
-    step = open_process(page, live_server, world)
+    step = open_process(page, live_server, world, log_in)
     no_company = de("No company is chosen, so no order is created. Choose the lab at the step "
                     "'Bestellservice'.")
     expect(step.locator("#order-route")).to_contain_text(no_company)
@@ -128,14 +127,14 @@ def test_order_reaches_bestellt_live(page, live_server, world, staff, make_servi
 
 
 def test_a_service_without_supplier_asks_for_one(page, live_server, world, staff, make_service,
-                                                 sandbox, tmp_path):
+                                                 sandbox, tmp_path, log_in):
     """The chain's Hörluchs service names no supplier: choosing Hörluchs brings up the
     supplier select; Bestellen without one is refused beside it; with one the orders are
     made for that supplier."""
     make_service("hoerluchs_partner_order", ear_mould_raw(world.hoerluchs,
                                                           base_url=f"{sandbox}/hoerluchs"),
                  name="Hörluchs Kette")
-    step = open_process(page, live_server, world)
+    step = open_process(page, live_server, world, log_in)
     expect(step.get_by_label(de("Supplier"))).to_have_count(0)
     step.get_by_label(de("Company (lab)")).select_option(label="Hörluchs")
     supplier = step.get_by_label(de("Supplier"))
