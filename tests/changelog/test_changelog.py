@@ -5,6 +5,7 @@ from datetime import datetime, timedelta, timezone
 
 from flask import render_template
 
+from tests.factories import HX
 from tests.translated import de, de_html
 from webapp.changelog import registry
 from webapp.changelog.display import readable
@@ -19,7 +20,6 @@ from webapp.processes import services as processes
 from webapp.processes.models import ORDER_SERVICE
 from webapp.users.models import User
 
-HX = {"HX-Request": "true"}
 SMTP_RAW = {"host": "mail.example.org", "port": "587", "encryption": "starttls",
             "sender_address": "filiale@example.org", "password": "streng-geheim-1"}
 

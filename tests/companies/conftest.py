@@ -4,8 +4,6 @@ import pytest
 from webapp.companies.models import Company, CustomerNumber
 from webapp.extensions import db
 
-HX = {"HX-Request": "true"}
-
 
 @pytest.fixture
 def make_company(app):

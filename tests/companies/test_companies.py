@@ -1,10 +1,8 @@
 """Companies: list, create, edit, delete through htmx partials and plain page loads."""
-from tests.factories import count, numbers_of
+from tests.factories import HX, count, numbers_of
 from webapp.changelog.models import ChangeLogEntry
 from webapp.companies.models import Company, CustomerNumber
 from webapp.extensions import db
-
-from .conftest import HX
 
 
 def log_entries(app):

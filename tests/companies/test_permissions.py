@@ -2,12 +2,10 @@
 numbers, staff nothing, each enforced on the server even for crafted posts."""
 import pytest
 
-from tests.factories import count, numbers_of
+from tests.factories import HX, count, numbers_of
 from webapp.changelog.models import ChangeLogEntry
 from webapp.companies.models import Company
 from webapp.extensions import db
-
-from .conftest import HX
 
 
 @pytest.fixture

@@ -2,8 +2,6 @@
 `two_branches` are in tests/conftest.py)."""
 import pytest
 
-HX = {"HX-Request": "true"}
-
 
 @pytest.fixture
 def customer_data(auth):

@@ -1,12 +1,10 @@
 """Customers: list and search, create, edit, delete through htmx fragments and plain pages."""
-from tests.factories import count
+from tests.factories import HX, count
 from tests.translated import de_html
 from webapp.changelog.models import ChangeLogEntry
 from webapp.customers.models import Customer
 from webapp.extensions import db
 from webapp.processes.models import Process
-
-from .conftest import HX
 
 
 def log_entries(app):

@@ -2,15 +2,13 @@
 branches, everyone reads; deleting is for admins and the branch's managers."""
 import pytest
 
-from tests.factories import count
+from tests.factories import HX, count
 from webapp.changelog.models import ChangeLogEntry
 from webapp.customers import services
 from webapp.customers.models import Customer
 from webapp.errors import PermissionDenied
 from webapp.extensions import db
 from webapp.users.models import User
-
-from .conftest import HX
 
 
 @pytest.fixture

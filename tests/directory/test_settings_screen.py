@@ -6,7 +6,7 @@ import pytest
 from sqlalchemy import text
 
 from tests.auth import servers
-from tests.factories import make_config
+from tests.factories import HX, make_config
 from tests.translated import de, de_html
 from webapp.changelog.models import ChangeLogEntry
 from webapp.directory import services
@@ -16,7 +16,6 @@ pytestmark = [
     *servers.OIDC_MOCK_WARNINGS,
     pytest.mark.filterwarnings(r"ignore:ssl.match_hostname\(\) is deprecated:DeprecationWarning"),
 ]
-HX = {"HX-Request": "true"}
 SECRET = "Sehr-Geheim-4711"
 
 

@@ -6,12 +6,11 @@ import re
 
 import pytest
 
-from tests.factories import SMTP_RAW, make_config
+from tests.factories import HX, SMTP_RAW, make_config
 from tests.translated import de, de_html
 from webapp.extensions import db
 from webapp.interfaces import services
 
-HX = {"HX-Request": "true"}
 SECRET = "sehr-geheim-42"
 
 

@@ -1,10 +1,9 @@
 """Branches: list, create, edit, delete through htmx partials and plain page loads."""
+from tests.factories import HX
 from tests.translated import de_html
 from webapp.changelog.models import ChangeLogEntry
 from webapp.extensions import db
 from webapp.org.models import Branch
-
-HX = {"HX-Request": "true"}
 
 
 def branch_data(auth, **overrides):

@@ -1,8 +1,7 @@
 """Workstations: CRUD through htmx and plain posts, validation, branch permissions."""
+from tests.factories import HX
 from webapp.extensions import db
 from webapp.org.models import Workstation
-
-HX = {"HX-Request": "true"}
 
 
 def data(auth, branch, **overrides):

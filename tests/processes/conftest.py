@@ -7,7 +7,6 @@ from webapp.processes.models import (
     ORDER_SERVICE, STEP, EarMouldPosition, Process, ProcessStep, ProcessTemplate, TemplateStep,
 )
 
-HX = {"HX-Request": "true"}
 OTOPLASTIK_STEPS = ("Anamnese", "Abdrucknahme", "*Bestellservice", "Anpassung")
 
 

@@ -1,10 +1,9 @@
 """The branch editor's 'Vordefiniertes Otoplastik-Labor': a lab, optional, change-logged."""
+from tests.factories import HX
 from webapp.changelog.models import ChangeLogEntry
 from webapp.companies.models import Company
 from webapp.extensions import db
 from webapp.org.models import Branch
-
-from .conftest import HX
 
 
 def make_company(app, name, **roles):

@@ -2,14 +2,13 @@
 the fields; a position in an order that is not cancelled stays as the lab got it."""
 import pytest
 
+from tests.factories import HX
 from webapp.changelog.models import ChangeLogEntry
 from webapp.errors import InUse
 from webapp.extensions import db
 from webapp.processes import services
 from webapp.processes.models import EarMouldPosition
 from webapp.users.models import User
-
-from .conftest import HX
 
 
 def position_data(auth, **overrides):

@@ -2,6 +2,7 @@
 closing and reopening."""
 import pytest
 
+from tests.factories import HX
 from tests.translated import de_html
 from webapp.changelog.models import ChangeLogEntry
 from webapp.customers.models import Customer
@@ -11,8 +12,6 @@ from webapp.processes import services
 from webapp.processes.labels import PROCESS_TYPE_LABELS
 from webapp.processes.models import PROCESS_TYPES, Process, ProcessStep
 from webapp.users.models import User
-
-from .conftest import HX
 
 
 def the_process(app):

@@ -2,12 +2,11 @@
 ordered steps; everyone else only reads."""
 import pytest
 
+from tests.factories import HX
 from tests.translated import de_html
 from webapp.changelog.models import ChangeLogEntry
 from webapp.extensions import db
 from webapp.processes.models import Process, ProcessStep, ProcessTemplate, TemplateStep
-
-from .conftest import HX
 
 
 def steps_of(app, template_id):

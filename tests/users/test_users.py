@@ -4,12 +4,11 @@ import json
 
 import pytest
 
-from tests.factories import PASSWORD, AuthActions, get_user, log_entries, logged_in_client
+from tests.factories import HX, PASSWORD, AuthActions, get_user, log_entries, logged_in_client
 from tests.translated import de_html
 from webapp.extensions import db
 from webapp.users.models import User
 
-HX = {"HX-Request": "true"}
 NEW_PASSWORD = "Neu-Passwort-77"
 DIRECTORY_MANAGED = de_html("The password of this user is managed by the directory (LDAP / single sign-on) "
                             "and cannot be set here.")
