@@ -1,4 +1,8 @@
-"""Fixtures: a fresh app and an empty database for every test.
+"""The shared test kit's fixtures: a fresh app and an empty database for every test, record
+factories (make_branch, make_user, make_customer, …), the `world` chain and `make_service`,
+logging in (`auth`, `admin`, `login_as`, `csrf`), and the real servers (slapd, OpenID
+Connect, Redis, the partner sandbox). Plain helpers are in tests/factories.py; a package's
+conftest.py holds only what is its own.
 
 SQLite by default (a file per test); set TEST_DATABASE_URL to run the same suite on
 PostgreSQL (tables are created once per session and emptied after every test)."""

@@ -1,7 +1,8 @@
-"""Plain helpers the tests share: configuration, logging in, servers, data factories.
+"""Plain helpers the tests share: configuration, logging in, servers, data and readers.
 
-Fixtures live in conftest.py files and build on these; test modules import from here (never
-from a conftest.py or another test module)."""
+Fixtures live in conftest.py files (the shared ones in tests/conftest.py) and build on these.
+A test module imports shared helpers from here, never from another test module or from
+another package's conftest.py."""
 import contextlib
 import datetime
 import os
