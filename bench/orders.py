@@ -399,6 +399,7 @@ def place_orders(app, seeded, process_ids, placers, note):
                 for process_id in chunk:
                     services.place_order(staff, db.session.get(Process, process_id),
                                          seeded.lab_id, note=note)
+                    db.session.commit()  # one "Bestellen" request: its jobs go out on commit
         except Exception as error:  # noqa: BLE001 - reported below, the run fails
             errors.append(error)
 
