@@ -14,7 +14,8 @@ ROOT = Path(__file__).resolve().parent.parent
 LAYERS = (
     ("kernel", ("webapp.config", "webapp.extensions", "webapp.models_base", "webapp.errors",
                 "webapp.permissions", "webapp.crypto", "webapp.i18n", "webapp.hx", "webapp.queue",
-                "webapp.security", "webapp.forms", "webapp.uow", "webapp.references")),
+                "webapp.security", "webapp.forms", "webapp.uow", "webapp.references",
+                "webapp.params")),
     ("changelog", ("webapp.changelog",)),
     ("records", ("webapp.records", "webapp.views_helpers")),
     ("org", ("webapp.org",)),

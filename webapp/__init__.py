@@ -7,7 +7,7 @@ from pathlib import Path
 from flask import Flask
 from sqlalchemy import event
 
-from . import cli, crypto, hx, i18n, references, security, uow
+from . import cli, crypto, hx, i18n, params, references, security, uow
 from . import config as config_module
 from . import models  # noqa: F401  (every table, for metadata and migrations)
 from .audit import views as audit_views
@@ -93,6 +93,7 @@ def create_app(test_config=None):
     hx.init_app(app)
     security.init_app(app)
     uow.init_app(app)
+    params.init_app(app)  # before the blueprints add their rules: bounded <int:…> ids
     _sqlite_pragmas(app)
 
     for views in BLUEPRINTS:

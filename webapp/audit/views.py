@@ -5,7 +5,7 @@ from datetime import date
 from flask import current_app, render_template, request
 from flask_login import current_user
 
-from .. import hx
+from .. import hx, params
 from ..changelog import display, registry
 from ..changelog.models import ACTIONS
 from . import bp, search
@@ -16,7 +16,7 @@ def entries():
     """Entries the user may read, newest first, filtered by type, branch, employee, days,
     change type and text; htmx filter changes get only the entries."""
     filters = _filters()
-    pagination = search.search_entries(current_user, filters, request.args.get("page", 1, type=int),
+    pagination = search.search_entries(current_user, filters, params.page(request.args),
                                        current_app.config["PAGE_SIZE"])
     context = dict(pagination=pagination, rows=display.readable(pagination.items),
                    filters=filters)
@@ -38,11 +38,11 @@ def _filters():
     args = request.args
     branch = args.get("branch", "")
     return search.EntryFilter(
-        q=args.get("q", "").strip()[:200],
+        q=params.text(args, "q"),
         entity_type=args.get("type", "") if args.get("type") in registry.current().keys() else "",
         branch=(search.CHAIN_WIDE if branch == search.CHAIN_WIDE
-                else int(branch) if branch.isdigit() else None),
-        user_id=args.get("user", type=int),
+                else params.to_id(branch)),
+        user_id=params.record_id(args, "user"),
         date_from=_day(args.get("from")),
         date_to=_day(args.get("to")),
         action=args.get("action", "") if args.get("action") in ACTIONS else "",

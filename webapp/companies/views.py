@@ -5,7 +5,7 @@ from flask import abort, current_app, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from .. import hx
+from .. import hx, params
 from ..permissions import EDIT, can_edit_branch, require_admin
 from ..changelog.display import in_words
 from ..changelog.services import entries_for
@@ -17,10 +17,10 @@ from .forms import ORDER_FORM_LABELS, ROLE_LABELS, company_form
 
 
 def _list_context():
-    q = request.args.get("q", "").strip()
+    q = params.text(request.args, "q")
     role = request.args.get("role", "")
     role = role if role in services.ROLES else ""
-    pagination = services.search_companies(q, role, request.args.get("page", 1, type=int),
+    pagination = services.search_companies(q, role, params.page(request.args),
                                            current_app.config["PAGE_SIZE"])
     return dict(pagination=pagination, q=q, role=role, role_labels=ROLE_LABELS,
                 order_form_labels=ORDER_FORM_LABELS)

@@ -6,7 +6,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from wtforms import SelectChoice
 
-from .. import hx
+from .. import hx, params
 from ..changelog.display import in_words
 from ..changelog.services import entries_for
 from ..errors import DomainError
@@ -18,9 +18,9 @@ from .page import customer_or_404, render_tab
 
 
 def _list_context():
-    q = request.args.get("q", "").strip()
-    branch_id = request.args.get("branch", type=int)
-    pagination = services.search_customers(q, branch_id, request.args.get("page", 1, type=int),
+    q = params.text(request.args, "q")
+    branch_id = params.record_id(request.args, "branch")
+    pagination = services.search_customers(q, branch_id, params.page(request.args),
                                            current_app.config["PAGE_SIZE"])
     return dict(pagination=pagination, q=q, branch_filter=branch_id,
                 branches=services.all_branches(),
@@ -77,7 +77,7 @@ def _fresh_form(obj, formdata=None, version=None):
 
 @bp.get("/customers/new")
 def customer_new_get():
-    form = CustomerForm(branch_id=request.args.get("branch", 0, type=int))
+    form = CustomerForm(branch_id=params.record_id(request.args, "branch") or 0)
     branch_choices(form)
     if len(form.branch_id.choices) == 1:
         form.branch_id.data = form.branch_id.choices[0].value

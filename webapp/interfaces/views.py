@@ -9,7 +9,7 @@ from flask import abort, current_app, flash, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from .. import hx
+from .. import hx, params
 from ..i18n import ui_language
 from ..permissions import is_admin
 from ..changelog.display import in_words
@@ -70,16 +70,16 @@ def _list_context(station):
         group = None
     branch = args.get("branch") or None
     if branch != CHAIN:
-        branch = int(branch) if branch and branch.isdigit() else None
+        branch = params.to_id(branch)
     filters = {
-        "q": args.get("q", "").strip(), "group": group,
+        "q": params.text(args, "q"), "group": group,
         "branch": branch if station is None else None,
         "ws": station is None and args.get("ws") == "y",
         "sort": args.get("sort") if args.get("sort") in services.SORTS else "group",
     }
     pagination = services.search_services(
         filters["q"], filters["group"], filters["branch"], filters["ws"], station,
-        filters["sort"], args.get("page", 1, type=int), current_app.config["PAGE_SIZE"])
+        filters["sort"], params.page(args), current_app.config["PAGE_SIZE"])
     query = {key: value for key, value in (
         ("q", filters["q"]), ("group", filters["group"]), ("branch", filters["branch"]),
         ("ws", "y" if filters["ws"] else None)) if value}
@@ -515,7 +515,7 @@ def row_get(interface_key, table_key):
     table = next((t for t in interface.tables if t.key == table_key), None)
     if table is None:
         abort(404)
-    number = max(request.args.get("row", 0, type=int), 0)
+    number = params.number(request.args, "row")
     fields = row_fields(table, number, default_row(table), {}, ui_language(), _companies())
     return render_template("interfaces/_table_row_added.html", interface=interface,
                            table=table, number=number, fields=fields, editable=True)
@@ -590,7 +590,7 @@ def _require_create(station, branch_input):
     if station is not None:
         branch_id = station.branch_id
     else:
-        branch_id = int(branch_input) if branch_input and branch_input.isdigit() else None
+        branch_id = params.to_id(branch_input)
     if not services.can_create_in(current_user, branch_id):
         raise PermissionDenied(_("You may only change services of your own branches and "
                                  "their workstations.") if _may_create(station)

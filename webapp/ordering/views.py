@@ -17,7 +17,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
-from .. import hx
+from .. import hx, params
 from ..errors import DomainError
 from ..forms import apply_domain_error
 from ..interfaces.catalogue import get_interface
@@ -226,9 +226,9 @@ def status_get(order_id):
 
 def _list_filters():
     args = request.args
-    return dict(q=args.get("q", "").strip()[:100],
+    return dict(q=params.text(args, "q", max_length=100),
                 status=args.get("status", "") if args.get("status") in ORDER_STATUSES else "",
-                branch_id=args.get("branch", type=int))
+                branch_id=params.record_id(args, "branch"))
 
 
 @bp.get("/orders/")
@@ -236,7 +236,7 @@ def orders():
     """The orders of every branch, newest first: search by order or external number,
     customer and supplier; filter by status and branch. htmx searches get the list only."""
     filters = _list_filters()
-    pagination = services.search_orders(page=request.args.get("page", 1, type=int),
+    pagination = services.search_orders(page=params.page(request.args),
                                         per_page=current_app.config["PAGE_SIZE"], **filters)
     context = dict(pagination=pagination, filters=filters,
                    statuses=order_statuses(pagination.items))

@@ -4,7 +4,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from wtforms import SelectChoice
 
-from .. import hx
+from .. import hx, params
 from ..views_helpers import after_save, delete_response, refusal_status
 from ..permissions import CREATE, EDIT
 from ..changelog.display import in_words
@@ -18,7 +18,7 @@ from .models import Branch, Workstation
 
 
 def _page():
-    return request.args.get("page", 1, type=int)
+    return params.page(request.args)
 
 
 # --- chain settings ----------------------------------------------------------------------
@@ -63,7 +63,7 @@ def _chain_page(form, chain, status=200, notice=None):
 @bp.get("/branches/")
 def branches():
     """Searchable list of branches; htmx searches get only the list."""
-    q = request.args.get("q", "").strip()
+    q = params.text(request.args, "q")
     pagination = services.search_branches(q, _page(), current_app.config["PAGE_SIZE"])
     if hx.wants_fragment():
         return render_template("org/_branch_list.html", pagination=pagination, q=q)
@@ -79,7 +79,7 @@ def _branch_editor(form, branch, status=200, notice=None):
                    history=in_words(entries_for("branch", branch.id)) if branch else [])
     if hx.wants_fragment():
         return render_template("org/_branch_form.html", **context), status
-    q = request.args.get("q", "")
+    q = params.text(request.args, "q")
     pagination = services.search_branches(q, _page(), current_app.config["PAGE_SIZE"])
     return render_template("org/branches.html", pagination=pagination, q=q, **context), status
 
@@ -158,8 +158,8 @@ def _branch_choices(form):
 @bp.get("/workstations/")
 def workstations():
     """Searchable list of workstations, filterable by branch."""
-    q = request.args.get("q", "").strip()
-    branch_id = request.args.get("branch", type=int)
+    q = params.text(request.args, "q")
+    branch_id = params.record_id(request.args, "branch")
     pagination = services.search_workstations(q, branch_id, _page(), current_app.config["PAGE_SIZE"])
     context = dict(pagination=pagination, q=q, branch_filter=branch_id, branches=services.all_branches())
     if hx.wants_fragment():
@@ -175,8 +175,8 @@ def _workstation_editor(form, station, status=200, notice=None):
                    history=in_words(entries_for("workstation", station.id)) if station else [])
     if hx.wants_fragment():
         return render_template("org/_workstation_form.html", **context), status
-    q = request.args.get("q", "")
-    branch_id = request.args.get("branch", type=int)
+    q = params.text(request.args, "q")
+    branch_id = params.record_id(request.args, "branch")
     pagination = services.search_workstations(q, branch_id, _page(), current_app.config["PAGE_SIZE"])
     return render_template("org/workstations.html", pagination=pagination, q=q,
                            branch_filter=branch_id, branches=services.all_branches(),
@@ -185,7 +185,7 @@ def _workstation_editor(form, station, status=200, notice=None):
 
 @bp.get("/workstations/new")
 def workstation_new_get():
-    form = WorkstationForm(branch_id=request.args.get("branch", 0, type=int))
+    form = WorkstationForm(branch_id=params.record_id(request.args, "branch") or 0)
     _branch_choices(form)
     return _workstation_editor(form, None)
 

@@ -4,7 +4,7 @@ from flask_babel import gettext as _, lazy_gettext as _l, refresh
 from flask_login import current_user, login_user
 from wtforms import SelectChoice
 
-from .. import hx
+from .. import hx, params
 from ..permissions import EDIT, require_admin
 from ..changelog.display import in_words
 from ..changelog.services import entries_for
@@ -29,10 +29,10 @@ def auth_source_label(source):
 
 
 def _list_context():
-    q = request.args.get("q", "").strip()
+    q = params.text(request.args, "q")
     role = request.args.get("role", "")
     role = role if role in ROLES else ""
-    pagination = services.search_users(q, role, request.args.get("page", 1, type=int),
+    pagination = services.search_users(q, role, params.page(request.args),
                                        current_app.config["PAGE_SIZE"])
     return dict(pagination=pagination, q=q, role_filter=role, roles=ROLES)
 
