@@ -146,6 +146,19 @@ def test_admin_reveals_a_stored_password_once(page, chain, log_in):
     assert page.evaluate("window.__noReload") is True
 
 
+def test_save_writes_no_inline_style(page, chain, log_in):
+    """Speichern swaps in the saved form without writing a style attribute (issue 16: CSP
+    violations after Speichern): fields that a browser extension or a screenshot styled
+    through the CSSOM, which the CSP allows, no longer make htmx's settling re-set `style`,
+    which it refuses. The console check (conftest) fails the test on any violation."""
+    url = dreve_service(chain, "Dreve")
+    log_in("admin")
+    page.goto(url)
+    page.locator("#service-form input").evaluate_all(
+        "inputs => inputs.forEach(input => { input.style.caretColor = 'transparent'; })")
+    page.locator("#service-form").get_by_role("button", name="Speichern").first.click()
+    expect(page.locator("#service-form .notice")).to_have_text("Keine Änderungen.")
+
 def test_copy_through_the_dialog(page, chain, log_in):
     """Kopieren opens a dialog with the name focused; the copy opens in the mask, the dialog
     closes, the list shows it and the notice says the password was not copied."""
