@@ -25,6 +25,20 @@ def is_admin(actor):
     return actor.role == ADMIN
 
 
+def branch_scope(actor):
+    """Whose configuration the actor reads (interface services, workstations, effective
+    configurations, orders): None for every branch (administrators), else their own
+    branches' ids; the chain's records (no branch) everyone reads. docs/permissions.md."""
+    return None if is_admin(actor) else set(actor.branch_ids)
+
+
+def reads_branch(actor, branch_id):
+    """Whether the actor reads a record of `branch_id` (None: chain-wide). A refused read is
+    answered like a missing record (404), so it does not reveal that the record exists."""
+    scope = branch_scope(actor)
+    return branch_id is None or scope is None or branch_id in scope
+
+
 def can_edit_branch(actor, branch_id):
     """Admins edit every branch's data; branch managers only their own branches'."""
     if actor.role == ADMIN:

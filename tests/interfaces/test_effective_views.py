@@ -64,6 +64,9 @@ def test_branch_view_chain_and_branch_services(client, auth, world, make_service
     whole; its empty fields are not filled from the chain's."""
     smtp_everywhere(world, make_service)
     auth.login(world.staff)
+    # Staff of Stuttgart do not read Ulm's configuration (docs/permissions.md).
+    assert client.get(f"/branches/{world.ul.id}/effective").status_code == 404
+    auth.login(world.admin)
     ulm = client.get(f"/branches/{world.ul.id}/effective").get_data(as_text=True)
     assert field_row(ulm, "Server") == ("chain.example.org", de("Chain"))
     assert field_row(ulm, "Passwort") == (de("not set"), "—")
@@ -127,7 +130,7 @@ def test_missing_records_and_login(client, auth, world):
     auth.login(world.staff)
     assert client.get("/workstations/999/effective").status_code == 404
     assert client.get("/branches/999/effective").status_code == 404
-    empty = client.get(f"/branches/{world.ul.id}/effective")
+    empty = client.get(f"/branches/{world.st.id}/effective")
     assert de_html("No service applies here yet.") in empty.data
 
 

@@ -38,7 +38,7 @@ def register_tab(tab):
 
 
 def customer_or_404(customer_id):
-    customer = services.get_customer(customer_id)
+    customer = services.get_customer(customer_id, reader=current_user)
     if customer is None:
         abort(404)
     return customer

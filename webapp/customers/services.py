@@ -5,11 +5,12 @@ from sqlalchemy import func, or_
 from sqlalchemy.orm import contains_eager, joinedload
 
 from .. import references
-from ..permissions import can_edit_branch, is_admin
+from ..permissions import branch_scope, can_edit_branch, is_admin
 from ..changelog import services as changelog
 from ..errors import DomainError, InUse, PermissionDenied
 from ..extensions import db
 from ..org.models import Branch
+from ..org.services import get_chain
 from ..records import check_version, flush_unique, like_pattern, save_changes
 from .models import Customer
 
@@ -76,9 +77,20 @@ def _check_salutation(data):
 
 # --- reading -----------------------------------------------------------------------------
 
-def search_customers(q="", branch_id=None, page=1, per_page=25):
+def customer_scope(actor):
+    """Whose customers the actor reads: None for all (the default: customers are
+    chain-wide), else the ids of their branches, when the chain restricts customers."""
+    return branch_scope(actor) if get_chain().customers_by_branch else None
+
+
+def may_read(actor, customer):
+    scope = customer_scope(actor)
+    return scope is None or customer.branch_id in scope
+
+
+def search_customers(q="", branch_id=None, page=1, per_page=25, reader=None):
     """Customers whose name, number or city contains every word of `q`, optionally of one
-    branch; by name. The branch comes in the same query."""
+    branch, and of those `reader` reads; by name. The branch comes in the same query."""
     query = (db.select(Customer).join(Customer.branch).options(contains_eager(Customer.branch))
              .order_by(func.lower(Customer.last_name), func.lower(Customer.first_name), Customer.id))
     for word in q.lower().split():
@@ -87,12 +99,18 @@ def search_customers(q="", branch_id=None, page=1, per_page=25):
             Customer.last_name, Customer.first_name, Customer.number, Customer.city))))
     if branch_id:
         query = query.where(Customer.branch_id == branch_id)
+    scope = customer_scope(reader) if reader is not None else None
+    if scope is not None:
+        query = query.where(Customer.branch_id.in_(scope or {0}))
     return db.paginate(query, page=page, per_page=per_page, error_out=False)
 
 
-def get_customer(customer_id):
-    """The customer with its branch, or None."""
-    return db.session.get(Customer, customer_id, options=[joinedload(Customer.branch)])
+def get_customer(customer_id, reader=None):
+    """The customer with its branch, or None — also when `reader` may not read them."""
+    customer = db.session.get(Customer, customer_id, options=[joinedload(Customer.branch)])
+    if customer is not None and reader is not None and not may_read(reader, customer):
+        return None
+    return customer
 
 
 def all_branches():

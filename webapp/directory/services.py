@@ -343,7 +343,7 @@ def update_settings(actor, kind, data, version):
         row = model(id=1, **current)
         before = {}
     else:
-        check_version(row, version)
+        check_version(row, version or None)
         before = _snapshot(kind, row)
         try:
             current_secret = getattr(row, secret_name) or ""

@@ -1,20 +1,21 @@
 """Effective configuration (Effektive Konfiguration) of a workstation or a branch: per group and
 interface type, which service applies, its protection and start date, and every field's value
 with where it comes from (chain, branch, workstation or the catalogue default). Secrets only as
-set / not set. Read-only for everyone logged in; it shows what the resolver — the one jobs
-use — returns, and nothing else."""
+set / not set. Read-only, for whoever reads the branch (docs/permissions.md); it shows what the
+resolver — the one jobs use — returns, and nothing else."""
 from dataclasses import dataclass, field
 from datetime import date
 
-from flask import Blueprint, render_template, request, url_for
+from flask import Blueprint, abort, render_template, request, url_for
 from flask_babel import format_date, format_decimal
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_login import current_user
 
 from .. import hx
 from ..i18n import ui_language
-from ..extensions import db
-from ..org.models import Branch, Workstation
+from ..org import services as org_services
+from ..permissions import reads_branch
 from . import catalogue, resolver
 from . import values as field_values
 
@@ -32,7 +33,9 @@ EMPTY = "—"
 @bp.get("/workstations/<int:station_id>/effective")
 def workstation_get(station_id):
     """What applies at one workstation: its own services, else its branch's, else the chain's."""
-    station = db.get_or_404(Workstation, station_id)
+    station = org_services.get_workstation(current_user, station_id)
+    if station is None:
+        abort(404)
     return _page(station=station, branch=station.branch,
                  url=url_for("effective.workstation_get", station_id=station.id))
 
@@ -40,7 +43,9 @@ def workstation_get(station_id):
 @bp.get("/branches/<int:branch_id>/effective")
 def branch_get(branch_id):
     """What applies in a branch (without any workstation's own services)."""
-    branch = db.get_or_404(Branch, branch_id)
+    branch = org_services.get_branch(branch_id)
+    if branch is None or not reads_branch(current_user, branch.id):
+        abort(404)
     return _page(station=None, branch=branch,
                  url=url_for("effective.branch_get", branch_id=branch.id))
 

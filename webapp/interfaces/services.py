@@ -15,9 +15,7 @@ for its format). Every rule is enforced here, whatever the screens offer:
 - state: "active" / "planned" (start date after today in the chain's time zone) /
   "disabled" (`enabled` off) — computed, never stored.
 - permissions: admins everything; branch managers services of their branches and of their
-  branches' workstations (chain-wide ones they read); staff read. Fields that decide what the
-  server runs or where it connects (FieldSpec.admin_only: programs, URLs, hosts and what goes
-  with them) only admins change: branch managers keep what an admin set.
+  branches' workstations (chain-wide ones they read); staff read.
 """
 from datetime import date, datetime, timezone
 from typing import NamedTuple
@@ -27,11 +25,9 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import case, func, or_
 from sqlalchemy.orm import aliased, contains_eager, joinedload, selectinload
 
-from flask import current_app
-
-from .. import programs, references
+from .. import references
 from ..i18n import ui_language
-from ..permissions import BRANCH_MANAGER, can_edit_branch, is_admin
+from ..permissions import BRANCH_MANAGER, branch_scope, can_edit_branch, is_admin, reads_branch
 from ..changelog import services as changelog
 from ..companies.models import Company
 from ..crypto import SecretUnreadable
@@ -57,7 +53,6 @@ SORTS = ("group", "interface", "name", "branch", "start")
 # A unique slot (records.flush_unique) taken by a save that raced this one.
 RACED = _l("Someone saved a conflicting service at the same moment. Reload and check the list "
            "before saving again.")
-ADMIN_ONLY = _l("Only administrators can change this field.")
 
 
 # --- time and state ----------------------------------------------------------------------
@@ -160,7 +155,7 @@ def protected_services_blocking(workstation, interface_key):
 # --- reading -----------------------------------------------------------------------------
 
 def search_services(q="", group=None, branch=None, with_workstation_settings=False,
-                    workstation=None, sort="group", page=1, per_page=25):
+                    workstation=None, sort="group", page=1, per_page=25, reader=None):
     """A page (Flask-SQLAlchemy Pagination) of services with branch and workstation (and the
     workstation's branch) loaded in the same statement.
 
@@ -169,7 +164,8 @@ def search_services(q="", group=None, branch=None, with_workstation_settings=Fal
     settings: its workstations' services) or "chain" (chain-wide only); with_workstation_settings
     ("Mit Arbeitsplatzeinstellungen"): only services configured in workstation settings,
     otherwise only chain and branch services; workstation: one workstation's services;
-    sort: one of SORTS (unknown → "group", catalogue order)."""
+    sort: one of SORTS (unknown → "group", catalogue order); reader: only what this actor
+    reads (their branches' services and workstations', and the chain's)."""
     own_branch, station_branch = aliased(Branch), aliased(Branch)
     query = (
         db.select(InterfaceService)
@@ -202,6 +198,13 @@ def search_services(q="", group=None, branch=None, with_workstation_settings=Fal
         branch_id = _id(branch)
         query = query.where(or_(InterfaceService.branch_id == branch_id,
                                 Workstation.branch_id == branch_id))
+    scope = branch_scope(reader) if reader is not None else None
+    if scope is not None:
+        scope = scope or {0}
+        query = query.where(or_(InterfaceService.branch_id.in_(scope),
+                                Workstation.branch_id.in_(scope),
+                                (InterfaceService.branch_id.is_(None)
+                                 & InterfaceService.workstation_id.is_(None))))
     return db.paginate(query.order_by(*_ordering(sort, own_branch, station_branch)),
                        page=page, per_page=per_page, error_out=False)
 
@@ -226,15 +229,26 @@ def _ordering(sort, own_branch, station_branch):
     return (groups, *name)
 
 
-def get_service(service_id):
+def may_read_service(actor, service):
+    """Everyone reads the chain's services; other services only whoever reads their branch
+    (a workstation's: the workstation's branch)."""
+    branch_id = (service.workstation.branch_id if service.workstation_id is not None
+                 else service.branch_id)
+    return reads_branch(actor, branch_id)
+
+
+def get_service(service_id, reader=None):
     """The service with its branch, workstation (and its branch), secret states and company
-    links loaded, or None."""
-    return db.session.get(InterfaceService, service_id, options=[
+    links loaded, or None — also when `reader` may not read it."""
+    service = db.session.get(InterfaceService, service_id, options=[
         joinedload(InterfaceService.branch),
         joinedload(InterfaceService.workstation).joinedload(Workstation.branch),
         selectinload(InterfaceService.secrets),
         selectinload(InterfaceService.company_links),
     ])
+    if service is not None and reader is not None and not may_read_service(reader, service):
+        return None
+    return service
 
 
 def service_values(service):
@@ -252,7 +266,7 @@ def secret_states(service):
 
 def service_history(service, limit=50):
     """The service's change-log entries, newest first."""
-    return changelog.record_history(ENTITY, service, limit=limit)
+    return changelog.entries_for(ENTITY, service.id, limit=limit)
 
 
 def new_service_defaults(interface_key, workstation=None, partial=None):
@@ -291,43 +305,6 @@ def _may_edit(actor, branch_id):
     return is_admin(actor) or (branch_id is not None and can_edit_branch(actor, branch_id))
 
 
-def locked_fields(actor, interface):
-    """The keys of the interface's fields `actor` may see but not change: for everyone but
-    admins, the fields that decide what the server runs or where it connects."""
-    if is_admin(actor):
-        return frozenset()
-    return frozenset(spec.key for spec in interface.fields if spec.admin_only)
-
-
-def program_refusal(interface):
-    """Why services of `interface` cannot work on this server (a lazy message), or None: it
-    runs a program and the operator allows none."""
-    if not any(spec.kind == "program" for spec in interface.fields):
-        return None
-    if programs.allowed(current_app.config):
-        return None
-    return _l("This server allows no programs, so %(interface)s cannot be used. The operator "
-              "lists the programs that may run in the instance configuration "
-              "(ALLOWED_PROGRAMS).", interface=interface_name(interface))
-
-
-def _keep_locked_values(actor, interface, raw, parsed, current):
-    """Branch managers keep what an admin set in the locked fields: a field they leave out
-    keeps `current`, a changed one is refused beside the field (and so is one only an admin
-    can fill in, e.g. a required address of a new service)."""
-    for key in locked_fields(actor, interface):
-        given = raw is not None and key in raw
-        if given and parsed.values.get(key) != current.get(key):
-            parsed.errors[key] = ADMIN_ONLY
-            continue
-        parsed.values[key] = current.get(key)
-        if key in parsed.errors:  # e.g. required: fine when kept, an admin's job when empty
-            if current.get(key) is None:
-                parsed.errors[key] = ADMIN_ONLY
-            else:
-                del parsed.errors[key]
-
-
 def _require_edit(actor, branch_id):
     if _may_edit(actor, branch_id):
         return
@@ -348,8 +325,6 @@ def create_service(actor, interface_key, data, raw=None):
     interface = _interface(interface_key)
     workstation, partial, common, errors = _new_place(actor, interface, data)
     parsed = field_values.parse(interface, raw, partial=partial)
-    _keep_locked_values(actor, interface, raw, parsed,
-                        {} if partial else field_values.defaults(interface))
     _raise_errors({**errors, **parsed.errors})
     return _insert(actor, interface, workstation, common, parsed, "create")
 
@@ -393,7 +368,6 @@ def update_service(actor, service, data, raw, version):
     else:
         parsed = field_values.parse(interface, raw, partial=partial,
                                     secrets_set=service.secret_keys)
-        _keep_locked_values(actor, interface, raw, parsed, current)
     _raise_errors({**errors, **parsed.errors})
     for key in interface.fixed_after_save:
         if parsed.values.get(key) != current.get(key):

@@ -23,15 +23,11 @@ import re
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
-from flask import current_app
 from flask_babel import lazy_gettext as _l
 
-from .. import outbound_policy, programs
 from ..companies.models import Company
 from ..errors import DomainError
 from ..extensions import db
-from ..forms import control_characters
-from ..params import to_id
 from .catalogue.validate import EMAIL_RE
 
 CLEAR_SUFFIX = "-clear"
@@ -40,19 +36,6 @@ FALSE_INPUTS = frozenset({"n", "no", "off", "false", "0"})
 REFERENCE_MAX_LENGTH = 200  # document templates have no master data yet: a reference string
 
 REQUIRED = _l("This field is required.")
-FULL_ADDRESS = _l("Enter a full address such as https://example.org.")
-# Why the operator's outbound policy refuses an address (webapp/outbound_policy.py).
-OUTBOUND_REFUSALS = {
-    outbound_policy.SCHEME: _l("Use an https address. Plain http is allowed only for the hosts "
-                               "the operator lists in OUTBOUND_HTTP_HOSTS."),
-    outbound_policy.ADDRESS: _l("Loopback, link-local and private addresses are refused unless "
-                                "the operator allows them in OUTBOUND_ALLOWED_NETWORKS."),
-    outbound_policy.RESOLVED: _l("Loopback, link-local and private addresses are refused "
-                                 "unless the operator allows them in "
-                                 "OUTBOUND_ALLOWED_NETWORKS."),
-    outbound_policy.INVALID: _l("Enter a host name or IP address, without scheme, port or "
-                                "path."),
-}
 
 
 class InvalidValues(DomainError):
@@ -201,18 +184,16 @@ def _parse_ids(raw_value):
     for item in (item.strip() for item in items):
         if not item:
             continue
-        company_id = to_id(item)
-        if company_id is None:
+        if not item.isdigit():
             return None, _l("Choose a company from the list.")
-        ids.add(company_id)
+        ids.add(int(item))
     return (sorted(ids) or None), None
 
 
 def _parse_id(spec, text):
-    company_id = to_id(text)
-    if company_id is None:
+    if not text.isdigit():
         return None, _l("Choose a company from the list.")
-    return company_id, None
+    return int(text), None
 
 
 def _parse_number(spec, text):
@@ -255,19 +236,13 @@ def _parse_string(spec, text):
     if problem is None and spec.kind == "url":
         parts = urlsplit(text)
         if not (parts.scheme and parts.netloc) or any(c.isspace() for c in text):
-            problem = FULL_ADDRESS
-        else:
-            problem = _outbound_problem("check_url", text, FULL_ADDRESS)
-    if problem is None and spec.kind == "host":
-        problem = _outbound_problem("check_host", text)
+            problem = _l("Enter a full address such as https://example.org.")
     if problem is None and spec.kind == "email" and not EMAIL_RE.fullmatch(text):
         problem = _l("Enter a valid e-mail address.")
     return (None, problem) if problem else (text, None)
 
 
 def _string_problem(spec, text):
-    if control_characters(text):
-        return _l("Must not contain control characters such as tabs or line breaks.")
     limit = spec.max_length or (REFERENCE_MAX_LENGTH if spec.kind == "document_template" else None)
     if limit is not None and len(text) > limit:
         return _l("Enter at most %(max)s characters.", max=limit)
@@ -276,28 +251,9 @@ def _string_problem(spec, text):
     return None
 
 
-def _outbound_problem(check, value, invalid=None):
-    """Why the operator's outbound policy refuses a URL or host (`check`: the Policy method),
-    or None. Names are resolved and checked again when they are used."""
-    try:
-        getattr(outbound_policy.from_config(current_app.config), check)(value)
-    except outbound_policy.Refused as refused:
-        if refused.reason == outbound_policy.INVALID and invalid is not None:
-            return invalid
-        return OUTBOUND_REFUSALS[refused.reason]
-    return None
-
-
-def _parse_program(spec, text):
-    """A program is a path on the operator's list, never any other."""
-    if text not in programs.allowed_paths(current_app.config):
-        return None, _l("Choose one of the programs the operator allows.")
-    return text, None
-
-
 _PARSERS = {
     "number": _parse_number, "choice": _parse_choice, "date": _parse_date,
-    "company": _parse_id, "supplier": _parse_id, "program": _parse_program,
+    "company": _parse_id, "supplier": _parse_id,
 }
 
 
@@ -438,8 +394,7 @@ def _as_list(value):
     return list(value) if isinstance(value, (list, tuple)) else [value]
 
 
-# Row numbers in ASCII digits and short: int() refuses '²' and numbers of 4,300 digits.
-_CELL = re.compile(r"(?P<table>[a-z][a-z0-9_]*)-(?P<row>[0-9]{1,6})-(?P<field>[a-z][a-z0-9_]*)")
+_CELL = re.compile(r"(?P<table>[a-z][a-z0-9_]*)-(?P<row>\d+)-(?P<field>[a-z][a-z0-9_]*)")
 
 
 def table_rows(raw, table_key, keep_empty=False):

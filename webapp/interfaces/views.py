@@ -17,7 +17,6 @@ from ..companies import services as company_services
 from ..errors import Conflict, DomainError, PermissionDenied
 from ..extensions import db
 from ..org import services as org_services
-from ..org.models import Workstation
 from ..views_helpers import refusal_status
 from . import catalogue, services
 from .blueprint import bp
@@ -79,7 +78,8 @@ def _list_context(station):
     }
     pagination = services.search_services(
         filters["q"], filters["group"], filters["branch"], filters["ws"], station,
-        filters["sort"], params.page(args), current_app.config["PAGE_SIZE"])
+        filters["sort"], params.page(args), current_app.config["PAGE_SIZE"],
+        reader=current_user)
     query = {key: value for key, value in (
         ("q", filters["q"]), ("group", filters["group"]), ("branch", filters["branch"]),
         ("ws", "y" if filters["ws"] else None)) if value}
@@ -94,7 +94,7 @@ def _list_context(station):
         station=station, sargs=_args(station), filters=filters, pagination=pagination,
         rows=rows, sort_urls=sort_urls, groups=[(g.key, g.text("name", ui_language()))
                                                  for g in catalogue.load()],
-        branches=org_services.all_branches() if station is None else [],
+        branches=org_services.readable_branches(current_user) if station is None else [],
         may_create=_may_create(station), pager_args={**request.args.to_dict(), **_args(station)},
         list_url=url_for("interfaces.list_get", **_args(station)),
         canonical_url=url_for("interfaces.list_get", **_args(station), **query),
@@ -193,7 +193,7 @@ def edit_post(service_id, station_id):
         try:
             saved = services.update_service(
                 current_user, service, form.service_data(service.workstation), request.form,
-                form.version.data)
+                form.version.data or None)
         except DomainError as error:
             errors = _apply_error(form, error, interface, service.workstation)
         else:
@@ -258,15 +258,12 @@ def _editor(station, interface, service=None, form=None, raw=None, errors=None, 
         interface, raw, errors or {}, ui_language(), _companies(),
         secrets=services.secret_states(service) if service is not None else {},
         fixed=interface.fixed_after_save if service is not None else (),
-        locked=services.locked_fields(current_user, interface),
         partial=base is not None, retype=retype and bool(errors or form.errors))
     chain = org_services.get_chain()
-    program_refusal = services.program_refusal(interface)
     return dict(
         station=station, sargs=_args(station), workstation=workstation, service=service,
         interface=interface, group=catalogue.group_of(interface.key), form=form,
         sections=sections, tables=tables, refusal=str(refusal) if refusal else None,
-        program_refusal=str(program_refusal) if program_refusal else None,
         locked_by=locked_by,
         locked_scope=_scope_name(locked_by) if locked_by is not None else None,
         base=base, base_scope=_scope_name(base) if base is not None else None,
@@ -446,7 +443,7 @@ def delete_post(service_id, station_id):
     _require_edit(service)
     name = service.name
     try:
-        services.delete_service(current_user, service, request.form.get("version"))
+        services.delete_service(current_user, service, request.form.get("version") or None)
     except DomainError as error:
         if not hx.wants_fragment():
             flash(str(error.message), "error")
@@ -538,11 +535,17 @@ def _args(station):
 
 
 def _station(station_id):
-    return None if station_id is None else db.get_or_404(Workstation, station_id)
+    """The workstation whose settings are shown, if the user reads it (else 404)."""
+    if station_id is None:
+        return None
+    station = org_services.get_workstation(current_user, station_id)
+    if station is None:
+        abort(404)
+    return station
 
 
 def _service(service_id, station):
-    service = services.get_service(service_id)
+    service = services.get_service(service_id, reader=current_user)
     if service is None or (station is not None and service.workstation_id != station.id):
         abort(404)
     return service

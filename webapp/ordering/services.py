@@ -16,7 +16,7 @@ from ..customers.models import Customer
 from ..errors import DomainError, PermissionDenied
 from ..extensions import db
 from ..models_base import utcnow
-from ..permissions import is_admin
+from ..permissions import branch_scope, is_admin, reads_branch
 from ..processes.models import OPEN, EarMouldPosition, Process
 from ..processes.services import ordered_position_ids
 from ..queue import enqueue_after_commit
@@ -73,14 +73,24 @@ def submit_job_id(outbound_id, suffix):
 
 # --- reading -----------------------------------------------------------------------------
 
-def get_order(order_id):
-    return db.session.get(Order, order_id)
+def get_order(order_id, reader=None):
+    """The order, or None — also when `reader` does not read its branch's orders."""
+    order = db.session.get(Order, order_id)
+    if order is not None and reader is not None and not reads_branch(reader, order.branch_id):
+        return None
+    return order
 
 
-def orders_of_process(process_id):
-    """The orders of one process, newest first, with what their rows show (one query)."""
+def _readable(query, reader):
+    scope = branch_scope(reader) if reader is not None else None
+    return query if scope is None else query.where(Order.branch_id.in_(scope or {0}))
+
+
+def orders_of_process(process_id, reader=None):
+    """The orders of one process, newest first, with what their rows show (one query); with a
+    `reader`, those of the branches they read."""
     return db.session.scalars(
-        db.select(Order).where(Order.process_id == process_id)
+        _readable(db.select(Order), reader).where(Order.process_id == process_id)
         .options(selectinload(Order.supplier), selectinload(Order.outbound),
                  selectinload(Order.position))
         .order_by(Order.id.desc())).all()
@@ -127,10 +137,10 @@ def orders_of_company(company):
     return [_l("orders: %(numbers)s", numbers=references.first_ten(numbers))] if numbers else []
 
 
-def search_orders(q="", status="", branch_id=None, page=1, per_page=25):
-    """Orders of stock management (Lagerverwaltung), newest first. Everyone reads the orders
-    of all branches (like the manual's order list); filters narrow them down."""
-    query = (db.select(Order)
+def search_orders(q="", status="", branch_id=None, page=1, per_page=25, reader=None):
+    """Orders of stock management (Lagerverwaltung), newest first; filters narrow them down.
+    With a `reader`: the orders of the branches they read (administrators: all)."""
+    query = (_readable(db.select(Order), reader)
              .options(selectinload(Order.supplier), selectinload(Order.branch),
                       selectinload(Order.outbound),
                       selectinload(Order.process).selectinload(Process.customer))

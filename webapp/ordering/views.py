@@ -22,7 +22,7 @@ from ..errors import DomainError
 from ..forms import apply_domain_error
 from ..interfaces.catalogue import get_interface
 from ..interfaces.services import interface_name
-from ..org.services import all_branches
+from ..org.services import readable_branches
 from ..processes import services as process_services
 from ..processes.labels import side_label
 from ..processes.page import render_process_page
@@ -116,7 +116,7 @@ def order_step_panel(process, form=None, notice=None, route=None):
 
 def process_orders_context(process):
     """The process's orders, newest first, with their statuses."""
-    orders = services.orders_of_process(process.id)
+    orders = services.orders_of_process(process.id, reader=current_user)
     return dict(orders=orders, statuses=order_statuses(orders), side_label=side_label)
 
 
@@ -133,14 +133,14 @@ def process_page_part(process, given):
 
 
 def _process_or_404(process_id):
-    process = process_services.get_process(process_id)
+    process = process_services.get_process(process_id, reader=current_user)
     if process is None:
         abort(404)
     return process
 
 
 def _order_or_404(order_id):
-    order = services.get_order(order_id)
+    order = services.get_order(order_id, reader=current_user)
     if order is None:
         abort(404)
     return order
@@ -233,17 +233,19 @@ def _list_filters():
 
 @bp.get("/orders/")
 def orders():
-    """The orders of every branch, newest first: search by order or external number,
-    customer and supplier; filter by status and branch. htmx searches get the list only."""
+    """The orders of the branches the user reads (all for administrators), newest first:
+    search by order or external number, customer and supplier; filter by status and branch.
+    htmx searches get the list only."""
     filters = _list_filters()
     pagination = services.search_orders(page=params.page(request.args),
-                                        per_page=current_app.config["PAGE_SIZE"], **filters)
+                                        per_page=current_app.config["PAGE_SIZE"],
+                                        reader=current_user, **filters)
     context = dict(pagination=pagination, filters=filters,
                    statuses=order_statuses(pagination.items))
     if hx.wants_fragment():
         return render_template("ordering/_order_list.html", **context)
     return render_template("ordering/orders.html",
-                           branches=[(branch.id, branch.name) for branch in all_branches()],
+                           branches=[(branch.id, branch.name) for branch in readable_branches(current_user)],
                            status_labels=STATUS_LABELS, **context)
 
 

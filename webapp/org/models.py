@@ -1,5 +1,5 @@
 """The chain, its branches (Filialen) and workstations (Rechner)."""
-from sqlalchemy import Boolean, ForeignKey, Integer, String
+from sqlalchemy import Boolean, ForeignKey, Integer, String, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
@@ -15,6 +15,10 @@ class Chain(Tracked, db.Model):
     timezone: Mapped[str] = mapped_column(String(64), default="Europe/Berlin")
     admins_may_view_secrets: Mapped[bool] = mapped_column(Boolean, default=False)
 
+    # Customers are chain-wide (served in any branch); on, branch managers and staff see only
+    # the customers whose leading branch is one of theirs (docs/permissions.md).
+    customers_by_branch: Mapped[bool] = mapped_column(Boolean, default=False,
+                                                      server_default=false())
 
 class Branch(Tracked, db.Model):
     """A shop (Filiale) with its own address and its business office (Geschäftsstelle)."""

@@ -5,8 +5,8 @@ from sqlalchemy.orm import contains_eager
 
 from .. import references
 from ..permissions import (
-    ADMIN, ALL, BRANCH_MANAGER, CREATE, DELETE, EDIT, NOTHING, admin_only, can_edit_branch, is_admin, require_admin,
-    require_branch,
+    ADMIN, ALL, BRANCH_MANAGER, CREATE, DELETE, EDIT, NOTHING, admin_only, branch_scope,
+    can_edit_branch, is_admin, reads_branch, require_admin, require_branch,
 )
 from ..changelog import services as changelog
 from ..errors import DomainError, InUse
@@ -14,7 +14,7 @@ from ..extensions import db
 from ..records import check_version, flush_unique, like_pattern, save_changes, taken
 from .models import Branch, Chain, Workstation
 
-CHAIN_FIELDS = ("name", "timezone", "admins_may_view_secrets")
+CHAIN_FIELDS = ("name", "timezone", "admins_may_view_secrets", "customers_by_branch")
 BRANCH_FIELDS = (
     "name", "short_code", "street", "postal_code", "city",
     "office_street", "office_postal_code", "office_city", "office_email", "office_phone",
@@ -162,7 +162,25 @@ def delete_branch(actor, branch):
 
 # --- workstations ------------------------------------------------------------------------
 
-def search_workstations(q="", branch_id=None, page=1, per_page=25):
+def readable_branches(actor):
+    """The branches whose configuration the actor reads: all for administrators."""
+    scope = branch_scope(actor)
+    return [b for b in all_branches() if scope is None or b.id in scope]
+
+
+def get_workstation(actor, station_id):
+    """The workstation, or None when it does not exist or lies outside what the actor reads."""
+    station = db.session.get(Workstation, station_id)
+    return station if station is not None and reads_branch(actor, station.branch_id) else None
+
+
+def get_branch(branch_id):
+    return db.session.get(Branch, branch_id)
+
+
+def search_workstations(q="", branch_id=None, page=1, per_page=25, reader=None):
+    """Workstations by name or description, of one branch or all; with a `reader`, only those
+    of the branches they read."""
     query = db.select(Workstation).join(Workstation.branch).order_by(func.lower(Branch.name), func.lower(Workstation.name), Workstation.id)
     query = query.options(contains_eager(Workstation.branch))
     if q:
@@ -171,6 +189,9 @@ def search_workstations(q="", branch_id=None, page=1, per_page=25):
                                 func.lower(Workstation.description).like(like, escape="\\")))
     if branch_id:
         query = query.where(Workstation.branch_id == branch_id)
+    scope = branch_scope(reader) if reader is not None else None
+    if scope is not None:
+        query = query.where(Workstation.branch_id.in_(scope or {0}))
     return db.paginate(query, page=page, per_page=per_page, error_out=False)
 
 

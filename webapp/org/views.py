@@ -1,20 +1,20 @@
 """Chain settings, branches (Filialen) and workstations (Rechner)."""
-from flask import current_app, flash, render_template, request, url_for
+from flask import abort, current_app, flash, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from wtforms import SelectChoice
 
 from .. import hx, params
 from ..views_helpers import after_save, delete_response, refusal_status
-from ..permissions import CREATE, EDIT
+from ..permissions import CREATE, DELETE, EDIT
 from ..changelog.display import in_words
-from ..changelog.services import record_history
+from ..changelog.services import entries_for
 from ..errors import DomainError
 from ..extensions import db
 from ..forms import apply_domain_error
 from . import bp, services
 from .forms import BranchForm, ChainForm, WorkstationForm
-from .models import Branch, Workstation
+from .models import Branch
 
 
 def _page():
@@ -76,7 +76,7 @@ def _branch_editor(form, branch, status=200, notice=None):
     may = services.branch_actions(current_user, branch)
     editable = (CREATE if branch is None else EDIT) in may
     context = dict(form=form, branch=branch, notice=notice, editable=editable, may=may,
-                   history=in_words(record_history("branch", branch)) if branch else [])
+                   history=in_words(entries_for("branch", branch.id)) if branch else [])
     if hx.wants_fragment():
         return render_template("org/_branch_form.html", **context), status
     q = params.text(request.args, "q")
@@ -128,8 +128,11 @@ def branch_post(branch_id):
 
 @bp.get("/branches/<int:branch_id>/delete")
 def branch_delete_get(branch_id):
-    """Confirmation page for browsers without htmx (htmx asks with hx-confirm)."""
+    """Confirmation page for browsers without htmx (htmx asks with hx-confirm); only for
+    whoever may delete the branch."""
     branch = db.get_or_404(Branch, branch_id)
+    if DELETE not in services.branch_actions(current_user, branch):
+        abort(403)
     return render_template("confirm_delete.html", record=branch, kind=_("branch"),
                            action=url_for("org.branch_delete_post", branch_id=branch.id),
                            cancel=url_for("org.branch_get", branch_id=branch.id))
@@ -155,13 +158,22 @@ def _branch_choices(form):
     form.branch_id.choices = [SelectChoice(0, _("— choose —"))] + [SelectChoice(b.id, b.name) for b in branches]
 
 
+def _station_or_404(station_id):
+    """A workstation the user reads (their branches'; all for administrators), else 404."""
+    station = services.get_workstation(current_user, station_id)
+    if station is None:
+        abort(404)
+    return station
+
+
 @bp.get("/workstations/")
 def workstations():
     """Searchable list of workstations, filterable by branch."""
     q = params.text(request.args, "q")
     branch_id = params.record_id(request.args, "branch")
-    pagination = services.search_workstations(q, branch_id, _page(), current_app.config["PAGE_SIZE"])
-    context = dict(pagination=pagination, q=q, branch_filter=branch_id, branches=services.all_branches())
+    pagination = services.search_workstations(q, branch_id, _page(), current_app.config["PAGE_SIZE"],
+                                              reader=current_user)
+    context = dict(pagination=pagination, q=q, branch_filter=branch_id, branches=services.readable_branches(current_user))
     if hx.wants_fragment():
         return render_template("org/_workstation_list.html", **context)
     return render_template("org/workstations.html", form=None, station=None,
@@ -172,14 +184,15 @@ def _workstation_editor(form, station, status=200, notice=None):
     may = services.workstation_actions(current_user, station)
     editable = (CREATE if station is None else EDIT) in may
     context = dict(form=form, station=station, notice=notice, editable=editable, may=may,
-                   history=in_words(record_history("workstation", station)) if station else [])
+                   history=in_words(entries_for("workstation", station.id)) if station else [])
     if hx.wants_fragment():
         return render_template("org/_workstation_form.html", **context), status
     q = params.text(request.args, "q")
     branch_id = params.record_id(request.args, "branch")
-    pagination = services.search_workstations(q, branch_id, _page(), current_app.config["PAGE_SIZE"])
+    pagination = services.search_workstations(q, branch_id, _page(), current_app.config["PAGE_SIZE"],
+                                              reader=current_user)
     return render_template("org/workstations.html", pagination=pagination, q=q,
-                           branch_filter=branch_id, branches=services.all_branches(),
+                           branch_filter=branch_id, branches=services.readable_branches(current_user),
                            list_may=services.workstation_actions(current_user), **context), status
 
 
@@ -208,7 +221,7 @@ def workstation_new_post():
 
 @bp.get("/workstations/<int:station_id>")
 def workstation_get(station_id):
-    station = db.get_or_404(Workstation, station_id)
+    station = _station_or_404(station_id)
     form = WorkstationForm(obj=station, version=station.version)
     _branch_choices(form)
     return _workstation_editor(form, station)
@@ -216,7 +229,7 @@ def workstation_get(station_id):
 
 @bp.post("/workstations/<int:station_id>")
 def workstation_post(station_id):
-    station = db.get_or_404(Workstation, station_id)
+    station = _station_or_404(station_id)
     form = WorkstationForm()
     _branch_choices(form)
     if form.validate_on_submit():
@@ -233,7 +246,7 @@ def workstation_post(station_id):
 
 @bp.get("/workstations/<int:station_id>/delete")
 def workstation_delete_get(station_id):
-    station = db.get_or_404(Workstation, station_id)
+    station = _station_or_404(station_id)
     return render_template("confirm_delete.html", record=station, kind=_("workstation"),
                            action=url_for("org.workstation_delete_post", station_id=station.id),
                            cancel=url_for("org.workstation_get", station_id=station.id))
@@ -241,7 +254,7 @@ def workstation_delete_get(station_id):
 
 @bp.post("/workstations/<int:station_id>/delete")
 def workstation_delete_post(station_id):
-    station = db.get_or_404(Workstation, station_id)
+    station = _station_or_404(station_id)
 
     def refused(error):
         form = WorkstationForm(obj=station, version=station.version)

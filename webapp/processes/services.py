@@ -12,7 +12,7 @@ from sqlalchemy.orm import joinedload, selectinload
 from .. import references
 from ..permissions import admin_only, is_admin, require_admin
 from ..changelog import services as changelog
-from ..customers.services import editable_branches
+from ..customers.services import editable_branches, may_read
 from ..errors import DomainError, InUse, PermissionDenied
 from ..extensions import db
 from ..models_base import utcnow
@@ -194,15 +194,19 @@ def _require_open(process):
         raise DomainError(_l("The process is closed. Reopen it to change it."))
 
 
-def get_process(process_id):
+def get_process(process_id, reader=None):
     """The process with customer, branch, steps (with the chosen lab and supplier) and
-    positions: a fixed number of queries however long the process is."""
-    return db.session.get(Process, process_id, options=[
+    positions: a fixed number of queries however long the process is. None also when
+    `reader` may not read its customer (a chain that keeps customers to their branches)."""
+    process = db.session.get(Process, process_id, options=[
         joinedload(Process.customer), joinedload(Process.branch),
         selectinload(Process.steps).joinedload(ProcessStep.company),
         selectinload(Process.steps).joinedload(ProcessStep.supplier),
         selectinload(Process.positions),
     ])
+    if process is not None and reader is not None and not may_read(reader, process.customer):
+        return None
+    return process
 
 
 def customer_processes(customer):

@@ -10,13 +10,10 @@ from typing import Any
 
 FIELD_KINDS = (
     "text", "number", "bool", "choice", "date", "path", "url", "email", "secret",
-    "company", "supplier", "document_template", "host", "program",
+    "company", "supplier", "document_template",
 )
 # Kinds whose value is a string typed by the user (max_length and pattern apply to these).
-STRING_KINDS = ("text", "path", "url", "email", "secret", "host")
-# Kinds that decide where the server connects (an address, a host name) or what it runs (one
-# of the operator's ALLOWED_PROGRAMS, never a typed path): only administrators change them.
-ADMIN_KINDS = ("url", "host", "program")
+STRING_KINDS = ("text", "path", "url", "email", "secret")
 # Kinds that point at master data (a company row or a document template); never a default.
 REFERENCE_KINDS = ("company", "supplier", "document_template")
 
@@ -74,13 +71,6 @@ class FieldSpec(_Localised):
     multiple: bool = False  # company / supplier: several may be chosen
     section: Section | None = None
     shown_if: Condition | None = None
-    # Only administrators change it (interfaces.services.locked_fields): always for
-    # ADMIN_KINDS, and set on fields that go with one (a host's port, a program's arguments).
-    admin_only: bool = False
-
-    def __post_init__(self):
-        if self.kind in ADMIN_KINDS:
-            object.__setattr__(self, "admin_only", True)
 
     @property
     def is_secret(self):
