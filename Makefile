@@ -1,5 +1,6 @@
 # Two commands for a fresh machine: `make run` and `make test` (see README.md).
-PYTHON ?= python3.11
+# Python 3.11 where it is installed (Debian 12), else the system's python3 (Debian 13: 3.13).
+PYTHON ?= $(shell command -v python3.11 >/dev/null 2>&1 && echo python3.11 || echo python3)
 VENV := .venv
 BIN := $(VENV)/bin
 CHROMIUM := /usr/bin/chromium
@@ -20,7 +21,7 @@ test: $(VENV)/.test-installed translations check-chromium
 
 $(BIN)/python:
 	@$(PYTHON) -m venv $(VENV) || { rm -rf $(VENV); \
-	  echo "Could not create $(VENV) with $(PYTHON). On Debian: apt-get install python3.11-venv"; exit 1; }
+	  echo "Could not create $(VENV) with $(PYTHON). On Debian: apt-get install python3-venv"; exit 1; }
 
 # The stamps are newer than the lock they installed: pip runs again only when a lock changes.
 $(VENV)/.runtime-installed: requirements.lock | $(BIN)/python
