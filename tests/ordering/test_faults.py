@@ -2,6 +2,7 @@
 Retry-After, refusals, timeouts, dropped connections), RQ's scheduler waking retries, Redis
 emptied under the pipeline, and a real `flask worker` killed with SIGKILL mid-call. Whatever
 happens, an order reaches the partner exactly once per idempotency key."""
+import json
 import os
 import signal
 import subprocess
@@ -13,7 +14,7 @@ from rq import SimpleWorker
 
 import jobs.orders
 from tests.factories import (
-    attempts_of, ear_mould_raw, fresh, new_process, order_one, wait_for,
+    LOOPBACK, attempts_of, ear_mould_raw, fresh, new_process, order_one, wait_for,
 )
 from webapp.devrun import ROOT, descendants
 from webapp.extensions import db
@@ -354,7 +355,9 @@ def flask_worker(app, redis_url, tmp_path):
                SECRET_KEY=app.config["SECRET_KEY"], ENCRYPTION_KEYS=app.config["ENCRYPTION_KEYS"],
                SCHNITTSTELLEN_ORDER_LEASE_MARGIN_SECONDS="1",
                SCHNITTSTELLEN_ORDER_RETRY_BASE_SECONDS=str(BASE),
-               SCHNITTSTELLEN_ORDER_RETRY_CAP_SECONDS=str(CAP), PYTHONUNBUFFERED="1")
+               SCHNITTSTELLEN_ORDER_RETRY_CAP_SECONDS=str(CAP), PYTHONUNBUFFERED="1",
+               # The sandbox on loopback, allowed as in the tests' configuration.
+               **{f"SCHNITTSTELLEN_{key}": json.dumps(app.config[key]) for key in LOOPBACK})
 
     def start():
         log = open(tmp_path / f"worker-{len(started)}.log", "wb")

@@ -138,9 +138,12 @@ print(json.dumps({"ok": True, "order_number": "LAB-" + order["reference"],
 
 
 @pytest.fixture
-def command_service(world, make_service, tmp_path):
+def command_service(app, world, make_service, tmp_path):
+    """make(body): Stuttgart's command-line service running a script with `body`, which the
+    operator allows (ALLOWED_PROGRAMS)."""
     def make(body):
         script = command_script(tmp_path, body)
+        app.config["ALLOWED_PROGRAMS"] = [{"path": str(script), "label": "Laborprogramm"}]
         return make_service("ear_mould_command", {
             "companies": [str(world.hoerluchs.id)], "supplier": str(world.wholesaler.id),
             "program": str(script), "arguments": "--auftrag {auftragsdatei}",
@@ -184,6 +187,45 @@ def test_failing_program_is_fehler_with_exit_code_and_stderr(world, command_serv
     assert (attempt.outcome, attempt.exit_code) == ("permanent", 3)
     assert "Labor nicht erreichbar" in attempt.message
     assert len(runs(tmp_path)) == 1
+
+
+def test_the_worker_refuses_a_program_no_longer_on_the_operators_list(app, world,
+                                                                      command_service,
+                                                                      tmp_path, work):
+    """The operator took the program off ALLOWED_PROGRAMS after the service was set up: the
+    order goes to Fehler saying so, and the program never runs."""
+    command_service(ORDERING_PROGRAM)
+    app.config["ALLOWED_PROGRAMS"] = [{"path": "/usr/bin/true", "label": "Something else"}]
+    order = order_one(world, world.hoerluchs)
+    work()
+
+    order = fresh(Order, order.id)
+    assert order.status == ERROR and order.outbound.state == FAILED
+    assert "not (or no longer) on the operator's list of allowed programs" in order.error_message
+    assert runs(tmp_path) == []
+
+
+def test_an_order_to_a_service_on_127_0_0_1_is_refused_unless_allowed(app, world, make_service,
+                                                                      sandbox, control, work):
+    """The service points at the sandbox on 127.0.0.1 (allowed when it was saved); then the
+    operator allows no loopback any more: the order goes to Fehler and the sandbox got
+    nothing. The worker reads the policy when it runs, not when the service was saved."""
+    partner_service(make_service, world, "dreve_smartorder", world.dreve, sandbox, "dreve")
+    app.config.update(OUTBOUND_HTTP_HOSTS=[], OUTBOUND_ALLOWED_NETWORKS=[])
+    order = order_one(world, world.dreve)
+    work()
+
+    order = fresh(Order, order.id)
+    assert order.status == ERROR and order.outbound.state == FAILED
+    assert "only https is allowed" in order.error_message
+    assert control.received("dreve") == []
+
+    app.config.update(OUTBOUND_HTTP_HOSTS=["127.0.0.1"])  # http, but no loopback network
+    second = order_one(world, world.dreve)
+    work()
+    second = fresh(Order, second.id)
+    assert second.status == ERROR and "127.0.0.1 is a loopback" in second.error_message
+    assert control.received("dreve") == []
 
 
 # --- Standard Bestellprozess ------------------------------------------------------------------

@@ -28,6 +28,7 @@ from flask_babel import gettext as _
 from rq.job import Job, JobStatus
 from sqlalchemy import and_, or_, update
 
+from .. import outbound_policy, programs
 from ..extensions import db
 from ..interfaces.resolver import resolve, resolve_for_company, secret_for
 from ..models_base import utcnow
@@ -131,6 +132,8 @@ def build_request(order, outbound, with_secrets=True):
                     .isoformat() if order.ordered_at else ""),
         smtp_config=dict(smtp.values) if smtp is not None else None,
         smtp_secret=_secrets(smtp) if smtp is not None and with_secrets else _no_secret,
+        outbound=outbound_policy.from_config(current_app.config),
+        allowed_programs=programs.allowed_paths(current_app.config),
     )
 
 

@@ -10,8 +10,9 @@ from aiosmtpd.controller import Controller
 from werkzeug.wrappers import Response
 
 from sandbox import PARTNERS
-from tests.factories import serving
+from tests.factories import LOOPBACK, serving
 from webapp.devrun import free_port
+from webapp.outbound_policy import Policy
 from webapp.ordering.adapters import https
 from webapp.ordering.adapters.base import OrderRequest, Party, Position
 
@@ -21,6 +22,8 @@ PARTNER_NAMES = {
     "dreve_smartorder": "dreve", "egger_order_system": "egger", "egger_erp_order": "egger-erp",
     "hoerluchs_partner_order": "hoerluchs", "otofaktur_otoport": "otofaktur"}
 SECRETS = {"password": "sandbox", "api_key": "sandbox-key"}
+# What the job would pass with the tests' configuration: the servers here are on loopback.
+TEST_POLICY = Policy.from_config(LOOPBACK)
 
 
 @pytest.fixture(autouse=True)
@@ -53,7 +56,7 @@ def order_request(interface_key, config=None, secrets=None, **values):
         branch=Party(name="Stuttgart", street="Königstraße 1", postal_code="70173",
                      city="Stuttgart", email="st@kette.example.org", phone="0711 123"),
         customer=Party(name="Erika Muster", city="Stuttgart"), process_type="ear_mould",
-        note="", ordered_at="2026-11-20T09:15:02+00:00")
+        note="", ordered_at="2026-11-20T09:15:02+00:00", outbound=TEST_POLICY)
     fields.update(values)
     return OrderRequest(**fields)
 

@@ -27,10 +27,11 @@ def script(folder, name, body, interpreter="/bin/sh"):
 
 
 def command_request(program, arguments="--auftrag {auftragsdatei}", **config):
+    """An order for `program`, which the operator allows."""
     values = dict(program=program, arguments=arguments, working_dir="", timeout=10,
                   output_format="json")
     values.update(config)
-    return order_request("ear_mould_command", values, secrets={})
+    return order_request("ear_mould_command", values, secrets={}, allowed_programs=(program,))
 
 
 # A Python script that records its arguments, environment and order files next to itself.

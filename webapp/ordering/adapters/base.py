@@ -11,6 +11,8 @@ ever part of a job argument, a log line or an Outcome message.
 from dataclasses import dataclass, field
 from typing import Callable
 
+from ...outbound_policy import Policy
+
 # Outcome kinds.
 ACCEPTED = "accepted"      # the partner has the order: external number (if any) and status
 TRANSIENT = "transient"    # nothing was recorded (5xx before recording, 429, connect refused): retry
@@ -73,6 +75,11 @@ class OrderRequest:
     # The service routing chose, for the job (adapters need not care).
     service_id: int | None = None
     service_name: str = ""
+    # What the operator allows, from the configuration when the job runs: adapters check the
+    # addresses they connect to and the program they run again at that moment. The defaults
+    # allow https to public addresses and no program.
+    outbound: Policy = field(default_factory=Policy)
+    allowed_programs: tuple = ()
 
 
 @dataclass

@@ -3,7 +3,8 @@
 The order goes to the program as a file, JSON and XML; the arguments are split like a shell
 would split them, but no shell runs: placeholders are replaced inside each argument, so a value
 with spaces, quotes or `;` stays one argument and can never start another command. The program
-runs in its own process group, which is killed as a whole on timeout.
+runs in its own process group, which is killed as a whole on timeout. Only a program on the
+operator's list (ALLOWED_PROGRAMS, checked again here when the job runs) is ever started.
 """
 import json
 import os
@@ -99,6 +100,10 @@ class CommandAdapter(Adapter):
         program = (config.get("program") or "").strip()
         if not program:
             return Outcome(PERMANENT, message="The service names no program.")
+        if program not in request.allowed_programs:
+            return Outcome(PERMANENT, message=(
+                f"The program {program} is not (or no longer) on the operator's list of "
+                "allowed programs (ALLOWED_PROGRAMS); nothing was run."))
         working_dir = (config.get("working_dir") or "").strip()
         if working_dir and not os.path.isdir(working_dir):
             return Outcome(PERMANENT, message=f"The working folder {working_dir} does not exist.")

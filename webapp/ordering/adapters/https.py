@@ -5,6 +5,8 @@ How answers map (docs/partners/README.md): 201, or 200 replaying the key → ACC
 partner's number and status; 4xx → PERMANENT with the partner's message (404 of a lookup →
 NOT_FOUND); 5xx and 429 → TRANSIENT with Retry-After; no connection → TRANSIENT; a submit
 sent but not answered (read timeout, dropped connection) → AMBIGUOUS, resolved by lookup().
+An address the operator's outbound policy refuses (request.outbound: http where only https
+is allowed, a name resolving to 127.0.0.1, …) → PERMANENT, and nothing is sent.
 """
 import base64
 import hashlib
@@ -18,6 +20,7 @@ from urllib.parse import quote, urlsplit
 import requests
 import urllib3
 
+from ...outbound_policy import Refused
 from .base import (
     ACCEPTED, AMBIGUOUS, CONFIRMED, DELIVERED, NOT_FOUND, ORDERED, PERMANENT, TRANSIENT, Adapter,
     OrderRequest, Outcome,
@@ -191,6 +194,10 @@ class _Call:
         if urlsplit(self.base).scheme not in ("http", "https") or not urlsplit(self.base).netloc:
             raise _Stop(Outcome(PERMANENT, message="The service has no valid server URL."))
         self.host = urlsplit(self.base).hostname
+        try:
+            request.outbound.check_url(self.base)
+        except Refused as refused:
+            raise _Stop(_not_allowed(refused)) from None
         # The customer login is the customer number at the lab; without one, the branch's.
         self.username = (config.get("username") or "").strip() or request.customer_number
         if not self.username:
@@ -268,6 +275,10 @@ class _Call:
             f"Login at {self.host} refused (HTTP {status}): {reason}.")))
 
 
+def _not_allowed(refused):
+    return Outcome(PERMANENT, message=f"Not connected: {refused}. Nothing was sent.")
+
+
 def _describe(error):
     """A requests error for people: its kind only, never its text (which may quote a header)."""
     if isinstance(error, requests.ConnectTimeout):
@@ -333,7 +344,8 @@ class HttpsAdapter(Adapter):
             headers["Idempotency-Key"] = key
         started = time.monotonic()
         try:
-            with requests.Session() as session:
+            # Every connection, the login's too, goes only to addresses the policy allows.
+            with request.outbound.session() as session:
                 auth, fresh = call.headers(session)
                 response = self._send(session, call, method, path, body, {**headers, **auth})
                 if response.status_code == 401 and self.protocol.logs_in and not fresh:
@@ -344,6 +356,8 @@ class HttpsAdapter(Adapter):
                     response = self._send(session, call, method, path, body, {**headers, **auth})
         except _Stop as stop:
             outcome = stop.outcome
+        except Refused as refused:  # at connect time: the name resolved to a refused address
+            outcome = _not_allowed(refused)
         except UNBUILDABLE:
             outcome = Outcome(PERMANENT, message=(
                 "The request could not be built: check the server URL and the credentials."))

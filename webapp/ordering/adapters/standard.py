@@ -3,7 +3,9 @@ for printing/faxing or a phone call (docs/partners/standard-order.md).
 
 SMTP answers: 4xx and no connection → TRANSIENT (the server took nothing); 5xx → PERMANENT; no
 answer after the message was handed over (DATA) → AMBIGUOUS, which the job turns into Fehler
-for a person to check, since a mail server cannot be asked what it received.
+for a person to check, since a mail server cannot be asked what it received. A mail server
+the operator's outbound policy refuses (request.outbound; its name is resolved and checked
+when connecting) → PERMANENT, and nothing is sent.
 """
 import email.policy
 import hashlib
@@ -14,6 +16,7 @@ import time
 from email.message import EmailMessage
 from email.utils import formataddr, formatdate, parseaddr
 
+from ...outbound_policy import Refused
 from .base import (
     ACCEPTED, AMBIGUOUS, HANDOFF, ORDERED, PERMANENT, TRANSIENT, Adapter, OrderRequest, Outcome,
 )
@@ -39,6 +42,35 @@ def _address(value):
     address = parseaddr(value or "")[1]
     local, _, domain = address.rpartition("@")
     return address if local and "." in domain and address.isascii() else ""
+
+
+class _GuardedSMTP(smtplib.SMTP):
+    """smtplib's client, connecting only to an address `policy` allows (set before connect)."""
+
+    policy = None
+
+    def _get_socket(self, host, port, timeout):
+        return self.policy.connect(host, port, timeout, source_address=self.source_address)
+
+
+class _GuardedSMTPSSL(smtplib.SMTP_SSL, _GuardedSMTP):
+    """The same with TLS from the start: SMTP_SSL wraps what _GuardedSMTP connected."""
+
+
+def _connect(policy, encryption, host, port, timeout, context):
+    """An SMTP client connected to `host` and greeted, as smtplib.SMTP(host, port) would be."""
+    client = (_GuardedSMTPSSL(timeout=timeout, context=context) if encryption == "tls"
+              else _GuardedSMTP(timeout=timeout))
+    client.policy = policy
+    try:
+        code, reply = client.connect(host, port)
+    except BaseException:
+        client.close()
+        raise
+    if code != 220:
+        client.close()
+        raise smtplib.SMTPConnectError(code, reply)
+    return client
 
 
 class _Refused(Exception):
@@ -91,7 +123,7 @@ class StandardOrderAdapter(Adapter):
         except ValueError as error:  # a header with a line break
             return Outcome(PERMANENT, message=f"The e-mail cannot be built: {error}.")
         password = request.smtp_secret("password") if request.smtp_secret else None
-        outcome = self._send(smtp, password, sender, recipient, message)
+        outcome = self._send(smtp, password, sender, recipient, message, request.outbound)
         if password:
             outcome.message = outcome.message.replace(password, "***")
         if outcome.kind == ACCEPTED:
@@ -118,8 +150,9 @@ class StandardOrderAdapter(Adapter):
                                filename=f"Bestellschein-{name}.html")
         return message
 
-    def _send(self, smtp, password, sender, recipient, message):
-        """One SMTP conversation within the service's timeout as a whole."""
+    def _send(self, smtp, password, sender, recipient, message, policy):
+        """One SMTP conversation within the service's timeout as a whole, with a server
+        `policy` allows."""
         timeout = float(smtp.get("timeout") or 30)
         deadline = time.monotonic() + timeout
         encryption = smtp.get("encryption") or "starttls"
@@ -129,10 +162,7 @@ class StandardOrderAdapter(Adapter):
         data_sent = False
         client = None
         try:
-            if encryption == "tls":
-                client = smtplib.SMTP_SSL(host, port, timeout=timeout, context=context)
-            else:
-                client = smtplib.SMTP(host, port, timeout=timeout)
+            client = _connect(policy, encryption, host, port, timeout, context)
             self._step(client, deadline, client.ehlo)
             if encryption == "starttls":
                 self._step(client, deadline, client.starttls, context=context)
@@ -158,6 +188,8 @@ class StandardOrderAdapter(Adapter):
             what = ("refused the login" if isinstance(error, smtplib.SMTPAuthenticationError)
                     else "answered")
             return Outcome(kind, message=f"The mail server {host} {what}: {code} {reply}")
+        except Refused as refused:
+            return Outcome(PERMANENT, message=f"Not connected: {refused}. Nothing was sent.")
         except smtplib.SMTPNotSupportedError as error:
             return Outcome(PERMANENT, message=f"The mail server {host} does not support: {error}")
         except (smtplib.SMTPServerDisconnected, OSError) as error:
