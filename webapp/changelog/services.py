@@ -1,12 +1,13 @@
 """Writing change-log entries. Callers pass before/after snapshots; only differences are
 stored, secret fields only as 'changed', and a save that changes nothing writes nothing."""
-from sqlalchemy import delete
+from sqlalchemy import delete, func, or_
 
 from ..extensions import db
 from ..models_base import utcnow
 from .models import ChangeLogEntry
 
 RETENTION_YEARS = 3  # DESIGN, change log: "Kept 3 years."
+LIFE_STARTS = ("create", "copy")  # the actions a record's first entry has
 
 
 def snapshot(obj, fields):
@@ -56,13 +57,26 @@ def record(actor, action, entity_type, entity, changes=None, branch=None):
     return entry
 
 
-def entries_for(entity_type, entity_id, limit=50):
+def entries_for(entity_type, entity_id, limit=50, since=None):
+    """A record's history, newest first: only its own life, from its latest 'create' (or
+    'copy') entry on and, with `since` (its created_at), none older. Before ids were
+    AUTOINCREMENT, SQLite gave a new record a deleted one's id: that one's entries stay
+    with it."""
+    own = (ChangeLogEntry.entity_type == entity_type, ChangeLogEntry.entity_id == entity_id)
+    born = (db.select(func.max(ChangeLogEntry.at))
+            .where(*own, ChangeLogEntry.action.in_(LIFE_STARTS)).scalar_subquery())
+    query = (db.select(ChangeLogEntry)
+             .where(*own, or_(born.is_(None), ChangeLogEntry.at >= born)))
+    if since is not None:
+        query = query.where(ChangeLogEntry.at >= since)
     return db.session.scalars(
-        db.select(ChangeLogEntry)
-        .where(ChangeLogEntry.entity_type == entity_type, ChangeLogEntry.entity_id == entity_id)
-        .order_by(ChangeLogEntry.at.desc(), ChangeLogEntry.id.desc())
-        .limit(limit)
-    ).all()
+        query.order_by(ChangeLogEntry.at.desc(), ChangeLogEntry.id.desc()).limit(limit)).all()
+
+
+def record_history(entity_type, entity, limit=50):
+    """The history panel of `entity` (anything with an id and a created_at): entries_for its
+    id since it was created."""
+    return entries_for(entity_type, entity.id, limit=limit, since=entity.created_at)
 
 
 PRUNE_CHUNK = 5000

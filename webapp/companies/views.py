@@ -8,7 +8,7 @@ from flask_login import current_user
 from .. import hx, params
 from ..permissions import EDIT, can_edit_branch, require_admin
 from ..changelog.display import in_words
-from ..changelog.services import entries_for
+from ..changelog.services import record_history
 from ..errors import DomainError
 from ..forms import apply_domain_error
 from ..views_helpers import after_save, delete_response, refusal_status
@@ -55,7 +55,7 @@ def _company_editor(form, company, status=200, notice=None):
     stored = {entry.branch_id: entry.number for entry in company.customer_numbers} if company else {}
     context = dict(form=form, company=company, notice=notice, editable=admin, may=may, number_rows=rows,
                    stored_numbers=stored, can_save=admin or any(row[2] for row in rows),
-                   history=in_words(entries_for("company", company.id)) if company else [])
+                   history=in_words(record_history("company", company)) if company else [])
     if hx.wants_fragment():
         return render_template("companies/_company_form.html", **context), status
     return render_template("companies/companies.html", **_list_context(), **context), status

@@ -8,7 +8,7 @@ from wtforms import SelectChoice
 
 from .. import hx, params
 from ..changelog.display import in_words
-from ..changelog.services import entries_for
+from ..changelog.services import record_history
 from ..errors import DomainError
 from ..forms import apply_domain_error
 from ..views_helpers import after_save, refusal_status
@@ -53,7 +53,7 @@ def _editor_context(form, customer, notice):
                 editable=services.may_edit(current_user, customer) if customer
                 else bool(services.editable_branches(current_user)),
                 may_delete=bool(customer) and services.may_delete(current_user, customer),
-                history=in_words(entries_for("customer", customer.id)) if customer else [])
+                history=in_words(record_history("customer", customer)) if customer else [])
 
 
 def customer_editor(form, customer, status=200, notice=None):

@@ -266,7 +266,7 @@ def secret_states(service):
 
 def service_history(service, limit=50):
     """The service's change-log entries, newest first."""
-    return changelog.entries_for(ENTITY, service.id, limit=limit)
+    return changelog.record_history(ENTITY, service, limit=limit)
 
 
 def new_service_defaults(interface_key, workstation=None, partial=None):

@@ -8,7 +8,7 @@ from .. import hx, params
 from ..views_helpers import after_save, delete_response, refusal_status
 from ..permissions import CREATE, DELETE, EDIT
 from ..changelog.display import in_words
-from ..changelog.services import entries_for
+from ..changelog.services import record_history
 from ..errors import DomainError
 from ..extensions import db
 from ..forms import apply_domain_error
@@ -76,7 +76,7 @@ def _branch_editor(form, branch, status=200, notice=None):
     may = services.branch_actions(current_user, branch)
     editable = (CREATE if branch is None else EDIT) in may
     context = dict(form=form, branch=branch, notice=notice, editable=editable, may=may,
-                   history=in_words(entries_for("branch", branch.id)) if branch else [])
+                   history=in_words(record_history("branch", branch)) if branch else [])
     if hx.wants_fragment():
         return render_template("org/_branch_form.html", **context), status
     q = params.text(request.args, "q")
@@ -184,7 +184,7 @@ def _workstation_editor(form, station, status=200, notice=None):
     may = services.workstation_actions(current_user, station)
     editable = (CREATE if station is None else EDIT) in may
     context = dict(form=form, station=station, notice=notice, editable=editable, may=may,
-                   history=in_words(entries_for("workstation", station.id)) if station else [])
+                   history=in_words(record_history("workstation", station)) if station else [])
     if hx.wants_fragment():
         return render_template("org/_workstation_form.html", **context), status
     q = params.text(request.args, "q")

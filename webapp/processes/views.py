@@ -10,7 +10,7 @@ from wtforms import SelectChoice
 from .. import hx
 from ..permissions import EDIT, require_admin
 from ..changelog.display import in_words
-from ..changelog.services import entries_for
+from ..changelog.services import record_history
 from ..customers.page import Tab, customer_or_404, render_tab
 from ..errors import DomainError, PermissionDenied
 from ..extensions import db
@@ -298,7 +298,7 @@ def _template_context(form, template, notice=None, step_forms=None, steps_notice
                 step_forms=step_forms or (_step_forms(template) if template else {}),
                 steps_notice=steps_notice,
                 process_count=services.template_process_count(template) if template else 0,
-                history=in_words(entries_for("process_template", template.id)) if template else [],
+                history=in_words(record_history("process_template", template)) if template else [],
                 **LABELS)
 
 

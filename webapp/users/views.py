@@ -7,7 +7,7 @@ from wtforms import SelectChoice
 from .. import hx, params
 from ..permissions import EDIT, require_admin
 from ..changelog.display import in_words
-from ..changelog.services import entries_for
+from ..changelog.services import record_history
 from ..errors import DomainError
 from ..extensions import db
 from ..forms import apply_domain_error
@@ -57,7 +57,7 @@ def _user_editor(form, user, status=200, notice=None):
     """The editor pane: a fragment for htmx, otherwise the whole page with the list."""
     may = services.user_actions(current_user, user)
     context = dict(form=form, user=user, notice=notice, editable=EDIT in may, may=may,
-                   history=in_words(entries_for("user", user.id)) if user else [],
+                   history=in_words(record_history("user", user)) if user else [],
                    auth_source_label=auth_source_label)
     if hx.wants_fragment():
         return render_template("users/_user_form.html", **context), status
