@@ -176,3 +176,29 @@ def test_copy_through_the_dialog(page, chain, log_in):
     expect(page.locator("#service-form h2")).to_have_text("Dreve ES")
     expect(page.locator("#service-list")).to_contain_text("Dreve ES")
     expect(page.locator("#service-form .kind-secret .badge").first).to_have_text("nicht gesetzt")
+
+
+def test_copy_refused_in_the_dialog_and_cancelled(page, chain, tmp_path, log_in):
+    """The dialog preselects a branch that may take the copy; choosing the service's own
+    place is refused inside the same dialog (its form replaced, no second dialog), and
+    Abbrechen closes it completely: no dialog is left in the page."""
+    url = dreve_service(chain, "Dreve Kette")
+    log_in("admin")
+    page.goto(url)
+    page.locator("#service-form").get_by_role("link", name="Kopieren").click()
+    dialog = page.get_by_role("dialog", name="„Dreve Kette“ kopieren")
+    place = dialog.get_by_label("Filiale")
+    expect(place.locator("option:checked")).to_have_text("Esslingen")
+    page.screenshot(path=str(tmp_path / "copy-dialog.png"))
+    place.select_option(label="Alle Filialen")
+    # A field styled by an extension must not make the swap write a style attribute (CSP).
+    dialog.get_by_label("Name der Kopie").evaluate("input => { input.style.caretColor = 'red'; }")
+    dialog.get_by_role("button", name="Kopieren").click()
+    expect(dialog.locator(".form-errors")).to_contain_text("ist hier bereits")
+    expect(page.locator("dialog")).to_have_count(1)
+    expect(dialog.locator("#copy-form")).to_have_count(1)
+    page.screenshot(path=str(tmp_path / "copy-refused.png"))
+    dialog.get_by_role("button", name="Abbrechen").click()
+    expect(page.locator("dialog")).to_have_count(0)
+    expect(page.locator("#dialog-slot")).to_be_empty()
+    expect(page.locator("#service-form h2")).to_have_text("Dreve Kette")

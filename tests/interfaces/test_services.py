@@ -288,6 +288,20 @@ def test_copy_into_the_same_scope_is_refused_for_single_types(world, make_servic
         services.copy_service(world.admin, service)
 
 
+def test_copy_refusal_says_what_copy_would_refuse_without_copying(world, make_service):
+    """copy_refusal answers as copy_service would, and copies nothing: the same branch has
+    its ear-mould service, a branch manager may not copy into another's branch, and a
+    branch that has neither takes the copy."""
+    service = make_service("dreve_smartorder", ear_mould(world, world.dreve), name="Dreve ST",
+                           branch_id=world.st.id)
+    same = services.copy_refusal(world.admin, service, {"branch_id": world.st.id})
+    assert "Dreve ST" in same
+    assert "own branches" in services.copy_refusal(world.manager, service,
+                                                   {"branch_id": world.ul.id})
+    assert services.copy_refusal(world.admin, service, {"branch_id": world.ul.id}) is None
+    assert db.session.scalar(db.select(db.func.count(InterfaceService.id))) == 1
+    assert len(log(service.id)) == 1 and not db.session.new
+
 def test_delete_refused_while_another_service_requires_it(world, make_service):
     """The only SMTP service cannot go while reminders need one; with a second it can."""
     smtp = make_service("smtp", name="Chain SMTP")

@@ -422,6 +422,36 @@ def test_copy_refused_in_the_same_place(client, auth, csrf, world, make_service)
                            headers=HX)
     assert response.status_code == 422
     assert b'class="form-errors"' in response.data and b"copy-form" in response.data
+    # The form replaces itself inside the open dialog: no second dialog in the first.
+    assert b"<dialog" not in response.data
+    assert count_services() == 1
+
+
+def test_copy_dialog_preselects_a_place_the_copy_may_go(client, auth, world, make_service):
+    """An ear-mould service may not have a second in its branch: the dialog preselects the
+    next branch that may take the copy, not its own."""
+    source = make_service("dreve_smartorder", ear_mould_raw(world), name="Dreve ST",
+                          branch_id=world.st.id)
+    auth.login(world.admin)
+    dialog = client.get(f"/interfaces/{source.id}/copy", headers=HX).get_data(as_text=True)
+    assert f'<option selected value="{world.ul.id}">Ulm</option>' in dialog
+    assert "<option selected" not in dialog.replace(
+        f'<option selected value="{world.ul.id}">', "")
+    assert 'class="form-errors"' not in dialog
+
+
+def test_copy_dialog_says_why_no_place_may_take_the_copy(client, auth, world, make_service):
+    """A branch manager of Stuttgart only may copy to Stuttgart, which already has the
+    service: the dialog gives the reason and offers no Kopieren, only Abbrechen."""
+    source = make_service("dreve_smartorder", ear_mould_raw(world), name="Dreve ST",
+                          branch_id=world.st.id)
+    auth.login(world.manager)
+    dialog = client.get(f"/interfaces/{source.id}/copy", headers=HX).get_data(as_text=True)
+    assert "<dialog" in dialog and 'class="form-errors" role="alert"' in dialog
+    assert de_html("A copy of this service is not possible anywhere you may create one:") \
+        .decode() in dialog
+    assert "Dreve ST" in text_of(dialog[dialog.index("form-errors"):])
+    assert f'>{de("Copy")}</button>' not in dialog and f'>{de("Cancel")}</button>' in dialog
     assert count_services() == 1
 
 
@@ -435,7 +465,8 @@ def test_copy_to_another_workstation_opens_its_settings(client, auth, csrf, worl
     auth.login(world.admin)
     base = f"/workstations/{world.st_till.id}/interfaces/{source.id}/copy"
     dialog = client.get(base, headers=HX).get_data(as_text=True)
-    assert f'<option selected value="{world.st_till.id}">ST-KASSE (Stuttgart)</option>' in dialog
+    # ST-KASSE has its SMTP service already: the copy may go to UL-KASSE.
+    assert f'<option selected value="{world.ul_till.id}">UL-KASSE (Ulm)</option>' in dialog
     response = client.post(base, data={"csrf_token": csrf(), "name": "Kasse UL",
                                        "workstation_id": str(world.ul_till.id)}, headers=HX)
     copy = db.session.scalar(db.select(InterfaceService).where(InterfaceService.name == "Kasse UL"))

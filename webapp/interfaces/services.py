@@ -334,6 +334,27 @@ def copy_service(actor, service, data=None):
     "<name> (copy)"; another branch_id / workstation_id copies it elsewhere — pass
     workstation_id=None to copy a workstation service into branch management). Field values
     are copied and checked again; secrets are NOT copied (the copy shows them as not set)."""
+    interface, workstation, common, parsed = _planned_copy(actor, service, data)
+    return _insert(actor, interface, workstation, common, parsed, "copy", copied_from=service)
+
+
+def copy_refusal(actor, service, data):
+    """Why copy_service(actor, service, data) would refuse (a message), or None, without
+    copying: the copy dialog preselects a place the copy may go, or says why there is none."""
+    try:
+        interface, workstation, common, parsed = _planned_copy(actor, service, data)
+        # Never added to the session: it only carries the place into the uniqueness checks.
+        _check_unique(interface, InterfaceService(workstation=workstation), common,
+                      parsed.values)
+    except PermissionDenied as error:
+        return str(error)
+    except DomainError as error:
+        return str(error.message)
+    return None
+
+
+def _planned_copy(actor, service, data):
+    """copy_service's checks before the insert: (interface, workstation, common, parsed)."""
     interface = _interface(service.interface_key)
     data = dict(data or {})
     source = {name: getattr(service, name) for name in COMMON_FIELDS}
@@ -343,7 +364,7 @@ def copy_service(actor, service, data=None):
     parsed = field_values.parse(interface, raw, partial=partial,
                                 secrets_set={s.key for s in interface.secret_fields})
     _raise_errors({**errors, **parsed.errors})
-    return _insert(actor, interface, workstation, common, parsed, "copy", copied_from=service)
+    return interface, workstation, common, parsed
 
 
 def update_service(actor, service, data, raw, version):

@@ -356,13 +356,16 @@ def _page(station, pane, context):
 
 @_route("/<int:service_id>/copy")
 def copy_get(service_id, station_id):
-    """Kopieren: ask for the copy's name and place (a dialog under htmx)."""
+    """Kopieren: ask for the copy's name and place (a dialog under htmx), with a place the
+    copy may go preselected, or why there is none."""
     station = _station(station_id)
     service = _service(service_id, station)
-    form = CopyForm(formdata=None, data={
-        "name": _("%(name)s (copy)", name=service.name), "branch_id": service.branch_id,
-        "workstation_id": service.workstation_id})
-    return _copy_response(station, service, form)
+    form = CopyForm(formdata=None, data={"name": _("%(name)s (copy)", name=service.name)})
+    _copy_choices(form, service)
+    context = _copy_context(station, service, form, _preselect_copy_place(form, service))
+    if hx.wants_fragment():
+        return render_template("interfaces/_copy_dialog.html", **context)
+    return _page(station, "interfaces/_copy_form.html", context)
 
 
 @_route("/<int:service_id>/copy", methods=("POST",))
@@ -394,16 +397,37 @@ def copy_post(service_id, station_id):
                 return hx.redirect(url_for("interfaces.edit_get", service_id=copy.id,
                                            station_id=copy.workstation_id))
             return _saved(copy, station, notice, created=True)
-    return _copy_response(station, service, form, status=422)
-
-
-def _copy_response(station, service, form, status=200):
-    _copy_choices(form, service)
-    context = dict(station=station, sargs=_args(station), service=service, copy_form=form,
-                   interface=_interface_of(service))
+    context = _copy_context(station, service, form)
     if hx.wants_fragment():
-        return render_template("interfaces/_copy_dialog.html", **context), status
-    return _page(station, "interfaces/_copy_form.html", context), status
+        # Into the open dialog, in place of the form: never a second dialog.
+        return render_template("interfaces/_copy_form.html", **context), 422
+    return _page(station, "interfaces/_copy_form.html", context), 422
+
+
+def _copy_context(station, service, form, refusals=()):
+    return dict(station=station, sargs=_args(station), service=service, copy_form=form,
+                interface=_interface_of(service), copy_refusals=refusals)
+
+
+def _preselect_copy_place(form, service):
+    """Select the first place among the form's choices that may take the copy: the service's
+    own place, then the others in their order, the whole chain last (services.copy_refusal).
+    Returns why none may, or [] when one is set."""
+    field = form.workstation_id if service.workstation_id is not None else form.branch_id
+    own = service.workstation_id if service.workstation_id is not None else service.branch_id
+    places = [int(value) if value else None for value, _label in field.choices] or [own]
+    places.sort(key=lambda place: (place != own, place is None))
+    refusals = []
+    for place in places:
+        refusal = services.copy_refusal(
+            current_user, service, {"workstation_id": place} if service.workstation_id
+            else {"branch_id": place, "workstation_id": None})
+        if refusal is None:
+            field.data = place
+            return []
+        if refusal not in refusals:
+            refusals.append(refusal)
+    return refusals
 
 
 def _copy_choices(form, service):
