@@ -13,6 +13,7 @@ exit, on an error, on Ctrl-C and on SIGTERM. Exit status 1 when a check fails.
 See bench/README.md for the figures.
 """
 import argparse
+import json
 import os
 import signal
 import subprocess
@@ -34,8 +35,12 @@ SECRET_KEY, ENCRYPTION_KEYS = "bench-secret-key", "bench-encryption-key"
 # The workers' settings (SCHNITTSTELLEN_<key>): retries in seconds rather than minutes, and
 # the reconciler's grace period short, since the benchmark runs it every RECONCILE_EVERY
 # seconds instead of once a minute.
+# The sandbox listens on 127.0.0.1 over plain http: allowed explicitly, as `make run` does.
+SANDBOX_ALLOWED = {"OUTBOUND_HTTP_HOSTS": ["127.0.0.1"],
+                   "OUTBOUND_ALLOWED_NETWORKS": ["127.0.0.1/32"]}
 WORKER_SETTINGS = {"ORDER_RETRY_BASE_SECONDS": "0.5", "ORDER_RETRY_CAP_SECONDS": "4",
-                   "ORDER_LEASE_MARGIN_SECONDS": "2", "ORDER_RECONCILE_GRACE_SECONDS": "5"}
+                   "ORDER_LEASE_MARGIN_SECONDS": "2", "ORDER_RECONCILE_GRACE_SECONDS": "5",
+                   **{key: json.dumps(value) for key, value in SANDBOX_ALLOWED.items()}}
 RECONCILE_EVERY = 2.0
 PARTNER = "dreve"
 FINAL = (DONE, FAILED, CANCELLED)  # outbound states
@@ -307,7 +312,7 @@ def make_app(stack):
 
     return create_app({"SQLALCHEMY_DATABASE_URI": stack.database_url, "SECRET_KEY": SECRET_KEY,
                        "ENCRYPTION_KEYS": ENCRYPTION_KEYS, "REDIS_URL": stack.redis_url,
-                       "BABEL_DEFAULT_LOCALE": "en"})
+                       "BABEL_DEFAULT_LOCALE": "en", **SANDBOX_ALLOWED})
 
 
 @dataclass

@@ -1,3 +1,4 @@
+#!/usr/bin/env python3
 """A lab's ordering program for the demo's Kommandozeilenbefehl service (docs/partners/
 command-line.md): reads the order file, files a copy under --ablage and prints the result
 as JSON. The number is derived from the idempotency key, so running it again for the same

@@ -23,6 +23,12 @@ from webapp.users.models import User
 
 PASSWORD = "Geheim-123"
 PG_URL = os.environ.get("TEST_DATABASE_URL")
+# The operator's outbound settings of the tests (webapp/outbound_policy.py): the partner
+# sandbox, the mail servers and the directory servers listen on loopback over plain http,
+# allowed explicitly as `make run` allows its sandbox. Nothing else internal; no program (a
+# test lists its own in ALLOWED_PROGRAMS).
+LOOPBACK = {"OUTBOUND_HTTP_HOSTS": ["127.0.0.1", "localhost"],
+            "OUTBOUND_ALLOWED_NETWORKS": ["127.0.0.0/8", "::1/128"]}
 
 
 def make_config(tmp_path, **overrides):
@@ -34,6 +40,7 @@ def make_config(tmp_path, **overrides):
         "SESSION_COOKIE_SECURE": False,
         "REMEMBER_COOKIE_SECURE": False,
         "SERVER_NAME": None,
+        **LOOPBACK,
     }
     config.update(overrides)
     return config

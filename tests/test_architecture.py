@@ -15,7 +15,7 @@ LAYERS = (
     ("kernel", ("webapp.config", "webapp.extensions", "webapp.models_base", "webapp.errors",
                 "webapp.permissions", "webapp.crypto", "webapp.i18n", "webapp.hx", "webapp.queue",
                 "webapp.security", "webapp.forms", "webapp.uow", "webapp.references",
-                "webapp.params")),
+                "webapp.params", "webapp.outbound_policy", "webapp.programs")),
     ("changelog", ("webapp.changelog",)),
     ("records", ("webapp.records", "webapp.views_helpers")),
     ("org", ("webapp.org",)),

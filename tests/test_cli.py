@@ -1,8 +1,10 @@
 """The `flask` commands: demo data, admin bootstrap, housekeeping."""
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import func
 
+from tests.factories import make_config
 from webapp import demo
 from webapp.auth.models import LoginAttempt
 from webapp.companies.models import Company, CustomerNumber
@@ -14,6 +16,12 @@ from webapp.org.models import Branch, Chain, Workstation
 from webapp.users.models import User
 
 MODELS = (Chain, Branch, Workstation, User, Company, CustomerNumber, InterfaceService, ServiceSecret)
+
+
+@pytest.fixture
+def app_config(tmp_path):
+    """What `make run` allows the demo (its ordering program, the sandbox on 127.0.0.1)."""
+    return make_config(tmp_path, **demo.SETTINGS)
 
 
 def _counts():
@@ -70,7 +78,8 @@ def test_seed_demo_creates_the_demo_chain(app, runner):
         assert services["hoerluchs_partner_order"].values.get("supplier") is None
         assert services["ear_mould_standard_order"].values["delivery"] == "email"
         command = services["ear_mould_command"]
-        assert command.values["program"] and "order_command.py" in command.values["arguments"]
+        assert command.values["program"] == str(demo.ORDER_PROGRAM)
+        assert command.values["arguments"].startswith("--auftrag {auftragsdatei}")
         assert services["smtp"].values["host"] == "127.0.0.1"
 
 

@@ -7,7 +7,7 @@ from pathlib import Path
 from flask import Flask
 from sqlalchemy import event
 
-from . import cli, crypto, hx, i18n, params, references, security, uow
+from . import cli, crypto, hx, i18n, outbound_policy, params, programs, references, security, uow
 from . import config as config_module
 from . import models  # noqa: F401  (every table, for metadata and migrations)
 from .audit import views as audit_views
@@ -87,6 +87,9 @@ def create_app(test_config=None):
     htmx.init_app(app)
 
     load_catalogue()  # a malformed catalogue entry stops the start, naming the entry
+    # Malformed ALLOWED_PROGRAMS / OUTBOUND_* settings stop the start, naming the setting.
+    programs.init_app(app)
+    outbound_policy.init_app(app)
 
     babel.init_app(app, locale_selector=i18n.select_locale, timezone_selector=i18n.select_timezone)
     i18n.init_app(app, chain_timezone=lambda: get_chain().timezone)

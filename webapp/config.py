@@ -42,6 +42,14 @@ DEFAULTS = dict(
     ORDER_MAX_ATTEMPTS=10,
     ORDER_LEASE_MARGIN_SECONDS=30,
     ORDER_RECONCILE_GRACE_SECONDS=30,
+    # What the server may run and reach (webapp/programs.py, webapp/outbound_policy.py): the
+    # programs a command-line service may choose, as [{"path": "/abs/path", "label": "…"}]
+    # (none: those interfaces cannot be used); the hosts plain http may go to (else https
+    # only); the networks (CIDRs) among loopback, link-local and private addresses that may be
+    # reached (none by default).
+    ALLOWED_PROGRAMS=[],
+    OUTBOUND_HTTP_HOSTS=[],
+    OUTBOUND_ALLOWED_NETWORKS=[],
 )
 
 # Environment variables with a well-known name (12-factor style) and the config key they set.

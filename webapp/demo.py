@@ -3,7 +3,6 @@
 Idempotent: records are matched by their unique names and only created when missing, so a
 second run changes nothing, and edits made in the demo survive a re-run. Addresses, numbers
 and e-mail addresses are made up (reserved .example domains)."""
-import sys
 from datetime import timedelta
 from pathlib import Path
 
@@ -17,6 +16,7 @@ from .customers.models import Customer
 from .extensions import db
 from .interfaces import services as interface_services
 from .interfaces.models import InterfaceService
+from .interfaces.values import InvalidValues
 from .org.models import Branch, Workstation
 from .org.services import get_chain
 from .permissions import ADMIN, BRANCH_MANAGER, STAFF
@@ -25,6 +25,17 @@ from .processes.models import ORDER_SERVICE, STEP, Process, ProcessTemplate
 from .users.models import User
 
 CHAIN = dict(name="Hörwelt Demo", timezone="Europe/Berlin")
+# The lab's ordering program of the Kommandozeilenbefehl service (sandbox/order_command.py).
+ORDER_PROGRAM = ROOT / "sandbox" / "order_command.py"
+# What the demo needs the operator to allow (webapp/programs.py, webapp/outbound_policy.py):
+# its ordering program, and the partner sandbox and its mail sink on 127.0.0.1 over plain
+# http. `make run` (webapp/devrun.py) sets exactly these; a real installation says its own.
+SETTINGS = {
+    "ALLOWED_PROGRAMS": [{"path": str(ORDER_PROGRAM),
+                          "label": "Ohrform Manufaktur: Bestellprogramm (Demo)"}],
+    "OUTBOUND_HTTP_HOSTS": ["127.0.0.1"],
+    "OUTBOUND_ALLOWED_NETWORKS": ["127.0.0.1/32"],
+}
 # Meets the password policy (webapp/users/services.py); `make run` prints it with the logins.
 DEMO_PASSWORD = "Demo-2026!"
 EDITOR = "Demo"
@@ -192,9 +203,8 @@ def _seed_services(branches):
           "order_template": "Bestellschein Otoplastik", "subject": "Otoplastikbestellung"}),
         ("ear_mould_command", {"name": "Bestellprogramm Ohrform Manufaktur",
                                "branch_id": branches["ST"].id},
-         {"companies": [str(ohrform)], "supplier": str(ohrform), "program": sys.executable,
-          "arguments": f"{ROOT / 'sandbox' / 'order_command.py'} --auftrag {{auftragsdatei}} "
-                       f"--schluessel {{idempotenzschluessel}} "
+         {"companies": [str(ohrform)], "supplier": str(ohrform), "program": str(ORDER_PROGRAM),
+          "arguments": "--auftrag {auftragsdatei} --schluessel {idempotenzschluessel} "
                        f"--ablage {Path(current_app.instance_path) / 'ohrform-auftraege'}",
           "timeout": "30", "output_format": "json"}),
         ("spryng_rest", {"name": "SMS (ab nächstem Monat)", "start_date": today + timedelta(days=30)},
@@ -209,7 +219,15 @@ def _seed_services(branches):
         exists = db.session.scalar(db.select(InterfaceService.id).where(
             InterfaceService.name == data["name"]))
         if exists is None:
-            interface_services.create_service(admin, interface_key, data, raw)
+            try:
+                interface_services.create_service(admin, interface_key, data, raw)
+            except InvalidValues as refused:
+                # The instance does not allow what it points at (see SETTINGS): the rest of
+                # the demo still works without this one service.
+                current_app.logger.warning(
+                    "Demo service %r not created: %s", data["name"],
+                    "; ".join(f"{key}: {message}" for key, message in refused.errors.items()))
+                continue
             created += 1
     return created
 

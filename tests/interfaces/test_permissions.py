@@ -17,8 +17,9 @@ def test_admin_changes_everything(world, make_service):
 
 
 def test_branch_manager_own_branches_and_their_workstations(world, make_service):
-    """Maria (Stuttgart) manages Stuttgart's and its tills' services, nothing else."""
-    own = make_service("smtp", actor=world.manager, branch_id=world.st.id)
+    """Maria (Stuttgart) manages Stuttgart's and its tills' services, nothing else (the
+    admin sets the mail server up: its host is an admin-only field)."""
+    own = make_service("smtp", branch_id=world.st.id)
     till = make_service("tse_swissbit", {"drive_letter": "E:"}, actor=world.manager,
                         workstation_id=world.st_till.id)
     assert services.update_service(world.manager, own, {"protected": True}, None, own.version)
@@ -46,7 +47,7 @@ def test_branch_manager_reads_but_cannot_change_chain_services(world, make_servi
         services.update_service(world.manager, chain, {"name": "x"}, None, chain.version)
     with pytest.raises(PermissionDenied):
         services.delete_service(world.manager, chain)
-    own = make_service("smtp", actor=world.manager, branch_id=world.st.id)
+    own = make_service("smtp", branch_id=world.st.id)
     with pytest.raises(PermissionDenied, match="Only administrators"):
         services.update_service(world.manager, own, {"branch_id": None}, None, own.version)
     with pytest.raises(PermissionDenied, match="Only administrators"):

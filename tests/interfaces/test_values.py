@@ -57,8 +57,9 @@ def test_max_length_and_pattern(world):
     assert long == "Enter at most 2 characters."
 
 
-def test_urls_must_be_absolute():
-    """A relative address or one with spaces is refused."""
+def test_urls_must_be_absolute(world):
+    """A relative address or one with spaces is refused (in the app: its outbound policy is
+    checked too)."""
     spec = get_interface("dreve_smartorder").get_field("base_url")
     message = "Enter a full address such as https://example.org."
     assert values.parse_value(spec, "https://order.example.org/api") == (

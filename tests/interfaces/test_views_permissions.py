@@ -117,7 +117,8 @@ def test_branch_manager_changes_own_branch_only(client, auth, csrf, world, setup
 
 def test_branch_manager_cannot_create_chain_wide(client, auth, csrf, world):
     """The Filiale select offers only her branches; a chain-wide service posted anyway is
-    refused (403), one for her branch is created."""
+    refused (403), one for her branch is created — unless it needs an address, which only
+    admins set (422 beside the field)."""
     auth.login(world.manager)
     form = client.get("/interfaces/new/dreve_smartorder", headers=HX).get_data(as_text=True)
     branch_select = form.split('id="branch_id"')[1].split("</select>")[0]
@@ -127,8 +128,14 @@ def test_branch_manager_cannot_create_chain_wide(client, auth, csrf, world):
     chain_wide = client.post("/interfaces/new/dreve_smartorder",
                              data=dreve_form(world, token, branch_id=""), headers=HX)
     assert chain_wide.status_code == 403
-    own = client.post("/interfaces/new/dreve_smartorder", data=dreve_form(world, token),
-                      headers=HX)
+    with_address = client.post("/interfaces/new/dreve_smartorder",
+                               data=dreve_form(world, token), headers=HX)
+    assert with_address.status_code == 422
+    assert de("Only administrators can change this field.") in with_address.get_data(as_text=True)
+    own = client.post("/interfaces/new/email_order", headers=HX, data={
+        "csrf_token": token, "name": "Bestellung per E-Mail", "branch_id": str(world.st.id),
+        "usage_server": "y", "enabled": "y", "subject": "Bestellung",
+        "order_template": "Standard"})
     assert own.status_code == 200
 
 

@@ -8,11 +8,13 @@ module only turns specs, raw input and messages into what the templates show.
 import json
 from dataclasses import dataclass, field
 
+from flask import current_app
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, HiddenField, SelectField, StringField
 from wtforms.validators import DataRequired, Length, ValidationError
 
+from .. import programs
 from ..forms import NoMarkup, strip
 from . import values as field_values
 from .catalogue.schema import FieldSpec
@@ -101,7 +103,8 @@ class FieldView:
     value: object  # raw string, or a list of strings for several companies; never a secret
     error: str | None = None
     hidden: bool = False  # shown_if unmet
-    readonly: bool = False  # fixed after the first save
+    readonly: bool = False  # fixed after the first save, or locked
+    locked: bool = False  # only administrators may change it (services.locked_fields)
     options: list = field(default_factory=list)  # [(value, label)] for selects
     blank: str | None = None  # label of the empty option, None = no empty option
     secret_set: bool = False
@@ -153,16 +156,18 @@ class TableView:
 
 
 def interface_fields(interface, raw, errors, lang, companies, *, secrets=None, fixed=(),
-                     partial=False, retype=False):
+                     locked=(), partial=False, retype=False):
     """(sections, tables) of FieldViews for `interface`: `raw` is the form input (request.form
     or values.form_data), `errors` {input name: message}, `companies` a callable
-    (kind) → [(id, name)], `secrets` {key: set?}, `fixed` the keys that are read-only now."""
+    (kind) → [(id, name)], `secrets` {key: set?}, `fixed` the keys that are read-only now,
+    `locked` those the user may not change (services.locked_fields)."""
     raw = raw or {}
     secrets = secrets or {}
     sections, by_key = [], {}
     for spec in interface.fields:
         view = _field_view(spec, spec.key, raw, errors, lang, companies, interface.fields,
-                           partial, readonly=spec.key in fixed)
+                           partial, readonly=spec.key in fixed or spec.key in locked)
+        view.locked = spec.key in locked
         if spec.is_secret:
             view.secret_set = bool(secrets.get(spec.key))
             view.retype = retype and bool(single(raw.get(spec.key)))
@@ -225,9 +230,12 @@ def _field_view(spec, name, raw, errors, lang, companies, siblings, partial, rea
     elif spec.kind in ("company", "supplier"):
         view.options = [(str(company_id), company_name)
                         for company_id, company_name in companies(spec.kind)]
+    elif spec.kind == "program":
+        view.options = _program_options(value)
     elif spec.kind == "bool" and partial:
         view.options = [("y", _l("yes")), ("n", _l("no"))]
-    selects = spec.kind in ("choice", "company", "supplier") or (spec.kind == "bool" and partial)
+    selects = (spec.kind in ("choice", "company", "supplier", "program")
+               or (spec.kind == "bool" and partial))
     if selects and not spec.multiple and (
             not spec.required or partial or not view.value or not view.options):
         view.blank = (_l("— inherited —") if partial else
@@ -243,6 +251,15 @@ def _field_view(spec, name, raw, errors, lang, companies, siblings, partial, rea
             current = "y" if current.lower() in field_values.TRUE_INPUTS else "n"
         view.hidden = current not in wanted
     return view
+
+
+def _program_options(value):
+    """The operator's programs by label; a stored one no longer on the list stays visible
+    (saving it again is refused, and so is running it)."""
+    options = [(program.path, program.label) for program in programs.allowed(current_app.config)]
+    if value and value not in {path for path, _label in options}:
+        options.append((value, _l("%(path)s (no longer allowed)", path=value)))
+    return options
 
 
 def _raw_of(spec, value):

@@ -15,7 +15,9 @@ for its format). Every rule is enforced here, whatever the screens offer:
 - state: "active" / "planned" (start date after today in the chain's time zone) /
   "disabled" (`enabled` off) — computed, never stored.
 - permissions: admins everything; branch managers services of their branches and of their
-  branches' workstations (chain-wide ones they read); staff read.
+  branches' workstations (chain-wide ones they read); staff read. Fields that decide what the
+  server runs or where it connects (FieldSpec.admin_only: programs, URLs, hosts and what goes
+  with them) only admins change: branch managers keep what an admin set.
 """
 from datetime import date, datetime, timezone
 from typing import NamedTuple
@@ -25,7 +27,9 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import case, func, or_
 from sqlalchemy.orm import aliased, contains_eager, joinedload, selectinload
 
-from .. import references
+from flask import current_app
+
+from .. import programs, references
 from ..i18n import ui_language
 from ..permissions import BRANCH_MANAGER, branch_scope, can_edit_branch, is_admin, reads_branch
 from ..changelog import services as changelog
@@ -53,6 +57,7 @@ SORTS = ("group", "interface", "name", "branch", "start")
 # A unique slot (records.flush_unique) taken by a save that raced this one.
 RACED = _l("Someone saved a conflicting service at the same moment. Reload and check the list "
            "before saving again.")
+ADMIN_ONLY = _l("Only administrators can change this field.")
 
 
 # --- time and state ----------------------------------------------------------------------
@@ -305,6 +310,43 @@ def _may_edit(actor, branch_id):
     return is_admin(actor) or (branch_id is not None and can_edit_branch(actor, branch_id))
 
 
+def locked_fields(actor, interface):
+    """The keys of the interface's fields `actor` may see but not change: for everyone but
+    admins, the fields that decide what the server runs or where it connects."""
+    if is_admin(actor):
+        return frozenset()
+    return frozenset(spec.key for spec in interface.fields if spec.admin_only)
+
+
+def program_refusal(interface):
+    """Why services of `interface` cannot work on this server (a lazy message), or None: it
+    runs a program and the operator allows none."""
+    if not any(spec.kind == "program" for spec in interface.fields):
+        return None
+    if programs.allowed(current_app.config):
+        return None
+    return _l("This server allows no programs, so %(interface)s cannot be used. The operator "
+              "lists the programs that may run in the instance configuration "
+              "(ALLOWED_PROGRAMS).", interface=interface_name(interface))
+
+
+def _keep_locked_values(actor, interface, raw, parsed, current):
+    """Branch managers keep what an admin set in the locked fields: a field they leave out
+    keeps `current`, a changed one is refused beside the field (and so is one only an admin
+    can fill in, e.g. a required address of a new service)."""
+    for key in locked_fields(actor, interface):
+        given = raw is not None and key in raw
+        if given and parsed.values.get(key) != current.get(key):
+            parsed.errors[key] = ADMIN_ONLY
+            continue
+        parsed.values[key] = current.get(key)
+        if key in parsed.errors:  # e.g. required: fine when kept, an admin's job when empty
+            if current.get(key) is None:
+                parsed.errors[key] = ADMIN_ONLY
+            else:
+                del parsed.errors[key]
+
+
 def _require_edit(actor, branch_id):
     if _may_edit(actor, branch_id):
         return
@@ -325,6 +367,8 @@ def create_service(actor, interface_key, data, raw=None):
     interface = _interface(interface_key)
     workstation, partial, common, errors = _new_place(actor, interface, data)
     parsed = field_values.parse(interface, raw, partial=partial)
+    _keep_locked_values(actor, interface, raw, parsed,
+                        {} if partial else field_values.defaults(interface))
     _raise_errors({**errors, **parsed.errors})
     return _insert(actor, interface, workstation, common, parsed, "create")
 
@@ -389,6 +433,7 @@ def update_service(actor, service, data, raw, version):
     else:
         parsed = field_values.parse(interface, raw, partial=partial,
                                     secrets_set=service.secret_keys)
+        _keep_locked_values(actor, interface, raw, parsed, current)
     _raise_errors({**errors, **parsed.errors})
     for key in interface.fixed_after_save:
         if parsed.values.get(key) != current.get(key):

@@ -23,8 +23,10 @@ import re
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
+from flask import current_app
 from flask_babel import lazy_gettext as _l
 
+from .. import outbound_policy, programs
 from ..companies.models import Company
 from ..errors import DomainError
 from ..extensions import db
@@ -36,6 +38,19 @@ FALSE_INPUTS = frozenset({"n", "no", "off", "false", "0"})
 REFERENCE_MAX_LENGTH = 200  # document templates have no master data yet: a reference string
 
 REQUIRED = _l("This field is required.")
+FULL_ADDRESS = _l("Enter a full address such as https://example.org.")
+# Why the operator's outbound policy refuses an address (webapp/outbound_policy.py).
+OUTBOUND_REFUSALS = {
+    outbound_policy.SCHEME: _l("Use an https address. Plain http is allowed only for the hosts "
+                               "the operator lists in OUTBOUND_HTTP_HOSTS."),
+    outbound_policy.ADDRESS: _l("Loopback, link-local and private addresses are refused unless "
+                                "the operator allows them in OUTBOUND_ALLOWED_NETWORKS."),
+    outbound_policy.RESOLVED: _l("Loopback, link-local and private addresses are refused "
+                                 "unless the operator allows them in "
+                                 "OUTBOUND_ALLOWED_NETWORKS."),
+    outbound_policy.INVALID: _l("Enter a host name or IP address, without scheme, port or "
+                                "path."),
+}
 
 
 class InvalidValues(DomainError):
@@ -236,7 +251,11 @@ def _parse_string(spec, text):
     if problem is None and spec.kind == "url":
         parts = urlsplit(text)
         if not (parts.scheme and parts.netloc) or any(c.isspace() for c in text):
-            problem = _l("Enter a full address such as https://example.org.")
+            problem = FULL_ADDRESS
+        else:
+            problem = _outbound_problem("check_url", text, FULL_ADDRESS)
+    if problem is None and spec.kind == "host":
+        problem = _outbound_problem("check_host", text)
     if problem is None and spec.kind == "email" and not EMAIL_RE.fullmatch(text):
         problem = _l("Enter a valid e-mail address.")
     return (None, problem) if problem else (text, None)
@@ -251,9 +270,28 @@ def _string_problem(spec, text):
     return None
 
 
+def _outbound_problem(check, value, invalid=None):
+    """Why the operator's outbound policy refuses a URL or host (`check`: the Policy method),
+    or None. Names are resolved and checked again when they are used."""
+    try:
+        getattr(outbound_policy.from_config(current_app.config), check)(value)
+    except outbound_policy.Refused as refused:
+        if refused.reason == outbound_policy.INVALID and invalid is not None:
+            return invalid
+        return OUTBOUND_REFUSALS[refused.reason]
+    return None
+
+
+def _parse_program(spec, text):
+    """A program is a path on the operator's list, never any other."""
+    if text not in programs.allowed_paths(current_app.config):
+        return None, _l("Choose one of the programs the operator allows.")
+    return text, None
+
+
 _PARSERS = {
     "number": _parse_number, "choice": _parse_choice, "date": _parse_date,
-    "company": _parse_id, "supplier": _parse_id,
+    "company": _parse_id, "supplier": _parse_id, "program": _parse_program,
 }
 
 

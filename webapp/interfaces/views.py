@@ -258,12 +258,15 @@ def _editor(station, interface, service=None, form=None, raw=None, errors=None, 
         interface, raw, errors or {}, ui_language(), _companies(),
         secrets=services.secret_states(service) if service is not None else {},
         fixed=interface.fixed_after_save if service is not None else (),
+        locked=services.locked_fields(current_user, interface),
         partial=base is not None, retype=retype and bool(errors or form.errors))
     chain = org_services.get_chain()
+    program_refusal = services.program_refusal(interface)
     return dict(
         station=station, sargs=_args(station), workstation=workstation, service=service,
         interface=interface, group=catalogue.group_of(interface.key), form=form,
         sections=sections, tables=tables, refusal=str(refusal) if refusal else None,
+        program_refusal=str(program_refusal) if program_refusal else None,
         locked_by=locked_by,
         locked_scope=_scope_name(locked_by) if locked_by is not None else None,
         base=base, base_scope=_scope_name(base) if base is not None else None,

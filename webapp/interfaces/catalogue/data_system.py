@@ -8,7 +8,8 @@ LDAP and Testschnittstellen as NOT FOUND). Names are generic on purpose; no vend
 from .fields import (
     ANYWHERE, BOTH, BRANCH_MANAGEMENT, CHAIN, CLIENT, CONNECTION, CREDENTIALS, EXPORT, OPTIONS,
     SERVER, TEST_CONNECTION, action, choice, date, directory, email, flag, host, keyed_https,
-    login, number, opt, path, port, schedule, secret, text, timeout, timeouts, url,
+    PROGRAM_HELP_DE, PROGRAM_HELP_EN, login, number, opt, path, port, program, schedule, secret,
+    text, timeout, timeouts, url,
 )
 from .schema import Group, InterfaceType
 
@@ -247,9 +248,11 @@ SUPPORT_PROVIDERS = Group(
             fields=(
                 text("provider_name", "Dienstleister", "Provider", required=True, max_length=120,
                      section=CONNECTION),
-                path("program", "Fernwartungsprogramm", "Remote-support program", required=True,
-                     section=CONNECTION),
-                text("arguments", "Argumente", "Arguments", max_length=500, section=CONNECTION),
+                program("program", "Fernwartungsprogramm", "Remote-support program",
+                        required=True, section=CONNECTION, help_de=PROGRAM_HELP_DE,
+                        help_en=PROGRAM_HELP_EN),
+                text("arguments", "Argumente", "Arguments", max_length=500, section=CONNECTION,
+                     admin_only=True),
                 text("support_phone", "Support-Telefon", "Support phone", max_length=40,
                      section=OPTIONS),
                 email("support_email", "Support-E-Mail", "Support e-mail", section=OPTIONS),
@@ -322,7 +325,7 @@ SYSTEM = Group(
             usages=SERVER, scopes=CHAIN,
             fields=(
                 host(),
-                port(default=514, required=True),
+                port(default=514, required=True, admin_only=True),
                 choice("transport", "Transport", "Transport", (
                     opt("udp", "UDP"), opt("tcp", "TCP"), opt("tls", "TCP mit TLS", "TCP with TLS"),
                 ), default="tls", required=True, section=CONNECTION),

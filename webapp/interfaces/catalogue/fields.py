@@ -60,6 +60,11 @@ def url(key, label_de, label_en, **options):
     return spec("url", key, label_de, label_en, **options)
 
 
+def program(key, label_de, label_en, **options):
+    """One of the programs the operator allows (ALLOWED_PROGRAMS), chosen from a list."""
+    return spec("program", key, label_de, label_en, **options)
+
+
 def email(key, label_de, label_en, **options):
     return spec("email", key, label_de, label_en, **options)
 
@@ -95,7 +100,8 @@ def port(key="port", default=None, section=CONNECTION, **options):
 
 
 def host():
-    return text("host", "Server", "Server", required=True, max_length=255, section=CONNECTION)
+    return spec("host", "host", "Server", "Server", required=True, max_length=255,
+                section=CONNECTION)
 
 
 def timeout(default=30, maximum=600):
@@ -173,7 +179,8 @@ def transfer(default_protocol="sftp", remote_dir=True):
         ), default=default_protocol, required=True, section=CONNECTION),
         host(),
         port(help_de="Leer = Standardport des Protokolls (SFTP 22, FTP/FTPS 21).",
-             help_en="Empty = the protocol's standard port (SFTP 22, FTP/FTPS 21)."),
+             help_en="Empty = the protocol's standard port (SFTP 22, FTP/FTPS 21).",
+             admin_only=True),
         *login(),
     )
     if remote_dir:
@@ -194,7 +201,7 @@ def mail_server(default_port, default_encryption, username_de="Benutzer", userna
     """Host, port, encryption and login of an SMTP or IMAP server."""
     return (
         host(),
-        port(default=default_port, required=True),
+        port(default=default_port, required=True, admin_only=True),
         choice("encryption", "Verschlüsselung", "Encryption", MAIL_ENCRYPTION,
                default=default_encryption, required=True, section=CONNECTION),
         *login(username_de, username_en, required=login_required),
@@ -216,20 +223,24 @@ def imap_mailbox(default_folder="INBOX", done_folder="Verarbeitet"):
 
 
 ORDER_PLACEHOLDERS = "{auftragsdatei}, {bestellnummer}, {kundennummer}, {filiale}"
+PROGRAM_HELP_DE = ("Eines der Programme, die der Betreiber in der Instanzkonfiguration freigibt "
+                   "(ALLOWED_PROGRAMS). Es läuft direkt, nie über eine Shell.")
+PROGRAM_HELP_EN = ("One of the programs the operator allows in the instance configuration "
+                   "(ALLOWED_PROGRAMS). It runs directly, never through a shell.")
 
 
 def command_line(default_arguments="", output=True, placeholders=ORDER_PLACEHOLDERS):
-    """Program, arguments with placeholders, working folder, timeout and output format."""
+    """Program, arguments with placeholders, working folder, timeout and output format. The
+    program is one the operator allows; it and its command line are for administrators."""
     fields = (
-        path("program", "Programm", "Program", required=True, section=CONNECTION,
-             help_de="Vollständiger Pfad der ausführbaren Datei auf dem Rechner, der den "
-                     "Befehl ausführt.",
-             help_en="Full path of the executable on the computer that runs the command."),
+        program("program", "Programm", "Program", required=True, section=CONNECTION,
+                help_de=PROGRAM_HELP_DE, help_en=PROGRAM_HELP_EN),
         text("arguments", "Argumente", "Arguments", default=default_arguments,
-             max_length=1000, section=CONNECTION,
+             max_length=1000, section=CONNECTION, admin_only=True,
              help_de=f"Platzhalter werden beim Aufruf ersetzt: {placeholders}.",
              help_en=f"Placeholders are replaced at call time: {placeholders}."),
-        path("working_dir", "Arbeitsverzeichnis", "Working folder", section=CONNECTION),
+        path("working_dir", "Arbeitsverzeichnis", "Working folder", section=CONNECTION,
+             admin_only=True),
         timeout(default=60, maximum=3600),
     )
     if output:

@@ -10,10 +10,13 @@ from typing import Any
 
 FIELD_KINDS = (
     "text", "number", "bool", "choice", "date", "path", "url", "email", "secret",
-    "company", "supplier", "document_template",
+    "company", "supplier", "document_template", "host", "program",
 )
 # Kinds whose value is a string typed by the user (max_length and pattern apply to these).
-STRING_KINDS = ("text", "path", "url", "email", "secret")
+STRING_KINDS = ("text", "path", "url", "email", "secret", "host")
+# Kinds that decide where the server connects (an address, a host name) or what it runs (one
+# of the operator's ALLOWED_PROGRAMS, never a typed path): only administrators change them.
+ADMIN_KINDS = ("url", "host", "program")
 # Kinds that point at master data (a company row or a document template); never a default.
 REFERENCE_KINDS = ("company", "supplier", "document_template")
 
@@ -71,6 +74,13 @@ class FieldSpec(_Localised):
     multiple: bool = False  # company / supplier: several may be chosen
     section: Section | None = None
     shown_if: Condition | None = None
+    # Only administrators change it (interfaces.services.locked_fields): always for
+    # ADMIN_KINDS, and set on fields that go with one (a host's port, a program's arguments).
+    admin_only: bool = False
+
+    def __post_init__(self):
+        if self.kind in ADMIN_KINDS:
+            object.__setattr__(self, "admin_only", True)
 
     @property
     def is_secret(self):

@@ -119,6 +119,10 @@ def _check_interface(iface, where, report):
             report(f"{twhere}: has no fields")
         else:
             _check_fields(table.fields, twhere, report)
+            for spec in table.fields:
+                if getattr(spec, "admin_only", False):
+                    # services.locked_fields guards a service's own fields, not table cells.
+                    report(f"{twhere} / {spec.key}: admin-only fields cannot be table cells")
         if not isinstance(table.min_rows, int) or table.min_rows < 0:
             report(f"{twhere}: min_rows must be an int >= 0")
         elif table.max_rows is not None and table.max_rows < max(table.min_rows, 1):
@@ -204,6 +208,8 @@ def _check_field(spec, where, report):
             report(f"{where}: pattern does not compile ({exc})")
     if spec.multiple and spec.kind not in ("company", "supplier"):
         report(f"{where}: multiple is only allowed on company/supplier fields")
+    if spec.admin_only is not True and spec.admin_only is not False:
+        report(f"{where}: admin_only must be True or False")
     if spec.default is not None:
         problem = _default_problem(spec)
         if problem:
@@ -234,6 +240,8 @@ def _default_problem(spec):
         return "is not allowed: reference fields point at master data and have no default"
     if kind == "secret":
         return "is not allowed: secrets never have a default"
+    if kind == "program":
+        return "is not allowed: programs come from the operator's ALLOWED_PROGRAMS"
     if kind == "bool":
         return None if isinstance(value, bool) else "is not a bool"
     if kind == "number":
@@ -265,6 +273,8 @@ def _default_problem(spec):
         parts = urlsplit(value)
         if not (parts.scheme and parts.netloc):
             return "is not an absolute URL"
+        if parts.scheme != "https":
+            return "is not https (the outbound policy allows plain http only where configured)"
     if kind == "email" and not EMAIL_RE.fullmatch(value):
         return "is not an e-mail address"
     return None

@@ -1,0 +1,79 @@
+"""The operator's policy for what the server may reach and run (webapp/outbound_policy.py,
+webapp/programs.py): URLs and hosts when saved, addresses when connecting (a real listening
+socket on loopback), and malformed settings stopping the start."""
+import socket
+
+import pytest
+
+from tests.factories import make_config
+from webapp import create_app, programs
+from webapp.outbound_policy import ADDRESS, INVALID, RESOLVED, SCHEME, Policy, Refused
+
+SANDBOX = Policy.from_config({"OUTBOUND_HTTP_HOSTS": ["127.0.0.1"],
+                              "OUTBOUND_ALLOWED_NETWORKS": ["127.0.0.1/32"]})
+
+
+@pytest.mark.parametrize("url, reason", [
+    ("http://partner.example.org/api", SCHEME),
+    ("ftp://partner.example.org", SCHEME),
+    ("http://127.0.0.2:5010", SCHEME),
+    ("https://127.0.0.2", ADDRESS),
+    ("https://10.1.2.3/api", ADDRESS),
+    ("https://192.168.0.10", ADDRESS),
+    ("https://169.254.169.254/latest/meta-data", ADDRESS),
+    ("https://[::1]:8443", ADDRESS),
+    ("https://[::ffff:10.0.0.1]", ADDRESS),
+    ("https://0.0.0.0", ADDRESS),
+    ("https://partner.example.org:99999", INVALID),
+    ("https://under_score!.example", INVALID),
+])
+def test_refused_urls(url, reason):
+    """https only (http for the listed hosts), no internal address outside the allowed
+    networks, nothing malformed."""
+    with pytest.raises(Refused) as refused:
+        SANDBOX.check_url(url)
+    assert refused.value.reason == reason
+
+
+@pytest.mark.parametrize("url", ["https://partner.example.org/api", "http://127.0.0.1:5010/dreve",
+                                 "https://127.0.0.1:8443", "https://8.8.8.8"])
+def test_allowed_urls(url):
+    """Public https, and exactly what the operator allowed."""
+    SANDBOX.check_url(url)
+
+
+def test_connect_goes_only_to_checked_addresses():
+    """A name resolving to loopback is refused when connecting unless loopback is allowed;
+    then the socket reaches the real listener."""
+    with socket.create_server(("127.0.0.1", 0)) as server:
+        port = server.getsockname()[1]
+        with pytest.raises(Refused) as refused:
+            Policy().connect("localhost", port, timeout=2)
+        assert refused.value.reason == RESOLVED
+        with pytest.raises(Refused) as refused:
+            Policy().connect("127.0.0.1", port, timeout=2)
+        assert refused.value.reason == ADDRESS
+        allowed = Policy.from_config({"OUTBOUND_ALLOWED_NETWORKS": ["127.0.0.0/8", "::1/128"]})
+        with allowed.connect("localhost", port, timeout=2) as sock:
+            assert sock.getpeername()[:2] in (("127.0.0.1", port), ("::1", port))
+
+
+@pytest.mark.parametrize("settings, problem", [
+    ({"OUTBOUND_ALLOWED_NETWORKS": ["10.0.0.0/33"]}, "OUTBOUND_ALLOWED_NETWORKS"),
+    ({"OUTBOUND_HTTP_HOSTS": "127.0.0.1"}, "lists"),
+    ({"ALLOWED_PROGRAMS": [{"path": "bin/lab", "label": "Labor"}]}, "absolute path"),
+    ({"ALLOWED_PROGRAMS": "/usr/bin/lab"}, "ALLOWED_PROGRAMS is a list"),
+])
+def test_malformed_settings_stop_the_start(tmp_path, settings, problem):
+    """A typo in the settings is named at start, not discovered when an order fails."""
+    with pytest.raises(ValueError, match=problem):
+        create_app(make_config(tmp_path, **settings))
+
+
+def test_allowed_programs_are_read_with_labels():
+    """Path and label; the label defaults to the file name."""
+    config = {"ALLOWED_PROGRAMS": [{"path": "/opt/labor/bestellen", "label": "Laborsoftware"},
+                                   {"path": "/usr/local/bin/ocr"}]}
+    assert [(p.path, p.label) for p in programs.allowed(config)] == [
+        ("/opt/labor/bestellen", "Laborsoftware"), ("/usr/local/bin/ocr", "ocr")]
+    assert programs.allowed({"ALLOWED_PROGRAMS": []}) == ()
