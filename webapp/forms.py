@@ -1,12 +1,106 @@
-"""Validators and filters shared by the forms of every domain."""
+"""The base of every form, and the validators and filters the forms of every domain share."""
 import re
 
 from flask_babel import lazy_gettext as _l
-from wtforms.validators import ValidationError
+from flask_wtf import FlaskForm
+from wtforms import HiddenField, StringField, TextAreaField
+from wtforms.validators import StopValidation, ValidationError
 
 from .errors import Conflict
+from .params import CONTROL, to_id, to_int
 
 MARKUP = re.compile(r"[<>]")
+# A multi-line text keeps its tabs and line breaks; no other control character belongs in
+# any field: PostgreSQL refuses NUL, and the others hide text or garble exports and mails.
+CONTROL_IN_LINES = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+DAMAGED = _l("The form is damaged. Please reload the page.")
+
+
+def control_characters(text, multiline=False):
+    """Whether `text` holds a control character (tab and line breaks are fine `multiline`)."""
+    return bool((CONTROL_IN_LINES if multiline else CONTROL).search(text))
+
+
+class NoControlCharacters:
+    """Refuse control characters (NUL, ESC, …); every field of an AppForm has this first."""
+
+    def __init__(self, multiline=False):
+        self.multiline = multiline
+
+    def __call__(self, form, field):
+        values = field.data if isinstance(field.data, (list, tuple)) else [field.data]
+        if any(isinstance(value, str) and control_characters(value, self.multiline)
+               for value in values):
+            raise StopValidation(
+                _l("Must not contain control characters (line breaks and tabs are fine).")
+                if self.multiline else
+                _l("Must not contain control characters such as tabs or line breaks."))
+
+
+class AppForm(FlaskForm):
+    """The base of every form here (tests/test_forms.py checks): each field refuses control
+    characters, a text field missing from a post reads as empty, as a browser sends an empty
+    input (a crafted post cannot put NULL into a NOT NULL column), and a hidden field's
+    message shows above the form, where the user sees it."""
+
+    class Meta:
+        def bind_field(self, form, unbound_field, options):
+            field = super().bind_field(form, unbound_field, options)
+            check = NoControlCharacters(multiline=isinstance(field, TextAreaField))
+            field.validators = [check, *field.validators]
+            return field
+
+    def process(self, formdata=None, obj=None, data=None, extra_filters=None, **kwargs):
+        super().process(formdata, obj, data, extra_filters, **kwargs)
+        for field in self:
+            # raw_data is [] only for a field the post left out.
+            if isinstance(field, StringField) and field.raw_data == [] and field.data is None:
+                field.data = getattr(field, "when_missing", "")
+
+    def validate(self, extra_validators=None):
+        valid = super().validate(extra_validators)
+        for field in self:
+            if isinstance(field, HiddenField):
+                self.form_errors.extend(str(message) for message in field.errors
+                                        if str(message) not in self.form_errors)
+        return valid
+
+
+class VersionField(HiddenField):
+    """The version of the record the user loaded (optimistic locking): digits, or empty in
+    a new record's form; anything else is a damaged form (422). Left out of a post it is
+    None, which records.check_version does not check; an empty one it refuses."""
+
+    when_missing = None
+
+    def pre_validate(self, form):
+        if self.data not in (None, "") and to_int(self.data) is None:
+            raise StopValidation(DAMAGED)
+
+
+class VersionedForm(AppForm):
+    # The version the user loaded; saving over a newer one is refused (409).
+    version = VersionField()
+
+
+def optional_id(value):
+    """A select's value as a record id; the empty option is None. Anything else that is no
+    id (negative, beyond the id columns, not digits) is 'Not a valid choice', never a
+    query."""
+    if value in (None, "", "None"):
+        return None
+    found = to_id(value)
+    if found is None:
+        raise ValueError("not a record id")
+    return found
+
+
+def record_id(value):
+    """A select's value as a record id (0 is the '— choose —' option); else ValueError."""
+    found = to_int(value)
+    if found is None:
+        raise ValueError("not a record id")
+    return found
 
 
 def strip(value):

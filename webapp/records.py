@@ -8,11 +8,19 @@ from sqlalchemy.exc import IntegrityError
 from .changelog import services as changelog
 from .errors import Conflict, DomainError
 from .extensions import db
+from .forms import DAMAGED
+from .params import to_int
 
 
 def check_version(record, version):
-    """Refuse to save over a change made after the form was loaded."""
-    if version is not None and int(version) != record.version:
+    """Refuse to save over a change made after the form was loaded. `version` None is not
+    checked (callers without a form); an empty or malformed one is a damaged form."""
+    if version is None:
+        return
+    loaded = to_int(version)
+    if loaded is None:
+        raise DomainError(DAMAGED)
+    if loaded != record.version:
         when = format_datetime(record.updated_at, "short") if record.updated_at else "?"
         raise Conflict(_l(
             "%(who)s saved this record at %(when)s, after you opened it. "

@@ -4,8 +4,7 @@ from werkzeug.datastructures import MultiDict
 from wtforms import BooleanField, SelectChoice, SelectField, StringField
 from wtforms.validators import DataRequired, Email, Length, Optional
 
-from ..forms import NoMarkup, Phone, PostalCode, strip
-from ..org.forms import VersionedForm
+from ..forms import NoMarkup, Phone, PostalCode, VersionedForm, strip
 from .services import COMPANY_FIELDS, UNKNOWN_BRANCHES, rule_errors
 
 # A branch's customer-number field is named customer_number-<branch id>.
@@ -72,9 +71,6 @@ class CompanyForm(VersionedForm):
 
     def validate(self, extra_validators=None):
         valid = super().validate(extra_validators)
-        if self.version.data and not str(self.version.data).isdigit():
-            self.form_errors.append(_l("The form is damaged. Please reload the page."))
-            valid = False
         if self.unknown_numbers:
             # A branch deleted while the editor was open, or a crafted post.
             self.form_errors.append(UNKNOWN_BRANCHES)

@@ -3,8 +3,7 @@ from flask_babel import lazy_gettext as _l
 from wtforms import SelectChoice, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Email, Length, Optional
 
-from ..forms import NoMarkup, Phone, PostalCode, strip
-from ..org.forms import VersionedForm
+from ..forms import NoMarkup, Phone, PostalCode, VersionedForm, record_id, strip
 from .services import CUSTOMER_FIELDS
 
 SALUTATION_LABELS = {
@@ -18,18 +17,7 @@ def salutation_label(code):
     return SALUTATION_LABELS.get(code, code) if code else ""
 
 
-class RecordForm(VersionedForm):
-    """A versioned form that refuses a damaged version instead of failing on it."""
-
-    def validate(self, extra_validators=None):
-        valid = super().validate(extra_validators)
-        if self.version.data and not str(self.version.data).isdigit():
-            self.form_errors.append(_l("The form is damaged. Please reload the page."))
-            valid = False
-        return valid
-
-
-class CustomerForm(RecordForm):
+class CustomerForm(VersionedForm):
     salutation = SelectField(_l("Salutation"), validate_choice=True,
                              choices=[SelectChoice(code, label) for code, label in SALUTATION_LABELS.items()])
     first_name = StringField(_l("First name"), filters=[strip],
@@ -48,7 +36,7 @@ class CustomerForm(RecordForm):
                          validators=[Length(max=1000), NoMarkup()], render_kw={"rows": 3})
     # Choices: the branches the user may look after customers of (views.branch_choices). Not
     # checked against them here: the service refuses another branch with a 403, not a message.
-    branch_id = SelectField(_l("Branch"), coerce=int, validate_choice=False,
+    branch_id = SelectField(_l("Branch"), coerce=record_id, validate_choice=False,
                             validators=[DataRequired(message=_l("Choose a branch."))])
 
     def customer_data(self):

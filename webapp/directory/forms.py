@@ -1,11 +1,10 @@
 import re
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
-from wtforms import BooleanField, HiddenField, IntegerField, PasswordField, StringField, TextAreaField
+from wtforms import BooleanField, IntegerField, PasswordField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, NumberRange, Regexp, ValidationError
 
-from ..forms import strip
+from ..forms import AppForm, VersionField, strip
 from ..permissions import ADMIN, BRANCH_MANAGER, STAFF
 from .mapping import lists_to_roles
 
@@ -85,10 +84,10 @@ class IssuerUrl:
             raise ValidationError(_l("An https:// address (plain http only for localhost)."))
 
 
-class MappingFields(FlaskForm):
+class MappingFields(AppForm):
     """Group (or claim value) → role and → branch, shared by both forms."""
 
-    version = HiddenField()
+    version = VersionField()
     admin_groups = TextAreaField(_l("Groups for administrators"), filters=[strip],
                                  description=_l("One group per line: its name (cn) or full DN."))
     manager_groups = TextAreaField(_l("Groups for branch managers"), filters=[strip])

@@ -10,12 +10,11 @@ from dataclasses import dataclass, field
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
-from wtforms import BooleanField, HiddenField, SelectField, StringField
+from wtforms import BooleanField, SelectField, StringField
 from wtforms.validators import DataRequired, Length, ValidationError
 
 from .. import programs
-from ..forms import NoMarkup, strip
+from ..forms import AppForm, NoMarkup, VersionField, optional_id, strip
 from . import values as field_values
 from .catalogue.schema import FieldSpec
 from .values import single, table_rows
@@ -27,13 +26,6 @@ INPUT_TYPES = {"number": "number", "date": "date", "url": "url", "email": "email
                "secret": "password"}
 
 
-def optional_id(value):
-    """'' → None, '3' → 3 (a select whose empty option means 'none')."""
-    if value in (None, "", "None"):
-        return None
-    return int(value)
-
-
 class StartDate:
     def __call__(self, form, field_):
         _value, problem = field_values.parse_value(START_SPEC, field_.data or "")
@@ -41,11 +33,11 @@ class StartDate:
             raise ValidationError(str(problem))
 
 
-class ServiceForm(FlaskForm):
+class ServiceForm(AppForm):
     """The "Konfiguration" block common to every interface."""
 
     # The version the user loaded; saving over a newer one is refused (409).
-    version = HiddenField()
+    version = VersionField()
     name = StringField(_l("Name"), filters=[strip],
                        validators=[DataRequired(message=field_values.REQUIRED),
                                    Length(max=NAME_MAX_LENGTH), NoMarkup()])
@@ -77,7 +69,7 @@ class ServiceForm(FlaskForm):
         return data
 
 
-class CopyForm(FlaskForm):
+class CopyForm(AppForm):
     """Kopieren: the copy's name and where it goes (another branch or workstation). Its own
     ids: the dialog sits in the page next to the service form's fields."""
 

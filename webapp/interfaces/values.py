@@ -30,6 +30,8 @@ from .. import outbound_policy, programs
 from ..companies.models import Company
 from ..errors import DomainError
 from ..extensions import db
+from ..forms import control_characters
+from ..params import to_id
 from .catalogue.validate import EMAIL_RE
 
 CLEAR_SUFFIX = "-clear"
@@ -39,6 +41,18 @@ REFERENCE_MAX_LENGTH = 200  # document templates have no master data yet: a refe
 
 REQUIRED = _l("This field is required.")
 FULL_ADDRESS = _l("Enter a full address such as https://example.org.")
+# Why the operator's outbound policy refuses an address (webapp/outbound_policy.py).
+OUTBOUND_REFUSALS = {
+    outbound_policy.SCHEME: _l("Use an https address. Plain http is allowed only for the hosts "
+                               "the operator lists in OUTBOUND_HTTP_HOSTS."),
+    outbound_policy.ADDRESS: _l("Loopback, link-local and private addresses are refused unless "
+                                "the operator allows them in OUTBOUND_ALLOWED_NETWORKS."),
+    outbound_policy.RESOLVED: _l("Loopback, link-local and private addresses are refused "
+                                 "unless the operator allows them in "
+                                 "OUTBOUND_ALLOWED_NETWORKS."),
+    outbound_policy.INVALID: _l("Enter a host name or IP address, without scheme, port or "
+                                "path."),
+}
 
 
 class InvalidValues(DomainError):
@@ -187,16 +201,18 @@ def _parse_ids(raw_value):
     for item in (item.strip() for item in items):
         if not item:
             continue
-        if not item.isdigit():
+        company_id = to_id(item)
+        if company_id is None:
             return None, _l("Choose a company from the list.")
-        ids.add(int(item))
+        ids.add(company_id)
     return (sorted(ids) or None), None
 
 
 def _parse_id(spec, text):
-    if not text.isdigit():
+    company_id = to_id(text)
+    if company_id is None:
         return None, _l("Choose a company from the list.")
-    return int(text), None
+    return company_id, None
 
 
 def _parse_number(spec, text):
@@ -250,6 +266,8 @@ def _parse_string(spec, text):
 
 
 def _string_problem(spec, text):
+    if control_characters(text):
+        return _l("Must not contain control characters such as tabs or line breaks.")
     limit = spec.max_length or (REFERENCE_MAX_LENGTH if spec.kind == "document_template" else None)
     if limit is not None and len(text) > limit:
         return _l("Enter at most %(max)s characters.", max=limit)
@@ -266,7 +284,7 @@ def _outbound_problem(check, value, invalid=None):
     except outbound_policy.Refused as refused:
         if refused.reason == outbound_policy.INVALID and invalid is not None:
             return invalid
-        return outbound_policy.REASONS[refused.reason]
+        return OUTBOUND_REFUSALS[refused.reason]
     return None
 
 
@@ -420,7 +438,8 @@ def _as_list(value):
     return list(value) if isinstance(value, (list, tuple)) else [value]
 
 
-_CELL = re.compile(r"(?P<table>[a-z][a-z0-9_]*)-(?P<row>\d+)-(?P<field>[a-z][a-z0-9_]*)")
+# Row numbers in ASCII digits and short: int() refuses '²' and numbers of 4,300 digits.
+_CELL = re.compile(r"(?P<table>[a-z][a-z0-9_]*)-(?P<row>[0-9]{1,6})-(?P<field>[a-z][a-z0-9_]*)")
 
 
 def table_rows(raw, table_key, keep_empty=False):

@@ -193,7 +193,7 @@ def edit_post(service_id, station_id):
         try:
             saved = services.update_service(
                 current_user, service, form.service_data(service.workstation), request.form,
-                form.version.data or None)
+                form.version.data)
         except DomainError as error:
             errors = _apply_error(form, error, interface, service.workstation)
         else:
@@ -470,7 +470,7 @@ def delete_post(service_id, station_id):
     _require_edit(service)
     name = service.name
     try:
-        services.delete_service(current_user, service, request.form.get("version") or None)
+        services.delete_service(current_user, service, request.form.get("version"))
     except DomainError as error:
         if not hx.wants_fragment():
             flash(str(error.message), "error")

@@ -1,15 +1,14 @@
 """The form of the 'Bestellservice' step: company (lab), supplier when the service names none,
 and a note for the lab."""
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from sqlalchemy import func
 from wtforms import SelectChoice, SelectField, TextAreaField
 from wtforms.validators import Length
 
 from ..companies.models import Company
 from ..extensions import db
-from ..forms import strip
-from ..org.forms import lab_choices, optional_id
+from ..forms import AppForm, optional_id, strip
+from ..org.forms import lab_choices
 
 
 def supplier_choices(form, field):
@@ -20,7 +19,7 @@ def supplier_choices(form, field):
         SelectChoice(company_id, name) for company_id, name in db.session.execute(query)]
 
 
-class OrderForm(FlaskForm):
+class OrderForm(AppForm):
     # The choices are only offered: whether a company or supplier will do is the routing's
     # call (services.place_order), which says why in words, beside the field.
     company_id = SelectField(_l("Company (lab)"), coerce=optional_id, validate_choice=False,

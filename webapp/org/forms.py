@@ -1,19 +1,13 @@
 from zoneinfo import available_timezones
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
-from wtforms import BooleanField, HiddenField, SelectChoice, SelectField, StringField
+from wtforms import BooleanField, SelectChoice, SelectField, StringField
 from wtforms.validators import DataRequired, Email, Length, Optional, Regexp
 
-from ..forms import NoMarkup, Phone, PostalCode, strip
+from ..forms import NoMarkup, Phone, PostalCode, VersionedForm, optional_id, record_id, strip
 from . import services
 
 TIMEZONES = sorted(tz for tz in available_timezones() if "/" in tz and not tz.startswith("Etc/"))
-
-
-class VersionedForm(FlaskForm):
-    # The version the user loaded; saving over a newer one is refused.
-    version = HiddenField()
 
 
 class ChainForm(VersionedForm):
@@ -27,11 +21,6 @@ class ChainForm(VersionedForm):
         description=_l("Off: customers are chain-wide and can be served in any branch. On: "
                        "branch managers and staff find only customers whose branch is one of "
                        "theirs; administrators see all."))
-
-
-def optional_id(value):
-    """A select's value as an id; the empty option is None."""
-    return int(value) if value not in (None, "", "None") else None
 
 
 def lab_choices(form, field):
@@ -73,5 +62,5 @@ class WorkstationForm(VersionedForm):
                                           message=_l("A host name: letters, digits, dots and hyphens."))])
     description = StringField(_l("Description"), filters=[strip],
                               validators=[Length(max=200), NoMarkup()])
-    branch_id = SelectField(_l("Branch"), coerce=int, validate_choice=True,
+    branch_id = SelectField(_l("Branch"), coerce=record_id, validate_choice=True,
                             validators=[DataRequired()])

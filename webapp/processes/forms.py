@@ -3,12 +3,10 @@ from decimal import Decimal, InvalidOperation
 
 from flask_babel import format_decimal
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, SelectChoice, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional, StopValidation
 
-from ..customers.forms import RecordForm
-from ..forms import NoMarkup, strip
+from ..forms import AppForm, NoMarkup, VersionedForm, strip
 from .labels import PROCESS_TYPE_LABELS, SIDE_LABELS, STEP_KIND_LABELS
 from .services import POSITION_FIELDS, TEMPLATE_FIELDS, VENTING_MAX
 
@@ -17,7 +15,7 @@ def _choices(labels):
     return [SelectChoice(code, label) for code, label in labels.items()]
 
 
-class TemplateForm(RecordForm):
+class TemplateForm(VersionedForm):
     name = StringField(_l("Name"), filters=[strip],
                        validators=[DataRequired(), Length(max=120), NoMarkup()])
     process_type = SelectField(_l("Process type"), validate_choice=True,
@@ -29,7 +27,7 @@ class TemplateForm(RecordForm):
         return {name: self[name].data for name in TEMPLATE_FIELDS}
 
 
-class TemplateStepForm(FlaskForm):
+class TemplateStepForm(AppForm):
     """One step of a template: the add form (prefix "new-step") and each row's form
     (prefix "step-<id>"), so that ids stay unique on the page."""
 
@@ -38,7 +36,7 @@ class TemplateStepForm(FlaskForm):
     kind = SelectField(_l("Kind"), validate_choice=True, choices=_choices(STEP_KIND_LABELS))
 
 
-class NewProcessForm(FlaskForm):
+class NewProcessForm(AppForm):
     # Choices: the active templates and the user's branches (set by the view).
     template_id = SelectField(_l("Process template"), coerce=int, validate_choice=True,
                               validators=[DataRequired(message=_l("Choose a process template."))])
@@ -78,7 +76,7 @@ class DecimalCommaField(StringField):
         return "" if self.data is None else format_decimal(self.data, format="0.##")
 
 
-class PositionForm(RecordForm):
+class PositionForm(VersionedForm):
     side = SelectField(_l("Side"), validate_choice=True, choices=_choices(SIDE_LABELS))
     style = StringField(_l("Style"), filters=[strip],
                         validators=[DataRequired(), Length(max=60), NoMarkup()])

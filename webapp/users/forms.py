@@ -1,14 +1,12 @@
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import (BooleanField, PasswordField, SelectChoice, SelectField, SelectMultipleField,
                      StringField)
 from wtforms.validators import DataRequired, Email, EqualTo, Length, Optional, Regexp, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from ..forms import NoMarkup, Phone, strip
+from ..forms import AppForm, NoMarkup, Phone, VersionedForm, strip
 from ..i18n import role_label
-from ..org.forms import VersionedForm
 from .models import ROLES
 from .services import USERNAME_PATTERN, check_password_policy
 
@@ -27,7 +25,7 @@ class CheckboxesField(SelectMultipleField):
     option_widget = CheckboxInput()
 
 
-class PreferencesForm(FlaskForm):
+class PreferencesForm(AppForm):
     """What every user sets for themselves on the account page (and admins in the editor)."""
 
     preferred_language = SelectField(_l("Language"), validators=[DataRequired()])
@@ -83,7 +81,7 @@ class NewUserForm(UserForm):
     password = _password_field(_l("Initial password"), required=True, description=POLICY_HINT)
 
 
-class PasswordChangeForm(FlaskForm):
+class PasswordChangeForm(AppForm):
     current = PasswordField(_l("Current password"), validators=[DataRequired()])
     new = PasswordField(_l("New password"),
                         validators=[DataRequired(), Length(max=256), PasswordPolicy()])
