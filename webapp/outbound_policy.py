@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 import requests
+from flask_babel import lazy_gettext as _l
 from urllib3.connection import HTTPConnection, HTTPSConnection
 from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 from urllib3.exceptions import ConnectTimeoutError, NameResolutionError, NewConnectionError
@@ -33,6 +34,16 @@ MESSAGES = {
     RESOLVED: "{target} resolves to a loopback, link-local or private address, which the "
               "operator has not allowed (OUTBOUND_ALLOWED_NETWORKS)",
     INVALID: "{target} is not a valid host name or address",
+}
+# The same for people, in their language: beside a field, or after "Not connected to …".
+REASONS = {
+    SCHEME: _l("Use an https address. Plain http is allowed only for the hosts the operator "
+               "lists in OUTBOUND_HTTP_HOSTS."),
+    ADDRESS: _l("Loopback, link-local and private addresses are refused unless the operator "
+                "allows them in OUTBOUND_ALLOWED_NETWORKS."),
+    RESOLVED: _l("The name resolves to a loopback, link-local or private address, which the "
+                 "operator has not allowed (OUTBOUND_ALLOWED_NETWORKS)."),
+    INVALID: _l("Enter a host name or IP address, without scheme, port or path."),
 }
 
 

@@ -278,6 +278,51 @@ def test_oidc_test_reports_an_unreachable_provider(client, admin, auth):
     assert FAILED in body
 
 
+# --- what the operator allows the server to reach (webapp/outbound_policy.py) ---------------
+
+NOT_LOOPBACK = ("Loopback, link-local and private addresses are refused unless the operator "
+                "allows them in OUTBOUND_ALLOWED_NETWORKS.")
+RESOLVES_TO_LOOPBACK = ("The name resolves to a loopback, link-local or private address, which "
+                        "the operator has not allowed (OUTBOUND_ALLOWED_NETWORKS).")
+
+
+def test_directory_addresses_are_checked_when_saved(client, admin, auth, app, slapd):
+    """Without loopback allowed, the LDAP URL on 127.0.0.1 and an issuer on a private
+    address are refused beside the field, and so is plain http to a host the operator did not
+    list; nothing is saved."""
+    app.config.update(OUTBOUND_HTTP_HOSTS=[], OUTBOUND_ALLOWED_NETWORKS=[])
+    ldap = client.post("/directory/ldap", data=ldap_form(auth, slapd), headers=HX)
+    assert ldap.status_code == 422 and html(NOT_LOOPBACK) in ldap.get_data(as_text=True)
+    for issuer, message in (
+            ("https://10.0.0.5/realms/kette", NOT_LOOPBACK),
+            ("http://localhost:8080/realms/kette", "Use an https address. Plain http is allowed "
+                                                   "only for the hosts the operator lists in "
+                                                   "OUTBOUND_HTTP_HOSTS.")):
+        oidc = client.post("/directory/oidc", headers=HX, data=oidc_form(auth, issuer))
+        assert oidc.status_code == 422 and html(message) in oidc.get_data(as_text=True), issuer
+    assert saved(app, "ldap")["source"] == saved(app, "oidc")["source"] == "configuration"
+
+
+def test_connection_tests_refuse_a_name_resolving_to_loopback(client, admin, auth, app, slapd,
+                                                             oidc_issuer):
+    """'localhost' passes as a name, but it resolves to loopback, which the operator has not
+    allowed: the LDAP and OIDC connection tests (the real slapd and provider) say so and
+    reach neither."""
+    app.config.update(OUTBOUND_ALLOWED_NETWORKS=[])
+    body = steps_of(client.post("/directory/ldap/test", headers=HX, data=ldap_form(
+        auth, slapd, url=f"ldap://localhost:{slapd.port}")))
+    assert html("Not connected to %(where)s: %(reason)s", where=f"localhost:{slapd.port}",
+                reason=de(RESOLVES_TO_LOOPBACK)) in body
+    assert FAILED in body and html("Connected to %(where)s.", where=f"localhost:{slapd.port}") \
+        not in body
+    body = steps_of(client.post("/directory/oidc/test", data=oidc_form(auth, oidc_issuer),
+                                headers=HX))
+    assert html("Not connected to %(where)s: %(reason)s", where="localhost",
+                reason=de(RESOLVES_TO_LOOPBACK)) in body
+    assert html("Fetched the discovery document from %(url)s.",
+                url=f"{oidc_issuer}/.well-known/openid-configuration") not in body
+
+
 def test_oidc_settings_saved_and_button_follows(client, admin, auth, app, oidc_issuer):
     """Saving the OIDC settings (secret encrypted) changes the login page's button."""
     response = client.post("/directory/oidc", data=oidc_form(auth, oidc_issuer, client_secret=SECRET),

@@ -15,6 +15,8 @@ from ldap3.utils.conv import escape_filter_chars
 from ldap3.utils.dn import parse_dn
 from flask_babel import lazy_gettext as _l
 
+from ..outbound_policy import ADDRESS, REASONS, RESOLVED, Policy, Refused
+
 DEFAULT_USER_FILTER = "(&(objectClass=inetOrgPerson)(uid={username}))"
 DEFAULT_GROUP_FILTER = ("(|(&(objectClass=groupOfNames)(member={dn}))"
                         "(&(objectClass=groupOfUniqueNames)(uniqueMember={dn}))"
@@ -39,6 +41,9 @@ class LdapConfig:
     branch_attribute: str = ""
     connect_timeout: int = 5
     read_timeout: int = 10
+    # The operator's outbound policy: the server's addresses are checked before connecting
+    # and the address connected to after.
+    outbound: Policy = field(default_factory=Policy)
 
 
 @dataclass
@@ -148,7 +153,17 @@ class LdapAuthenticator:
                                       read_only=True, raise_exceptions=False)
         where = f"{server.host}:{server.port}"
         try:
+            config.outbound.resolve(server.host, server.port)
+        except Refused as refused:
+            raise _not_allowed(where, refused) from None
+        except OSError:
+            pass  # no such name: ldap3 says so below
+        try:
             connection.open()
+            _check_peer(connection, config.outbound)
+        except Refused as refused:
+            _close_socket(connection)
+            raise _not_allowed(where, refused) from None
         except LDAPException as error:
             _close_socket(connection)
             reason = _reason(error)
@@ -342,6 +357,20 @@ class LdapAuthenticator:
 
 class AmbiguousUser(DirectoryMisconfigured):
     """The user filter matched several entries: nobody may log in with that username."""
+
+
+def _not_allowed(where, refused):
+    return DirectoryMisconfigured(_l("Not connected to %(where)s: %(reason)s", where=where,
+                                     reason=REASONS[refused.reason]))
+
+
+def _check_peer(connection, policy):
+    """The address ldap3 connected to is one the policy allows (the name may resolve to
+    another address now than when it was checked)."""
+    address = connection.socket.getpeername()[0]
+    if not policy.allows_address(address.split("%")[0]):
+        raise Refused(ADDRESS if address == connection.server.host else RESOLVED,
+                      connection.server.host)
 
 
 def _close_socket(connection):

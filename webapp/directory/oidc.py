@@ -4,6 +4,7 @@ The Authlib client is built lazily from the current settings (which an admin may
 any time) and cached per app and settings for an hour, so discovery is not fetched on every
 login. Authlib keeps state, nonce and the PKCE verifier in the Flask session and checks all
 three on the callback; the ID token's signature, issuer, audience and expiry are checked too."""
+import functools
 import hashlib
 import time
 from dataclasses import dataclass, field
@@ -11,9 +12,11 @@ from dataclasses import dataclass, field
 import requests
 from authlib.integrations.base_client import MismatchingStateError, OAuthError
 from authlib.integrations.flask_client import FlaskIntegration, FlaskOAuth2App
+from authlib.integrations.requests_client import OAuth2Session
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 
+from ..outbound_policy import REASONS, Policy, Refused
 from .ldap import Step
 
 WELL_KNOWN = "/.well-known/openid-configuration"
@@ -27,6 +30,9 @@ class OidcConfig:
     client_secret: str = field(default="", repr=False)
     scopes: str = "openid email profile"
     timeout: int = 10
+    # The operator's outbound policy: every request (discovery, keys, token, userinfo) goes
+    # only to addresses it allows, checked when connecting.
+    outbound: Policy = field(default_factory=Policy)
 
     @property
     def metadata_url(self):
@@ -68,7 +74,8 @@ class LoginFailed(Exception):
 
 def _key(config):
     secret = hashlib.sha256(config.client_secret.encode()).hexdigest()
-    return (config.metadata_url, config.client_id, secret, config.scope, config.timeout)
+    return (config.metadata_url, config.client_id, secret, config.scope, config.timeout,
+            config.outbound)
 
 
 def client(config):
@@ -85,6 +92,7 @@ def client(config):
         client_kwargs={"scope": config.scope, "code_challenge_method": "S256",
                        "default_timeout": config.timeout},
     )
+    app.client_cls = _guarded_session(config.outbound)
     metadata = _load_metadata(app)
     issuer = str(metadata.get("issuer", "")).rstrip("/")
     if issuer != config.expected_issuer:
@@ -98,9 +106,21 @@ def client(config):
     return app
 
 
+@functools.lru_cache(maxsize=8)
+def _guarded_session(policy):
+    """Authlib's requests session, connecting only where `policy` allows."""
+    class GuardedSession(OAuth2Session):
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **kwargs)
+            policy.mount(self)
+    return GuardedSession
+
+
 def _load_metadata(app):
     try:
         return app.load_server_metadata()
+    except Refused as refused:
+        raise ProviderMisconfigured(_not_allowed(refused)) from None
     except requests.HTTPError as error:
         raise ProviderMisconfigured(_http_status(app._server_metadata_url,
                                                  error.response.status_code)) from error
@@ -134,6 +154,8 @@ def finish_login(config):
         raise LoginFailed("invalid", f"ID token refused: {type(error).__name__} {error}") from error
     except requests.RequestException as error:
         raise ProviderUnavailable(_unreachable(oidc.server_metadata.get("token_endpoint"), error)) from error
+    except Refused as refused:
+        raise ProviderMisconfigured(_not_allowed(refused)) from None
     claims = dict(token.get("userinfo") or {})
     if not claims.get("sub"):
         raise LoginFailed("invalid", "no ID token in the token response")
@@ -141,7 +163,7 @@ def finish_login(config):
         # Some providers put groups and profile data only into the userinfo response.
         try:
             extra = dict(oidc.userinfo(token=token))
-        except (requests.RequestException, OAuthError, ValueError) as error:
+        except (requests.RequestException, OAuthError, ValueError, Refused) as error:
             current_app.logger.warning("OIDC userinfo request failed: %s", type(error).__name__)
         else:
             if extra.get("sub") == claims["sub"]:
@@ -172,6 +194,11 @@ def _http_status(url, status):
               url=url, status=status)
 
 
+def _not_allowed(refused):
+    return _l("Not connected to %(where)s: %(reason)s", where=refused.target,
+              reason=REASONS[refused.reason])
+
+
 def _unreachable(url, error):
     return _l("%(url)s cannot be reached (%(error)s). Check the address and that this server "
               "may connect to it.", url=url, error=type(error).__name__)
@@ -184,12 +211,19 @@ def _no_json(url):
 def check(config):
     """The connection test: fetch discovery and the signing keys, say what the provider
     supports, in plain words."""
+    with config.outbound.session() as session:
+        return _check(config, session)
+
+
+def _check(config, session):
     steps = []
     url = config.metadata_url
     try:
-        response = requests.get(url, timeout=config.timeout)
+        response = session.get(url, timeout=config.timeout)
     except requests.RequestException as error:
         return [Step(False, _unreachable(url, error))]
+    except Refused as refused:
+        return [Step(False, _not_allowed(refused))]
     if response.status_code != 200:
         return [Step(False, _http_status(url, response.status_code))]
     try:
@@ -208,12 +242,15 @@ def check(config):
         steps.append(Step(False, _l("The discovery document lacks %(names)s.", names=", ".join(missing))))
         return steps
     try:
-        keys = requests.get(metadata["jwks_uri"], timeout=config.timeout)
+        keys = session.get(metadata["jwks_uri"], timeout=config.timeout)
         keys.raise_for_status()
         count = len(keys.json().get("keys", []))
     except (requests.RequestException, ValueError, AttributeError) as error:
         steps.append(Step(False, _l("The signing keys at %(url)s cannot be read (%(error)s).",
                                     url=metadata["jwks_uri"], error=type(error).__name__)))
+        return steps
+    except Refused as refused:
+        steps.append(Step(False, _not_allowed(refused)))
         return steps
     steps.append(Step(count > 0, _l("The provider publishes %(count)s signing key(s).", count=count)))
     methods = metadata.get("code_challenge_methods_supported")

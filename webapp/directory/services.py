@@ -17,6 +17,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import func
 from sqlalchemy.exc import IntegrityError
 
+from .. import outbound_policy
 from ..permissions import admin_only, require_admin
 from ..changelog import services as changelog
 from ..crypto import SecretUnreadable
@@ -186,6 +187,7 @@ def _ldap_setup(values, source):
         url=values["url"], start_tls=values["start_tls"], ca_cert=values["ca_cert"] or "",
         ca_cert_file="" if values["ca_cert"] else ca_file,
         bind_dn=values["bind_dn"], bind_password=values["bind_password"],
+        outbound=outbound_policy.from_config(current_app.config),
         user_base=values["user_base"], user_filter=values["user_filter"] or DEFAULT_USER_FILTER,
         group_base=values["group_base"], group_filter=values["group_filter"] or DEFAULT_GROUP_FILTER,
         attr_name=values["attr_name"], attr_email=values["attr_email"], attr_phone=values["attr_phone"],
@@ -206,7 +208,8 @@ def ldap_settings():
 def _oidc_setup(values, source):
     config = oidc.OidcConfig(issuer=values["issuer"], client_id=values["client_id"],
                         client_secret=values["client_secret"], scopes=values["scopes"],
-                        timeout=values["timeout"])
+                        timeout=values["timeout"],
+                        outbound=outbound_policy.from_config(current_app.config))
     return OidcSetup(
         enabled=bool(values["enabled"] and values["issuer"] and values["client_id"]),
         source=source, config=config,
@@ -305,8 +308,23 @@ def _check_branch_codes(branch_map, field_name):
                           field=field_name)
 
 
+def _check_outbound(check, value, field_name):
+    """The operator's outbound policy on the server's address (checked again when used)."""
+    try:
+        check(value)
+    except outbound_policy.Refused as refused:
+        raise DomainError(outbound_policy.REASONS[refused.reason], field=field_name) from None
+
+
 def _validate(kind, data, secret):
+    policy = outbound_policy.from_config(current_app.config)
     if kind == LDAP:
+        if data["url"]:
+            try:
+                host = urlsplit(data["url"]).hostname or ""
+            except ValueError:
+                host = ""
+            _check_outbound(policy.check_host, host, "url")
         if data["start_tls"] and data["url"].lower().startswith("ldaps://"):
             raise DomainError(_l("StartTLS is for ldap:// URLs; ldaps:// is encrypted already."),
                               field="start_tls")
@@ -318,6 +336,8 @@ def _validate(kind, data, secret):
             raise DomainError(_l("The service account needs a password."), field="bind_password")
         _check_branch_codes(data["branch_map"], "branch_map")
     else:
+        if data["issuer"]:
+            _check_outbound(policy.check_url, data["issuer"], "issuer")
         if data["enabled"]:
             for name in ("issuer", "client_id"):
                 if not data[name]:

@@ -41,18 +41,6 @@ REFERENCE_MAX_LENGTH = 200  # document templates have no master data yet: a refe
 
 REQUIRED = _l("This field is required.")
 FULL_ADDRESS = _l("Enter a full address such as https://example.org.")
-# Why the operator's outbound policy refuses an address (webapp/outbound_policy.py).
-OUTBOUND_REFUSALS = {
-    outbound_policy.SCHEME: _l("Use an https address. Plain http is allowed only for the hosts "
-                               "the operator lists in OUTBOUND_HTTP_HOSTS."),
-    outbound_policy.ADDRESS: _l("Loopback, link-local and private addresses are refused unless "
-                                "the operator allows them in OUTBOUND_ALLOWED_NETWORKS."),
-    outbound_policy.RESOLVED: _l("Loopback, link-local and private addresses are refused "
-                                 "unless the operator allows them in "
-                                 "OUTBOUND_ALLOWED_NETWORKS."),
-    outbound_policy.INVALID: _l("Enter a host name or IP address, without scheme, port or "
-                                "path."),
-}
 
 
 class InvalidValues(DomainError):
@@ -284,7 +272,7 @@ def _outbound_problem(check, value, invalid=None):
     except outbound_policy.Refused as refused:
         if refused.reason == outbound_policy.INVALID and invalid is not None:
             return invalid
-        return OUTBOUND_REFUSALS[refused.reason]
+        return outbound_policy.REASONS[refused.reason]
     return None
 
 
