@@ -5,6 +5,7 @@ import logging
 from webapp.auth.services import prune_login_attempts as prune_attempts
 from webapp.changelog.services import prune as prune_entries
 from webapp.extensions import db
+from webapp.users.sessions import prune_sessions
 
 from . import app_context
 
@@ -12,11 +13,12 @@ log = logging.getLogger(__name__)
 
 
 def prune_login_attempts():
-    """Delete login attempts older than the throttling needs; returns how many."""
+    """Delete login attempts older than the throttling needs, and login sessions ended or
+    unused for as long; returns how many attempts."""
     with app_context():
-        count = prune_attempts()
+        count, sessions = prune_attempts(), prune_sessions()
         db.session.commit()
-    log.info("Pruned %d old login attempts", count)
+    log.info("Pruned %d old login attempts and %d old login sessions", count, sessions)
     return count
 
 

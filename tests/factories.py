@@ -20,6 +20,7 @@ from webapp.ordering import services as ordering
 from webapp.ordering.models import Order
 from webapp.processes.models import EarMouldPosition, Process, ProcessStep
 from webapp.users.models import User
+from webapp.users.sessions import live_sessions, start_session
 
 PASSWORD = "Geheim-123"
 PG_URL = os.environ.get("TEST_DATABASE_URL")
@@ -57,10 +58,18 @@ class AuthActions:
     def login(self, user="admin", password=PASSWORD):
         """Log in through the login form as `user` (a username): the response. A User object
         (the `world` fixture's, which have no password: hashing would cost more than most
-        tests) is put into the session directly instead, as a successful login leaves it."""
+        tests) is put into the session directly instead, as a successful login leaves it: with
+        a login session of its own."""
         if isinstance(user, User):
+            # An app context of its own: its database session commits only the login session,
+            # not what the test holds in the one it has open.
+            with self.client.application.app_context():
+                logged_in = db.session.get(User, user.id)
+                start_session(logged_in, "127.0.0.1", "")
+                db.session.commit()
+                user_id = logged_in.get_id()
             with self.client.session_transaction() as session:
-                session["_user_id"] = user.get_id()
+                session["_user_id"] = user_id
                 session["_fresh"] = True
             # Tests that hold an app context open would keep Flask-Login's cached user.
             g.pop("_login_user", None)
@@ -105,6 +114,12 @@ def get_user(app, user_id):
         if user is not None:
             db.session.expunge(user)
         return user
+
+
+def live_sessions_of(app, user_id):
+    """How many live login sessions the user has."""
+    with app.app_context():
+        return len(live_sessions(db.session.get(User, user_id)))
 
 
 def log_entries(app):

@@ -16,6 +16,7 @@ from .queue import AppWorker, connect
 from .schedule import Ticker
 from .schedule import tick as tick_once
 from .users.models import User
+from .users.sessions import prune_sessions
 from .users.services import check_password_policy
 
 
@@ -107,7 +108,8 @@ def worker_command(burst, queues, tick):
 @click.command("prune-login-attempts")
 @with_appcontext
 def prune_login_attempts_command():
-    """Delete old login attempts now (the workers also do it daily)."""
-    count = prune_login_attempts()
+    """Delete old login attempts and ended login sessions now (the workers also do it daily)."""
+    count, sessions = prune_login_attempts(), prune_sessions()
     db.session.commit()  # a command has no request to commit its unit of work
     click.echo(f"{count} login attempts deleted.")
+    click.echo(f"{sessions} ended login sessions deleted.")

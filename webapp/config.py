@@ -25,7 +25,10 @@ DEFAULTS = dict(
     REMEMBER_COOKIE_SECURE=True,
     REMEMBER_COOKIE_HTTPONLY=True,
     REMEMBER_COOKIE_SAMESITE="Lax",
+    # A login lasts at most this long (seconds), and ends after SESSION_IDLE_MINUTES unused
+    # (webapp/users/sessions.py).
     PERMANENT_SESSION_LIFETIME=12 * 3600,
+    SESSION_IDLE_MINUTES=120,
     # A page left open all day must still be able to post (htmx keeps the page).
     WTF_CSRF_TIME_LIMIT=None,
     # Login throttling: failures per username and per client address within the window.

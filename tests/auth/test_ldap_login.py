@@ -267,3 +267,14 @@ def test_directory_stopped_mid_session(auth, app, own_slapd, make_user, caplog):
     auth.logout()
     own_slapd.launch()
     assert auth.login("bob", "bobpw").status_code == 303
+
+
+def test_directory_login_is_a_session_that_logout_ends(app, client, auth, shop_branches):
+    """A login with the directory password is recorded on the server like any other: a copy
+    of its cookie taken before logout is refused after it."""
+    assert auth.login("bob", "bobpw").status_code == 303
+    thief = app.test_client()
+    thief.set_cookie("session", client.get_cookie("session").value)
+    assert thief.get("/").status_code == 200
+    auth.logout()
+    assert thief.get("/").status_code == 302

@@ -245,3 +245,15 @@ def csrf(client):
         token = sess["csrf_token"]
     with client.application.app_context():
         return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt="wtf-csrf-token").dumps(token)
+
+
+def test_provider_login_is_a_session_that_logout_ends(app, client, make_user, provider_user):
+    """A login through the provider is recorded on the server like any other: a copy of its
+    cookie taken before logout is refused after it."""
+    make_user("yvonne", auth_source="oidc")
+    assert login(client, provider_user(preferred_username="yvonne", groups=["app-staff"])).status_code == 303
+    thief = app.test_client()
+    thief.set_cookie("session", client.get_cookie("session").value)
+    assert thief.get("/").status_code == 200
+    client.post("/logout", data={"csrf_token": csrf(client)})
+    assert thief.get("/").status_code == 302

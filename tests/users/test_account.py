@@ -3,7 +3,9 @@ import json
 
 import pytest
 
-from tests.factories import HX, PASSWORD, AuthActions, get_user, log_entries, logged_in_client
+from tests.factories import (
+    HX, PASSWORD, AuthActions, get_user, live_sessions_of, log_entries, logged_in_client,
+)
 from tests.translated import de, de_html
 from webapp.extensions import db
 from webapp.users.models import User
@@ -126,12 +128,12 @@ def test_password_change_plain_post_redirects(client, staff, auth, app):
         "no-lower", "no-digit", "unchanged", "too-long"])
 def test_bad_password_change_is_refused(client, staff, auth, app, overrides, field):
     """Each unmet rule gets a message beside its field; the password and sessions stay."""
-    token = get_user(app, staff).session_token
+    other = logged_in_client(app, "sam")
     response = client.post("/account/password", headers=HX, data=password_change(auth, **overrides))
     assert response.status_code == 422
     assert f'id="{field}-error"'.encode() in response.data
-    user = get_user(app, staff)
-    assert user.check_password(PASSWORD) and user.session_token == token
+    assert get_user(app, staff).check_password(PASSWORD)
+    assert live_sessions_of(app, staff) == 2 and other.get("/account").status_code == 200
 
 
 def test_password_not_in_change_log_or_html(client, staff, auth, app):

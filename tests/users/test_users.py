@@ -4,7 +4,9 @@ import json
 
 import pytest
 
-from tests.factories import HX, PASSWORD, AuthActions, get_user, log_entries, logged_in_client
+from tests.factories import (
+    HX, PASSWORD, AuthActions, get_user, live_sessions_of, log_entries, logged_in_client,
+)
 from tests.translated import de_html
 from webapp.extensions import db
 from webapp.users.models import User
@@ -275,12 +277,11 @@ def test_deactivation_logs_the_user_out(client, admin, auth, app, make_user, bra
     """A deactivated user's next request goes to the login page, and login is refused."""
     user_id = make_user("berta", branch_ids=[branch])
     berta = logged_in_client(app, "berta")
-    token = get_user(app, user_id).session_token
     data = user_data(auth, branch_ids=[str(branch)], version="1")
     del data["active"]
     assert client.post(f"/users/{user_id}", headers=HX, data=data).status_code == 200
-    user = get_user(app, user_id)
-    assert user.active is False and user.session_token != token
+    assert get_user(app, user_id).active is False
+    assert live_sessions_of(app, user_id) == 0
     gone = berta.get("/users/")
     assert gone.status_code == 302 and "/login" in gone.headers["Location"]
     assert AuthActions(app.test_client()).login("berta").status_code == 422

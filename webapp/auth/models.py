@@ -1,7 +1,8 @@
-"""Login attempts, kept to throttle guessing per username and per client address."""
+"""Login attempts, kept to throttle guessing per username and client address, and per
+client address (docs/security.md)."""
 from datetime import datetime
 
-from sqlalchemy import Boolean, Index, Integer, String
+from sqlalchemy import Boolean, Index, Integer, String, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..extensions import db
@@ -19,3 +20,6 @@ class LoginAttempt(db.Model):
     address: Mapped[str] = mapped_column(String(45))
     at: Mapped[datetime] = mapped_column(UTC, default=utcnow)
     success: Mapped[bool] = mapped_column(Boolean, default=False)
+    # A failure stops counting (and is kept) once the same username logged in from the same
+    # address, or an administrator lifted the lock.
+    cleared: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())

@@ -1,5 +1,5 @@
-"""Login: local and directory (LDAP) password checks, throttling and lockout."""
-import secrets
+"""Login: local and directory (LDAP) password checks, login sessions, throttling and
+lockout."""
 from datetime import timedelta
 
 from flask import current_app
@@ -12,7 +12,7 @@ from ..directory import services as directory
 from ..directory.ldap import DirectoryMisconfigured, DirectoryUnavailable, InvalidCredentials
 from ..extensions import db
 from ..models_base import utcnow
-from ..users.models import User
+from ..users import sessions
 from ..users.services import find_user
 from .models import LoginAttempt
 
@@ -53,9 +53,10 @@ def _locked_out(username, address):
     return _recent_failures(LoginAttempt.address, address, _window_start()) >= config["LOGIN_MAX_FAILURES_PER_IP"]
 
 
-def authenticate(username, password, address):
+def authenticate(username, password, address, user_agent=""):
     """Check a password: the local one for local accounts, else the directory's (LDAP) when
-    that login is switched on. Raises LoginRefused with a message for the login form."""
+    that login is switched on; starts a login session. Raises LoginRefused with a message for
+    the login form."""
     username = (username or "").strip().lower()
     # Empty passwords are refused here: some directories treat them as an anonymous bind.
     if not username or not password:
@@ -68,10 +69,10 @@ def authenticate(username, password, address):
     if user is None or user.auth_source == "ldap":
         directory_user = _directory_login(username, password, address, user)
         if directory_user is not None:
-            return _logged_in(directory_user, username, address)
+            return _logged_in(directory_user, username, address, user_agent)
     elif user.auth_source == "local":
         if user.active and user.check_password(password):
-            return _logged_in(user, username, address)
+            return _logged_in(user, username, address, user_agent)
     else:
         check_password_hash(_DUMMY_HASH, password)
     # Unknown users, wrong passwords, disabled and provider-only accounts: one message.
@@ -82,11 +83,10 @@ def authenticate(username, password, address):
 WRONG = _l("Username or password is wrong, or the account is disabled.")
 
 
-def _logged_in(user, username, address):
+def _logged_in(user, username, address, user_agent):
     _note(username, address, True)
     user.last_login_at = utcnow()
-    if not user.session_token:
-        user.session_token = secrets.token_hex(8)
+    sessions.start_session(user, address, user_agent)
     return user
 
 
@@ -125,9 +125,9 @@ MISCONFIGURED = _l("Login with the staff directory is not working because of a c
                    "problem. Please tell your administrator; local accounts can still log in.")
 
 
-def external_login(user, username, address):
+def external_login(user, username, address, user_agent=""):
     """Finish a login another service (the OpenID Connect provider) vouched for."""
-    return _logged_in(user, username, address)
+    return _logged_in(user, username, address, user_agent)
 
 
 def _note(username, address, success):
@@ -135,16 +135,21 @@ def _note(username, address, success):
 
 
 def load_user(user_id):
-    """Flask-Login loader: the id carries the session token, so changing the password or
-    deactivating the account ends every other session."""
+    """Flask-Login loader: the id carries the login session's token; only a live session of
+    an active user is logged in (users/sessions.py)."""
     try:
         raw_id, token = str(user_id).split(":", 1)
-        user = db.session.get(User, int(raw_id))
+        user_id = int(raw_id)
     except (ValueError, TypeError):
         return None
-    if user is None or not user.active or user.session_token != token:
+    if not 0 < user_id < 2 ** 63:
         return None
-    return user
+    return sessions.resume_session(user_id, token)
+
+
+def logout(user):
+    """End the session `user` is logged in with: a copy of its cookie no longer works."""
+    sessions.end_session(user.login_session)
 
 
 def prune_login_attempts(older_than_days=30):

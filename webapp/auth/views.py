@@ -30,7 +30,8 @@ def login_post():
     form = LoginForm()
     if form.validate_on_submit():
         try:
-            user = services.authenticate(form.username.data, form.password.data, request.remote_addr)
+            user = services.authenticate(form.username.data, form.password.data,
+                                         request.remote_addr, request.user_agent.string)
         except services.LoginRefused as refused:
             current_app.logger.info("Login refused for %r from %s", form.username.data[:64],
                                     request.remote_addr)
@@ -110,7 +111,7 @@ def oidc_callback():
         current_app.logger.info("OpenID Connect login refused for subject %s: %s",
                                 claims.get("sub"), refusal)
         return _back_to_login(str(refusal.message))
-    services.external_login(user, user.username, request.remote_addr)
+    services.external_login(user, user.username, request.remote_addr, request.user_agent.string)
     login_user(user)
     session["oidc_id_token"] = id_token
     return redirect(safe_next(session.pop("oidc_next", "")) or url_for("main.index"), 303)
@@ -121,6 +122,7 @@ def logout_post():
     """Log out here, and at the identity provider when the login came from one that offers
     an end-session endpoint."""
     id_token = session.pop("oidc_id_token", None)
+    services.logout(current_user)
     logout_user()
     provider_logout = None
     setup = _oidc_setup() if id_token else None

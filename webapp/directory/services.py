@@ -8,7 +8,6 @@ them, so moving the LDAP settings into the interface administration stays local.
 import hashlib
 import json
 import logging
-import secrets
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
@@ -500,8 +499,7 @@ def _sync_ldap_user(username, user, entry: DirectoryUser, setup, actor):
     values = {"role": role, "external_id": entry.dn[:255],
               **_profile(user, entry.name, entry.email, entry.phone, username)}
     if user is None:
-        user = User(username=username.lower()[:64], auth_source=LDAP, active=True,
-                    session_token=secrets.token_hex(8))
+        user = User(username=username.lower()[:64], auth_source=LDAP, active=True)
     save_user(actor, user, values, _branches(codes), fields=USER_FIELDS)
     return user
 
@@ -572,7 +570,7 @@ def oidc_login(setup, claims):
         if find_user(username) is not None:
             raise not_known
         user = User(username=username.lower()[:64], auth_source=OIDC, external_id=sub, active=True,
-                    session_token=secrets.token_hex(8), role=role or STAFF)
+                    role=role or STAFF)
         save_user(actor, user, profile, branches or [], fields=USER_FIELDS)
         return user
     values = {**profile, **link}

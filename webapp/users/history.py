@@ -12,7 +12,8 @@ from .models import User
 def register(log):
     """Users in the change log `log`."""
     log.entity("user", _l("User"), model=User, link=page("users.user_get", "user_id"),
-               labels={**form_labels(UserForm), "password": _l("Password")},
+               labels={**form_labels(UserForm), "password": _l("Password"),
+                       "sessions": _l("Active sessions")},
                words={"role": role_label, "preferred_language": _language})
 
 

@@ -7,7 +7,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from ..extensions import db
-from ..models_base import UTC, Tracked
+from ..models_base import UTC, Tracked, utcnow
 from ..permissions import ADMIN, ROLES, STAFF
 from ..org.models import Branch
 
@@ -44,10 +44,13 @@ class User(UserMixin, Tracked, db.Model):
     notify_chat_messages: Mapped[bool] = mapped_column(Boolean, default=True)
     notify_interface_failures: Mapped[bool] = mapped_column(Boolean, default=False)
     last_login_at: Mapped[datetime | None] = mapped_column(UTC)
-    # Bumped when the password changes or the account is deactivated: ends other sessions.
-    session_token: Mapped[str] = mapped_column(String(32), default="")
 
     branches: Mapped[list[Branch]] = relationship(secondary=user_branches, order_by=Branch.name)
+
+    # The login session the request runs in and its token, attached at login and by the user
+    # loader (users/sessions.py); not columns: the database keeps only the token's hash.
+    login_session = None
+    login_token = None
 
     # Flask-Login: an inactive user is logged out on the next request.
     @property
@@ -55,7 +58,8 @@ class User(UserMixin, Tracked, db.Model):
         return self.active
 
     def get_id(self):
-        return f"{self.id}:{self.session_token}"
+        # What Flask-Login keeps in the session cookie: the user and the login session's token.
+        return f"{self.id}:{self.login_token}"
 
     def set_password(self, password):
         self.password_hash = generate_password_hash(password)
@@ -73,3 +77,22 @@ class User(UserMixin, Tracked, db.Model):
 
     def __str__(self):
         return self.name
+
+
+class LoginSession(db.Model):
+    """One login, so that it can end for real: logout, a new password, deactivation and an
+    administrator end it, and it expires when idle. The session cookie carries a random
+    token; only its SHA-256 is stored, so a copy of this table logs nobody in."""
+
+    __tablename__ = "login_sessions"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTC, default=utcnow)
+    # Written at most once a minute (sessions.TOUCH_EVERY), not on every request.
+    last_seen_at: Mapped[datetime] = mapped_column(UTC, default=utcnow, index=True)
+    ended_at: Mapped[datetime | None] = mapped_column(UTC)
+    address: Mapped[str] = mapped_column(String(45), default="")
+    user_agent: Mapped[str] = mapped_column(String(255), default="")
+
+    user: Mapped[User] = relationship()

@@ -1,6 +1,5 @@
 """Rules for user accounts: administration by admins, and each user's own account page."""
 import re
-import secrets
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
@@ -13,6 +12,7 @@ from ..extensions import db
 from ..org.models import Branch
 from ..permissions import admin_only, require_admin
 from ..records import check_version, flush_unique, like_pattern, save_changes, taken
+from . import sessions
 from .models import ADMIN, ROLES, User, user_branches
 
 USERNAME_PATTERN = r"^[a-z0-9._@-]+$"
@@ -24,6 +24,8 @@ PREFERENCE_FIELDS = (
 USER_FIELDS = PROFILE_FIELDS + PREFERENCE_FIELDS
 # Pseudo-field of the change log: records that the password changed, never a value.
 PASSWORD = "password"
+# Pseudo-field of the change log: the number of active sessions, when an admin ends them.
+SESSIONS = "sessions"
 DIRECTORY_MANAGED = _l("The password of this user is managed by the directory (LDAP / single "
                        "sign-on) and cannot be set here.")
 
@@ -209,9 +211,28 @@ def _check_password_policy(password, field):
                           field=field)
 
 
-def end_other_sessions(user):
-    """A new session token: Flask-Login's id carries it, so every other session ends."""
-    user.session_token = secrets.token_hex(8)
+def end_other_sessions(user, actor):
+    """End the user's sessions but the one `actor` works in (their own password change keeps
+    them logged in); returns how many ended."""
+    return sessions.end_sessions(user, keep=getattr(actor, "login_session", None))
+
+
+def user_sessions(actor, user):
+    """The user's live sessions, for an administrator."""
+    require_admin(actor)
+    return sessions.live_sessions(user)
+
+
+def end_all_sessions(actor, user):
+    """An administrator logs the user out everywhere ("Alle Sitzungen beenden"); their own
+    current session stays. Logged as the number of active sessions; returns how many ended."""
+    require_admin(actor)
+    before = len(sessions.live_sessions(user))
+    ended = end_other_sessions(user, actor)
+    changes = changelog.diff({SESSIONS: before}, {SESSIONS: before - ended})
+    if changes:
+        changelog.record(actor, "update", "user", user, changes)
+    return ended
 
 
 def _logged_branches(user):
@@ -234,7 +255,7 @@ def save_user(actor, user, data, branches=None, password=None, fields=USER_FIELD
     if password:
         after[PASSWORD] = True
     if password or (user.active and not data.get("active", True)):
-        end_other_sessions(user)
+        end_other_sessions(user, actor)
     if user.id is None:
         _add(actor, user, data, fields, after)
         return True
@@ -265,7 +286,7 @@ def update_preferences(user, data):
 
 def change_own_password(user, current, new):
     """Change one's own local password after checking the current one; ends the user's
-    other sessions (the caller logs the current one in again)."""
+    other sessions; the one the change is made in stays."""
     if user.auth_source != "local":
         raise DomainError(DIRECTORY_MANAGED)
     if not user.check_password(current or ""):

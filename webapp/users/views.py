@@ -1,7 +1,7 @@
 """User administration (admins change, everybody reads) and each user's own account page."""
 from flask import current_app, flash, render_template, request, url_for
 from flask_babel import gettext as _, lazy_gettext as _l, refresh
-from flask_login import current_user, login_user
+from flask_login import current_user
 from wtforms import SelectChoice
 
 from .. import hx, params
@@ -13,7 +13,7 @@ from ..extensions import db
 from ..forms import apply_domain_error
 from ..org.services import all_branches
 from ..views_helpers import after_save, delete_response, refusal_status
-from . import bp, services
+from . import bp, services, sessions
 from .forms import POLICY_HINT, NewUserForm, PasswordChangeForm, PreferencesForm, UserForm
 from .models import ROLES, User
 
@@ -58,7 +58,9 @@ def _user_editor(form, user, status=200, notice=None):
     may = services.user_actions(current_user, user)
     context = dict(form=form, user=user, notice=notice, editable=EDIT in may, may=may,
                    history=in_words(record_history("user", user)) if user else [],
-                   auth_source_label=auth_source_label)
+                   sessions=services.user_sessions(current_user, user) if user and EDIT in may
+                   else [],
+                   current_session=current_user.login_session, auth_source_label=auth_source_label)
     if hx.wants_fragment():
         return render_template("users/_user_form.html", **context), status
     return render_template("users/users.html", **_list_context(), **context), status
@@ -114,9 +116,6 @@ def user_post(user_id):
         except DomainError as error:
             _refused(form, error)
         else:
-            if user.id == current_user.id:
-                # A new own password rotated the session token; keep this session logged in.
-                login_user(user)
             return after_save(user, url_for("users.user_get", user_id=user.id), "users-changed",
                               _("Saved.") if saved else _("No changes."), _user_editor, UserForm,
                               choices=_branch_choices)
@@ -147,6 +146,23 @@ def user_delete_post(user_id):
     return delete_response(user, services.delete_user, "users.users", "users-changed", refused)
 
 
+@bp.post("/users/<int:user_id>/sessions/end")
+def user_sessions_end_post(user_id):
+    """Alle Sitzungen beenden: the user is logged out everywhere (an admin's own current
+    session stays)."""
+    user = db.get_or_404(User, user_id)
+    ended = services.end_all_sessions(current_user, user)
+    notice = _("Sessions ended: %(num)s.", num=ended) if ended else _("No active sessions.")
+    if not hx.wants_fragment():
+        flash(notice, "success")
+        return hx.redirect(url_for("users.user_get", user_id=user.id))
+    # formdata=None: the posted form is the editor's, maybe with unsaved changes; the editor
+    # shows the stored record again.
+    form = UserForm(obj=user, formdata=None, version=user.version)
+    _branch_choices(form)
+    return _user_editor(form, user, notice=notice)
+
+
 # --- own account -------------------------------------------------------------------------
 
 def _account_page(fragment=None, preferences=None, password=None, status=200,
@@ -160,6 +176,8 @@ def _account_page(fragment=None, preferences=None, password=None, status=200,
         preferences_form=preferences, password_form=password,
         preferences_notice=preferences_notice, password_notice=password_notice,
         auth_source_label=auth_source_label, policy_hint=POLICY_HINT,
+        sessions=sessions.live_sessions(current_user),
+        current_session=current_user.login_session,
     )
     if fragment and hx.wants_fragment():
         return render_template(fragment, **context), status
@@ -168,7 +186,7 @@ def _account_page(fragment=None, preferences=None, password=None, status=200,
 
 @bp.get("/account")
 def account_get():
-    """The logged-in user's own account: language, notifications and password."""
+    """The logged-in user's own account: language, notifications, password and sessions."""
     return _account_page()
 
 
@@ -201,8 +219,6 @@ def password_post():
         except DomainError as error:
             apply_domain_error(form, error)
         else:
-            # The new session token ended every session, this one too: log it in again.
-            login_user(current_user._get_current_object())
             notice = _("Your password has been changed. Your other sessions have been logged out.")
             if not hx.wants_fragment():
                 flash(notice, "success")
