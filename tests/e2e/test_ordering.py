@@ -2,6 +2,7 @@
 Otoplastik process, pick the lab at 'Bestellservice', see where the order goes and why, press
 Bestellen, and watch the order reach Bestellt with the lab's number — sent by a real RQ worker
 process through the partner sandbox over HTTP, shown live without a reload."""
+import json
 import os
 import re
 import subprocess
@@ -10,7 +11,7 @@ import sys
 import pytest
 from playwright.sync_api import expect
 
-from tests.factories import PASSWORD, ear_mould_raw, make_config
+from tests.factories import LOOPBACK, PASSWORD, ear_mould_raw, make_config
 from tests.translated import de
 from webapp.devrun import ROOT
 from webapp.extensions import db
@@ -34,7 +35,9 @@ def worker(app, redis_url, tmp_path):
     env = {key: value for key, value in os.environ.items() if not key.startswith("SCHNITTSTELLEN_")}
     env.update(DATABASE_URL=database_url, REDIS_URL=redis_url,
                SCHNITTSTELLEN_INSTANCE_PATH=str(tmp_path / "worker-instance"),
-               SECRET_KEY=app.config["SECRET_KEY"], ENCRYPTION_KEYS=app.config["ENCRYPTION_KEYS"])
+               SECRET_KEY=app.config["SECRET_KEY"], ENCRYPTION_KEYS=app.config["ENCRYPTION_KEYS"],
+               # The sandbox on loopback, allowed as in the tests' configuration.
+               **{f"SCHNITTSTELLEN_{key}": json.dumps(app.config[key]) for key in LOOPBACK})
     with open(tmp_path / "worker.log", "w") as log:
         process = subprocess.Popen([sys.executable, "-m", "flask", "--app", "app", "worker"],
                                    cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
