@@ -6,11 +6,13 @@ from pathlib import Path
 
 from flask import Flask
 from sqlalchemy import event
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from . import cli, crypto, hx, i18n, outbound_policy, params, programs, references, security, uow
 from . import config as config_module
 from . import models  # noqa: F401  (every table, for metadata and migrations)
 from .audit import views as audit_views
+from .auth import history as auth_history
 from .auth import views as auth_views
 from .changelog import registry as changelog_registry
 from .companies import history as companies_history
@@ -52,7 +54,7 @@ BLUEPRINTS = (main_views, auth_views, org_views, users_views, companies_views, d
               processes_views, ordering_views)
 # What the change log shows of each domain's records; its type filter offers them in this order.
 HISTORIES = (interfaces_history, customers_history, processes_history, org_history,
-             users_history, companies_history, directory_history)
+             users_history, companies_history, directory_history, auth_history)
 
 
 def create_app(test_config=None):
@@ -79,6 +81,10 @@ def create_app(test_config=None):
         app.config["SECRET_KEY"] = _instance_secret(app, "secret_key")
     if not app.config.get("ENCRYPTION_KEYS"):
         app.config["ENCRYPTION_KEYS"] = _instance_secret(app, "encryption.key")
+    if app.config["PROXY_FIX_X_FOR"]:
+        # Behind a reverse proxy every request comes from the proxy: login locks per address
+        # would lock everybody at once. Only the configured hops are believed.
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=int(app.config["PROXY_FIX_X_FOR"]))
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True)

@@ -29,9 +29,13 @@ DEFAULTS = dict(
     # (webapp/users/sessions.py).
     PERMANENT_SESSION_LIFETIME=12 * 3600,
     SESSION_IDLE_MINUTES=120,
+    # Reverse proxies in front of the app whose X-Forwarded-For is trusted for the client
+    # address (login throttling and sessions). 0: the address the request came from.
+    PROXY_FIX_X_FOR=0,
     # A page left open all day must still be able to post (htmx keeps the page).
     WTF_CSRF_TIME_LIMIT=None,
-    # Login throttling: failures per username and per client address within the window.
+    # Login throttling (docs/security.md): failures per username from one client address, and
+    # per client address for any username, within the window.
     LOGIN_WINDOW_SECONDS=15 * 60,
     LOGIN_MAX_FAILURES_PER_USER=5,
     LOGIN_MAX_FAILURES_PER_IP=30,

@@ -1,17 +1,20 @@
-"""Login: local and directory (LDAP) password checks, login sessions, throttling and
-lockout."""
-from datetime import timedelta
+"""Login: local and directory (LDAP) password checks, login sessions, throttling and the
+locks administrators lift (policy in docs/security.md)."""
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import delete, func
+from sqlalchemy import delete, func, update
 
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from ..changelog import services as changelog
 from ..directory import services as directory
 from ..directory.ldap import DirectoryMisconfigured, DirectoryUnavailable, InvalidCredentials
 from ..extensions import db
 from ..models_base import utcnow
+from ..permissions import admin_only, require_admin
 from ..users import sessions
 from ..users.services import find_user
 from .models import LoginAttempt
@@ -26,32 +29,130 @@ class LoginRefused(Exception):
     kept: the caller commits it although it refuses the login."""
 
 
-def _window_start():
-    return utcnow() - timedelta(seconds=current_app.config["LOGIN_WINDOW_SECONDS"])
+# --- throttling ---------------------------------------------------------------------------
+# A lock is per username *and* client address, plus a cap per address for any username: an
+# attacker's failures from elsewhere never lock the owner out (docs/security.md).
+
+def _client(address):
+    return (address or "")[:45]
 
 
-def _recent_failures(column, value, since):
-    return db.session.scalar(
-        db.select(func.count()).select_from(LoginAttempt)
-        .where(column == value, LoginAttempt.success.is_(False), LoginAttempt.at >= since)
-    )
+def _account_rule():
+    """(period, limit): failures of one username from one address that lock it there."""
+    config = current_app.config
+    seconds = min(config["LOGIN_WINDOW_SECONDS"], config["LOGIN_LOCKOUT_SECONDS"])
+    return timedelta(seconds=seconds), config["LOGIN_MAX_FAILURES_PER_USER"]
+
+
+def _address_rule():
+    """(period, limit): failures from one address, any username, that lock the address."""
+    config = current_app.config
+    return timedelta(seconds=config["LOGIN_WINDOW_SECONDS"]), config["LOGIN_MAX_FAILURES_PER_IP"]
+
+
+def _key(username, address):
+    """The attempts of one lock: a username from an address, or (username None) an address."""
+    conditions = [LoginAttempt.address == _client(address)]
+    if username is not None:
+        conditions.append(LoginAttempt.username == username[:64])
+    return conditions
+
+
+def _counting(period, *conditions):
+    """Failures that count now: within `period`, not cleared by a login or an administrator."""
+    return (LoginAttempt.success.is_(False), LoginAttempt.cleared.is_(False),
+            LoginAttempt.at >= utcnow() - period, *conditions)
+
+
+def _failures(period, *conditions):
+    return db.session.scalar(db.select(func.count()).select_from(LoginAttempt)
+                             .where(*_counting(period, *conditions)))
 
 
 def _locked_out(username, address):
-    """Too many recent failures for this username, or from this address."""
-    config = current_app.config
-    lock_since = utcnow() - timedelta(seconds=config["LOGIN_LOCKOUT_SECONDS"])
-    since = max(_window_start(), lock_since)
-    last_success = db.session.scalar(
-        db.select(func.max(LoginAttempt.at))
-        .where(LoginAttempt.username == username, LoginAttempt.success.is_(True))
-    )
-    if last_success is not None and last_success > since:
-        since = last_success
-    if _recent_failures(LoginAttempt.username, username, since) >= config["LOGIN_MAX_FAILURES_PER_USER"]:
-        return True
-    return _recent_failures(LoginAttempt.address, address, _window_start()) >= config["LOGIN_MAX_FAILURES_PER_IP"]
+    """Too many recent failures for this username from this address, or from this address."""
+    for rule, user in ((_account_rule(), username), (_address_rule(), None)):
+        period, limit = rule
+        if _failures(period, *_key(user, address)) >= limit:
+            return True
+    return False
 
+
+def _clear(*conditions):
+    """Failures matching `conditions` stop counting (they stay on record); returns how many."""
+    result = db.session.execute(
+        update(LoginAttempt).where(LoginAttempt.success.is_(False), LoginAttempt.cleared.is_(False),
+                                   *conditions)
+        .values(cleared=True).execution_options(synchronize_session=False))
+    return result.rowcount
+
+
+@dataclass(frozen=True)
+class Lock:
+    """A lock in force: `username` from `address`, or (username None) anybody from `address`.
+    `id` is its newest failure's: the change log names the lock by it."""
+    id: int
+    username: str | None
+    address: str
+    failures: int
+    until: datetime
+
+    def __str__(self):
+        return f"{self.username} @ {self.address}" if self.username is not None else self.address
+
+
+def _lock(username, address, rule):
+    """The lock on this key, None when there is none."""
+    period, limit = rule
+    counting = _counting(period, *_key(username, address))
+    failures, newest = db.session.execute(
+        db.select(func.count(), func.max(LoginAttempt.id)).where(*counting)).one()
+    if failures < limit:
+        return None
+    # Refused attempts are not recorded, so the lock ends when its limit-th newest failure
+    # leaves the period.
+    last_counting = db.session.scalar(
+        db.select(LoginAttempt.at).where(*counting)
+        .order_by(LoginAttempt.at.desc(), LoginAttempt.id.desc()).offset(limit - 1).limit(1))
+    return Lock(newest, username, _client(address), failures, last_counting + period)
+
+
+def lock_actions(actor):
+    """Login locks are the administrators' to see and lift."""
+    return admin_only(actor)
+
+
+def current_locks(actor):
+    """The locks in force now: (username-and-address locks, address locks), latest first."""
+    require_admin(actor)
+    found = []
+    for rule, keys in ((_account_rule(), (LoginAttempt.username, LoginAttempt.address)),
+                       (_address_rule(), (LoginAttempt.address,))):
+        period, limit = rule
+        rows = db.session.execute(
+            db.select(*keys).where(*_counting(period)).group_by(*keys)
+            .having(func.count() >= limit)).all()
+        locks = [_lock(row[0] if len(keys) == 2 else None, row[-1], rule) for row in rows]
+        found.append(sorted((lock for lock in locks if lock), key=lambda lock: lock.until,
+                            reverse=True))
+    return tuple(found)
+
+
+def lift_lock(actor, username, address):
+    """An administrator lets `username` (without one: anybody) log in from `address` again.
+    Its failures stop counting; logged. Returns the lock, None when it had ended already."""
+    require_admin(actor)
+    username = (username or "").strip().lower() or None
+    lock = _lock(username, address, _account_rule() if username is not None else _address_rule())
+    if lock is None:
+        return None
+    _clear(*_key(username, address))
+    changelog.record(actor, "update", "login_lock", lock,
+                     changelog.diff({"failures": lock.failures}, {"failures": 0}))
+    return lock
+
+
+# --- login ----------------------------------------------------------------------------------
 
 def authenticate(username, password, address, user_agent=""):
     """Check a password: the local one for local accounts, else the directory's (LDAP) when
@@ -85,6 +186,8 @@ WRONG = _l("Username or password is wrong, or the account is disabled.")
 
 def _logged_in(user, username, address, user_agent):
     _note(username, address, True)
+    # The owner's own typos from here stop counting; an attacker's elsewhere still do.
+    _clear(*_key(username, address))
     user.last_login_at = utcnow()
     sessions.start_session(user, address, user_agent)
     return user
@@ -131,7 +234,7 @@ def external_login(user, username, address, user_agent=""):
 
 
 def _note(username, address, success):
-    db.session.add(LoginAttempt(username=username[:64], address=(address or "")[:45], success=success))
+    db.session.add(LoginAttempt(username=username[:64], address=_client(address), success=success))
 
 
 def load_user(user_id):

@@ -1,13 +1,15 @@
-"""Login (local, LDAP, OpenID Connect) and logout."""
+"""Login (local, LDAP, OpenID Connect), logout, and the login locks administrators lift."""
 from flask import current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
 
+from .. import hx
 from ..directory import oidc, services as directory
 from ..extensions import db, login_manager
+from ..permissions import require_admin
 from ..security import safe_next
 from . import bp, services
-from .forms import LoginForm
+from .forms import LiftLockForm, LoginForm
 
 login_manager.user_loader(services.load_user)
 login_manager.login_view = "auth.login_get"
@@ -136,3 +138,37 @@ def logout_post():
                 200, {"Refresh": f"0; url={provider_logout}"})
     flash(_("You have been logged out."), "success")
     return redirect(url_for("auth.login_get"), 303)
+
+
+# --- login locks ----------------------------------------------------------------------------
+
+def _locks_page(status=200, notice=None):
+    """The locks in force; htmx gets just the list it replaces."""
+    accounts, addresses = services.current_locks(current_user)
+    context = dict(accounts=accounts, addresses=addresses, notice=notice, form=LiftLockForm())
+    if hx.wants_fragment():
+        return render_template("auth/_locks.html", **context), status
+    return render_template("auth/locks.html", **context), status
+
+
+@bp.get("/login-locks")
+def locks_get():
+    """Anmeldesperren: who may not log in from where at the moment (administrators)."""
+    require_admin(current_user)
+    return _locks_page()
+
+
+@bp.post("/login-locks/lift")
+def lock_lift_post():
+    """Lift one lock: the username (if any) may log in from the address again."""
+    require_admin(current_user)
+    form = LiftLockForm()
+    if not form.validate_on_submit():
+        return _locks_page(422, notice=_("Choose a lock from the list."))
+    lifted = services.lift_lock(current_user, form.username.data, form.address.data)
+    notice = (_("The lock of %(lock)s was lifted.", lock=lifted) if lifted
+              else _("This lock had already ended."))
+    if not hx.wants_fragment():
+        flash(notice, "success")
+        return hx.redirect(url_for("auth.locks_get"))
+    return _locks_page(notice=notice)
