@@ -6,6 +6,12 @@ from sqlalchemy.types import TypeDecorator
 from sqlalchemy.orm import Mapped, mapped_column
 
 
+# Table options of every table whose ids outlive its rows: in the change log, in orders and in
+# queued jobs. SQLite reuses a deleted row's id unless the table is AUTOINCREMENT, and a new
+# record would inherit its predecessor's history; PostgreSQL's sequences never reuse an id.
+IDS_NEVER_REUSED = {"sqlite_autoincrement": True}
+
+
 def utcnow():
     return datetime.now(timezone.utc)
 

@@ -530,6 +530,21 @@ def test_change_log_panel_shows_secrets_only_as_changed(client, auth, csrf, worl
     assert b"<html" in page.data and b"history-panel" in page.data and b"service-form" in page.data
 
 
+def test_a_new_service_has_only_its_own_change_log(client, auth, csrf, world, make_service):
+    """Delete a service, create a new one: its Änderungsprotokoll shows its own creation and
+    nothing of the deleted one (SQLite used to give it the deleted service's id)."""
+    old_id = make_service("smtp", name="Alt SMTP").id
+    auth.login(world.admin)
+    deleted = client.post(f"/interfaces/{old_id}/delete", data={"csrf_token": csrf()},
+                          headers=HX)
+    assert deleted.status_code == 200
+    new = make_service("smtp", name="Neu SMTP")
+    assert new.id != old_id
+    panel = text_of(client.get(f"/interfaces/{new.id}/history", headers=HX)
+                    .get_data(as_text=True))
+    assert f"Anna Admin: {de('created')}" in panel and "Neu SMTP" in panel
+    assert "Alt SMTP" not in panel and de("deleted") not in panel
+
 def test_help_dialog_and_page(client, auth, world):
     """Hilfe (and F1 through app.js): the interface's and its group's help in a dialog."""
     auth.login(world.admin)

@@ -3,7 +3,7 @@ from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
-from ..models_base import Tracked
+from ..models_base import IDS_NEVER_REUSED, Tracked
 from ..org.models import Branch
 
 # Bestellform: how orders reach the company.
@@ -12,7 +12,8 @@ ORDER_FORMS = ("document", "phone", "interface")
 
 class Company(Tracked, db.Model):
     __tablename__ = "companies"
-    __table_args__ = (CheckConstraint(f"order_form IN {ORDER_FORMS!r}", name="order_form"),)
+    __table_args__ = (CheckConstraint(f"order_form IN {ORDER_FORMS!r}", name="order_form"),
+                      IDS_NEVER_REUSED)
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     name: Mapped[str] = mapped_column(String(120), unique=True)
     is_supplier: Mapped[bool] = mapped_column(Boolean, default=False)

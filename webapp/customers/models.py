@@ -3,7 +3,7 @@ from sqlalchemy import ForeignKey, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
-from ..models_base import Tracked
+from ..models_base import IDS_NEVER_REUSED, Tracked
 from ..org.models import Branch
 
 
@@ -11,7 +11,7 @@ class Customer(Tracked, db.Model):
     """A customer with name, address and contact data, looked after by one branch."""
 
     __tablename__ = "customers"
-    __table_args__ = (Index("ix_customers_name", "last_name", "first_name"),)
+    __table_args__ = (Index("ix_customers_name", "last_name", "first_name"), IDS_NEVER_REUSED)
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     # Kundennummer, e.g. "K-000042": derived from the id after the first flush, never reused.
     number: Mapped[str | None] = mapped_column(String(20), unique=True)

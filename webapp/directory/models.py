@@ -6,11 +6,12 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from ..crypto import EncryptedText
 from ..extensions import db
-from ..models_base import Tracked
+from ..models_base import IDS_NEVER_REUSED, Tracked
 
 
 class LdapSettings(Tracked, db.Model):
     __tablename__ = "ldap_settings"
+    __table_args__ = IDS_NEVER_REUSED
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     enabled: Mapped[bool] = mapped_column(Boolean, default=False)
     url: Mapped[str] = mapped_column(String(255), default="")
@@ -43,6 +44,7 @@ class LdapSettings(Tracked, db.Model):
 
 class OidcSettings(Tracked, db.Model):
     __tablename__ = "oidc_settings"
+    __table_args__ = IDS_NEVER_REUSED
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     enabled: Mapped[bool] = mapped_column(Boolean, default=False)
     # Shown on the login button: "Log in with <provider_name>".

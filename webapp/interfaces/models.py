@@ -16,7 +16,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..crypto import EncryptedText
 from ..extensions import db
-from ..models_base import UTC, Tracked, utcnow
+from ..models_base import IDS_NEVER_REUSED, UTC, Tracked, utcnow
 from ..org.models import Branch, Workstation
 
 CHAIN, BRANCH, WORKSTATION = "chain", "branch", "workstation"
@@ -37,6 +37,7 @@ class InterfaceService(Tracked, db.Model):
         CheckConstraint("branch_id IS NULL OR workstation_id IS NULL", name="one_scope"),
         CheckConstraint("usage_server OR usage_client", name="usage"),
         Index("ix_interface_services_group_name", "group_key", "name"),
+        IDS_NEVER_REUSED,
     )
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     interface_key: Mapped[str] = mapped_column(String(64), index=True)

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from ..companies.models import Company
 from ..extensions import db
 from ..interfaces.models import InterfaceService
-from ..models_base import UTC, Tracked, utcnow
+from ..models_base import IDS_NEVER_REUSED, UTC, Tracked, utcnow
 from ..org.models import Branch
 from ..processes.models import EarMouldPosition, Process
 
@@ -42,6 +42,7 @@ class Order(Tracked, db.Model):
         CheckConstraint(f"status IN {ORDER_STATUSES!r}", name="status"),
         CheckConstraint("order_type = 'ear_mould'", name="order_type"),
         Index("ix_orders_status_branch", "status", "branch_id"),
+        IDS_NEVER_REUSED,
     )
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     # Bestellnummer, e.g. "B-2026-000042": the reference the partner gets; set on creation.
@@ -96,6 +97,7 @@ class Outbound(db.Model):
     __table_args__ = (
         CheckConstraint(f"state IN {OUTBOUND_STATES!r}", name="state"),
         Index("ix_outbound_due", "state", "next_attempt_at"),
+        IDS_NEVER_REUSED,
     )
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     kind: Mapped[str] = mapped_column(String(20), default="order_submit")

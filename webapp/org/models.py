@@ -3,13 +3,14 @@ from sqlalchemy import Boolean, ForeignKey, Integer, String, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
-from ..models_base import Tracked
+from ..models_base import IDS_NEVER_REUSED, Tracked
 
 
 class Chain(Tracked, db.Model):
     """The one chain (Filialkette) of this installation; always the row with id 1."""
 
     __tablename__ = "chain"
+    __table_args__ = IDS_NEVER_REUSED
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     name: Mapped[str] = mapped_column(String(120))
     timezone: Mapped[str] = mapped_column(String(64), default="Europe/Berlin")
@@ -24,6 +25,7 @@ class Branch(Tracked, db.Model):
     """A shop (Filiale) with its own address and its business office (Geschäftsstelle)."""
 
     __tablename__ = "branches"
+    __table_args__ = IDS_NEVER_REUSED
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     name: Mapped[str] = mapped_column(String(120), unique=True)
     short_code: Mapped[str] = mapped_column(String(10), unique=True)
@@ -52,6 +54,7 @@ class Workstation(Tracked, db.Model):
     """A computer (Rechner / Arbeitsplatz) in a branch, named by its hostname."""
 
     __tablename__ = "workstations"
+    __table_args__ = IDS_NEVER_REUSED
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     name: Mapped[str] = mapped_column(String(63), unique=True)
     description: Mapped[str] = mapped_column(String(200), default="")

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from ..companies.models import Company
 from ..customers.models import Customer
 from ..extensions import db
-from ..models_base import UTC, Tracked
+from ..models_base import IDS_NEVER_REUSED, UTC, Tracked
 from ..org.models import Branch
 
 # Vorgangsarten: code name → (German, English) label lives in processes.labels.
@@ -29,7 +29,8 @@ OPEN, CLOSED = "open", "closed"
 
 class ProcessTemplate(Tracked, db.Model):
     __tablename__ = "process_templates"
-    __table_args__ = (CheckConstraint(f"process_type IN {PROCESS_TYPES!r}", name="process_type"),)
+    __table_args__ = (CheckConstraint(f"process_type IN {PROCESS_TYPES!r}", name="process_type"),
+                      IDS_NEVER_REUSED)
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     name: Mapped[str] = mapped_column(String(120), unique=True)
     process_type: Mapped[str] = mapped_column(String(20))
@@ -65,7 +66,8 @@ class Process(Tracked, db.Model):
 
     __tablename__ = "processes"
     __table_args__ = (CheckConstraint(f"process_type IN {PROCESS_TYPES!r}", name="process_type"),
-                      CheckConstraint(f"status IN {(OPEN, CLOSED)!r}", name="status"))
+                      CheckConstraint(f"status IN {(OPEN, CLOSED)!r}", name="status"),
+                      IDS_NEVER_REUSED)
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"), index=True)
     branch_id: Mapped[int] = mapped_column(ForeignKey("branches.id"), index=True)
@@ -120,7 +122,8 @@ class EarMouldPosition(Tracked, db.Model):
     __tablename__ = "ear_mould_positions"
     __table_args__ = (CheckConstraint(f"side IN {SIDES!r}", name="side"),
                       CheckConstraint("venting IS NULL OR (venting >= 0 AND venting <= 4)",
-                                      name="venting"))
+                                      name="venting"),
+                      IDS_NEVER_REUSED)
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     process_id: Mapped[int] = mapped_column(ForeignKey("processes.id", ondelete="CASCADE"),
                                             index=True)

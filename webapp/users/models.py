@@ -7,7 +7,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from ..extensions import db
-from ..models_base import UTC, Tracked, utcnow
+from ..models_base import IDS_NEVER_REUSED, UTC, Tracked, utcnow
 from ..permissions import ADMIN, ROLES, STAFF
 from ..org.models import Branch
 
@@ -26,6 +26,7 @@ class User(UserMixin, Tracked, db.Model):
     __table_args__ = (
         CheckConstraint(f"role IN {ROLES!r}", name="role"),
         CheckConstraint(f"auth_source IN {AUTH_SOURCES!r}", name="auth_source"),
+        IDS_NEVER_REUSED,
     )
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     username: Mapped[str] = mapped_column(String(64), unique=True)
