@@ -427,7 +427,12 @@ def test_order_actions_need_the_branch(client, auth, csrf, world, dreve):
     db.session.commit()
     auth.login(world.ul_staff)
     assert client.get(f"/orders/{order.id}").status_code == 404
-    assert order.number not in client.get("/orders/").get_data(as_text=True)
+    listed = client.get("/orders/").get_data(as_text=True)
+    assert order.number not in listed and "the orders of your branches" in listed
+    # The process itself is chain-wide; its orders section says why it lists none.
+    process_page = client.get(f"/processes/{world.process.id}").get_data(as_text=True)
+    assert order.number not in process_page
+    assert "shown to the people of its branch" in process_page
     headers = {**HX, "X-CSRFToken": csrf()}
     for action in ("resend", "cancel", "mark-ordered", "status-query"):
         assert client.post(f"/orders/{order.id}/{action}", headers=headers).status_code == 404, action

@@ -26,6 +26,7 @@ from ..org.services import readable_branches
 from ..processes import services as process_services
 from ..processes.labels import side_label
 from ..processes.page import render_process_page
+from ..permissions import branch_scope, reads_branch
 from ..security import error_response
 from . import bp, pipeline, routing, services
 from .adapters import order_document
@@ -115,9 +116,11 @@ def order_step_panel(process, form=None, notice=None, route=None):
 
 
 def process_orders_context(process):
-    """The process's orders, newest first, with their statuses."""
+    """The process's orders, newest first, with their statuses; people of other branches
+    read the process (customers are chain-wide) but not its branch's orders."""
     orders = services.orders_of_process(process.id, reader=current_user)
-    return dict(orders=orders, statuses=order_statuses(orders), side_label=side_label)
+    return dict(orders=orders, statuses=order_statuses(orders), side_label=side_label,
+                orders_hidden=not reads_branch(current_user, process.branch_id))
 
 
 ORDERS_SECTION = SimpleNamespace(id="orders", heading=_l("Orders"),
@@ -244,7 +247,7 @@ def orders():
                    statuses=order_statuses(pagination.items))
     if hx.wants_fragment():
         return render_template("ordering/_order_list.html", **context)
-    return render_template("ordering/orders.html",
+    return render_template("ordering/orders.html", reads_all=branch_scope(current_user) is None,
                            branches=[(branch.id, branch.name) for branch in readable_branches(current_user)],
                            status_labels=STATUS_LABELS, **context)
 
