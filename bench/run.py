@@ -108,13 +108,15 @@ def run(args):
 
 def _seed(url, folder, args):
     """Create the schema and the data in-process (the app factory, not the server)."""
-    from webapp import create_app
+    from webapp import create_app, demo
     from webapp.extensions import db
 
     from .seed import seed
 
+    # The demo's settings allow one ordering program, as an operator would for the
+    # command-line services the benchmark seeds.
     app = create_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "bench-secret-key",
-                      "ENCRYPTION_KEYS": "bench-encryption-key"})
+                      "ENCRYPTION_KEYS": "bench-encryption-key", **demo.SETTINGS})
     with app.app_context():
         inspector = db.inspect(db.engine)
         if inspector.get_table_names():

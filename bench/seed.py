@@ -15,8 +15,10 @@ import random
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
 
+from flask import current_app
 from sqlalchemy import insert
 
+from webapp import programs
 from webapp.changelog.models import ChangeLogEntry
 from webapp.companies.models import Company
 from webapp.extensions import db
@@ -45,6 +47,7 @@ CANDIDATES = {
     "date": (),  # today
     "path": ("C:\\Export", "/srv/export", "C:\\Programme\\Partner\\partner.exe"),
     "url": ("https://partner.example/api", "ldaps://ldap.example.org"),
+    "host": ("partner.example.org",),
     "email": ("bench@example.org",),
     "secret": ("123456", "Geheim-123"),
     "document_template": ("Standardvorlage",),
@@ -189,6 +192,8 @@ def _candidate(spec):
         return spec.choices[0][0]
     if spec.kind == "date":
         return date.today().isoformat()
+    if spec.kind == "program":  # one the operator allows (bench/run.py allows the demo's)
+        return next(iter(programs.allowed_paths(current_app.config)), None) or "-"
     for text in CANDIDATES.get(spec.kind, ()):
         _value, problem = field_values.parse_value(spec, text)
         if problem is None:

@@ -16,6 +16,8 @@ SANDBOX = Policy.from_config({"OUTBOUND_HTTP_HOSTS": ["127.0.0.1"],
 @pytest.mark.parametrize("url, reason", [
     ("http://partner.example.org/api", SCHEME),
     ("ftp://partner.example.org", SCHEME),
+    ("ldap://ldap.example.org", SCHEME),
+    ("ldaps://10.0.0.5", ADDRESS),
     ("http://127.0.0.2:5010", SCHEME),
     ("https://127.0.0.2", ADDRESS),
     ("https://10.1.2.3/api", ADDRESS),
@@ -36,9 +38,10 @@ def test_refused_urls(url, reason):
 
 
 @pytest.mark.parametrize("url", ["https://partner.example.org/api", "http://127.0.0.1:5010/dreve",
+                                 "ldaps://ldap.example.org", "ldap://127.0.0.1:3389",
                                  "https://127.0.0.1:8443", "https://8.8.8.8"])
 def test_allowed_urls(url):
-    """Public https, and exactly what the operator allowed."""
+    """Public https (ldaps for a directory), and exactly what the operator allowed."""
     SANDBOX.check_url(url)
 
 

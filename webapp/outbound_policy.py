@@ -25,6 +25,10 @@ from urllib3.exceptions import ConnectTimeoutError, NameResolutionError, NewConn
 HOSTNAME = re.compile(r"(?=.{1,253}\Z)(?!-)[a-z0-9-]{1,63}(?<!-)(\.(?!-)[a-z0-9-]{1,63}(?<!-))*\.?",
                       re.IGNORECASE)
 SCHEME, ADDRESS, RESOLVED, INVALID = "scheme", "address", "resolved", "invalid"
+# URL schemes the catalogue's address fields use: the encrypted ones, and their plain twins,
+# which OUTBOUND_HTTP_HOSTS allows for named hosts only (the demo's sandbox, a test server).
+ENCRYPTED = frozenset(("https", "ldaps"))
+PLAIN = frozenset(("http", "ldap"))
 # English, for adapter messages and logs; the screens word the reason themselves.
 MESSAGES = {
     SCHEME: "{target}: only https is allowed (plain http only for the hosts the operator lists "
@@ -102,8 +106,8 @@ class Policy:
             raise Refused(INVALID, host)
 
     def check_url(self, url):
-        """Refused unless `url` is https (or http to an OUTBOUND_HTTP_HOSTS host) and names an
-        acceptable host."""
+        """Refused unless `url` is encrypted (https, or ldaps for a directory) — plain http or
+        ldap only to an OUTBOUND_HTTP_HOSTS host — and names an acceptable host."""
         try:
             parts = urlsplit(url)
             parts.port  # noqa: B018 - raises ValueError for a bad port
@@ -113,7 +117,7 @@ class Policy:
         if not host:
             raise Refused(INVALID, url)
         scheme = parts.scheme.lower()
-        if scheme != "https" and not (scheme == "http" and host in self.http_hosts):
+        if scheme not in ENCRYPTED and not (scheme in PLAIN and host in self.http_hosts):
             raise Refused(SCHEME, url)
         self.check_host(host)
 
