@@ -259,6 +259,7 @@ def test_process_orders_and_a_status_that_polls_only_while_sending(client, auth,
     itself every second while being sent; at rest it stops, shows the external number and
     tells the page (order-finished)."""
     first, second = services.place_order(world.staff, world.process, world.dreve.id)
+    db.session.commit()  # the request's unit of work
     auth.login(world.staff)
     listing = fragment(client, f"/processes/{world.process.id}/orders")
     assert first.number in listing and second.number in listing and "Dreve ST" in listing
@@ -286,6 +287,7 @@ def test_status_words_for_retry_error_and_cancel(client, auth, world, dreve):
     """A failed attempt waiting for its retry says when the next one comes and why; Fehler
     shows the partner's message; Storniert is said as such."""
     order, _ = services.place_order(world.staff, world.process, world.dreve.id)
+    db.session.commit()  # the request's unit of work
     auth.login(world.staff)
     order.outbound.attempts, order.outbound.last_error = 2, "HTTP 503: busy"
     db.session.commit()
@@ -327,6 +329,7 @@ def test_order_list_searches_and_filters(client, auth, world, dreve, hoerluchs):
     """The list finds by order number, customer and supplier, filters by status and branch,
     and answers htmx with the list alone."""
     first, second = services.place_order(world.staff, world.process, world.dreve.id)
+    db.session.commit()  # the request's unit of work
     second.status, second.external_number = ORDERED, "DRV-777"
     db.session.commit()
     auth.login(world.manager)
@@ -349,6 +352,7 @@ def test_order_list_searches_and_filters(client, auth, world, dreve, hoerluchs):
 def test_order_list_queries_do_not_grow_with_orders(client, auth, world, dreve, count_queries):
     """No query per listed order (customer, supplier, branch, status all loaded together)."""
     services.place_order(world.staff, world.process, world.dreve.id)
+    db.session.commit()  # the request's unit of work
     auth.login(world.staff)
     client.get("/orders/")
     db.session.expire_all()  # the requests share the test's session: start from the same state
@@ -358,6 +362,7 @@ def test_order_list_queries_do_not_grow_with_orders(client, auth, world, dreve, 
         process = new_process(world.customer, world.template, world.st)
         db.session.commit()
         services.place_order(world.staff, process, world.dreve.id)
+        db.session.commit()  # the request's unit of work
     db.session.expire_all()
     with count_queries() as many:
         body = client.get("/orders/").get_data(as_text=True)
@@ -372,6 +377,7 @@ def test_order_page_shows_everything_and_the_attempts_without_secrets(client, au
     """All fields of the order, customer and process links, position data and each attempt
     (time, action, outcome, HTTP status, message); no secret of the service anywhere."""
     order, _ = services.place_order(world.staff, world.process, world.dreve.id, note="eilig")
+    db.session.commit()  # the request's unit of work
     order.outbound.state, order.status, order.error_message = FAILED, ERROR, "HTTP 422: side"
     db.session.add(OutboundAttempt(outbound_id=order.outbound.id, action="submit",
                                    outcome="permanent", http_status=422, finished_at=utcnow(),
@@ -395,6 +401,7 @@ def test_resend_and_cancel_from_the_order_page(client, auth, csrf, world, dreve)
     """'Erneut senden' puts an order in Fehler back to sending; 'Stornieren' cancels an order
     the lab does not have and is refused (409, with the reason) once it has a number."""
     first, second = services.place_order(world.staff, world.process, world.dreve.id)
+    db.session.commit()  # the request's unit of work
     first.outbound.state, first.status = FAILED, ERROR
     second.status, second.external_number, second.outbound.state = ORDERED, "DRV-1", DONE
     db.session.commit()
@@ -423,6 +430,7 @@ def test_order_actions_need_the_branch(client, auth, csrf, world, dreve):
     docs/permissions.md), nor find it in the list, and get 404 on each action; the
     administrator reads it."""
     order, _ = services.place_order(world.staff, world.process, world.dreve.id)
+    db.session.commit()  # the request's unit of work
     order.outbound.state, order.status = FAILED, ERROR
     db.session.commit()
     auth.login(world.ul_staff)
@@ -451,6 +459,7 @@ def test_handed_off_order_is_marked_ordered_and_printable(client, auth, csrf, wo
         "delivery": "print_fax", "order_template": "Bestellschein Otoplastik",
         "subject": "Otoplastikbestellung"}, name="Standard ST", branch_id=world.st.id)
     order, _ = services.place_order(world.staff, world.process, world.egger.id, note="eilig")
+    db.session.commit()  # the request's unit of work
     order.outbound.state, order.handoff = DONE, "print_fax"
     db.session.commit()
     auth.login(world.staff)
@@ -471,6 +480,7 @@ def test_handed_off_order_is_marked_ordered_and_printable(client, auth, csrf, wo
 def test_partner_orders_have_no_order_form(client, auth, world, dreve):
     """Only the standard process prints an order form."""
     order, _ = services.place_order(world.staff, world.process, world.dreve.id)
+    db.session.commit()  # the request's unit of work
     auth.login(world.staff)
     assert client.get(f"/orders/{order.id}/document").status_code == 404
 
@@ -484,6 +494,7 @@ def test_portal_link_and_status_query(app, client, auth, csrf, world, dreve, red
 
     app.config["REDIS_URL"] = redis_url
     order, _ = services.place_order(world.staff, world.process, world.dreve.id)
+    db.session.commit()  # the request's unit of work
     order.outbound.state, order.status, order.external_number = DONE, ORDERED, "AWP-1"
     order.details = {"portal_url": "https://portal.example.org/cart/AWP-1"}
     db.session.commit()
@@ -502,6 +513,7 @@ def test_portal_link_and_status_query(app, client, auth, csrf, world, dreve, red
 def test_a_portal_link_that_is_no_web_address_is_not_shown(client, auth, world, dreve):
     """Only http(s) links from a partner become a link."""
     order, _ = services.place_order(world.staff, world.process, world.dreve.id)
+    db.session.commit()  # the request's unit of work
     order.details = {"portal_url": "javascript:alert(1)"}
     db.session.commit()
     auth.login(world.staff)
