@@ -109,6 +109,21 @@ def test_a_field_left_out_of_a_post_is_empty_not_null(client, admin, auth, app):
         assert settings.user_base == "" and settings.url == ""
 
 
+def test_a_number_field_left_out_is_empty_too(client, world, auth, csrf):
+    """A converting text field (the venting's decimal comma) left out reads as its empty
+    input, None, not as the text ''."""
+    auth.login(world.admin)
+    position = world.process.positions[0]
+    response = client.post(f"/processes/{world.process.id}/positions/{position.id}",
+                           headers=HX, data={
+                               "csrf_token": csrf(), "version": str(position.version),
+                               "side": "left", "style": "Vollschale", "material": "Silikon",
+                               "colour": "", "impression_ref": "ABD-L-1", "notes": ""})
+    assert response.status_code == 200
+    db.session.expire_all()
+    assert world.process.positions[0].venting is None
+
+
 @pytest.mark.parametrize("company_id", ["-1", "999999", str(2**63), "²"])
 def test_an_order_for_a_company_that_does_not_exist_is_a_field_error(
         client, world, auth, csrf, make_service, company_id):

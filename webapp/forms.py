@@ -53,9 +53,10 @@ class AppForm(FlaskForm):
     def process(self, formdata=None, obj=None, data=None, extra_filters=None, **kwargs):
         super().process(formdata, obj, data, extra_filters, **kwargs)
         for field in self:
-            # raw_data is [] only for a field the post left out.
-            if isinstance(field, StringField) and field.raw_data == [] and field.data is None:
-                field.data = getattr(field, "when_missing", "")
+            # raw_data is [] only for a field the post left out: read as an empty input.
+            if (isinstance(field, StringField) and field.raw_data == [] and field.data is None
+                    and not getattr(field, "unchecked_when_missing", False)):
+                field.process_formdata([""])
 
     def validate(self, extra_validators=None):
         valid = super().validate(extra_validators)
@@ -71,7 +72,7 @@ class VersionField(HiddenField):
     a new record's form; anything else is a damaged form (422). Left out of a post it is
     None, which records.check_version does not check; an empty one it refuses."""
 
-    when_missing = None
+    unchecked_when_missing = True
 
     def pre_validate(self, form):
         if self.data not in (None, "") and to_int(self.data) is None:
