@@ -15,11 +15,11 @@ class Chain(Tracked, db.Model):
     name: Mapped[str] = mapped_column(String(120))
     timezone: Mapped[str] = mapped_column(String(64), default="Europe/Berlin")
     admins_may_view_secrets: Mapped[bool] = mapped_column(Boolean, default=False)
-
     # Customers are chain-wide (served in any branch); on, branch managers and staff see only
     # the customers whose leading branch is one of theirs (docs/permissions.md).
     customers_by_branch: Mapped[bool] = mapped_column(Boolean, default=False,
                                                       server_default=false())
+
 
 class Branch(Tracked, db.Model):
     """A shop (Filiale) with its own address and its business office (Geschäftsstelle)."""
