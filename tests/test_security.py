@@ -52,6 +52,17 @@ def test_csrf_token_in_header_is_accepted(client, admin, auth, app):
     assert response.status_code == 200
 
 
+@pytest.mark.parametrize("target", ["/a\r\nSet-Cookie: x=1", "/\n/evil.example", "/a\x00"])
+def test_a_next_with_control_characters_is_not_followed(client, admin, auth, target):
+    """A line break in ?next= (or the language switch's next) broke the Location header
+    (500); such a target is refused like one to another host."""
+    response = client.get("/login", query_string={"next": target})
+    assert (response.status_code, response.location) == (302, "/")
+    response = client.post("/language", data={"lang": "de", "next": target,
+                                              "csrf_token": auth.csrf_token()})
+    assert (response.status_code, response.location) == (303, "/")
+
+
 def test_not_found_is_friendly(client, admin):
     response = client.get("/branches/999999")
     assert response.status_code == 404

@@ -12,6 +12,7 @@ from werkzeug.exceptions import HTTPException
 from .errors import PermissionDenied
 from .extensions import login_manager
 from .hx import wants_fragment
+from .params import CONTROL
 
 log = logging.getLogger(__name__)
 
@@ -71,10 +72,14 @@ def _safe_current_path():
 
 
 def safe_next(target):
-    """Only paths of this application: no scheme, no host, no protocol-relative '//'."""
+    """Only paths of this application: no scheme, no host, no protocol-relative '//', no
+    control character (a line break in the Location header was a 500; urlsplit drops
+    tabs and line breaks, so '/\\n/host' would read as '//host')."""
     if not target:
         return None
     target = target.strip()
+    if CONTROL.search(target):
+        return None
     parts = urlsplit(target)
     if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//") \
             or "\\" in target:
