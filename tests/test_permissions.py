@@ -6,6 +6,7 @@ import pytest
 from sqlalchemy import text
 
 from tests.factories import new_process
+from webapp.customers.models import Customer
 from webapp.extensions import db
 from webapp.interfaces import catalogue
 from webapp.ordering.models import Order
@@ -83,8 +84,7 @@ READS = {
     "ordering.status_get": ((OWN, OTHER), "branch"),
     "ordering.document_get": ((OWN, OTHER), "branch"),
 }
-# GET routes that are not pages to read: the language switch and logout are POST only,
-# the document route answers 404 for orders of the partner protocols (checked apart).
+# GET routes that show no record: the app's static files.
 NOT_PAGES = {"static"}
 
 
@@ -121,8 +121,8 @@ def records(app, world, make_service):
                                    workstation_id=world.st_till.id)
     ul_till_service = make_service("smtp", {"port": "25"}, name="Mail UL-Kasse",
                                    workstation_id=world.ul_till.id)
-    ul_customer = type(world.customer)(number="K-000002", branch=world.ul, first_name="Udo",
-                                       last_name="Ulmer", city="Ulm")
+    ul_customer = Customer(number="K-000002", branch=world.ul, first_name="Udo",
+                           last_name="Ulmer", city="Ulm")
     db.session.add(ul_customer)
     db.session.flush()
     st_position = world.process.positions[0]
@@ -138,24 +138,21 @@ def records(app, world, make_service):
         order.number = f"B-2026-{order.id:06d}"
         orders[scope] = order
     db.session.commit()
-    args = {OWN: {}, OTHER: {}, CHAIN: {}}
-    for scope, values in (
-        (OWN, dict(branch_id=world.st.id, station_id=world.st_till.id, service_id=st_service.id,
-                   order_id=orders[OWN].id, customer_id=world.customer.id,
-                   process_id=world.process.id, position_id=st_position.id,
-                   user_id=world.staff.id, company_id=world.dreve.id,
-                   template_id=world.template.id)),
-        (OTHER, dict(branch_id=world.ul.id, station_id=world.ul_till.id,
-                     service_id=ul_service.id, order_id=orders[OTHER].id,
-                     customer_id=ul_customer.id, process_id=ul_process.id,
-                     position_id=ul_process.positions[0].id)),
-        (CHAIN, dict(service_id=chain_service.id)),
-    ):
-        args[scope] = values
-    args["station_services"] = {OWN: st_till_service.id, OTHER: ul_till_service.id}
-    args["table"] = next((interface.key, interface.tables[0].key)
-                         for _group, interface in catalogue.search("") if interface.tables)
-    return args
+    return {
+        OWN: dict(branch_id=world.st.id, station_id=world.st_till.id, service_id=st_service.id,
+                  order_id=orders[OWN].id, customer_id=world.customer.id,
+                  process_id=world.process.id, position_id=st_position.id,
+                  user_id=world.staff.id, company_id=world.dreve.id,
+                  template_id=world.template.id),
+        OTHER: dict(branch_id=world.ul.id, station_id=world.ul_till.id,
+                    service_id=ul_service.id, order_id=orders[OTHER].id,
+                    customer_id=ul_customer.id, process_id=ul_process.id,
+                    position_id=ul_process.positions[0].id),
+        CHAIN: dict(service_id=chain_service.id),
+        "station_services": {OWN: st_till_service.id, OTHER: ul_till_service.id},
+        "table": next((interface.key, interface.tables[0].key)
+                      for _group, interface in catalogue.search("") if interface.tables),
+    }
 
 
 def _url(app, rule, scope, records):
