@@ -110,10 +110,11 @@ def positions_held(process):
     return held
 
 
-def open_positions(process):
+def open_positions(process, ordered=None):
     """Positions of the process without a live order (none, or only cancelled ones) — the
-    same rule that locks a position against editing (processes.services)."""
-    ordered = ordered_position_ids(process)
+    same rule that locks a position against editing (processes.services); `ordered`: those
+    ids, when the caller has read them already."""
+    ordered = ordered_position_ids(process) if ordered is None else ordered
     return [position for position in process.positions if position.id not in ordered]
 
 

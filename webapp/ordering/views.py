@@ -95,7 +95,7 @@ def order_statuses(orders, brief=False):
     return {order.id: order_progress(order, brief) for order in orders}
 
 
-def order_step_panel(process, form=None, notice=None, route=None):
+def order_step_panel(process, form=None, notice=None, route=None, ordered=None):
     """The 'Bestellservice' panel of `process`: the form (the saved or preselected choice
     unless one is given), the route it leads to (routed here unless "Bestellen" just did)
     and the positions that would be ordered."""
@@ -108,7 +108,7 @@ def order_step_panel(process, form=None, notice=None, route=None):
                               supplier_id=form.supplier_id.data or 0)
     service = route.service
     return dict(
-        form=form, route=route, notice=notice, positions=services.open_positions(process),
+        form=form, route=route, notice=notice, positions=services.open_positions(process, ordered),
         interface=interface_name(route.interface) if route.interface is not None else None,
         scope=(_("Branch %(branch)s", branch=service.branch.name) if service and service.branch_id
                else _("Chain") if service else None),
@@ -130,7 +130,8 @@ ORDERS_SECTION = SimpleNamespace(id="orders", heading=_l("Orders"),
 def process_page_part(process, given):
     """What ordering adds to the process page: the step's panel (unless the caller built it
     already) and the orders section. Registered with processes.page by the factory."""
-    return dict(panel=given.get("panel") or order_step_panel(process),
+    return dict(panel=given.get("panel") or order_step_panel(process,
+                                                             ordered=given["ordered_ids"]),
                 step_panel_template="ordering/_order_step.html",
                 sections=[ORDERS_SECTION], **process_orders_context(process))
 

@@ -21,9 +21,9 @@ _parts = {}
 
 
 def register_part(name, build):
-    """`build(process, given)` → what the part adds to the page's context; `given` holds what
-    the calling view built already (e.g. the panel "Bestellen" just answered with). Several
-    parts' `sections` are shown one after the other."""
+    """`build(process, given)` → what the part adds to the page's context; `given` is the
+    page's own context so far, with what the calling view built already (e.g. the panel
+    "Bestellen" just answered with). Several parts' `sections` are shown one after the other."""
     _parts[name] = build
 
 
@@ -42,7 +42,7 @@ def page_context(process, **extra):
     context = process_context(process, **extra)
     sections = []
     for build in _parts.values():
-        part = dict(build(process, extra))
+        part = dict(build(process, context))
         sections.extend(part.pop("sections", ()))
         context.update(part)
     context["sections"] = sections
