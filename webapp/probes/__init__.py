@@ -127,8 +127,13 @@ class Probe:
             ...
         with probe.step(CONNECT):
             ...
+        with probe.step(TLS) as step:
+            ...
+            step.detail = "TLSv1.3"   # optional: what a person may want to see on success
         return probe.finish()
 
+    `probe.step` yields the Step it records on success, so the body may set its `detail`
+    (the TLS version, an SSH host key's fingerprint); a failure records a new Step instead.
     A failed step marks every later step SKIPPED; the `with` blocks after it do not run
     (`probe.step` raises Stop, which `probe.run` swallows). `report(result)` is called after
     every step, so a caller can show progress as it happens.
@@ -145,8 +150,9 @@ class Probe:
     def step(self, name):
         if self.result.failed is not None:
             raise Probe.Stop
+        done = Step(name, OK)
         try:
-            yield
+            yield done
         except Probe.Stop:
             raise
         except Exception as error:  # noqa: BLE001 - every failure is a result, never a pass
@@ -154,7 +160,7 @@ class Probe:
             self.result.steps.append(Step(name, FAILED, reason, detail))
             self.report(self.result)
             raise Probe.Stop from None
-        self.result.steps.append(Step(name, OK))
+        self.result.steps.append(done)
         self.report(self.result)
 
     def skip(self, name, detail=""):
