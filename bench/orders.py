@@ -427,7 +427,7 @@ def outcome_of(note):
 
     db.session.expire_all()
     return db.session.execute(
-        db.select(Order, Outbound).join(Outbound, Outbound.order_id == Order.id)
+        db.select(Order, Outbound).select_from(Order).join(Order.outbound)
         .where(Order.note == note).order_by(Order.id)).all()
 
 
@@ -560,7 +560,7 @@ def _enqueue_reconcile(s):
 
     from webapp.queue import enqueue_now
 
-    enqueue_now("jobs.orders.reconcile", job_id="bench-reconcile",
+    enqueue_now("jobs.outbound.reconcile", job_id="bench-reconcile",
                 queue=Queue("default", connection=s.redis))
 
 

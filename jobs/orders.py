@@ -16,7 +16,8 @@ def submit(outbound_id):
 
 
 def reconcile():
-    """Periodic: re-enqueue due rows that have no live job (lost jobs, dead workers)."""
+    """Re-enqueue due rows that have no live job (lost jobs, dead workers): of every kind,
+    as the periodic jobs.outbound.reconcile does."""
     with app_context():
         return pipeline.reconcile()
 

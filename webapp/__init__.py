@@ -32,12 +32,14 @@ from .interfaces import services as interface_services
 from .interfaces import views as interfaces_views
 from .interfaces.catalogue import load as load_catalogue
 from .main import views as main_views
+from .ordering import pipeline as ordering_pipeline
 from .ordering import services as ordering_services
 from .ordering import views as ordering_views
 from .org import history as org_history
 from .org import services as org_services
 from .org import views as org_views
 from .org.services import get_chain
+from .outbound import handlers as outbound_handlers
 from .processes import page as process_page
 from .processes import history as processes_history
 from .processes import services as process_services
@@ -125,6 +127,7 @@ def _register_with_lower_layers():
     process_page.register_part("ordering", ordering_views.process_page_part)
     process_services.register_position_holder("orders", ordering_services.positions_held)
     org_services.register_lab_choices(company_services.labs)
+    outbound_handlers.register(ordering_pipeline.HANDLER)
     _register_references()
 
 

@@ -49,6 +49,13 @@ DEFAULTS = dict(
     ORDER_MAX_ATTEMPTS=10,
     ORDER_LEASE_MARGIN_SECONDS=30,
     ORDER_RECONCILE_GRACE_SECONDS=30,
+    # The same for every other kind of outbound work (webapp/outbound/): connection tests,
+    # registrations, logins. A person is waiting for most of them, so they give up sooner.
+    OUTBOUND_RETRY_BASE_SECONDS=2,
+    OUTBOUND_RETRY_CAP_SECONDS=60,
+    OUTBOUND_MAX_ATTEMPTS=3,
+    OUTBOUND_LEASE_MARGIN_SECONDS=30,
+    OUTBOUND_RECONCILE_GRACE_SECONDS=30,
     # What the server may run and reach (webapp/programs.py, webapp/outbound_policy.py): the
     # programs a command-line service may choose, as [{"path": "/abs/path", "label": "…"}]
     # (none: those interfaces cannot be used); the hosts plain http may go to (else https

@@ -10,4 +10,5 @@ from .customers.models import Customer  # noqa: F401
 from .processes.models import (  # noqa: F401
     EarMouldPosition, Process, ProcessStep, ProcessTemplate, TemplateStep,
 )
-from .ordering.models import Order, Outbound, OutboundAttempt  # noqa: F401
+from .outbound.models import Outbound, OutboundAttempt  # noqa: F401
+from .ordering.models import Order  # noqa: F401

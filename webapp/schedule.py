@@ -25,7 +25,7 @@ PERIODIC = (
     Periodic("prune-change-log", "jobs.maintenance.prune_change_log", 24 * 3600),
     # The safety net for outbound work: lost jobs and dead workers are recovered within a
     # minute or so (interval plus the ticker's period).
-    Periodic("reconcile-orders", "jobs.orders.reconcile", 60),
+    Periodic("reconcile-outbound", "jobs.outbound.reconcile", 60),
     Periodic("refresh-order-statuses", "jobs.orders.refresh_statuses", 15 * 60),
 )
 

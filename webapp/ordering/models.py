@@ -8,14 +8,18 @@ what happened, when, and what the partner answered.
 """
 from datetime import datetime
 
-from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, Integer, String
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, Integer, String, and_
+from sqlalchemy.orm import Mapped, foreign, mapped_column, relationship
 
 from ..companies.models import Company
 from ..extensions import db
 from ..interfaces.models import InterfaceService
-from ..models_base import IDS_NEVER_REUSED, UTC, Tracked, utcnow
+from ..models_base import IDS_NEVER_REUSED, UTC, Tracked
 from ..org.models import Branch
+from ..outbound.models import (  # noqa: F401  (re-exported: orders speak of their delivery)
+    DONE, FAILED, IN_FLIGHT, INTERRUPTED, OPEN_STATES, PENDING, STARTED, Outbound,
+    OutboundAttempt,
+)
 from ..processes.models import EarMouldPosition, Process
 
 # Order.status: Erstellt → Bestellt → Bestätigt / Geliefert; Fehler; Storniert.
@@ -26,14 +30,9 @@ ORDER_TYPES = ("ear_mould",)  # more with further order groups (check constraint
 # Order.handoff: the standard process delivered the order to a person, not to a partner system.
 HANDOFFS = ("", "print_fax", "phone")
 
-# Outbound.state
-PENDING, IN_FLIGHT, DONE, FAILED = "pending", "in_flight", "done", "failed"
-OUTBOUND_STATES = (PENDING, IN_FLIGHT, DONE, FAILED, CANCELLED)
-OPEN_STATES = (PENDING, IN_FLIGHT)
-
-# OutboundAttempt.outcome: the adapter's outcome kinds plus "started" (no result yet: the
-# worker is calling, or died while calling) and "interrupted" (a later claim found it started).
-STARTED, INTERRUPTED = "started", "interrupted"
+# The delivery of an order is an outbound operation of kind ORDER_KIND whose subject is the
+# order (webapp/outbound/); its states and attempt outcomes are the engine's.
+ORDER_KIND, ORDER_SUBJECT = "order_submit", "order"
 
 
 class Order(Tracked, db.Model):
@@ -78,7 +77,11 @@ class Order(Tracked, db.Model):
     service: Mapped[InterfaceService | None] = relationship()
     process: Mapped[Process | None] = relationship()
     position: Mapped[EarMouldPosition | None] = relationship()
-    outbound: Mapped["Outbound | None"] = relationship(back_populates="order", uselist=False)
+    # Its one delivery: the outbound row that holds the exclusive key "order:<id>" for good.
+    outbound: Mapped[Outbound | None] = relationship(
+        Outbound, uselist=False, viewonly=True,
+        primaryjoin=lambda: and_(Outbound.subject_type == ORDER_SUBJECT,
+                                 foreign(Outbound.subject_id) == Order.id))
 
     @property
     def locked(self):
@@ -86,56 +89,3 @@ class Order(Tracked, db.Model):
 
     def __str__(self):
         return self.number or f"#{self.id}"
-
-
-class Outbound(db.Model):
-    """One outbound operation (today: submitting an order). Claimed by a conditional UPDATE
-    (pipeline.claim) so that two workers never send it at the same time; the lease lets a
-    later claim take over from a worker that died."""
-
-    __tablename__ = "outbound_operations"
-    __table_args__ = (
-        CheckConstraint(f"state IN {OUTBOUND_STATES!r}", name="state"),
-        Index("ix_outbound_due", "state", "next_attempt_at"),
-        IDS_NEVER_REUSED,
-    )
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    kind: Mapped[str] = mapped_column(String(20), default="order_submit")
-    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id"), unique=True)
-    idempotency_key: Mapped[str] = mapped_column(String(100), unique=True)
-    state: Mapped[str] = mapped_column(String(12), default=PENDING)
-    attempts: Mapped[int] = mapped_column(Integer, default=0)
-    next_attempt_at: Mapped[datetime] = mapped_column(UTC, default=utcnow)
-    lease_until: Mapped[datetime | None] = mapped_column(UTC)
-    claimed_by: Mapped[str | None] = mapped_column(String(64))
-    # The last submit may have reached the partner without an answer: ask by key first.
-    needs_lookup: Mapped[bool] = mapped_column(default=False)
-    job_id: Mapped[str | None] = mapped_column(String(120))  # the last job enqueued for it
-    last_error: Mapped[str] = mapped_column(String(1000), default="")
-    created_at: Mapped[datetime] = mapped_column(UTC, default=utcnow)
-    finished_at: Mapped[datetime | None] = mapped_column(UTC)
-
-    order: Mapped[Order] = relationship(back_populates="outbound")
-    attempt_log: Mapped[list["OutboundAttempt"]] = relationship(
-        back_populates="outbound", cascade="all, delete-orphan", passive_deletes=True,
-        order_by="OutboundAttempt.id")
-
-
-class OutboundAttempt(db.Model):
-    """One call of an adapter: what was tried (submit, lookup, status), when, and the answer.
-    Never a secret: messages come from Outcome.message, which adapters keep free of them."""
-
-    __tablename__ = "outbound_attempts"
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    outbound_id: Mapped[int] = mapped_column(
-        ForeignKey("outbound_operations.id", ondelete="CASCADE"), index=True)
-    action: Mapped[str] = mapped_column(String(10))  # submit | lookup | status
-    started_at: Mapped[datetime] = mapped_column(UTC, default=utcnow)
-    finished_at: Mapped[datetime | None] = mapped_column(UTC)
-    outcome: Mapped[str] = mapped_column(String(12), default=STARTED)
-    http_status: Mapped[int | None] = mapped_column(Integer)
-    exit_code: Mapped[int | None] = mapped_column(Integer)
-    message: Mapped[str] = mapped_column(String(1000), default="")
-    worker: Mapped[str] = mapped_column(String(64), default="")
-
-    outbound: Mapped[Outbound] = relationship(back_populates="attempt_log")

@@ -1,72 +1,43 @@
-"""Delivering an order to its partner: claim the outbound row, call the adapter, record the
-attempt, decide what comes next. jobs/orders.py runs it; nothing here reads `request`.
-
-Why it cannot lose or double an order:
-- **Claim by conditional UPDATE.** Only a row that is due (pending, next attempt reached) or
-  whose lease ran out (its worker died) can be claimed; two workers racing for one row get
-  rowcount 1 and 0. The lease is longer than one adapter call can take.
-- **An attempt is written before the call** (outcome "started") and committed. A later claim
-  that finds a started attempt knows its worker died mid-call: the partner may have the order,
-  so the next step is a lookup by idempotency key, never a blind resend. Adapters that cannot
-  look up (command, e-mail) send the order to Fehler for a person to check instead.
-- **Every send carries the row's idempotency key**, the same for every retry and for
-  "Erneut senden": a partner that got it before answers with the same external number.
-- **Results are written only by the claim's owner** (`claimed_by = token`); a worker that
-  overran its lease records its attempt but leaves the row to the new owner.
-- **Redis only wakes workers.** Every retry is a row state plus a delayed job; if Redis loses
-  the job, `reconcile()` re-enqueues every due row that has no live job.
+"""Delivering an order to its partner, as a kind of outbound work (webapp/outbound/): the
+OrderHandler builds the request from the order and its routing, calls the adapter, and
+applies the answer to the order. The engine does the rest — the claim by conditional
+UPDATE, an attempt written before every call, the lookup by idempotency key after an
+interrupted call, capped backoff honouring Retry-After, and the reconciler (see
+webapp/outbound/engine.py for why that cannot lose or double an order). jobs/orders.py runs
+it; nothing here reads `request`.
 """
 import logging
-import random
-import uuid
-from datetime import timedelta
 from zoneinfo import ZoneInfo
 
-import redis
 from flask import current_app
 from flask_babel import gettext as _
-from rq.job import Job, JobStatus
-from sqlalchemy import and_, or_, update
 
 from .. import outbound_policy, programs
 from ..extensions import db
 from ..interfaces.resolver import resolve, resolve_for_company, secret_for
-from ..models_base import utcnow
 from ..org.services import get_chain
-from ..queue import enqueue_after_commit, get_redis
+from ..outbound import engine
+from ..outbound.handlers import CannotRun, Handler
 from . import routing
 from .adapters import base, get_adapter
-from .models import (
-    CONFIRMED, CREATED, DELIVERED, DONE, ERROR, FAILED, IN_FLIGHT, INTERRUPTED, ORDERED,
-    PENDING, STARTED, Order, Outbound, OutboundAttempt,
-)
+from .models import CONFIRMED, CREATED, DELIVERED, ERROR, ORDER_KIND, ORDERED, Order
 from .services import SUBMIT_JOB, submit_job_id
 
 log = logging.getLogger(__name__)
 
 # Status order, so a late or repeated answer never moves an order backwards.
 PROGRESS = {CREATED: 0, ORDERED: 1, CONFIRMED: 2, DELIVERED: 3}
-# Jobs that will still run; a 'started' job of a pending row is a job whose worker died.
-# Not 'scheduled': the reconciler looks only at rows overdue by the grace period, and a
-# delayed job that late has lost its scheduler. RQ runs one scheduler, in one worker; when
-# that worker is killed, its lock keeps the others from taking over for minutes.
-WAITING = {JobStatus.QUEUED, JobStatus.DEFERRED}
 
 
-class Unroutable(Exception):
+class Unroutable(CannotRun):
     """The order cannot be delivered as configured (service gone, company unassigned)."""
 
 
 def backoff(attempt, retry_after=None, config=None):
-    """Seconds until the next try after `attempt` failed transiently: capped exponential with
-    "equal jitter" (half fixed, half random), never less than the partner's Retry-After."""
+    """Seconds until the next try of an order after `attempt` failed transiently."""
     config = config or current_app.config
-    base_delay, cap = config["ORDER_RETRY_BASE_SECONDS"], config["ORDER_RETRY_CAP_SECONDS"]
-    delay = min(cap, base_delay * 2 ** max(0, attempt - 1))
-    delay = delay / 2 + random.uniform(0, delay / 2)
-    if retry_after:
-        delay = max(delay, min(cap, float(retry_after)))
-    return delay
+    return engine.backoff(attempt, retry_after, config["ORDER_RETRY_BASE_SECONDS"],
+                          config["ORDER_RETRY_CAP_SECONDS"])
 
 
 # --- building what the adapter gets ------------------------------------------------------
@@ -145,141 +116,44 @@ def follow_routing(order, request):
         order.interface_key, order.service_name = request.interface_key, request.service_name
 
 
-# --- one delivery run ----------------------------------------------------------------------
+# --- the order kind ---------------------------------------------------------------------
 
-def deliver(outbound_id, worker=""):
-    """Claim the row and take it one step further: a lookup, a submit, or both. Returns what
-    happened ("accepted", "retry", "failed", "handoff", "not_due", "claimed", "finished")."""
-    config = current_app.config
-    now = utcnow()
-    outbound = db.session.get(Outbound, outbound_id)
-    if outbound is None or outbound.state not in (PENDING, IN_FLIGHT):
-        return "finished"
-    if outbound.state == PENDING and outbound.next_attempt_at > now:
-        return "not_due"
-    if outbound.state == IN_FLIGHT and outbound.lease_until and outbound.lease_until > now:
-        return "claimed"
-    order = outbound.order
-    problem = request = adapter = None
-    try:
-        request = build_request(order, outbound)
-        adapter = get_adapter(request.interface_key)
+class OrderHandler(Handler):
+    kind = ORDER_KIND
+    job = SUBMIT_JOB
+    keeps_exclusive_key = True  # one delivery row per order, reused by "Erneut senden"
+    config_prefix = "ORDER"
+
+    def job_id(self, row_id, suffix):
+        return submit_job_id(row_id, suffix)
+
+    def prepare(self, row):
+        order = db.session.get(Order, row.subject_id)
+        if order is None:
+            raise CannotRun(_("The order of this delivery was deleted."))
+        request = build_request(order, row)
+        try:
+            get_adapter(request.interface_key)
+        except KeyError:
+            raise CannotRun(_("No adapter exists for the interface %(key)s.",
+                              key=order.interface_key)) from None
         follow_routing(order, request)
-    except Unroutable as error:
-        problem = str(error)
-    except KeyError:
-        problem = _("No adapter exists for the interface %(key)s.", key=order.interface_key)
-    lease = (adapter.max_duration(request) if adapter else 0) + config["ORDER_LEASE_MARGIN_SECONDS"]
-    token = uuid.uuid4().hex
-    if not _claim(outbound_id, token, now, lease):
-        db.session.rollback()
-        return "claimed"
-    interrupted = db.session.execute(
-        update(OutboundAttempt)
-        .where(OutboundAttempt.outbound_id == outbound_id, OutboundAttempt.outcome == STARTED)
-        .values(outcome=INTERRUPTED, finished_at=now,
-                message="The worker stopped during this attempt; its result is unknown.")
-        .execution_options(synchronize_session=False)).rowcount
-    if interrupted:
-        db.session.execute(update(Outbound).where(Outbound.id == outbound_id)
-                           .values(needs_lookup=True)
-                           .execution_options(synchronize_session=False))
-    db.session.commit()
-    outbound = db.session.get(Outbound, outbound_id)
-    if problem is not None:
-        return _fail(outbound, token, None, problem)
+        return request
 
-    if outbound.needs_lookup:
-        if not adapter.can_lookup:
-            # The question goes to a person, who checks and then sends again or cancels:
-            # a flag left set would block both (cancel refuses, a resend fails here again).
-            return _fail(outbound, token, None, _(
-                "An earlier attempt was interrupted and this interface cannot tell whether the "
-                "order arrived. Check with the partner, then send again or cancel."),
-                needs_lookup=False)
-        attempt, outcome = _call(outbound, "lookup", adapter.lookup, request, worker)
-        if outcome.kind == base.ACCEPTED:
-            return _accept(outbound, token, attempt, outcome)
-        if outcome.kind == base.NOT_FOUND:
-            # Never arrived: safe to submit (with the same key, which is safe either way).
-            _record(attempt, outcome)
-            outbound.needs_lookup = False
-            db.session.commit()
-        elif outcome.kind in (base.TRANSIENT, base.AMBIGUOUS):
-            return _retry(outbound, token, attempt, outcome)
-        else:
-            return _fail(outbound, token, attempt, outcome.message, outcome)
+    def max_duration(self, request):
+        return get_adapter(request.interface_key).max_duration(request)
 
-    attempt, outcome = _call(outbound, "submit", adapter.submit, request, worker)
-    if outcome.kind == base.ACCEPTED:
-        return _accept(outbound, token, attempt, outcome)
-    if outcome.kind == base.HANDOFF:
-        return _handoff(outbound, token, attempt, outcome)
-    if outcome.kind == base.TRANSIENT:
-        return _retry(outbound, token, attempt, outcome)
-    if outcome.kind == base.AMBIGUOUS:
-        if adapter.can_lookup:
-            return _retry(outbound, token, attempt, outcome, needs_lookup=True)
-        return _fail(outbound, token, attempt, _(
-            "No answer from the partner (%(message)s); it is unknown whether the order arrived. "
-            "Check with the partner, then send again or cancel.", message=outcome.message),
-            outcome)
-    return _fail(outbound, token, attempt, outcome.message, outcome)
+    def can_lookup(self, request):
+        return request is not None and get_adapter(request.interface_key).can_lookup
 
+    def submit(self, request, report):
+        return get_adapter(request.interface_key).submit(request)
 
-def _claim(outbound_id, token, now, lease_seconds):
-    due = or_(and_(Outbound.state == PENDING, Outbound.next_attempt_at <= now),
-              and_(Outbound.state == IN_FLIGHT, Outbound.lease_until < now))
-    return db.session.execute(
-        update(Outbound).where(Outbound.id == outbound_id, due)
-        .values(state=IN_FLIGHT, claimed_by=token, attempts=Outbound.attempts + 1,
-                lease_until=now + timedelta(seconds=lease_seconds))
-        .execution_options(synchronize_session=False)).rowcount == 1
+    def lookup(self, request, report):
+        return get_adapter(request.interface_key).lookup(request)
 
-
-def _call(outbound, action, method, request, worker):
-    """Write the attempt (committed before the call), then call the adapter without the
-    database. An adapter bug counts as 'no answer' where the partner can be asked."""
-    attempt = OutboundAttempt(outbound_id=outbound.id, action=action, worker=worker[:64])
-    db.session.add(attempt)
-    db.session.commit()
-    attempt_id, can_lookup = attempt.id, type(method.__self__).can_lookup
-    try:
-        outcome = method(request)
-    except Exception as error:  # noqa: BLE001 - any failure must end in a recorded outcome
-        log.exception("Adapter %s failed on %s", request.interface_key, action)
-        kind = base.AMBIGUOUS if can_lookup and action == "submit" else base.PERMANENT
-        outcome = base.Outcome(kind, message=_("Internal error in the interface adapter (%(error)s).",
-                                               error=type(error).__name__))
-    return db.session.get(OutboundAttempt, attempt_id), outcome
-
-
-def _record(attempt, outcome):
-    if attempt is None:
-        return
-    attempt.outcome, attempt.finished_at = outcome.kind, utcnow()
-    attempt.http_status, attempt.exit_code = outcome.http_status, outcome.exit_code
-    attempt.message = outcome.message[:1000]
-
-
-def _settle(outbound, token, attempt, outcome, **values):
-    """Record the attempt and move the row — only if this run still owns the claim."""
-    _record(attempt, outcome)
-    owned = db.session.execute(
-        update(Outbound).where(Outbound.id == outbound.id, Outbound.claimed_by == token,
-                               Outbound.state == IN_FLIGHT)
-        .values(lease_until=None, **values)
-        .execution_options(synchronize_session=False)).rowcount == 1
-    if not owned:
-        log.warning("Outbound %s: lease lost before the result was stored; the new owner "
-                    "resolves it by key", outbound.id)
-    return owned
-
-
-def _accept(outbound, token, attempt, outcome):
-    order = outbound.order
-    if _settle(outbound, token, attempt, outcome, state=DONE, finished_at=utcnow(),
-               needs_lookup=False, last_error=""):
+    def accepted(self, row, outcome):
+        order = db.session.get(Order, row.subject_id)
         status = outcome.status or ORDERED
         if PROGRESS.get(status, 1) >= PROGRESS.get(order.status, 0):
             order.status = status
@@ -289,94 +163,43 @@ def _accept(outbound, token, attempt, outcome):
         if outcome.details:
             order.details = {**(order.details or {}), **outcome.details}
         order.version += 1
-    db.session.commit()
-    return "accepted"
 
-
-def _handoff(outbound, token, attempt, outcome):
-    order = outbound.order
-    if _settle(outbound, token, attempt, outcome, state=DONE, finished_at=utcnow(),
-               needs_lookup=False, last_error=""):
+    def handed_off(self, row, outcome):
+        order = db.session.get(Order, row.subject_id)
         order.handoff = outcome.details.get("handoff", "print_fax")
         order.external_status = outcome.message[:120]
         order.details = {**(order.details or {}),
                          **{k: v for k, v in outcome.details.items() if k != "document_html"}}
         order.version += 1
-    db.session.commit()
-    return "handoff"
 
-
-def _fail(outbound, token, attempt, message, outcome=None, **values):
-    order = outbound.order
-    outcome = outcome or base.Outcome(base.PERMANENT, message=message)
-    if _settle(outbound, token, attempt, outcome, state=FAILED, finished_at=utcnow(),
-               last_error=message[:1000], **values):
+    def failed(self, row, message, outcome):
+        order = db.session.get(Order, row.subject_id)
         order.status, order.error_message = ERROR, message[:1000]
         order.version += 1
-    db.session.commit()
-    return "failed"
+
+    def unknown_after_interruption(self):
+        return _("An earlier attempt was interrupted and this interface cannot tell whether the "
+                 "order arrived. Check with the partner, then send again or cancel.")
+
+    def unknown_after_no_answer(self, message):
+        return _("No answer from the partner (%(message)s); it is unknown whether the order "
+                 "arrived. Check with the partner, then send again or cancel.", message=message)
 
 
-def _retry(outbound, token, attempt, outcome, needs_lookup=None):
-    config = current_app.config
-    if outbound.attempts >= config["ORDER_MAX_ATTEMPTS"]:
-        return _fail(outbound, token, attempt, _(
-            "Gave up after %(count)s attempts. Last answer: %(message)s",
-            count=outbound.attempts, message=outcome.message), outcome)
-    delay = backoff(outbound.attempts, outcome.retry_after, config)
-    job_id = submit_job_id(outbound.id, f"a{outbound.attempts}")
-    values = dict(state=PENDING, next_attempt_at=utcnow() + timedelta(seconds=delay),
-                  claimed_by=None, last_error=outcome.message[:1000], job_id=job_id)
-    if needs_lookup is not None:
-        values["needs_lookup"] = needs_lookup
-    if _settle(outbound, token, attempt, outcome, **values):
-        enqueue_after_commit(SUBMIT_JOB, outbound.id, job_id=job_id, delay=delay)
-    db.session.commit()
-    return "retry"
+HANDLER = OrderHandler()
+
+
+def deliver(outbound_id, worker=""):
+    """Claim the order's outbound row and take it one step further (engine.deliver)."""
+    return engine.deliver(outbound_id, worker=worker)
+
+
+def reconcile(now=None, limit=500):
+    """Re-enqueue lost work of every kind, orders among them (engine.reconcile)."""
+    return engine.reconcile(now=now, limit=limit)
 
 
 # --- recovery and status ------------------------------------------------------------------
-
-def reconcile(now=None, limit=500):
-    """Re-enqueue every row that should be moving but has no live job: pending rows overdue
-    by the grace period whose job is not waiting in Redis (flushed, lost, or its worker
-    died before claiming), and claimed rows whose lease ran out. Returns how many."""
-    config = current_app.config
-    now = now or utcnow()
-    grace = timedelta(seconds=config["ORDER_RECONCILE_GRACE_SECONDS"])
-    rows = db.session.scalars(
-        db.select(Outbound)
-        .where(or_(and_(Outbound.state == PENDING, Outbound.next_attempt_at <= now - grace),
-                   and_(Outbound.state == IN_FLIGHT, Outbound.lease_until < now)))
-        .order_by(Outbound.next_attempt_at).limit(limit)).all()
-    if not rows:
-        return 0
-    try:
-        alive = _waiting_jobs([row.job_id for row in rows if row.state == PENDING and row.job_id])
-    except redis.exceptions.RedisError as error:
-        log.warning("Reconciler cannot reach Redis (%s); trying again next time", error)
-        db.session.rollback()
-        return 0
-    count = 0
-    stamp = int(now.timestamp() * 1000)
-    for row in rows:
-        if row.state == PENDING and row.job_id in alive:
-            continue
-        row.job_id = submit_job_id(row.id, f"r{stamp}")
-        enqueue_after_commit(SUBMIT_JOB, row.id, job_id=row.job_id)
-        count += 1
-    db.session.commit()
-    if count:
-        log.info("Reconciler re-enqueued %s outbound rows", count)
-    return count
-
-
-def _waiting_jobs(job_ids):
-    if not job_ids:
-        return set()
-    jobs = Job.fetch_many(job_ids, connection=get_redis())
-    return {job.id for job in jobs if job is not None and job.get_status(refresh=False) in WAITING}
-
 
 def refresh_status(order_id):
     """Ask the partner for the status of an order it has (Bestellt → Bestätigt → Geliefert).

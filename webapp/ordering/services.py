@@ -4,8 +4,6 @@
 delivery job only after the commit (queue.enqueue_after_commit): a crash between the two
 leaves a due row that the reconciler picks up, never a job for a row that does not exist.
 """
-import uuid
-
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, or_, update
 from sqlalchemy.orm import selectinload
@@ -16,6 +14,7 @@ from ..customers.models import Customer
 from ..errors import DomainError, PermissionDenied
 from ..extensions import db
 from ..models_base import utcnow
+from ..outbound import engine
 from ..permissions import branch_scope, is_admin, reads_branch
 from ..processes.models import OPEN, EarMouldPosition, Process
 from ..processes.services import ordered_position_ids
@@ -23,8 +22,8 @@ from ..queue import enqueue_after_commit
 from ..records import like_pattern
 from . import routing
 from .models import (
-    CANCELLED, CONFIRMED, CREATED, DONE, ERROR, FAILED, OPEN_STATES, ORDERED, PENDING, Order,
-    Outbound,
+    CANCELLED, CONFIRMED, CREATED, DONE, ERROR, FAILED, OPEN_STATES, ORDER_KIND, ORDER_SUBJECT,
+    ORDERED, PENDING, Order, Outbound,
 )
 
 SUBMIT_JOB = "jobs.orders.submit"
@@ -217,12 +216,8 @@ def place_order(actor, process, company_id, supplier_id=None, note=""):
         db.session.add(order)
         db.session.flush()
         order.number = f"B-{now:%Y}-{order.id:06d}"
-        outbound = Outbound(order=order, idempotency_key=str(uuid.uuid4()), state=PENDING,
-                            next_attempt_at=now, job_id=None)
-        db.session.add(outbound)
-        db.session.flush()
-        outbound.job_id = submit_job_id(outbound.id, 0)
-        enqueue_after_commit(SUBMIT_JOB, outbound.id, job_id=outbound.job_id)
+        engine.start(ORDER_KIND, ORDER_SUBJECT, order.id, exclusive_key=f"order:{order.id}",
+                     requested_by=actor.name)
         orders.append(order)
     if step.done_at is None:
         step.done_at, step.done_by = now, actor.name

@@ -11,21 +11,15 @@ ever part of a job argument, a log line or an Outcome message.
 from dataclasses import dataclass, field
 from typing import Callable
 
+# Outcome kinds are the outbound engine's (webapp/outbound/handlers.py), re-exported here.
+from ...outbound.handlers import (  # noqa: F401
+    ACCEPTED, AMBIGUOUS, HANDOFF, MESSAGE_LIMIT, NOT_FOUND, PERMANENT, TRANSIENT,
+)
+from ...outbound.handlers import Outcome as _Outcome
 from ...outbound_policy import Policy
-
-# Outcome kinds.
-ACCEPTED = "accepted"      # the partner has the order: external number (if any) and status
-TRANSIENT = "transient"    # nothing was recorded (5xx before recording, 429, connect refused): retry
-PERMANENT = "permanent"    # refused for good (4xx, bad configuration, exit code ≠ 0): Fehler
-AMBIGUOUS = "ambiguous"    # sent, but no answer (timeout, dropped connection): look up by key
-NOT_FOUND = "not_found"    # a lookup by key found nothing: the submit never arrived
-HANDOFF = "handoff"        # no partner acknowledgement by design (print/fax, phone): a person acts
 
 # Our order statuses an external status maps to (see ordering.models.Order.status).
 ORDERED, CONFIRMED, DELIVERED = "ordered", "confirmed", "delivered"
-
-MESSAGE_LIMIT = 1000
-
 
 @dataclass(frozen=True)
 class Position:
@@ -83,21 +77,12 @@ class OrderRequest:
 
 
 @dataclass
-class Outcome:
-    """The result of one adapter call. `message` is for people (shown in status Fehler and the
-    attempt list); it must never contain a secret."""
-    kind: str
+class Outcome(_Outcome):
+    """The engine's Outcome with what an order's answer adds. `message` is for people (shown
+    in status Fehler and the attempt list); it must never contain a secret."""
     external_number: str = ""
     external_status: str = ""     # the partner's own word, shown as "externer Status"
     status: str = ""              # ours: ORDERED | CONFIRMED | DELIVERED (ACCEPTED outcomes)
-    http_status: int | None = None
-    exit_code: int | None = None
-    message: str = ""
-    retry_after: float | None = None   # seconds the partner asked us to wait (429/503)
-    details: dict = field(default_factory=dict)  # e.g. a portal link, the command's output
-
-    def __post_init__(self):
-        self.message = (self.message or "")[:MESSAGE_LIMIT]
 
 
 class Adapter:
