@@ -341,6 +341,39 @@ def redis_url(redis_server):
     return redis_server
 
 
+@pytest.fixture
+def queue(app):
+    """The app's RQ queue on the session's real Redis (emptied for each test); the test's
+    app_config must name it (REDIS_URL from the redis_url fixture)."""
+    from webapp.queue import get_queue
+
+    with app.app_context():
+        queue = get_queue()
+    yield queue
+    queue.connection.close()
+
+
+@pytest.fixture
+def work(app, queue):
+    """Run what is queued in this process, as `flask worker --burst` does in a fork; first
+    RQ's scheduler moves the delayed jobs (retries) that are due onto the queue."""
+    import signal
+
+    from rq import SimpleWorker
+
+    def work():
+        handlers = {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM)}
+        try:
+            with app.app_context():
+                return SimpleWorker([queue], connection=queue.connection).work(
+                    burst=True, with_scheduler=True)
+        finally:
+            # RQ installs its own handlers; give pytest back its Ctrl-C.
+            for sig, handler in handlers.items():
+                signal.signal(sig, handler)
+    return work
+
+
 # --- query counting -----------------------------------------------------------------------
 
 class _QueryCounter:

@@ -56,6 +56,8 @@ READS = {
     "interfaces.copy_get": ((OWN, OTHER, CHAIN), "branch"),
     "interfaces.delete_get": ((OWN, OTHER, CHAIN), "branch"),
     "interfaces.history_get": ((OWN, OTHER, CHAIN), "branch"),
+    "interfaces.action_status_get": ((OWN, OTHER, CHAIN), "branch"),
+    "interfaces.action_history_get": ((OWN, OTHER, CHAIN), "branch"),
     "interfaces.help_get": ((None,), "everyone"),
     "interfaces.new_get": ((None, OWN, OTHER), "branch"),
     "interfaces.new_form_get": ((None, OWN, OTHER), "branch"),
@@ -115,8 +117,7 @@ def records(app, world, make_service):
     and chain-wide, as URL arguments per endpoint argument name."""
     chain_service = make_service("smtp", name="Mail Kette")
     st_service = make_service("smtp", name="Mail ST", branch_id=world.st.id)
-    ul_service = make_service("phone_dial_url", {"dial_url": "tel:{nummer}"}, name="Tel UL",
-                              branch_id=world.ul.id)
+    ul_service = make_service("smtp", name="Mail UL", branch_id=world.ul.id)
     st_till_service = make_service("smtp", {"port": "25"}, name="Mail ST-Kasse",
                                    workstation_id=world.st_till.id)
     ul_till_service = make_service("smtp", {"port": "25"}, name="Mail UL-Kasse",
@@ -165,6 +166,8 @@ def _url(app, rule, scope, records):
             values["interface_key"], values[name] = records["table"]
         elif name == "field_key":
             values[name] = "password"
+        elif name == "action_key":
+            values[name] = "test"
         elif name == "step_id":
             values[name] = 1
         elif name == "service_id" and "station_id" in rule.arguments:

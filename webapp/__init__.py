@@ -26,6 +26,8 @@ from .customers import views as customers_views
 from .directory import history as directory_history
 from .directory import views as directory_views
 from .extensions import babel, csrf, db, htmx, login_manager, migrate
+from .interfaces import action_views  # noqa: F401  (its routes join the interfaces blueprint)
+from .interfaces import actions as interface_actions
 from .interfaces import effective_views
 from .interfaces import history as interfaces_history
 from .interfaces import services as interface_services
@@ -128,6 +130,7 @@ def _register_with_lower_layers():
     process_services.register_position_holder("orders", ordering_services.positions_held)
     org_services.register_lab_choices(company_services.labs)
     outbound_handlers.register(ordering_pipeline.HANDLER)
+    outbound_handlers.register(interface_actions.HANDLER)
     _register_references()
 
 

@@ -1,6 +1,6 @@
 """Fixtures for ordering (the shared `world` and `make_service` are in tests/conftest.py, the
 partner sandbox over real HTTP too): English messages, short retry and lease times, the
-sandbox's control API, the app's RQ queue and an in-process worker."""
+sandbox's control API. The app's RQ queue and the in-process worker are in tests/conftest.py."""
 import pytest
 import requests
 
@@ -44,35 +44,3 @@ class SandboxControl:
 @pytest.fixture
 def control(sandbox):
     return SandboxControl(sandbox)
-
-
-@pytest.fixture
-def queue(app):
-    """The app's RQ queue on the session's real Redis (emptied for each test)."""
-    from webapp.queue import get_queue
-
-    with app.app_context():
-        queue = get_queue()
-    yield queue
-    queue.connection.close()
-
-
-@pytest.fixture
-def work(app, queue):
-    """Run what is queued in this process, as `flask worker --burst` does in a fork; first
-    RQ's scheduler moves the delayed jobs (retries) that are due onto the queue."""
-    import signal
-
-    from rq import SimpleWorker
-
-    def work():
-        handlers = {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM)}
-        try:
-            with app.app_context():
-                return SimpleWorker([queue], connection=queue.connection).work(
-                    burst=True, with_scheduler=True)
-        finally:
-            # RQ installs its own handlers; give pytest back its Ctrl-C.
-            for sig, handler in handlers.items():
-                signal.signal(sig, handler)
-    return work

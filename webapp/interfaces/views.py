@@ -19,6 +19,7 @@ from ..extensions import db
 from ..org import services as org_services
 from ..views_helpers import refusal_status
 from . import catalogue, services
+from .action_display import action_items
 from .blueprint import bp
 from .forms import (
     CopyForm, ServiceForm, default_row, interface_fields, row_fields, with_default_rows,
@@ -280,6 +281,7 @@ def _editor(station, interface, service=None, form=None, raw=None, errors=None, 
         has_field_errors=bool(errors),
         interface_name=services.interface_name(interface),
         help_url=url_for("interfaces.help_get", interface_key=interface.key),
+        actions=action_items(service, interface, station),
     )
 
 

@@ -1,0 +1,77 @@
+"""The action buttons of the service editor, their live status and their run history.
+
+A button posts the editor's form (the test uses the values in it, saved or not) and gets the
+action's status back; while the run goes on, the status asks for itself every second and
+replaces its own content inside a live region that stays put, so screen readers announce
+each step. Every answer also swaps the button itself (out of band): disabled and marked busy
+while the run goes on, usable again when it ended.
+"""
+from flask import abort, make_response, render_template, request
+from flask_login import current_user
+
+from ..errors import DomainError, PermissionDenied
+from ..i18n import ui_language
+from . import actions
+from .action_display import action_item, run_view
+from .values import InvalidValues
+from .views import _interface_of, _route, _service, _station
+
+STATUS = "interfaces/_action_status.html"
+
+
+@_route("/<int:service_id>/actions/<action_key>", methods=("POST",))
+def action_post(service_id, action_key, station_id):
+    station = _station(station_id)
+    service = _service(service_id, station)
+    interface = _interface_of(service)
+    spec = _action_or_404(interface, action_key)
+    if not actions.may_run(current_user, service):
+        abort(403)
+    raw = request.form if spec.kind == actions.TEST else None
+    problems = []
+    try:
+        row, _created = actions.start(current_user, service, action_key, raw)
+    except InvalidValues as error:
+        labels = {field.key: field.text("label", ui_language()) for field in interface.fields}
+        problems = [f"{labels.get(key, key)}: {message}" for key, message in error.errors.items()]
+        row = None
+    except PermissionDenied:
+        abort(403)
+    except DomainError as error:
+        problems, row = [str(error)], None
+    item = action_item(service, interface, spec, station,
+                       latest=row if row is not None else actions.latest_runs([service.id])
+                       .get((service.id, spec.key)))
+    response = make_response(render_template(STATUS, item=item, problems=problems))
+    if problems:
+        response.status_code = 422
+    return response
+
+
+@_route("/<int:service_id>/actions/<action_key>/status")
+def action_status_get(service_id, action_key, station_id):
+    station = _station(station_id)
+    service = _service(service_id, station)
+    interface = _interface_of(service)
+    spec = _action_or_404(interface, action_key)
+    row = actions.latest_runs([service.id]).get((service.id, spec.key))
+    return render_template(STATUS, item=action_item(service, interface, spec, station, row),
+                           problems=[])
+
+
+@_route("/<int:service_id>/actions/<action_key>/history")
+def action_history_get(service_id, action_key, station_id):
+    station = _station(station_id)
+    service = _service(service_id, station)
+    interface = _interface_of(service)
+    spec = _action_or_404(interface, action_key)
+    runs = [run_view(row) for row in actions.history(service, spec.key)]
+    return render_template("interfaces/_action_history.html", service=service,
+                           label=spec.text("label", ui_language()), key=spec.key, runs=runs)
+
+
+def _action_or_404(interface, action_key):
+    try:
+        return actions.get_action(interface, action_key)
+    except LookupError:
+        abort(404)
