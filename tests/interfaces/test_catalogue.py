@@ -146,23 +146,26 @@ def test_scope_and_usage_rules_from_the_facts():
 
 
 def test_sinno_defaults_and_actions():
-    """Seed 004: preset server and client ID, company number, log in and out; chat syncs."""
+    """Seed 004: preset server and client ID, company number, log in and out (and, as a
+    network interface, Verbindung testen); chat syncs and needs the app service first."""
     app = get_interface("sinno_app")
     assert app.get_field("server").default == "https://winpro.api.ipro.de/v1"
     assert app.get_field("client_id").default == "winpro"
     assert app.get_field("company_number").required
-    assert [(a.kind, a.label_de) for a in app.actions] == [("login", "Anmelden"),
-                                                          ("logout", "Abmelden")]
-    assert app.actions[1].confirm_de  # logging out cuts every customer off
+    assert [(a.kind, a.label_de) for a in app.actions] == [
+        ("test", "Verbindung testen"), ("login", "Anmelden"), ("logout", "Abmelden")]
+    assert app.actions[2].confirm_de  # logging out cuts every customer off
     assert set(app.usages) == {"server", "client"}
     chat = get_interface("sinno_chat")
     assert chat.usages == ("server",) and chat.actions[0].kind == "sync"
+    assert chat.prerequisites == ("sinno_app",)
 
 
 def test_audoora_registration_actions():
     """Seed 002: register once, refresh after new branches or employees; client-side."""
     audoora = get_interface("audoora_order")
     assert [(a.kind, a.label_de) for a in audoora.actions] == [
+        ("test", "Verbindung testen"),
         ("register", "Jetzt registrieren"),
         ("refresh_registration", "Registrierung aktualisieren"),
     ]
@@ -170,10 +173,13 @@ def test_audoora_registration_actions():
 
 
 def test_card_order_templates():
-    """Seed 003: a card contract key, 'request information', at least one card template."""
+    """Seed 003: a card contract key, 'request information', at least one card template.
+    Contract and key arrive after 'Informationen anfordern', so neither is required."""
     cards = get_interface("card_order")
     assert group_of("card_order").name_de == "Kundenkarten"
     assert cards.get_field("contract_key").kind == "secret"
+    assert not cards.get_field("contract_key").required
+    assert not cards.get_field("contract_number").required
     assert cards.actions[0].kind == "request_info"
     (templates,) = cards.tables
     assert templates.min_rows == 1
@@ -207,7 +213,10 @@ def test_sources_mark_manual_and_designed_interfaces():
     assert {"audoora_order", "sinno_app", "sinno_chat", "card_order", "smtp",
             "imap_delivery_notes", "email_order", "spryng_rest", "smsapi", "ec_zvt_ethernet",
             "ec_six_payment", "tse_swissbit", "bonima_check_pool", "ksv1870",
-            "appointment_reminders", "payment_export", "direct_debit_export"} <= manual
+            "appointment_reminders", "payment_export", "direct_debit_export",
+            "gfk_market_research", "simple_currency_converter", "line_display_com",
+            "receipt_printer_drawer", "elina_alcom", "signotec_signature_pad",
+            "settlement_import", "finanzonline_rksv"} <= manual
     for key in ("geocoding_http", "ecb_reference_rates", "echo_test", "ldap_directory"):
         assert get_interface(key).source == "designed"
 
@@ -243,7 +252,8 @@ def test_search_matches_group_names_in_both_languages_and_umlaut_spellings():
     assert len(search("otoplastikbestellung")) == 9
     assert len(search("Ear-mould ordering")) == 9
     assert [i.key for _, i in search("hoerluchs")] == ["hoerluchs_partner_order"]
-    assert [i.key for _, i in search("Währungs")] == ["ecb_reference_rates"]
+    assert [i.key for _, i in search("Währungs")] == ["simple_currency_converter",
+                                                      "ecb_reference_rates"]
 
 
 def test_search_within_one_group_and_with_empty_text():
@@ -282,6 +292,20 @@ def _with_fields(*fields, **changes):
 def test_a_minimal_catalogue_is_valid():
     """The builders below produce a valid catalogue; each case breaks exactly one thing."""
     assert validate_catalogue((_group(),))
+
+
+def test_network_and_device_interfaces_with_their_tests_are_valid():
+    """A url field with a server-side test, a device field with a workstation test, and a
+    prerequisite that is among requires pass the start-up check."""
+    server_test = ActionSpec("test", "test", "Verbindung testen", "Test connection")
+    station_test = ActionSpec("test", "test", "Verbindung testen", "Test connection",
+                              runs_at="workstation")
+    assert validate_catalogue((_group(
+        _iface(fields=(_field(kind="url"),), actions=(server_test,)),
+        _iface(key="pad", usages=("client",), actions=(station_test,),
+               fields=(_field(section=Section("device", "Gerät", "Device")),)),
+        _iface(key="chat", requires=("demo",), prerequisites=("demo",)),
+    ),))
 
 
 CHOICE = _field(key="mode", kind="choice", choices=(("a", "A", "A"), ("b", "B", "B")),
@@ -429,6 +453,27 @@ BROKEN = {
     "group without interfaces": (
         lambda: (_group(), Group("empty", "Leer", "Empty", "Hilfe.", "Help.", ())),
         ["group 'empty'", "has no interfaces"]),
+    "prerequisite outside requires": (
+        lambda: (_group(_iface(prerequisites=("demo",))),),
+        ["interface 'demo'", "prerequisite 'demo' is not among requires"]),
+    "action running at an unknown place": (
+        lambda: (_group(_iface(actions=(ActionSpec("t", "test", "T", "T", runs_at="cloud"),))),),
+        ["interface 'demo' / action 't'", "runs_at 'cloud'"]),
+    "workstation action on a server-only type": (
+        lambda: (_group(_iface(actions=(
+            ActionSpec("t", "test", "T", "T", runs_at="workstation"),))),),
+        ["interface 'demo' / action 't'", "not client-side"]),
+    "url field without a connection test": (
+        lambda: _with_fields(_field(key="base_url", kind="url")),
+        ["interface 'demo'", "field 'base_url' makes it speak a network protocol"]),
+    "host field tested only at the workstation": (
+        lambda: _with_fields(_field(kind="host"), usages=("client",), actions=(
+            ActionSpec("t", "test", "T", "T", runs_at="workstation"),)),
+        ["interface 'demo'", "field 'host' makes it speak a network protocol"]),
+    "device field without a workstation test": (
+        lambda: _with_fields(_field(section=Section("device", "Gerät", "Device")),
+                             usages=("client",), actions=(ActionSpec("t", "test", "T", "T"),)),
+        ["interface 'demo'", "field 'host' is a device setting"]),
     "group without an interface with fields": (
         lambda: (_group(_iface(fields=(), no_fields_reason="nothing to set")),),
         ["group 'demo_group'", "no interface with fields"]),

@@ -1,14 +1,16 @@
 """Accounting and billing: billing export (therapy), accounting, accounting import, invoice
 data exchange.
 
-From the manual: Buchhaltungsexport (DATEV CSV / Addison / Sage, amparex-facts.md §12) and
-Automatischer Lastschrifteinzug-Export (§3.2). Designed by us: the therapy billing exports, the
-bank-statement import and the e-invoice interfaces.
+From the manual: Buchhaltungsexport (DATEV CSV / Addison / Sage, amparex-facts.md §12),
+Automatischer Lastschrifteinzug-Export (§3.2) and Ausziffern (amparex-catalogue.md,
+Buchhaltungsimport: its rules are the manual's, its fields ours, as the interface page was not
+found). Designed by us: the therapy billing exports, the bank-statement import and the
+e-invoice interfaces.
 """
 from .fields import (
-    ANYWHERE, BOTH, BRANCH_MANAGEMENT, CLIENT, EXPORT, OPTIONS, SERVER, TEST_CONNECTION, action,
-    choice, company, date, directory, flag, imap_mailbox, number, opt, schedule, text, transfer,
-    when,
+    ANYWHERE, BOTH, BRANCH_MANAGEMENT, CLIENT, EXPORT, GENERIC_DE, GENERIC_EN, OPTIONS, SERVER,
+    TEST_CONNECTION, action, choice, company, date, directory, flag, imap_mailbox, number, opt,
+    schedule, text, transfer, when,
 )
 from .schema import Group, InterfaceType
 
@@ -45,9 +47,9 @@ BILLING_EXPORT = Group(
             key="billing_export_directory", source="designed",
             name_de="Abrechnungsexport in Verzeichnis", name_en="Billing export to a folder",
             help_de="Schreibt die Abrechnungsdaten für das Abrechnungszentrum als Datei in ein "
-                    "Verzeichnis, aus dem sie weitergeleitet oder hochgeladen werden.",
+                    "Verzeichnis, aus dem sie weitergeleitet oder hochgeladen werden." + GENERIC_DE,
             help_en="Writes the billing data for the billing centre as a file into a folder from "
-                    "which it is forwarded or uploaded.",
+                    "which it is forwarded or uploaded." + GENERIC_EN,
             usages=BOTH, default_usages=CLIENT, scopes=ANYWHERE,
             fields=(*_billing_identity(), directory("export_dir", "Exportverzeichnis",
                                                     "Export folder")),
@@ -57,9 +59,10 @@ BILLING_EXPORT = Group(
             key="billing_export_sftp", source="designed",
             name_de="Abrechnungsexport per SFTP", name_en="Billing export via SFTP",
             help_de="Lädt die Abrechnungsdaten geplant auf den SFTP-Server des "
-                    "Abrechnungszentrums hoch. Zugangsdaten vergibt das Abrechnungszentrum.",
+                    "Abrechnungszentrums hoch. Zugangsdaten vergibt das Abrechnungszentrum."
+                    + GENERIC_DE,
             help_en="Uploads the billing data to the billing centre's SFTP server on a "
-                    "schedule. The billing centre issues the credentials.",
+                    "schedule. The billing centre issues the credentials." + GENERIC_EN,
             usages=SERVER, scopes=BRANCH_MANAGEMENT,
             fields=(*_billing_identity(), *transfer(), schedule(choices=("daily", "weekly"))),
             actions=(TEST_CONNECTION,),
@@ -159,6 +162,44 @@ ACCOUNTING_IMPORT = Group(
     help_en="Import of data from bank and financial accounting, e.g. incoming payments.",
     interfaces=(
         InterfaceType(
+            key="settlement_import", source="manual",
+            name_de="Ausziffern (Zahlungen aus der Finanzbuchhaltung)",
+            name_en="Settling invoices (payments from financial accounting)",
+            help_de="Übernimmt Zahlungen, die in einer externen Finanzbuchhaltung eingegangen "
+                    "sind, ganz oder teilweise und bucht sie auf die Rechnung. Diese Buchungen "
+                    "sind 'nicht exportieren' markiert und gehen nicht mit dem "
+                    "Buchhaltungsexport zurück. Kommt nur eine Rechnungsnummer ohne Betrag, "
+                    "gilt der offene Betrag als bezahlt. Bei 'Geschlossene Posten' listet die "
+                    "Datei die voll bezahlten Rechnungen (keine Teilzahlungen, wenig "
+                    "Fehlerrisiko); bei 'Offene Posten' die noch offenen Rechnungen mit offenem "
+                    "Betrag, und alles, was fehlt, gilt als voll bezahlt — eine unvollständige "
+                    "Datei bucht also falsch. Eingerichtet wird der Import mit dem Support.",
+            help_en="Takes over payments received in an external financial accounting, in full "
+                    "or in part, and books them on the invoice. These bookings are marked 'do "
+                    "not export' and do not go back with the accounting export. When only an "
+                    "invoice number arrives without an amount, the open amount counts as paid. "
+                    "With 'closed items' the file lists the fully paid invoices (no partial "
+                    "payments, little risk of error); with 'open items' it lists the invoices "
+                    "still open with their open amount, and everything missing counts as fully "
+                    "paid — so an incomplete file books wrongly. The import is set up with "
+                    "support.",
+            usages=BOTH, default_usages=SERVER, scopes=BRANCH_MANAGEMENT,
+            fields=(
+                choice("variant", "Verfahren", "Method", (
+                    opt("closed_items", "Geschlossene Posten", "Closed items"),
+                    opt("open_items", "Offene Posten", "Open items"),
+                ), default="closed_items", required=True, section=EXPORT),
+                directory("import_dir", "Importverzeichnis", "Import folder"),
+                directory("archive_dir", "Archivverzeichnis", "Archive folder",
+                          help_de="Verarbeitete Dateien werden hierher verschoben, damit nichts "
+                                  "doppelt gebucht wird.",
+                          help_en="Processed files are moved here so nothing is booked twice."),
+                schedule(default="daily", choices=("hourly", "daily")),
+            ),
+            actions=(action("sync", "sync", "Jetzt importieren", "Import now"),),
+            keywords=("Ausziffern", "Offene Posten", "Geschlossene Posten", "Fibu", "Zahlung"),
+        ),
+        InterfaceType(
             key="bank_statement_import", source="designed",
             name_de="Kontoauszüge importieren (CAMT.053 / MT940)",
             name_en="Import bank statements (CAMT.053 / MT940)",
@@ -199,10 +240,10 @@ INVOICE_DATA_EXCHANGE = Group(
             help_de="Erzeugt Ausgangsrechnungen zusätzlich als strukturierte E-Rechnung und "
                     "verschickt sie per E-Mail (über den SMTP-Dienst) oder legt sie in einem "
                     "Verzeichnis ab. Für öffentliche Auftraggeber ist die Leitweg-ID am "
-                    "Rechnungsempfänger nötig.",
+                    "Rechnungsempfänger nötig." + GENERIC_DE,
             help_en="Produces outgoing invoices also as structured e-invoices and sends them by "
                     "e-mail (through the SMTP service) or puts them into a folder. Public "
-                    "authorities need the routing ID (Leitweg-ID) on the recipient.",
+                    "authorities need the routing ID (Leitweg-ID) on the recipient." + GENERIC_EN,
             usages=BOTH, default_usages=SERVER, scopes=ANYWHERE,
             fields=(
                 choice("format", "Format", "Format", (
@@ -227,9 +268,9 @@ INVOICE_DATA_EXCHANGE = Group(
             name_de="Eingangsrechnungen per E-Mail (IMAP)",
             name_en="Incoming invoices by e-mail (IMAP)",
             help_de="Holt Lieferantenrechnungen aus einem IMAP-Postfach, ordnet sie über die "
-                    "Absenderadresse dem Lieferanten zu und legt sie zur Prüfung ab.",
+                    "Absenderadresse dem Lieferanten zu und legt sie zur Prüfung ab." + GENERIC_DE,
             help_en="Fetches supplier invoices from an IMAP mailbox, matches them to the supplier "
-                    "by sender address and files them for checking.",
+                    "by sender address and files them for checking." + GENERIC_EN,
             usages=SERVER, scopes=BRANCH_MANAGEMENT,
             fields=(*imap_mailbox(done_folder="Rechnungen verarbeitet"),
                     schedule(default="hourly", choices=("hourly", "daily"))),

@@ -74,7 +74,7 @@ EAR_MOULD_ORDERING = Group(
              *login("Benutzername", "Username"),
              flag("new_window", "In neuem Browserfenster öffnen", "Open in a new browser window",
                   default=True, section=OPTIONS)),
-            usages=CLIENT, default_usages=CLIENT, actions=(), keywords=("Portal",),
+            usages=CLIENT, default_usages=CLIENT, keywords=("Portal",),
         ),
         _ear_mould(
             "dreve_smartorder", "Dreve SmartOrder",
@@ -96,11 +96,14 @@ EAR_MOULD_ORDERING = Group(
         _ear_mould(
             "egger_erp_order", ("Egger ERP Bestellung", "Egger ERP ordering"),
             "Übergibt Otoplastikaufträge direkt an das ERP-System des Labors Egger (egger "
-            "Otoplastik + Labortechnik GmbH). Die Firma Egger in der Firmenbelegung eintragen.",
+            "Otoplastik + Labortechnik GmbH). Die Firma Egger in der Firmenbelegung eintragen. "
+            "Nachfolger des Egger online Bestellportals, das nur bis 15.11.2019 nutzbar war.",
             "Hands ear-mould orders directly to the ERP system of the Egger lab (egger "
-            "Otoplastik + Labortechnik GmbH). Put the Egger company into the assignment.",
+            "Otoplastik + Labortechnik GmbH). Put the Egger company into the assignment. "
+            "Successor of the Egger online ordering portal, usable only until 15.11.2019.",
             partner_https(),
-            keywords=("ERP",),
+            # The legacy portal it replaced (usable until 15.11.2019) is found under its name.
+            keywords=("ERP", "Egger online Bestellportal"),
         ),
         _ear_mould(
             "hoerluchs_partner_order",

@@ -4,14 +4,16 @@ telephone, market research, customer cards.
 From the manual: SiNNO-Chat and SiNNO-App (seed 004; the manual names no group for them, we put
 them under Benachrichtigung), SMTP-Postausgangsserver, Elektronische Lieferscheine (IMAP),
 Bestellung per E-Mail-Anhang, spryng-rest, SMSAPI, Kunden-Terminbenachrichtigung
-(amparex-facts.md §3.3–3.6) and Kundenkartenbestellung (seed 003). Designed by us: webhook
-notification, telephone, market research.
+(amparex-facts.md §3.3–3.6), Kundenkartenbestellung (seed 003; Vertrag and Schlüssel are
+optional because they arrive after 'Informationen anfordern') and GfK (amparex-catalogue.md,
+Marktforschung; the sub-fields of its SFTP credentials were cut off, so they are our (S)FTP
+block). Designed by us: webhook notification, telephone, the customer survey.
 """
 from .fields import (
-    ANYWHERE, BOTH, BRANCH_MANAGEMENT, CHAIN, CLIENT, CONNECTION, CREDENTIALS, OPTIONS, ORDERING,
-    SERVER, TEST_CONNECTION, WORKSTATION, action, base_url, choice, company, email, flag,
-    imap_mailbox, keyed_https, mail_server, number, opt, schedule, secret, template, text,
-    timeout, timeouts, url, when,
+    ANYWHERE, BOTH, BRANCH_MANAGEMENT, CHAIN, CLIENT, CONNECTION, CREDENTIALS, GENERIC_DE,
+    GENERIC_EN, OPTIONS, ORDERING, SERVER, TEST_CONNECTION, WORKSTATION, action, base_url, choice,
+    company, email, flag, imap_mailbox, keyed_https, mail_server, number, opt, schedule, secret,
+    template, text, timeout, timeouts, transfer, url, when,
 )
 from .schema import Group, InterfaceType, TableSpec
 
@@ -50,6 +52,7 @@ NOTIFICATION = Group(
                      max_length=40, section=CREDENTIALS),
             ),
             actions=(
+                TEST_CONNECTION,
                 action("login", "login", "Anmelden", "Log in",
                        help_de="Meldet die Filialkette mit den Zugangsdaten bei SiNNO an.",
                        help_en="Logs the chain in to SiNNO with the credentials."),
@@ -66,14 +69,16 @@ NOTIFICATION = Group(
             name_de="SiNNO-Chat", name_en="SiNNO chat",
             help_de="Synchronisiert serverseitig die Chat-Nachrichten zwischen Kunden in der "
                     "SiNNO-App und den Mitarbeitern. Keine eigenen Einstellungen; es nutzt die "
-                    "Verbindung des Dienstes 'SiNNO-App'. Jeder Mitarbeiter kann die "
+                    "Verbindung des Dienstes 'SiNNO-App', der deshalb zuerst eingerichtet (und "
+                    "eingeschaltet) sein muss. Jeder Mitarbeiter kann die "
                     "Benachrichtigung über ungelesene Chat-Nachrichten selbst ein- und "
                     "ausschalten (standardmäßig an).",
             help_en="Syncs chat messages between customers in the SiNNO app and employees on "
                     "the server. It has no settings of its own and uses the connection of the "
-                    "'SiNNO app' service. Each employee can switch the notification about unread "
+                    "'SiNNO app' service, which must therefore be set up (and enabled) first. "
+                    "Each employee can switch the notification about unread "
                     "chat messages on or off (on by default).",
-            usages=SERVER, scopes=CHAIN, requires=("sinno_app",),
+            usages=SERVER, scopes=CHAIN, requires=("sinno_app",), prerequisites=("sinno_app",),
             no_fields_reason="seed 004: no further configuration needed once inserted",
             actions=(action("sync", "sync", "Jetzt synchronisieren", "Sync now"),),
             keywords=("SiNNO", "Chat"),
@@ -102,7 +107,8 @@ NOTIFICATION = Group(
                 flag("on_chat_message", "Bei neuen Chat-Nachrichten", "On new chat messages",
                      section=OPTIONS),
             ),
-            actions=(action("test", "test", "Testnachricht senden", "Send test message"),),
+            actions=(TEST_CONNECTION, action("test", "send_test_message", "Testnachricht senden",
+                                             "Send test message")),
             keywords=("Webhook", "HTTP"),
         ),
     ),
@@ -137,7 +143,8 @@ EMAIL = Group(
                 email("reply_to", "Antwortadresse", "Reply-to address", section=OPTIONS,
                       help_de="Leer = Absenderadresse.", help_en="Empty = sender address."),
             ),
-            actions=(action("test", "test", "Test-E-Mail senden", "Send test e-mail"),),
+            actions=(TEST_CONNECTION,
+                     action("test", "send_test_email", "Test-E-Mail senden", "Send test e-mail")),
             keywords=("SMTP", "Mail", "Postausgang", "outgoing"),
         ),
         InterfaceType(
@@ -228,7 +235,7 @@ SMS = Group(
                              "Spryng portal. Empty = no reference."),
             ),
             actions=(TEST_CONNECTION,),
-            keywords=("Spryng", "SMS"),
+            keywords=("Spryng", "SMS", "spryng-http"),  # the predecessor it replaced
         ),
         InterfaceType(
             key="smsapi", source="manual",
@@ -334,9 +341,10 @@ TELEPHONE = Group(
             name_de="Telefonie per Wähl-URL (SIP/CTI)", name_en="Telephony by dial URL (SIP/CTI)",
             help_de="Ein Klick auf eine Rufnummer öffnet die Wähl-URL; das Softphone oder die "
                     "CTI-Software am Rechner wählt dann. {nummer} wird durch die bereinigte "
-                    "Rufnummer ersetzt.",
+                    "Rufnummer ersetzt." + GENERIC_DE,
             help_en="Clicking a phone number opens the dial URL; the softphone or CTI software "
-                    "on the computer then dials. {nummer} is replaced by the cleaned-up number.",
+                    "on the computer then dials. {nummer} is replaced by the cleaned-up number."
+                    + GENERIC_EN,
             usages=CLIENT, scopes=ANYWHERE,
             fields=(
                 text("dial_url", "Wähl-URL", "Dial URL", default="tel:{nummer}", required=True,
@@ -350,10 +358,10 @@ TELEPHONE = Group(
             name_de="TAPI-Telefonie (Windows)", name_en="TAPI telephony (Windows)",
             help_de="Wählt über eine TAPI-Leitung des Windows-Rechners und kann bei eingehenden "
                     "Anrufen den passenden Kunden öffnen. Der TAPI-Treiber der Telefonanlage "
-                    "muss auf dem Rechner installiert sein.",
+                    "muss auf dem Rechner installiert sein." + GENERIC_DE,
             help_en="Dials through a TAPI line of the Windows computer and can open the matching "
                     "customer on incoming calls. The phone system's TAPI driver must be "
-                    "installed on the computer.",
+                    "installed on the computer." + GENERIC_EN,
             usages=CLIENT, scopes=WORKSTATION,
             fields=(
                 text("line_name", "TAPI-Leitung", "TAPI line", required=True, max_length=120,
@@ -370,9 +378,55 @@ TELEPHONE = Group(
 MARKET_RESEARCH = Group(
     key="market_research",
     name_de="Marktforschung", name_en="Market research",
-    help_de="Kundenbefragungen nach Kauf oder Versorgung.",
-    help_en="Customer surveys after a purchase or fitting.",
+    help_de="Umsatzdaten für Marktforschungsinstitute wie die GfK und Kundenbefragungen nach "
+            "Kauf oder Versorgung.",
+    help_en="Sales data for market research institutes such as GfK, and customer surveys after "
+            "a purchase or fitting.",
     interfaces=(
+        InterfaceType(
+            key="gfk_market_research", source="manual",
+            name_de="GfK (Gesellschaft für Konsumforschung)",
+            name_en="GfK (Gesellschaft für Konsumforschung)",
+            help_de="Übermittelt die Umsatzdaten der Augenoptik oder Hörakustik an die GfK. Der "
+                    "Dienst läuft serverseitig einmal je Zeiteinheit des gewählten Zeitraums "
+                    "(Woche, Monat oder Jahr), erzeugt für diesen Zeitraum eine CSV-Datei und "
+                    "lädt sie per SFTP zur GfK hoch; üblich ist einmal im Monat der Vormonat. "
+                    "Benutzername ist die Geschäftsnummer, die die GfK vergibt; die "
+                    "SFTP-Zugangsdaten kommen ebenfalls von der GfK. Je Anwendungstyp ein "
+                    "Service.",
+            help_en="Sends the sales data of optics or hearing acoustics to GfK. The service "
+                    "runs server-side once per unit of the chosen period (week, month or year), "
+                    "builds a CSV file for that period and uploads it to GfK by SFTP; usually "
+                    "the previous month, once a month. The username is the business number GfK "
+                    "issues; GfK also provides the SFTP credentials. One service per "
+                    "application type.",
+            usages=SERVER, scopes=BRANCH_MANAGEMENT, multiple_per_scope=True,
+            unique_by="application_type",
+            fields=(
+                *transfer(username_de="Benutzername (Geschäftsnummer)",
+                          username_en="Username (business number)"),
+                choice("period", "Anzahl (Zeitraum)", "Period", (
+                    opt("previous_week", "Vorwoche", "Previous week"),
+                    opt("previous_month", "Vormonat", "Previous month"),
+                    opt("previous_year", "Vorjahr", "Previous year"),
+                    opt("current_week", "Aktuelle Woche", "Current week"),
+                    opt("current_month", "Aktueller Monat", "Current month"),
+                    opt("current_year", "Aktuelles Jahr", "Current year"),
+                ), default="previous_month", required=True, section=OPTIONS,
+                    help_de="Welcher Zeitraum gesendet wird; er bestimmt auch, wie oft der "
+                            "Dienst läuft (je Woche, Monat oder Jahr).",
+                    help_en="Which period is sent; it also decides how often the service runs "
+                            "(per week, month or year)."),
+                choice("application_type", "Anwendungstyp", "Application type", (
+                    opt("acoustics", "Hörakustik", "Hearing acoustics"),
+                    opt("optics", "Augenoptik", "Optics"),
+                ), default="optics", required=True, section=OPTIONS,
+                    help_de="Für welchen Anwendungstyp die Umsatzdaten gesammelt werden.",
+                    help_en="The application type whose sales data are collected."),
+            ),
+            actions=(TEST_CONNECTION,),
+            keywords=("GfK", "Marktforschung", "Umsatz", "SFTP", "CSV"),
+        ),
         InterfaceType(
             key="customer_survey_https", source="designed",
             name_de="Kundenbefragung (generisch, HTTPS)",
@@ -458,20 +512,27 @@ CUSTOMER_CARDS = Group(
             key="card_order", source="manual",
             name_de="Kundenkartenbestellung", name_en="Customer card ordering",
             help_de="Bestellt Kunden- und Mitarbeiterkarten aus einem Vorgang oder "
-                    "Vorgangsschritt beim Kartenanbieter (AMPAREX GmbH). Nötig sind ein "
-                    "Kartenvertrag mit zugehörigem Schlüssel — über 'Informationen anfordern' "
-                    "erhältlich — und ein SMTP-Dienst. Ohne Filiale gelten die Einstellungen für "
-                    "jede bestellende Filiale; mit Rechner bestellt nur dieser Rechner.",
+                    "Vorgangsschritt beim Kartenanbieter (AMPAREX GmbH). Bestellen lässt sich "
+                    "mit einem gültigen Kartenvertrag und dem zugehörigen Schlüssel; beide "
+                    "erhalten Sie über 'Informationen anfordern', daher kann der Service vorher "
+                    "ohne sie gespeichert werden. Außerdem ist ein SMTP-Dienst nötig. Ohne "
+                    "Filiale gelten die Einstellungen für jede bestellende Filiale; mit Rechner "
+                    "bestellt nur dieser Rechner.",
             help_en="Orders customer and employee cards from a process or process step from the "
-                    "card provider (AMPAREX GmbH). It needs a card contract with its key — "
-                    "available through 'request information' — and an SMTP service. Without a "
+                    "card provider (AMPAREX GmbH). Ordering needs a valid card contract and its "
+                    "key; both arrive through 'request information', so the service can be "
+                    "saved without them before. An SMTP service is needed as well. Without a "
                     "branch the settings apply to every ordering branch; with a workstation only "
                     "that computer orders.",
             usages=CLIENT, scopes=ANYWHERE, requires=("smtp",),
             fields=(
-                text("contract_number", "Kartenvertrag", "Card contract", required=True,
-                     max_length=40, section=CREDENTIALS),
-                secret("contract_key", "Schlüssel", "Key", required=True, section=CREDENTIALS),
+                text("contract_number", "Kartenvertrag", "Card contract", max_length=40,
+                     section=CREDENTIALS,
+                     help_de="Kommt nach 'Informationen anfordern'; bis dahin leer lassen.",
+                     help_en="Arrives after 'request information'; leave empty until then."),
+                secret("contract_key", "Schlüssel", "Key", section=CREDENTIALS,
+                       help_de="Kommt mit dem Kartenvertrag; bis dahin leer lassen.",
+                       help_en="Arrives with the card contract; leave empty until then."),
             ),
             tables=(CARD_TEMPLATES,),
             actions=(action("request_info", "request_info", "Informationen anfordern",

@@ -2,13 +2,16 @@
 tracer.
 
 From the manual (amparex-facts.md §3.10): AMPAREX Sortimentsprogramm, Eschenbach Connect,
-Luxottica Stars, Sortiment Min/Max-Service. Designed by us (the manual names no product):
-article sync, glass ordering, contact-lens ordering and subscription, measurement, tracer.
+Luxottica Stars, Sortiment Min/Max-Service; elina by Alcom (amparex-catalogue.md; Benutzer and
+Passwort are the manual's, the URL and timeouts our partner block). Designed by us (the manual
+names no product): article sync, glass ordering, contact-lens ordering, the generic contact-lens
+subscription, measurement, tracer.
 """
 from .fields import (
-    BOTH, BRANCH_MANAGEMENT, CHAIN, CLIENT, DEVICE, EXPORT, LOCAL, OPTIONS, ORDERING, SERVER,
-    TEST_CONNECTION, WORKSTATION, action, choice, directory, flag, number, opt, partner_https,
-    serial_or_network, serial_port, schedule, supplier, transfer, when,
+    ANYWHERE, BOTH, BRANCH_MANAGEMENT, CHAIN, CLIENT, DEVICE, EXPORT, GENERIC_DE, GENERIC_EN,
+    LOCAL, OPTIONS, ORDERING, SERVER, TEST_AT_WORKSTATION, TEST_CONNECTION, WORKSTATION, action,
+    choice, directory, flag, number, opt, partner_https, serial_or_network, serial_port,
+    schedule, supplier, transfer, when,
 )
 from .schema import Group, InterfaceType
 
@@ -40,11 +43,11 @@ ARTICLE_SYNC = Group(
             help_de="Holt den Artikelkatalog eines Lieferanten regelmäßig von dessen (S)FTP-Server "
                     "und aktualisiert Artikel und Preise. Format und Kundennummer müssen zur "
                     "Lieferung des Lieferanten passen; neue Artikel werden nur angelegt, wenn "
-                    "die Option gesetzt ist.",
+                    "die Option gesetzt ist." + GENERIC_DE,
             help_en="Fetches a supplier's article catalogue from its (S)FTP server on a schedule "
                     "and updates articles and prices. Format and customer number must match "
                     "what the supplier delivers; new articles are created only when the option "
-                    "is set.",
+                    "is set." + GENERIC_EN,
             usages=SERVER, scopes=CHAIN, multiple_per_scope=True, unique_by="supplier",
             fields=(
                 _required_supplier(),
@@ -70,9 +73,9 @@ def _lens_ordering(key, name_de, name_en, help_de, help_en, extra=(), keywords=(
     return InterfaceType(
         key=key, source="designed", name_de=name_de, name_en=name_en,
         help_de=help_de + " Je Lieferant ein Service; die Kundennummer kommt aus den "
-                          "Stammdaten der Firma (pro Filiale).",
+                          "Stammdaten der Firma (pro Filiale)." + GENERIC_DE,
         help_en=help_en + " One service per supplier; the customer number comes from the "
-                          "company's master data (per branch).",
+                          "company's master data (per branch)." + GENERIC_EN,
         usages=BOTH, default_usages=SERVER, scopes=BRANCH_MANAGEMENT,
         multiple_per_scope=True, unique_by="supplier",
         fields=(_required_supplier(), *partner_https(), *extra),
@@ -124,6 +127,25 @@ CONTACT_LENS_SUBSCRIPTION = Group(
     help_de="Regelmäßige Lieferung von Kontaktlinsen an Kunden im Abonnement.",
     help_en="Regular delivery of contact lenses to customers on a subscription.",
     interfaces=(
+        InterfaceType(
+            key="elina_alcom", source="manual",
+            name_de="elina (Alcom)", name_en="elina (Alcom)",
+            help_de="Anbindung an elina, das Abo-System von Alcom, das Versand und Abrechnung "
+                    "der Ersatzlinsen übernimmt. Verträge werden vollständig im elina-Portal "
+                    "verwaltet; übergeben werden nur die Kundendaten (Name, E-Mail-Adresse, "
+                    "Bankverbindung). Benutzer und Passwort vergibt Alcom. Nur clientseitig. "
+                    "Früher hieß der Eintrag 'Kontaktlinsenbestellung' unter 'Sonstige "
+                    "Bestellungen'.",
+            help_en="Connection to elina, Alcom's subscription system that handles shipping and "
+                    "billing of replacement lenses. Contracts are managed entirely in the elina "
+                    "portal; only the customer data (name, e-mail address, bank details) are "
+                    "passed on. Alcom issues user and password. Client-side only. The entry "
+                    "used to be called 'Kontaktlinsenbestellung' under 'Sonstige Bestellungen'.",
+            usages=CLIENT, scopes=ANYWHERE,
+            fields=partner_https(api_key=False, username_de="Benutzer", username_en="User"),
+            actions=(TEST_CONNECTION,),
+            keywords=("elina", "Alcom", "Abo", "Kontaktlinsenbestellung", "subscription"),
+        ),
         _lens_ordering(
             "contact_lens_subscription_https", "Kontaktlinsen-Abo über Herstellerschnittstelle "
             "(HTTPS)", "Contact-lens subscription through a manufacturer interface (HTTPS)",
@@ -159,10 +181,11 @@ MEASUREMENT = Group(
             help_de="Übernimmt die Messwerte eines Geräts am Arbeitsplatz in die Refraktion des "
                     "Kunden, entweder aus den Dateien, die das Gerät in ein Verzeichnis schreibt, "
                     "oder direkt über die serielle Schnittstelle. Das Gerät muss am jeweiligen "
-                    "Rechner erreichbar sein.",
+                    "Rechner erreichbar sein." + GENERIC_DE,
             help_en="Takes the readings of a device at the workstation into the customer's "
                     "refraction, either from the files the device writes to a folder or directly "
-                    "over the serial port. The device must be reachable from that computer.",
+                    "over the serial port. The device must be reachable from that computer."
+                    + GENERIC_EN,
             usages=CLIENT, scopes=LOCAL,
             fields=(
                 choice("device_type", "Gerätetyp", "Device type", (
@@ -183,6 +206,7 @@ MEASUREMENT = Group(
                      "Delete files after import", default=True, section=OPTIONS,
                      shown_if=when("connection", "directory")),
             ),
+            actions=(TEST_AT_WORKSTATION,),
             keywords=("Refraktion", "Autorefraktometer", "Phoropter"),
         ),
     ),
@@ -199,16 +223,18 @@ TRACER = Group(
             name_de="Tracer (OMA/VCA)", name_en="Tracer (OMA/VCA)",
             help_de="Liest die Formdaten eines Tracers im OMA/VCA-Format über die serielle "
                     "Schnittstelle oder das Netzwerk und übernimmt sie in die Glasbestellung. "
-                    "Nur am Rechner einrichten, an dem der Tracer angeschlossen ist.",
+                    "Nur am Rechner einrichten, an dem der Tracer angeschlossen ist."
+                    + GENERIC_DE,
             help_en="Reads a tracer's shape data in OMA/VCA format over the serial port or the "
                     "network and takes it into the lens order. Set it up only on the computer "
-                    "the tracer is attached to.",
+                    "the tracer is attached to." + GENERIC_EN,
             usages=CLIENT, scopes=WORKSTATION,
             fields=(
                 *serial_or_network(),
                 flag("auto_import", "Formdaten automatisch übernehmen",
                      "Take over shape data automatically", default=True, section=OPTIONS),
             ),
+            actions=(TEST_AT_WORKSTATION,),
             keywords=("OMA", "VCA", "Formscheibe", "Fassung"),
         ),
     ),

@@ -7,9 +7,9 @@ excerpt cut off). Designed by us: supplier data exchange over (S)FTP, shipment t
 shipping-label service.
 """
 from .fields import (
-    ANYWHERE, BOTH, BRANCH_MANAGEMENT, CLIENT, CONNECTION, CREDENTIALS, EXPORT, OPTIONS,
-    ORDERING, SERVER, TEST_CONNECTION, action, base_url, choice, email, flag, login, number, opt,
-    partner_https, schedule, supplier, text, transfer,
+    ANYWHERE, BOTH, BRANCH_MANAGEMENT, CLIENT, CONNECTION, CREDENTIALS, EXPORT, GENERIC_DE,
+    GENERIC_EN, OPTIONS, ORDERING, SERVER, TEST_CONNECTION, action, base_url, choice, email, flag,
+    login, number, opt, partner_https, schedule, supplier, text, transfer,
 )
 from .schema import Group, InterfaceType
 
@@ -26,10 +26,10 @@ SUPPLIER_DATA_EXCHANGE = Group(
             help_de="Legt Bestellungen als Datei im Ausgangsverzeichnis des Lieferanten ab und "
                     "holt dessen Lieferscheine aus dem Eingangsverzeichnis. Format und "
                     "Verzeichnisse mit dem Lieferanten abstimmen; abgeholte Lieferscheine werden "
-                    "auf dem Server gelöscht.",
+                    "auf dem Server gelöscht." + GENERIC_DE,
             help_en="Puts orders as files into the supplier's outgoing folder and fetches its "
                     "delivery notes from the incoming folder. Agree format and folders with the "
-                    "supplier; fetched delivery notes are deleted on the server.",
+                    "supplier; fetched delivery notes are deleted on the server." + GENERIC_EN,
             usages=SERVER, scopes=BRANCH_MANAGEMENT, multiple_per_scope=True,
             unique_by="supplier",
             fields=(
@@ -90,6 +90,7 @@ OTHER_ORDERING = Group(
                 *login(),
             ),
             actions=(
+                TEST_CONNECTION,
                 action("register", "register", "Jetzt registrieren", "Register now",
                        help_de="Öffnet die Registrierung bei Audoora und überträgt danach die "
                                "Filialen.",
@@ -150,10 +151,10 @@ DELIVERY_HELP = Group(
             name_en="Shipment tracking (link template)",
             help_de="Macht Sendungsnummern in Bestellungen und Lieferscheinen anklickbar: der "
                     "Platzhalter {sendungsnummer} in der Vorlage wird ersetzt und die Seite des "
-                    "Paketdienstes im Browser geöffnet.",
+                    "Paketdienstes im Browser geöffnet." + GENERIC_DE,
             help_en="Makes tracking numbers in orders and delivery notes clickable: the "
                     "placeholder {sendungsnummer} in the template is replaced and the carrier's "
-                    "page opens in the browser.",
+                    "page opens in the browser." + GENERIC_EN,
             usages=CLIENT, scopes=ANYWHERE, multiple_per_scope=True, unique_by="carrier",
             fields=(
                 text("carrier", "Paketdienst", "Carrier", required=True, max_length=80,
@@ -171,9 +172,10 @@ DELIVERY_HELP = Group(
             name_de="Versandetiketten-Dienst (HTTPS)", name_en="Shipping-label service (HTTPS)",
             help_de="Erstellt Versandetiketten bei einem Paketdienst über dessen Web-API und "
                     "übernimmt die Sendungsnummer. Absender ist die Adresse der versendenden "
-                    "Filiale.",
+                    "Filiale." + GENERIC_DE,
             help_en="Creates shipping labels at a carrier through its web API and takes over "
-                    "the tracking number. The sender is the shipping branch's address.",
+                    "the tracking number. The sender is the shipping branch's address."
+                    + GENERIC_EN,
             usages=BOTH, default_usages=SERVER, scopes=BRANCH_MANAGEMENT,
             fields=(
                 *partner_https(),

@@ -3,16 +3,23 @@ receipt, card payment, FinanzOnline, fiscal printer, till interfaces, cash drawe
 display.
 
 From the manual (amparex-facts.md §3.1, 3.7, 3.8, 3.9): EC Terminal (ZVT, Ethernet), EC
-SIX-Payment, Zahlungsexport, KassenSichV-Swissbit, BONIMA Check Pool, KSV1870. Designed by us:
-everything else in this module (marked `source="designed"`).
+SIX-Payment, Zahlungsexport, KassenSichV-Swissbit, BONIMA Check Pool, KSV1870; and from
+amparex-catalogue.md: Zeilenanzeige am COM-Port, Kassendrucker mit Schublade and FinanzOnline AT
+(named there; its fields TID, user ID and PIN are the reference's inference). Designed by us:
+everything else in this module (marked `source="designed"`). Device types (a field in the
+"Gerät" section) are tested at their workstation (fields.TEST_AT_WORKSTATION).
 """
 from .fields import (
-    ANYWHERE, BOTH, BRANCH_MANAGEMENT, CLIENT, CONNECTION, CREDENTIALS, DEVICE, LOCAL, OPTIONS,
-    SERVER, TEST_CONNECTION, WORKSTATION, action, choice, directory, flag, keyed_https,
-    network_device, number, opt, partner_https, path, secret, serial_or_network, serial_port,
-    template, text, when,
+    ANYWHERE, BOTH, BRANCH_MANAGEMENT, CLIENT, CONNECTION, CREDENTIALS, DEVICE, GENERIC_DE,
+    GENERIC_EN, LOCAL, OPTIONS, SERVER, TEST_AT_WORKSTATION, TEST_CONNECTION, WORKSTATION, choice,
+    directory, flag, keyed_https, network_device, number, opt, partner_https, path, secret,
+    serial_or_network, serial_port, template, text, when,
 )
-from .schema import Group, InterfaceType
+from .schema import Group, InterfaceType, Section
+
+# The manual's section name on 'Kassendrucker mit Schublade'; the same key as fields.DEVICE, so
+# the drawer counts as a device at the workstation (validate._check_tests).
+CASH_DRAWER_SECTION = Section("device", "Kassenschublade", "Cash drawer")
 
 ALTERNATIVE_PAYMENTS = Group(
     key="alternative_payments",
@@ -27,10 +34,10 @@ ALTERNATIVE_PAYMENTS = Group(
             name_en="Payment-link provider (generic, HTTPS)",
             help_de="Erzeugt für offene Beträge einen Zahlungslink, den der Kunde per E-Mail oder "
                     "SMS erhält. Der Anbieter meldet den Zahlungseingang zurück; die Rückmeldung "
-                    "wird mit dem Signaturschlüssel geprüft.",
+                    "wird mit dem Signaturschlüssel geprüft." + GENERIC_DE,
             help_en="Creates a payment link for open amounts that the customer receives by "
                     "e-mail or SMS. The provider reports the payment back; the callback is "
-                    "checked with the signing secret.",
+                    "checked with the signing secret." + GENERIC_EN,
             usages=BOTH, default_usages=SERVER, scopes=BRANCH_MANAGEMENT,
             fields=(
                 *keyed_https(text("merchant_id", "Händler-ID", "Merchant ID", required=True,
@@ -49,9 +56,9 @@ ALTERNATIVE_PAYMENTS = Group(
             name_de="Finanzierung / Ratenkauf (generisch, HTTPS)",
             name_en="Financing / instalments (generic, HTTPS)",
             help_de="Beantragt für einen Kaufbetrag eine Finanzierung beim Finanzierungspartner "
-                    "und übernimmt Entscheidung und Vertragsnummer in den Vorgang.",
+                    "und übernimmt Entscheidung und Vertragsnummer in den Vorgang." + GENERIC_DE,
             help_en="Applies for financing of a purchase with the financing partner and takes "
-                    "decision and contract number into the process.",
+                    "decision and contract number into the process." + GENERIC_EN,
             usages=CLIENT, scopes=BRANCH_MANAGEMENT,
             fields=(
                 *partner_https(),
@@ -128,9 +135,10 @@ BONUS_PROGRAM = Group(
             name_en="Bonus programme provider (generic, HTTPS)",
             help_de="Schreibt Punkte für Einkäufe gut und löst sie an der Kasse ein. Die "
                     "Partner-ID vergibt der Anbieter; die Terminal-ID unterscheidet Filialen "
-                    "oder Kassen.",
+                    "oder Kassen." + GENERIC_DE,
             help_en="Credits points for purchases and redeems them at the till. The provider "
-                    "assigns the partner ID; the terminal ID tells branches or tills apart.",
+                    "assigns the partner ID; the terminal ID tells branches or tills apart."
+                    + GENERIC_EN,
             usages=BOTH, scopes=ANYWHERE,
             fields=(
                 *keyed_https(
@@ -158,9 +166,9 @@ DIGITAL_RECEIPT = Group(
             key="digital_receipt_email", source="designed",
             name_de="Digitaler Kassenbeleg per E-Mail", name_en="Digital receipt by e-mail",
             help_de="Schickt den Kassenbeleg als PDF an die E-Mail-Adresse des Kunden. Versendet "
-                    "wird über den SMTP-Dienst; ohne E-Mail-Adresse wird gedruckt.",
+                    "wird über den SMTP-Dienst; ohne E-Mail-Adresse wird gedruckt." + GENERIC_DE,
             help_en="Sends the till receipt as a PDF to the customer's e-mail address. Mail goes "
-                    "out through the SMTP service; without an address it is printed.",
+                    "out through the SMTP service; without an address it is printed." + GENERIC_EN,
             usages=BOTH, default_usages=SERVER, scopes=ANYWHERE, requires=("smtp",),
             fields=(
                 template("receipt_template", "Dokumentvorlage Beleg", "Receipt template",
@@ -178,9 +186,9 @@ DIGITAL_RECEIPT = Group(
             name_de="Digitaler Kassenbeleg über Belegdienst (HTTPS, QR-Code)",
             name_en="Digital receipt through a receipt service (HTTPS, QR code)",
             help_de="Übergibt den Beleg an einen Belegdienst; der Kunde scannt am Kundendisplay "
-                    "oder auf dem Ausdruck einen QR-Code und lädt den Beleg herunter.",
+                    "oder auf dem Ausdruck einen QR-Code und lädt den Beleg herunter." + GENERIC_DE,
             help_en="Hands the receipt to a receipt service; the customer scans a QR code on "
-                    "the customer display or printout and downloads the receipt.",
+                    "the customer display or printout and downloads the receipt." + GENERIC_EN,
             usages=CLIENT, scopes=ANYWHERE,
             fields=(
                 *keyed_https(text("store_id", "Filial-/Kassen-ID", "Store/till ID",
@@ -207,11 +215,13 @@ ELECTRONIC_CASH = Group(
                     "per TCP/IP erreichbar sein und 'ZVT über TCP/IP' beherrschen (nicht COM). "
                     "IP-Adresse und Port stehen im Menü des Geräts. Nur clientseitig; das "
                     "Passwort ist nur sichtbar, wenn die Filialkette Administratoren das "
-                    "Einsehen gesetzter Passwörter erlaubt.",
+                    "Einsehen gesetzter Passwörter erlaubt. Getestet mit Verifone H5000 und "
+                    "Ingenico ICT220/ICT250.",
             help_en="Connects an EC terminal to the till over the network. The terminal must be "
                     "reachable over TCP/IP and support 'ZVT over TCP/IP' (not COM). IP address "
                     "and port are shown in the device menu. Client-side only; the password is "
-                    "visible only if the chain lets administrators view stored passwords.",
+                    "visible only if the chain lets administrators view stored passwords. Tested "
+                    "with Verifone H5000 and Ingenico ICT220/ICT250.",
             usages=CLIENT, scopes=LOCAL,
             fields=(
                 *network_device(default_port=20007),
@@ -223,6 +233,7 @@ ELECTRONIC_CASH = Group(
                      help_de="Nur durch den Support auszufüllen.",
                      help_en="To be filled in by support only."),
             ),
+            actions=(TEST_AT_WORKSTATION,),
             keywords=("ZVT", "Kartenzahlung", "card payment", "Verifone", "Ingenico"),
         ),
         InterfaceType(
@@ -252,6 +263,7 @@ ELECTRONIC_CASH = Group(
                      help_en="Off = the terminal's printer prints the receipt."),
                 path("log_dir", "LOG-Datei Verzeichnis", "Log file folder", section=DEVICE),
             ),
+            actions=(TEST_AT_WORKSTATION,),
             keywords=("EP2", "TIM-API", "Worldline", "Schweiz", "Kartenzahlung"),
         ),
     ),
@@ -264,16 +276,24 @@ FINANZONLINE = Group(
     help_en="Reports to FinanzOnline, the Austrian tax administration's portal.",
     interfaces=(
         InterfaceType(
-            key="finanzonline_rksv", source="designed",
-            name_de="FinanzOnline Registrierkassen-Webservice (RKSV)",
-            name_en="FinanzOnline cash-register web service (RKSV)",
+            key="finanzonline_rksv", source="manual",
+            name_de="FinanzOnline AT (Registrierkassen-Webservice, RKSV)",
+            name_en="FinanzOnline AT (cash-register web service, RKSV)",
             help_de="Meldet Registrierkassen und Signaturerstellungseinheiten über den "
                     "Webservice von FinanzOnline an (Österreich). Dafür in FinanzOnline einen "
                     "Webservice-Benutzer anlegen; dessen Teilnehmer- und Benutzer-Identifikation "
-                    "und PIN hier eintragen.",
+                    "und PIN hier eintragen. Erst danach lässt sich die Kasse initialisieren; "
+                    "Signiereinheit (Chipkarte von A-Trust oder GlobalTrust im Kartenleser), "
+                    "Kasse und Startbeleg werden anschließend in der Kasse angemeldet und "
+                    "geprüft. Signiert werden alle Bar- und Kartenzahlungen, nicht aber "
+                    "Bareinlagen und -entnahmen.",
             help_en="Registers cash registers and signature units through the FinanzOnline web "
                     "service (Austria). Create a web-service user in FinanzOnline and enter its "
-                    "participant and user identification and PIN here.",
+                    "participant and user identification and PIN here. Only then can the till "
+                    "be initialised; signature unit (a smart card from A-Trust or GlobalTrust in "
+                    "the card reader), till and start receipt are then registered and checked "
+                    "in the till. All cash and card payments are signed, cash deposits and "
+                    "withdrawals are not.",
             usages=SERVER, scopes=BRANCH_MANAGEMENT,
             fields=(
                 *partner_https(api_key=False, username_de="Benutzer-Identifikation",
@@ -281,8 +301,8 @@ FINANZONLINE = Group(
                 text("participant_id", "Teilnehmer-Identifikation", "Participant identification",
                      required=True, max_length=40, section=CREDENTIALS),
             ),
-            actions=(action("test", "test", "Anmeldung testen", "Test login"),),
-            keywords=("RKSV", "Österreich", "Registrierkasse"),
+            actions=(TEST_CONNECTION,),
+            keywords=("RKSV", "Österreich", "Registrierkasse", "A-Trust", "GlobalTrust"),
         ),
     ),
 )
@@ -299,10 +319,10 @@ FISCAL_PRINTER = Group(
             name_en="Fiscal printer (serial or network)",
             help_de="Druckt Kassenbelege auf einem Fiskaldrucker am Arbeitsplatz. Der Drucker "
                     "muss von diesem Rechner aus erreichbar sein; die Registriernummer steht auf "
-                    "dem Typenschild.",
+                    "dem Typenschild." + GENERIC_DE,
             help_en="Prints till receipts on a fiscal printer at the workstation. The printer "
                     "must be reachable from that computer; the registration number is on the "
-                    "type plate.",
+                    "type plate." + GENERIC_EN,
             usages=CLIENT, scopes=WORKSTATION,
             fields=(
                 *serial_or_network(),
@@ -310,6 +330,7 @@ FISCAL_PRINTER = Group(
                      max_length=40, section=DEVICE),
                 path("log_dir", "Log-Verzeichnis", "Log folder", section=DEVICE),
             ),
+            actions=(TEST_AT_WORKSTATION,),
             keywords=("Fiskal", "fiscal"),
         ),
     ),
@@ -348,6 +369,32 @@ CASH_DRAWER = Group(
     help_en="Opening the cash drawer on payment.",
     interfaces=(
         InterfaceType(
+            key="receipt_printer_drawer", source="manual",
+            name_de="Kassendrucker mit Schublade", name_en="Receipt printer with cash drawer",
+            help_de="Die Kassenschublade hängt am Kassendrucker und wird über dessen "
+                    "Druckertreiber geöffnet, bei jedem Dokument, das auf diesem Drucker "
+                    "gedruckt wird. Der Drucker muss am Arbeitsplatz installiert sein; "
+                    "deshalb nur clientseitig. Auf Wunsch öffnet sich die Schublade auch bei "
+                    "EC-Zahlungen.",
+            help_en="The cash drawer hangs on the receipt printer and is opened through its "
+                    "printer driver, with every document printed on that printer. The printer "
+                    "must be installed at the workstation, hence client-side only. Optionally "
+                    "the drawer also opens on card (EC) payments.",
+            usages=CLIENT, scopes=LOCAL,
+            fields=(
+                text("printer_name", "Drucker", "Printer", required=True, max_length=120,
+                     section=CASH_DRAWER_SECTION,
+                     help_de="Der am Arbeitsplatz installierte Drucker, an dem die Schublade "
+                             "angeschlossen ist.",
+                     help_en="The printer installed at the workstation that the drawer is "
+                             "attached to."),
+                flag("open_on_card_payment", "Bei EC Zahlungen Kassenschublade öffnen",
+                     "Open the cash drawer on card (EC) payments", section=CASH_DRAWER_SECTION),
+            ),
+            actions=(TEST_AT_WORKSTATION,),
+            keywords=("Schublade", "drawer", "Bondrucker", "Kassendrucker"),
+        ),
+        InterfaceType(
             key="cash_drawer_device", source="designed",
             name_de="Kassenschublade (Bondrucker oder seriell)",
             name_en="Cash drawer (receipt printer or serial)",
@@ -371,6 +418,7 @@ CASH_DRAWER = Group(
                 number("pulse_ms", "Impulsdauer (ms)", "Pulse length (ms)", default=100,
                        min_value=20, max_value=500, section=DEVICE),
             ),
+            actions=(TEST_AT_WORKSTATION,),
             keywords=("Schublade", "drawer"),
         ),
     ),
@@ -389,15 +437,17 @@ KASSENSICHV = Group(
                     "Arbeitsplatzeinstellungen dieses Rechners eingerichtet (Rechte für "
                     "Arbeitsplatz-Schnittstellen und Kassen-Administration nötig). Stick ohne "
                     "USB-Hub anstecken, Laufwerksbuchstaben mit Doppelpunkt eintragen, speichern, "
-                    "neu starten und in der Kasse initialisieren; die Kassen-ID dem Finanzamt "
-                    "melden. Das Zertifikat gilt 5 Jahre und kann nicht verlängert werden. Für "
-                    "macOS gibt es keine TSE.",
+                    "neu starten und in der Kasse (Administration → Konfiguration) "
+                    "initialisieren; die Kassenidentifikationsnummer dem Finanzamt melden. Das "
+                    "Zertifikat gilt 5 Jahre und kann nicht verlängert werden. Für macOS gibt es "
+                    "keine TSE.",
             help_en="The TSE is a USB stick on the till computer, so it is set up in that "
                     "computer's workstation settings (needs the rights for workstation "
                     "interfaces and till administration). Plug the stick in without a USB hub, "
                     "enter the drive letter with a colon, save, restart and initialise it in the "
-                    "till; report the till ID to the tax office. The certificate is valid for 5 "
-                    "years and cannot be extended. There is no TSE for macOS.",
+                    "till (Administration → Configuration); report the till identification "
+                    "number to the tax office. The certificate is valid for 5 years and cannot "
+                    "be extended. There is no TSE for macOS.",
             usages=CLIENT, scopes=WORKSTATION,
             fields=(
                 text("drive_letter", "Laufwerksbuchstabe", "Drive letter", required=True,
@@ -406,10 +456,31 @@ KASSENSICHV = Group(
                              "Datenträgerverwaltung fest zuweisen.",
                      help_en="With a colon, e.g. E: — best fixed in Windows disk management."),
             ),
+            actions=(TEST_AT_WORKSTATION,),
             keywords=("TSE", "Swissbit", "USB-Stick", "Kassensicherungsverordnung"),
         ),
     ),
 )
+
+# Placeholders of the line display's texts; a text may hold only these (syntax check only).
+DISPLAY_PLACEHOLDERS = ("menge", "artikel", "preis", "summe", "gegeben", "zurück")
+_DISPLAY_TEXT = r"(?:[^{}]|\{(?:" + "|".join(DISPLAY_PLACEHOLDERS) + r")\})*"
+
+
+def _display_lines(key, label_de, label_en, first="", second="", help_de="", help_en=""):
+    """Line 1 and line 2 of one text of the line display, each at most 40 characters."""
+    return tuple(
+        text(f"{key}_{line}", f"{label_de} {line}", f"{label_en} {line}", max_length=40,
+             pattern=_DISPLAY_TEXT, section=DISPLAY_TEXTS, default=default or None,
+             help_de=help_de if line == 1 else "", help_en=help_en if line == 1 else "")
+        for line, default in ((1, first), (2, second)))
+
+
+DISPLAY_TEXTS = Section("display_texts", "Anzeigetexte", "Display texts")
+PLACEHOLDER_HELP_DE = ("Platzhalter: " + ", ".join(f"{{{p}}}" for p in DISPLAY_PLACEHOLDERS)
+                       + ".")
+PLACEHOLDER_HELP_EN = ("Placeholders: " + ", ".join(f"{{{p}}}" for p in DISPLAY_PLACEHOLDERS)
+                       + ".")
 
 POS_DISPLAY = Group(
     key="pos_display",
@@ -417,6 +488,54 @@ POS_DISPLAY = Group(
     help_de="Kundenanzeigen an der Kasse: Zeilendisplay oder zweiter Bildschirm.",
     help_en="Customer displays at the till: pole display or second screen.",
     interfaces=(
+        InterfaceType(
+            key="line_display_com", source="manual",
+            name_de="Zeilenanzeige am COM-Port", name_en="Line display on a COM port",
+            help_de="Digitale Zeilenanzeige (Kundendisplay) an einer seriellen Schnittstelle "
+                    "der Kasse; das Gerät muss zuvor am Rechner installiert sein. Sie zeigt in "
+                    "Pausen den Leerlauftext, beim Kassieren jede Position, die Summe und zum "
+                    "Schluss den gegebenen Betrag und das Rückgeld. Die Texte haben je zwei "
+                    "Zeilen und setzen die Werte über Platzhalter ein. Nur clientseitig.",
+            help_en="Digital line display (customer display) on a serial port of the till; the "
+                    "device must be installed on the computer first. Between sales it shows the "
+                    "idle text; while taking payment each item, the total and finally the "
+                    "amount given and the change. Each text has two lines and puts the values "
+                    "in through placeholders. Client-side only.",
+            usages=CLIENT, scopes=LOCAL,
+            fields=(
+                text("com_port", "Port", "Port", default="COM1", required=True, max_length=40,
+                     section=DEVICE,
+                     help_de="COM-Port der Anzeige aus der Installation, z. B. COM3.",
+                     help_en="The display's COM port from the installation, e.g. COM3."),
+                choice("emulation", "Emulation", "Emulation", (
+                    opt("aq300", "AQ300"), opt("cd5220", "CD5220"),
+                    opt("epson_escpos", "EPSON ESC/POS"), opt("samsung_vfd", "Samsung VFD"),
+                    opt("utc_standard", "UTC Standard"),
+                ), default="epson_escpos", required=True, section=DEVICE,
+                    help_de="Der Anzeigetyp des Geräts.", help_en="The device's display type."),
+                text("parameter", "Parameter", "Parameter", max_length=20, section=DEVICE,
+                     help_de="Gerätenummer; nur nötig, wenn mehrere Geräte unterschieden werden "
+                             "müssen.",
+                     help_en="Device number; needed only when several devices must be told "
+                             "apart."),
+                *_display_lines("idle_text", "Leerlauftext", "Idle text",
+                                first="Herzlich Willkommen",
+                                help_de="Eine oder zwei Zeilen, solange nicht kassiert wird.",
+                                help_en="One or two lines while no sale is in progress."),
+                *_display_lines("item_text", "Positionstext", "Item text",
+                                first="{menge} x {artikel}", second="Gesamt {summe}",
+                                help_de=PLACEHOLDER_HELP_DE, help_en=PLACEHOLDER_HELP_EN),
+                *_display_lines("total_text", "Text für Summe", "Total text", first="Summe",
+                                second="{summe}", help_de=PLACEHOLDER_HELP_DE,
+                                help_en=PLACEHOLDER_HELP_EN),
+                *_display_lines("change_text", "Gegeben und zurück", "Given and change",
+                                first="Gegeben {gegeben}", second="Zurück {zurück}",
+                                help_de=PLACEHOLDER_HELP_DE, help_en=PLACEHOLDER_HELP_EN),
+            ),
+            actions=(TEST_AT_WORKSTATION,),
+            keywords=("Kundendisplay", "Zeilendisplay", "COM", "VFD", "ESC/POS", "CD5220",
+                      "AQ300"),
+        ),
         InterfaceType(
             key="customer_display_screen", source="designed",
             name_de="Kundendisplay (zweiter Bildschirm)",
@@ -437,6 +556,7 @@ POS_DISPLAY = Group(
                        "Seconds per picture", default=10, min_value=3, max_value=120,
                        section=OPTIONS),
             ),
+            actions=(TEST_AT_WORKSTATION,),
             keywords=("Kundendisplay", "Monitor"),
         ),
         InterfaceType(
@@ -455,6 +575,7 @@ POS_DISPLAY = Group(
                 text("idle_text", "Ruhetext", "Idle text", default="Willkommen", max_length=40,
                      section=OPTIONS),
             ),
+            actions=(TEST_AT_WORKSTATION,),
             keywords=("Kundendisplay", "VFD"),
         ),
     ),

@@ -1,17 +1,19 @@
 """Back office and system: back office, AMiRO data migration, document management, geo
 services, LDAP, support providers, system, currency converter, test interfaces.
 
-Designed by us, except the CalDAV service account (amparex-facts.md §12): seed 000 names these
-groups but the manual excerpts describe no product or field for them (amparex-facts.md lists
-LDAP and Testschnittstellen as NOT FOUND). Names are generic on purpose; no vendor is implied.
+Designed by us, except the CalDAV service account (amparex-facts.md §12) and the Einfacher
+Währungsumrechner (amparex-catalogue.md; its currency list is cut off after NOK, and its usage
+was not found: we allow client-side, as it converts in the till): seed 000 names these groups
+but the manual excerpts describe no product or field for them (amparex-facts.md lists LDAP and
+Testschnittstellen as NOT FOUND). Names are generic on purpose; no vendor is implied.
 """
 from .fields import (
-    ANYWHERE, BOTH, BRANCH_MANAGEMENT, CHAIN, CLIENT, CONNECTION, CREDENTIALS, EXPORT, OPTIONS,
-    SERVER, TEST_CONNECTION, action, choice, date, directory, email, flag, host, keyed_https,
-    PROGRAM_HELP_DE, PROGRAM_HELP_EN, login, number, opt, path, port, program, schedule, secret,
-    text, timeout, timeouts, url,
+    ANYWHERE, BOTH, BRANCH_MANAGEMENT, CHAIN, CLIENT, CONNECTION, CREDENTIALS, EXPORT, GENERIC_DE,
+    GENERIC_EN, OPTIONS, SERVER, TEST_CONNECTION, action, choice, date, directory, email,
+    flag, host, keyed_https, PROGRAM_HELP_DE, PROGRAM_HELP_EN, login, number, opt, path, port,
+    program, schedule, secret, text, timeout, timeouts, url,
 )
-from .schema import Group, InterfaceType
+from .schema import Group, InterfaceType, Section
 
 BACK_OFFICE = Group(
     key="back_office",
@@ -24,9 +26,10 @@ BACK_OFFICE = Group(
             name_de="Umsatz- und Bestandsexport an Back-Office-System (HTTPS)",
             name_en="Sales and stock export to a back-office system (HTTPS)",
             help_de="Überträgt Umsätze und Lagerbestände geplant an ein Back-Office-System der "
-                    "Zentrale. Kundendaten werden nur mitgesendet, wenn die Option gesetzt ist.",
+                    "Zentrale. Kundendaten werden nur mitgesendet, wenn die Option gesetzt ist."
+                    + GENERIC_DE,
             help_en="Transfers sales and stock on a schedule to a head-office back-office system. "
-                    "Customer data is included only when the option is set.",
+                    "Customer data is included only when the option is set." + GENERIC_EN,
             usages=SERVER, scopes=BRANCH_MANAGEMENT,
             fields=(
                 *keyed_https(text("tenant", "Mandantenkennung", "Tenant ID", required=True,
@@ -55,10 +58,10 @@ AMIRO_MIGRATION = Group(
             name_en="Data migration from AMiRO (export files)",
             help_de="Liest die Exportdateien einer AMiRO-Installation und übernimmt Kunden, "
                     "Versorgungen und Termine in die gewählte Filiale. Zuerst im Probelauf "
-                    "prüfen: er meldet, was übernommen würde, und speichert nichts.",
+                    "prüfen: er meldet, was übernommen würde, und speichert nichts." + GENERIC_DE,
             help_en="Reads the export files of an AMiRO installation and takes customers, "
                     "fittings and appointments into the chosen branch. Check with a dry run "
-                    "first: it reports what would be taken over and saves nothing.",
+                    "first: it reports what would be taken over and saves nothing." + GENERIC_EN,
             usages=SERVER, scopes=BRANCH_MANAGEMENT,
             fields=(
                 directory("source_dir", "Verzeichnis der Exportdateien", "Export file folder"),
@@ -98,9 +101,9 @@ DOCUMENT_MANAGEMENT = Group(
             key="dms_webdav", source="designed",
             name_de="DMS-Ablage über WebDAV", name_en="DMS filing via WebDAV",
             help_de="Legt Dokumente über WebDAV im Dokumentenverwaltungssystem ab. Der Benutzer "
-                    "braucht Schreibrecht im Basisordner.",
+                    "braucht Schreibrecht im Basisordner." + GENERIC_DE,
             help_en="Files documents in the document management system over WebDAV. The user "
-                    "needs write access to the base folder.",
+                    "needs write access to the base folder." + GENERIC_EN,
             usages=BOTH, default_usages=SERVER, scopes=BRANCH_MANAGEMENT,
             fields=(
                 url("webdav_url", "WebDAV-URL", "WebDAV URL", required=True, section=CONNECTION),
@@ -119,9 +122,10 @@ DOCUMENT_MANAGEMENT = Group(
             name_en="DMS filing into a folder (with index file)",
             help_de="Schreibt Dokumente in ein Verzeichnis, das das Dokumentenverwaltungssystem "
                     "überwacht; eine XML-Indexdatei je Dokument liefert Kunde, Datum und "
-                    "Dokumentart.",
+                    "Dokumentart." + GENERIC_DE,
             help_en="Writes documents into a folder watched by the document management system; "
-                    "an XML index file per document supplies customer, date and document type.",
+                    "an XML index file per document supplies customer, date and document type."
+                    + GENERIC_EN,
             usages=BOTH, scopes=ANYWHERE,
             fields=(
                 directory("export_dir", "Ablageverzeichnis", "Filing folder"),
@@ -146,10 +150,10 @@ GEO_SERVICES = Group(
             name_en="Generic geocoding service (HTTP)",
             help_de="Ermittelt zu Adressen die Geokoordinaten, z. B. für Umkreissuchen und "
                     "Tourenplanung. Die Anfragegrenze des Anbieters einhalten; viele Dienste "
-                    "erlauben ohne Vertrag nur eine Anfrage pro Sekunde.",
+                    "erlauben ohne Vertrag nur eine Anfrage pro Sekunde." + GENERIC_DE,
             help_en="Looks up coordinates for addresses, e.g. for radius searches and route "
                     "planning. Keep to the provider's rate limit; many services allow one "
-                    "request per second without a contract.",
+                    "request per second without a contract." + GENERIC_EN,
             usages=BOTH, default_usages=SERVER, scopes=BRANCH_MANAGEMENT,
             fields=(
                 url("api_url", "API-URL", "API URL", required=True, section=CONNECTION),
@@ -168,9 +172,9 @@ GEO_SERVICES = Group(
             key="map_link", source="designed",
             name_de="Kartenlink (URL-Vorlage)", name_en="Map link (URL template)",
             help_de="Öffnet eine Adresse im Kartendienst des Browsers; {adresse} wird durch die "
-                    "Adresse ersetzt.",
+                    "Adresse ersetzt." + GENERIC_DE,
             help_en="Opens an address in the browser's map service; {adresse} is replaced by "
-                    "the address.",
+                    "the address." + GENERIC_EN,
             usages=CLIENT, scopes=ANYWHERE,
             fields=(text("url_template", "URL-Vorlage", "URL template",
                          default="https://www.openstreetmap.org/search?query={adresse}",
@@ -193,11 +197,11 @@ LDAP = Group(
             help_de="Prüft Benutzername und Passwort gegen einen LDAP-Verzeichnisdienst (z. B. "
                     "Active Directory). Die App sucht den Benutzer mit dem Bind-Konto und dem "
                     "Filter und meldet sich dann als dieser Benutzer an. ldaps:// oder StartTLS "
-                    "verwenden, damit Passwörter nicht im Klartext übertragen werden.",
+                    "verwenden, damit Passwörter nicht im Klartext übertragen werden." + GENERIC_DE,
             help_en="Checks username and password against an LDAP directory (e.g. Active "
                     "Directory). The app finds the user with the bind account and the filter, "
                     "then binds as that user. Use ldaps:// or StartTLS so passwords never travel "
-                    "in clear text.",
+                    "in clear text." + GENERIC_EN,
             usages=SERVER, scopes=CHAIN,
             fields=(
                 url("server_url", "Server-URL", "Server URL", required=True,
@@ -241,9 +245,10 @@ SUPPORT_PROVIDERS = Group(
             key="remote_support", source="designed",
             name_de="Fernwartung (Support-Programm)", name_en="Remote support (support program)",
             help_de="Startet aus der Hilfe das Fernwartungsprogramm des Dienstleisters und zeigt "
-                    "dessen Kontaktdaten. Das Programm muss auf dem Rechner installiert sein.",
+                    "dessen Kontaktdaten. Das Programm muss auf dem Rechner installiert sein."
+                    + GENERIC_DE,
             help_en="Starts the provider's remote-support program from the help and shows its "
-                    "contact details. The program must be installed on the computer.",
+                    "contact details. The program must be installed on the computer." + GENERIC_EN,
             usages=CLIENT, scopes=ANYWHERE,
             fields=(
                 text("provider_name", "Dienstleister", "Provider", required=True, max_length=120,
@@ -258,6 +263,7 @@ SUPPORT_PROVIDERS = Group(
                 email("support_email", "Support-E-Mail", "Support e-mail", section=OPTIONS),
                 url("support_portal", "Support-Portal", "Support portal", section=OPTIONS),
             ),
+            actions=(TEST_CONNECTION,),
             keywords=("Fernwartung", "Remote", "Hotline"),
         ),
     ),
@@ -312,7 +318,7 @@ SYSTEM = Group(
                        default=5, min_value=1, max_value=60, required=True, section=OPTIONS),
                 timeout(default=10, maximum=60),
             ),
-            actions=(action("test", "test", "Jetzt melden", "Ping now"),),
+            actions=(TEST_CONNECTION,),
             keywords=("Monitoring", "Heartbeat", "Überwachung"),
         ),
         InterfaceType(
@@ -337,17 +343,63 @@ SYSTEM = Group(
                     opt("error", "Fehler", "Error"),
                 ), default="warning", required=True, section=OPTIONS),
             ),
+            actions=(TEST_CONNECTION,),
             keywords=("Syslog", "Logging", "Protokoll"),
         ),
     ),
 )
 
+SURCHARGE = Section("surcharge", "Allgemeiner Aufschlag", "General surcharge")
+FOREIGN_CURRENCIES = Section("foreign_currencies", "Fremdwährungen", "Foreign currencies")
+# The currencies the manual's page lists (its list is cut off after NOK), with their names.
+MANUAL_CURRENCIES = (
+    ("CHF", "Schweizer Franken", "Swiss francs"),
+    ("DKK", "Dänische Kronen", "Danish kroner"),
+    ("GBP", "Britische Pfund", "Pounds sterling"),
+    ("NOK", "Norwegische Kronen", "Norwegian kroner"),
+)
+
+
+def _rate(code, name_de, name_en):
+    return number(f"rate_{code.lower()}", code, code, min_value=0.0001, max_value=100000,
+                  section=FOREIGN_CURRENCIES,
+                  help_de=f"{name_de} je 1 EUR. Leer = wird nicht angeboten.",
+                  help_en=f"{name_en} per 1 EUR. Empty = not offered.")
+
+
 CURRENCY_CONVERTER = Group(
     key="currency_converter",
     name_de="Währungsumrechner", name_en="Currency converter",
-    help_de="Wechselkurse für Zahlungen und Preise in Fremdwährung.",
-    help_en="Exchange rates for payments and prices in foreign currency.",
+    help_de="Wechselkurse für Zahlungen und Preise in Fremdwährung: an der Kasse zeigt ein "
+            "Rechtsklick auf die Summe den Betrag in der Währung des Kunden.",
+    help_en="Exchange rates for payments and prices in foreign currency: in the till a right "
+            "click on the total shows the amount in the customer's currency.",
     interfaces=(
+        InterfaceType(
+            key="simple_currency_converter", source="manual",
+            name_de="Einfacher Währungsumrechner", name_en="Simple currency converter",
+            help_de="Rechnet Beträge mit von Hand eingetragenen Kursen um: je Fremdwährung, "
+                    "wie viele Einheiten 1 EUR entspricht (z. B. CHF 1,067). Die Kurse gelten, "
+                    "bis sie hier geändert werden; aktuelle Werte veröffentlichen z. B. die "
+                    "Zentralbanken. Der optionale Faktor schlägt auf jeden umgerechneten Betrag "
+                    "etwas auf.",
+            help_en="Converts amounts with rates entered by hand: per foreign currency, how "
+                    "many units equal 1 EUR (e.g. CHF 1.067). The rates hold until changed "
+                    "here; central banks, for example, publish current values. The optional "
+                    "factor adds a surcharge to every converted amount.",
+            usages=CLIENT, scopes=ANYWHERE,
+            fields=(
+                number("surcharge_factor", "Faktor", "Factor", min_value=1, max_value=2,
+                       section=SURCHARGE,
+                       help_de="Der umgerechnete Betrag wird damit multipliziert, z. B. 1,02 "
+                               "für 2 % Aufschlag. Leer = kein Aufschlag.",
+                       help_en="The converted amount is multiplied by it, e.g. 1.02 for a 2% "
+                               "surcharge. Empty = no surcharge."),
+                *(_rate(*currency) for currency in MANUAL_CURRENCIES),
+            ),
+            keywords=("Wechselkurs", "exchange rate", "Fremdwährung", "Aufschlag", "surcharge",
+                      "CHF", "DKK", "GBP", "NOK"),
+        ),
         InterfaceType(
             key="ecb_reference_rates", source="designed",
             name_de="EZB-Referenzkurse (HTTP)", name_en="ECB reference rates (HTTP)",
@@ -370,7 +422,8 @@ CURRENCY_CONVERTER = Group(
                      help_en="ISO codes, separated by commas."),
                 timeout(default=20, maximum=120),
             ),
-            actions=(action("sync", "sync", "Kurse jetzt abrufen", "Fetch rates now"),),
+            actions=(TEST_CONNECTION,
+                     action("sync", "sync", "Kurse jetzt abrufen", "Fetch rates now")),
             keywords=("EZB", "ECB", "Wechselkurs", "exchange rate"),
         ),
     ),
@@ -389,10 +442,10 @@ TEST_INTERFACES = Group(
             name_de="Echo-Testschnittstelle (HTTP)", name_en="Echo test interface (HTTP)",
             help_de="Sendet eine Testnachricht an einen Echo-Endpunkt und prüft, ob sie "
                     "unverändert zurückkommt. Gedacht für Inbetriebnahme und Fehlersuche, etwa "
-                    "gegen die Partner-Sandbox; nicht für den Produktivbetrieb.",
+                    "gegen die Partner-Sandbox; nicht für den Produktivbetrieb." + GENERIC_DE,
             help_en="Sends a test message to an echo endpoint and checks that it comes back "
                     "unchanged. Meant for commissioning and troubleshooting, e.g. against the "
-                    "partner sandbox; not for production use.",
+                    "partner sandbox; not for production use." + GENERIC_EN,
             usages=BOTH, scopes=ANYWHERE, multiple_per_scope=True,
             fields=(
                 url("endpoint", "Endpunkt", "Endpoint", required=True, section=CONNECTION),
@@ -401,7 +454,7 @@ TEST_INTERFACES = Group(
                      required=True, max_length=1000, section=OPTIONS),
                 *timeouts(connect=5, read=10),
             ),
-            actions=(action("test", "test", "Echo senden", "Send echo"),),
+            actions=(TEST_CONNECTION, action("test", "send_echo", "Echo senden", "Send echo")),
             keywords=("Test", "Echo", "Sandbox", "ping"),
         ),
     ),

@@ -119,6 +119,21 @@ TEST_CONNECTION = action(
     help_de="Baut mit den gespeicherten Werten eine Verbindung auf und meldet das Ergebnis.",
     help_en="Connects with the saved values and reports the result.",
 )
+# The same button for a device at a workstation: the workstation's client checks the device;
+# the server sends nothing (it cannot reach a COM port, a terminal in the shop or a USB pad).
+TEST_AT_WORKSTATION = action(
+    "test", "test", "Verbindung testen", "Test connection", runs_at="workstation",
+    help_de="Der Test läuft am Arbeitsplatz, an dem das Gerät angeschlossen ist; vom Server "
+            "wird nichts gesendet.",
+    help_en="The test runs at the workstation the device is attached to; nothing is sent "
+            "from the server.",
+)
+
+# --- help texts -----------------------------------------------------------------------------
+# Appended to the help of a type that exists only because the manual names no product for its
+# group (tests/interfaces/test_catalogue.py checks every such type says so).
+GENERIC_DE = " Allgemeine Schnittstelle: an kein bestimmtes Produkt gebunden."
+GENERIC_EN = " Generic interface: not tied to a particular product."
 
 
 # --- blocks ---------------------------------------------------------------------------------
@@ -169,7 +184,8 @@ def keyed_https(*identity, read=30):
             *timeouts(read=read))
 
 
-def transfer(default_protocol="sftp", remote_dir=True):
+def transfer(default_protocol="sftp", remote_dir=True, username_de="Benutzername",
+             username_en="Username"):
     """(S)FTP connection: protocol, host, port, login and remote folder."""
     fields = (
         choice("protocol", "Protokoll", "Protocol", (
@@ -181,7 +197,7 @@ def transfer(default_protocol="sftp", remote_dir=True):
         port(help_de="Leer = Standardport des Protokolls (SFTP 22, FTP/FTPS 21).",
              help_en="Empty = the protocol's standard port (SFTP 22, FTP/FTPS 21).",
              admin_only=True),
-        *login(),
+        *login(username_de, username_en),
     )
     if remote_dir:
         fields += (text("remote_dir", "Verzeichnis auf dem Server", "Folder on the server",

@@ -25,6 +25,14 @@ SCOPES = ("chain", "branch", "workstation")
 ACTION_KINDS = (
     "test", "register", "refresh_registration", "login", "logout", "request_info", "sync",
 )
+# Where an action runs: on the server (it talks to the partner from there) or at the
+# workstation whose client holds the device (COM port, terminal, card reader, pad, drawer); the
+# server sends nothing for those and the UI says the test runs at the workstation.
+RUNS_AT = ("server", "workstation")
+# A type with a field in this section is a device at a workstation (fields.DEVICE, "Gerät").
+DEVICE_SECTION = "device"
+# Kinds that make the server speak a network protocol (an address it connects to).
+NETWORK_KINDS = ("url", "host")
 # Product area, from the page-title suffix of seed 000 ("| Akustik Schnittstellen", …).
 AREAS = ("general", "acoustics", "optics", "therapy")
 # Where an interface's definition comes from: the manual (seeds, amparex-facts.md) or our design.
@@ -109,7 +117,8 @@ class TableSpec(_Localised):
 
 @dataclass(frozen=True)
 class ActionSpec(_Localised):
-    """A button on the service form that makes the app talk to the partner."""
+    """A button on the service form that makes the app talk to the partner, or (runs_at
+    "workstation") that has the workstation's client check its device."""
 
     key: str
     kind: str
@@ -119,6 +128,7 @@ class ActionSpec(_Localised):
     help_en: str = ""
     confirm_de: str = ""  # asked before running, for actions that are hard to undo
     confirm_en: str = ""
+    runs_at: str = "server"  # ∈ RUNS_AT; "workstation": a device test the server cannot run
 
 
 @dataclass(frozen=True)
@@ -142,6 +152,10 @@ class InterfaceType(_Localised):
     actions: tuple = field(default=(), repr=False)
     tables: tuple = field(default=(), repr=False)
     requires: tuple = ()  # interface keys of services that must exist for this one to work
+    # The part of `requires` that is enforced: a service of this type is refused (created or
+    # enabled) while no enabled service of each of these covers its scope (the chain, its
+    # branch or its workstation). The rest of `requires` only guards deletion.
+    prerequisites: tuple = ()
     keywords: tuple = ()  # extra search terms (protocols, device names, abbreviations)
     no_fields_reason: str = ""  # why an interface legitimately has nothing to configure
 

@@ -8,8 +8,9 @@ import re
 from urllib.parse import urlsplit
 
 from .schema import (
-    ACTION_KINDS, AREAS, FIELD_KINDS, REFERENCE_KINDS, SCOPES, SOURCES, STRING_KINDS, USAGES,
-    ActionSpec, Condition, FieldSpec, Group, InterfaceType, Section, TableSpec,
+    ACTION_KINDS, AREAS, DEVICE_SECTION, FIELD_KINDS, NETWORK_KINDS, REFERENCE_KINDS, RUNS_AT,
+    SCOPES, SOURCES, STRING_KINDS, USAGES, ActionSpec, Condition, FieldSpec, Group,
+    InterfaceType, Section, TableSpec,
 )
 
 KEY_RE = re.compile(r"[a-z][a-z0-9_]{0,63}")
@@ -72,12 +73,16 @@ def _check_interface(iface, where, report):
     _check_subset(iface.default_usages, USAGES, "default_usages", where, report)
     if not set(iface.default_usages) <= set(iface.usages):
         report(f"{where}: default_usages {iface.default_usages} not within usages {iface.usages}")
-    for name in ("fields", "actions", "tables", "fixed_after_save", "requires", "keywords"):
+    for name in ("fields", "actions", "tables", "fixed_after_save", "requires", "prerequisites",
+                 "keywords"):
         if not isinstance(getattr(iface, name), tuple):
             report(f"{where}: {name} must be a tuple")
             return
     if iface.key in iface.requires:
         report(f"{where}: requires itself")
+    for key in iface.prerequisites:
+        if key not in iface.requires:
+            report(f"{where}: prerequisite {key!r} is not among requires")
 
     field_keys = _check_fields(iface.fields, where, report)
     sections = {}
@@ -138,6 +143,27 @@ def _check_interface(iface, where, report):
         if action.kind not in ACTION_KINDS:
             report(f"{awhere}: kind {action.kind!r} is not one of {ACTION_KINDS}")
         _check_pair(action, "confirm", awhere, report)
+        if action.runs_at not in RUNS_AT:
+            report(f"{awhere}: runs_at {action.runs_at!r} is not one of {RUNS_AT}")
+        elif action.runs_at == "workstation" and "client" not in iface.usages:
+            report(f"{awhere}: runs at the workstation, but the interface is not client-side")
+    _check_tests(iface, where, report)
+
+
+def _check_tests(iface, where, report):
+    """A type that speaks a network protocol (a url or host field) can be tested from the
+    server; a device at a workstation (a field in the device section) at that workstation."""
+    tests = {a.runs_at for a in iface.actions if isinstance(a, ActionSpec) and a.kind == "test"}
+    specs = [f for f in iface.fields if isinstance(f, FieldSpec)]
+    network = [f.key for f in specs if f.kind in NETWORK_KINDS]
+    if network and "server" not in tests:
+        report(f"{where}: field {network[0]!r} makes it speak a network protocol, but it has no "
+               "action of kind 'test' run by the server (fields.TEST_CONNECTION)")
+    device = [f.key for f in specs if isinstance(f.section, Section)
+              and f.section.key == DEVICE_SECTION]
+    if device and "workstation" not in tests:
+        report(f"{where}: field {device[0]!r} is a device setting, but it has no action of kind "
+               "'test' run at the workstation (fields.TEST_AT_WORKSTATION)")
 
 
 def _check_entry(entry, cls, noun, parent, seen_keys, report):
