@@ -1,14 +1,19 @@
 """The catalogue against the manual (../shared/reference/amparex-catalogue.md): every interface
 it names is here with its usage and fields; generic types say they are generic; the help
 describes only buttons that exist; every network type can be tested, from the server or, for a
-device, at its workstation; card orders save before contract and key arrive."""
+device, at its workstation; card orders save before contract and key arrive; SiNNO-Chat is
+refused without SiNNO-App."""
 import re
 
 import pytest
 
+from tests.factories import HX, make_config
+from tests.translated import de
+from webapp.extensions import db
 from webapp.interfaces.catalogue import GROUPS, get_interface, group_of, search
 from webapp.interfaces.catalogue.fields import TEST_AT_WORKSTATION, TEST_CONNECTION
 from webapp.interfaces.catalogue.schema import DEVICE_SECTION, NETWORK_KINDS
+from webapp.interfaces.models import InterfaceService
 
 # Per interface the reference names: (key, group, allowed usages, field keys it documents).
 # Usage None where the reference found none; fields () where it found none (ours are designed).
@@ -268,3 +273,75 @@ def test_card_order_saves_without_contract_and_key(world, make_service):
         "card_template": "Karte", "card_type": "chip", "card_kind": "customer_card"}]},
         name="Karten", usage_client=True)
     assert service.id and not service.secret_keys
+
+
+# --- SiNNO-Chat needs SiNNO-App ------------------------------------------------------------
+
+@pytest.fixture
+def app_config(tmp_path):
+    return make_config(tmp_path)  # German UI, as the messages below are read
+
+
+SINNO_APP_RAW = {"server": "https://winpro.api.ipro.de/v1", "client_id": "winpro",
+                 "company_number": "4711"}
+
+
+def _chat_form(token, **overrides):
+    return {"csrf_token": token, "name": "SiNNO-Chat", "branch_id": "", "usage_server": "y",
+            "enabled": "y", "start_date": "", **overrides}
+
+
+def _count(key):
+    return db.session.scalar(db.select(db.func.count(InterfaceService.id))
+                             .where(InterfaceService.interface_key == key))
+
+
+def _refusal():
+    return de("%(interface)s works through the connection of a %(required)s service, and no "
+              "enabled %(required)s service covers %(scope)s. Set up %(required)s first.",
+              interface="SiNNO-Chat", required="SiNNO-App", scope=de("the whole chain"))
+
+
+def test_sinno_chat_without_sinno_app_is_refused_and_says_why(client, auth, csrf, world,
+                                                              make_service):
+    """Neu → SiNNO-Chat with no SiNNO-App service: 422, the form again with the reason above
+    it, nothing saved; a disabled SiNNO-App does not count."""
+    auth.login(world.admin)
+    response = client.post("/interfaces/new/sinno_chat", data=_chat_form(csrf()), headers=HX)
+    assert response.status_code == 422
+    body = response.get_data(as_text=True)
+    assert 'class="form-errors"' in body and 'id="service-form"' in body
+    assert _refusal() in " ".join(body.split()).replace("&#39;", "'")
+    assert _count("sinno_chat") == 0
+
+    make_service("sinno_app", SINNO_APP_RAW, name="SiNNO-App", enabled=False)
+    again = client.post("/interfaces/new/sinno_chat", data=_chat_form(csrf()), headers=HX)
+    assert again.status_code == 422 and _count("sinno_chat") == 0
+
+
+def test_sinno_chat_is_created_once_sinno_app_is_set_up(client, auth, csrf, world, make_service):
+    """With an enabled SiNNO-App service of the chain the chat service is created."""
+    make_service("sinno_app", SINNO_APP_RAW, name="SiNNO-App")
+    auth.login(world.admin)
+    response = client.post("/interfaces/new/sinno_chat", data=_chat_form(csrf()), headers=HX)
+    assert response.status_code == 200, response.get_data(as_text=True)[:2000]
+    assert _count("sinno_chat") == 1
+
+
+def test_enabling_sinno_chat_without_an_enabled_sinno_app_is_refused(client, auth, csrf, world,
+                                                                     make_service):
+    """A disabled chat service is not switched on while SiNNO-App is off: 422 with the
+    reason beside 'enabled'; it stays off."""
+    app_service = make_service("sinno_app", SINNO_APP_RAW, name="SiNNO-App")
+    chat = make_service("sinno_chat", {}, name="SiNNO-Chat", enabled=False)
+    app_service.enabled = False
+    db.session.commit()
+    auth.login(world.admin)
+    response = client.post(f"/interfaces/{chat.id}",
+                           data=_chat_form(csrf(), version=str(chat.version)), headers=HX)
+    assert response.status_code == 422
+    body = " ".join(response.get_data(as_text=True).split()).replace("&#39;", "'")
+    assert re.search(r'id="f-enabled-error"|id="enabled-error"', body), body[:3000]
+    assert _refusal() in body
+    db.session.expire_all()
+    assert not db.session.get(InterfaceService, chat.id).enabled

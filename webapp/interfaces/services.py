@@ -12,6 +12,9 @@ for its format). Every rule is enforced here, whatever the screens offer:
   ear-mould group a company belongs to one service per scope across all its types.
 - protection: a workstation service of a type is refused while a protected, enabled chain
   service or protected, enabled service of the workstation's branch of that type exists.
+- prerequisites (InterfaceType.prerequisites, e.g. SiNNO-Chat needs SiNNO-App): creating a
+  service, or enabling a disabled one, is refused while no enabled service of each
+  prerequisite covers its place (the chain's, its branch's or its workstation's own).
 - state: "active" / "planned" (start date after today in the chain's time zone) /
   "disabled" (`enabled` off) — computed, never stored.
 - permissions: admins everything; branch managers services of their branches and of their
@@ -24,7 +27,7 @@ from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import case, func, or_
+from sqlalchemy import and_, case, func, or_
 from sqlalchemy.orm import aliased, contains_eager, joinedload, selectinload
 
 from flask import current_app
@@ -427,6 +430,8 @@ def update_service(actor, service, data, raw, version):
         _require_edit(actor, branch_id)
     partial = _check_place(interface, branch_id, workstation, exclude=service)
     common, errors = _common(interface, data, workstation)
+    if common["enabled"] and not service.enabled:
+        _check_prerequisites(interface, branch_id, workstation, field="enabled")
     current = service_values(service)
     if raw is None:
         parsed = field_values.Parsed(values=current)
@@ -589,14 +594,55 @@ def _scope(branch_id, workstation):
 
 
 def _new_place(actor, interface, data):
-    """For a new service: permission, scope and protection checks, then the common fields.
-    Returns (workstation, partial, common, errors)."""
+    """For a new service: permission, scope, protection and prerequisite checks, then the
+    common fields. Returns (workstation, partial, common, errors)."""
     workstation = _workstation(data.get("workstation_id"))
     branch_id = None if workstation else data.get("branch_id")
     _require_edit(actor, workstation.branch_id if workstation else branch_id)
     partial = _check_place(interface, branch_id, workstation)
+    _check_prerequisites(interface, branch_id, workstation)
     common, errors = _common(interface, data, workstation)
     return workstation, partial, common, errors
+
+
+def _check_prerequisites(interface, branch_id, workstation, field=None):
+    """Refuse a service whose prerequisite has no enabled service covering its place: the
+    chain's, the place's branch's or the workstation's own. `field`: where the message goes
+    (None: above the form, as for a new service)."""
+    if not interface.prerequisites:
+        return
+    if workstation is not None:
+        branch_id = workstation.branch_id
+    covering = [and_(InterfaceService.branch_id.is_(None),
+                     InterfaceService.workstation_id.is_(None))]
+    if branch_id is not None:
+        covering.append(and_(InterfaceService.branch_id == branch_id,
+                             InterfaceService.workstation_id.is_(None)))
+    if workstation is not None:
+        covering.append(InterfaceService.workstation_id == workstation.id)
+    for key in interface.prerequisites:
+        found = db.session.scalar(
+            db.select(InterfaceService.id)
+            .where(InterfaceService.interface_key == key, InterfaceService.enabled.is_(True),
+                   or_(*covering)).limit(1))
+        if found is None:
+            required = interface_name(catalogue.get_interface(key))
+            raise DomainError(_l("%(interface)s works through the connection of a "
+                                 "%(required)s service, and no enabled %(required)s service "
+                                 "covers %(scope)s. Set up %(required)s first.",
+                                 interface=interface_name(interface), required=required,
+                                 scope=_place_label(branch_id, workstation)),
+                              field=field)
+
+
+def _place_label(branch_id, workstation):
+    if workstation is not None:
+        return _l("workstation %(name)s", name=workstation.name)
+    if branch_id is not None:
+        branch = db.session.get(Branch, branch_id)
+        if branch is not None:
+            return _l("branch %(name)s", name=branch.name)
+    return _l("the whole chain")
 
 
 def _check_place(interface, branch_id, workstation, exclude=None):
