@@ -5,6 +5,12 @@ import socket
 from email import message_from_bytes, policy
 
 from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import AuthResult
+
+# The one mailbox account of the demo's mail server: AUTH is offered (and checked) but not
+# required, so the demo's "Verbindung testen" can fail at Anmeldung with a wrong password
+# while mail without a login is still accepted.
+DEMO_USER, DEMO_PASSWORD = "bestellungen@hoerwelt-demo.example", "Demo-Mail-2026"
 
 
 class MailSink:
@@ -26,6 +32,11 @@ class MailSink:
         return "250 Message accepted for delivery"
 
 
+def _authenticate(server, session, envelope, mechanism, auth_data):
+    ok = (auth_data.login, auth_data.password) == (DEMO_USER.encode(), DEMO_PASSWORD.encode())
+    return AuthResult(success=ok, handled=False)  # not handled: a failure is answered 535
+
+
 def start_mail_sink(store, host="127.0.0.1", port=0):
     """Start the SMTP sink in its own thread (port 0: a free one); returns the running
     Controller, whose `.port` is the port. (aiosmtpd checks readiness by connecting to the
@@ -34,6 +45,8 @@ def start_mail_sink(store, host="127.0.0.1", port=0):
         with socket.socket() as probe:
             probe.bind((host, 0))
             port = probe.getsockname()[1]
-    controller = Controller(MailSink(store), hostname=host, port=port)
+    # Plain SMTP on loopback: AUTH without TLS is allowed here (auth_require_tls=False).
+    controller = Controller(MailSink(store), hostname=host, port=port,
+                            authenticator=_authenticate, auth_require_tls=False)
     controller.start()
     return controller

@@ -34,6 +34,7 @@ from .interfaces import services as interface_services
 from .interfaces import views as interfaces_views
 from .interfaces.catalogue import load as load_catalogue
 from .main import views as main_views
+from .ordering import connection_test as ordering_connection_test
 from .ordering import pipeline as ordering_pipeline
 from .ordering import services as ordering_services
 from .ordering import views as ordering_views
@@ -131,6 +132,8 @@ def _register_with_lower_layers():
     org_services.register_lab_choices(company_services.labs)
     outbound_handlers.register(ordering_pipeline.HANDLER)
     outbound_handlers.register(interface_actions.HANDLER)
+    for interface_key, tester in ordering_connection_test.testers().items():
+        interface_actions.register_tester(interface_key, tester)
     _register_references()
 
 

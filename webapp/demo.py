@@ -186,6 +186,8 @@ def _seed_services(branches):
         # The sandbox's mail sink stands in for the chain's mail server (GET /_sandbox/mails).
         ("smtp", {"name": "Mailserver Zentrale"},
          {"host": "127.0.0.1", "port": _sandbox_smtp_port(), "encryption": "none",
+          # The sink's demo account (sandbox/mail.py DEMO_USER, DEMO_PASSWORD).
+          "username": "bestellungen@hoerwelt-demo.example", "password": "Demo-Mail-2026",
           "sender_address": "bestellungen@hoerwelt-demo.example", "sender_name": "Hörwelt Demo"}),
         ("dreve_smartorder", {"name": "Dreve SmartOrder Stuttgart",
                               "branch_id": branches["ST"].id, "protected": True},

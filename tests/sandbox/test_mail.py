@@ -36,3 +36,19 @@ def test_mails_sent_to_the_sink_are_listed_until_reset(sink_app, http):
         assert "B-2026-000001" in mails[0]["text"]
         http.post(f"{url}/_sandbox/reset", timeout=5).raise_for_status()
         assert http.get(f"{url}/_sandbox/mails", timeout=5).json()["mails"] == []
+
+
+def test_the_sink_checks_a_login_but_does_not_require_one(sink_app):
+    """The demo's mail server account: the right password logs in, a wrong one is answered
+    535, and mail without a login is still taken (the e-mail ordering demo sends that way)."""
+    from sandbox.mail import DEMO_PASSWORD, DEMO_USER
+
+    _app, port = sink_app
+    with smtplib.SMTP("127.0.0.1", port, timeout=5) as smtp:
+        assert smtp.login(DEMO_USER, DEMO_PASSWORD)[0] == 235
+    with smtplib.SMTP("127.0.0.1", port, timeout=5) as smtp:
+        with pytest.raises(smtplib.SMTPAuthenticationError) as refused:
+            smtp.login(DEMO_USER, "falsch")
+        assert refused.value.smtp_code == 535
+    with smtplib.SMTP("127.0.0.1", port, timeout=5) as smtp:
+        assert smtp.sendmail("a@example.org", ["b@example.org"], "Subject: x\r\n\r\ny") == {}

@@ -27,7 +27,10 @@ def action_post(service_id, action_key, station_id):
     spec = _action_or_404(interface, action_key)
     if not actions.may_run(current_user, service):
         abort(403)
-    raw = request.form if spec.kind == actions.TEST else None
+    # A test runs with the editor's values when the form came along (the button sends it),
+    # else with the saved ones.
+    sent = any(field.key in request.form for field in interface.fields)
+    raw = request.form if spec.kind == actions.TEST and sent else None
     problems = []
     try:
         row, _created = actions.start(current_user, service, action_key, raw)

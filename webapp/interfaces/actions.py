@@ -46,6 +46,16 @@ AT_WORKSTATION = _l("This test runs at the workstation the device is connected t
                     "sends nothing.")
 
 
+# Connection tests that know more about a type than its fields say (a partner's login and a
+# harmless request of its protocol), registered by the domains above: interface key →
+# tester(value, secret, policy, ca_file) → TestRequest.
+_TESTERS = {}
+
+
+def register_tester(interface_key, tester):
+    _TESTERS[interface_key] = tester
+
+
 @dataclass(frozen=True)
 class Availability:
     where: str      # SERVER | WORKSTATION | UNAVAILABLE
@@ -77,7 +87,7 @@ def availability(interface, action):
         return Availability(UNAVAILABLE, str(NOT_BUILT))
     if getattr(action, "runs_at", "") == WORKSTATION:
         return Availability(WORKSTATION, str(AT_WORKSTATION))
-    if protocol_of(interface) is None:
+    if protocol_of(interface) is None and interface.key not in _TESTERS:
         return Availability(UNAVAILABLE, str(NO_PROTOCOL))
     return Availability(SERVER)
 
@@ -189,12 +199,14 @@ def passed(row):
 
 @dataclass(frozen=True)
 class TestRequest:
-    protocol: str
-    arguments: dict   # keyword arguments of the probe, the password among them
+    probe: object     # a function of webapp/probes: probe(**arguments, report=…) → Result
+    arguments: dict   # its keyword arguments, the password among them
     timeout: float
 
     def __repr__(self):  # never print the arguments: they hold the password
-        return f"TestRequest({self.protocol!r})"
+        return f"TestRequest({getattr(self.probe, '__name__', self.probe)!r})"
+
+
 
 
 class ServiceActionHandler(Handler):
@@ -237,7 +249,12 @@ class ServiceActionHandler(Handler):
                 return services.stored_secret(fallback, key)
             return None
 
-        return _request(protocol_of(interface), value, secret, current_app.config)
+        config = current_app.config
+        tester = _TESTERS.get(interface.key)
+        if tester is not None:
+            return tester(value, secret, outbound_policy.from_config(config),
+                          config.get("OUTBOUND_CA_FILE") or None)
+        return _request(protocol_of(interface), value, secret, config)
 
     def max_duration(self, request):
         return request.timeout * 6 + 10
@@ -246,7 +263,7 @@ class ServiceActionHandler(Handler):
         def progress(result):
             report({"steps": [step.as_dict() for step in result.steps]})
 
-        result = _PROBES[request.protocol](**request.arguments, report=progress)
+        result = request.probe(**request.arguments, report=progress)
         steps = [step.as_dict() for step in result.steps]
         failed = result.failed
         if result.ok:
@@ -294,7 +311,7 @@ def _request(protocol, value, secret, config):
                          port=value("port"), username=value("username") or "",
                          password=secret("password") or "", policy=policy, timeout=timeout,
                          ca_file=ca_file, remote_dir=value("remote_dir") or "/")
-    return TestRequest(protocol, arguments, timeout)
+    return TestRequest(_PROBES[protocol], arguments, timeout)
 
 
 _PROBES = {HTTPS: web.https, SMTP: mail.smtp, IMAP: mail.imap, TRANSFER: transfer.transfer}

@@ -24,12 +24,15 @@ DEFAULT_PORTS = dict(https=443, http=80)
 REJECTED = (401, 403)
 
 
-def https(url, policy, timeout=10, report=None, ca_file=None, auth=None, path=""):
+def https(url, policy, timeout=10, report=None, ca_file=None, auth=None, path="", expect=()):
     """Test a web API: a Result with the five steps. `path` is appended to the URL's path
     for the GET; `ca_file` replaces the system's CAs. `auth`: None (AUTH skipped), a
     (username, password) pair for HTTP Basic, a dict of headers (an API key and the headers
     naming the account, e.g. {"X-Api-Key": key, "X-Partner-Id": "10001"}), or any requests
-    auth callable (takes and returns the PreparedRequest, e.g. for a bearer token)."""
+    auth callable (takes and returns the PreparedRequest, e.g. for a bearer token; one that
+    logs in first raises StepFailed(AUTH_FAILED, …) when the login is refused, which fails
+    AUTH). `expect`: statuses that are the right answer to this GET although ≥ 400, e.g. 404
+    for a lookup of a key that cannot exist: they pass AUTH and REQUEST."""
     def body(probe):
         with probe.step(RESOLVE) as step:
             parts, port = _parse(url)
@@ -52,12 +55,15 @@ def https(url, policy, timeout=10, report=None, ca_file=None, auth=None, path=""
             if path else url
         response, error = _get(policy, target, timeout, ca_file, sender)
         status = response.status_code if response is not None else None
+        if isinstance(error, StepFailed) and error.reason in (AUTH_FAILED, NO_CREDENTIALS):
+            with probe.step(AUTH):  # the login before the GET was refused
+                raise error
         if auth is None:
             probe.skip(AUTH, "no credentials configured")
         elif status in REJECTED:
             with probe.step(AUTH):
                 raise StepFailed(AUTH_FAILED, _status(response))
-        elif status is not None and status < 400:
+        elif status is not None and (status < 400 or status in expect):
             with probe.step(AUTH) as step:
                 step.detail = f"{credentials} accepted"
         else:
@@ -65,7 +71,8 @@ def https(url, policy, timeout=10, report=None, ca_file=None, auth=None, path=""
         with probe.step(REQUEST) as step:
             if error is not None:
                 raise error
-            step.detail = _judge(response)
+            step.detail = (f"{_status(response)}, the expected answer" if status in expect
+                           else _judge(response))
     return Probe(report).run(body)
 
 
@@ -152,6 +159,8 @@ def _get(policy, url, timeout, ca_file, auth):
         return None, StepFailed(TIMEOUT, f"no answer within {timeout} s")
     except requests.RequestException as error:
         return None, StepFailed(*_network(error))
+    except StepFailed as error:  # an auth callable's login was refused
+        return None, error
     except Exception as error:  # noqa: BLE001 - REQUEST reports it (e.g. a header that cannot be sent)
         return None, error
 
