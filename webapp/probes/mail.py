@@ -7,7 +7,8 @@ the catalogue's MAIL_ENCRYPTION: "starttls", "tls" (TLS from the first byte) or 
 The probe opens the TCP connection itself, through the operator's outbound policy, and hands
 the socket to smtplib or imaplib, so that connecting, the TLS handshake and the greeting are
 separate steps: with "tls" the greeting comes over the encrypted channel and belongs to TLS.
-`timeout` bounds the whole test: every step gets what is left of it.
+`timeout` bounds the whole test: every step gets what is left of it. A step that passes says
+what it found (the addresses, the TLS version, the NOOP answer, the folder's message count).
 
 Certificates are checked against the system's trust store, or only against `ca_file` when
 one is given (a private CA). The password goes to the server and nowhere else: every detail
@@ -45,17 +46,18 @@ def smtp(host, port, encryption, username, password, policy, timeout=10, report=
     client = _SMTP(host)
 
     def steps(probe):
-        with probe.step(RESOLVE), _errors(password):
+        with probe.step(RESOLVE) as step, _errors(password):
             port_number = _check_settings(host, port, encryption, deadline)
-            policy.resolve(host, port_number)
-        with probe.step(CONNECT), _errors(password):
+            step.detail = _addresses(policy.resolve(host, port_number))
+        with probe.step(CONNECT) as step, _errors(password):
             client.sock = policy.connect(host, port_number, deadline.left())
+            step.detail = _peer(client.sock)
             if encryption != "tls":
                 client.greet()
         if encryption == "none":
             probe.skip(TLS, "no encryption configured")
         else:
-            with probe.step(TLS), _errors(password):
+            with probe.step(TLS) as step, _errors(password):
                 client.sock.settimeout(deadline.left())
                 context = _tls_context(ca_file)
                 if encryption == "tls":
@@ -67,10 +69,11 @@ def smtp(host, port, encryption, username, password, policy, timeout=10, report=
                         raise StepFailed(NO_TLS, "the server does not offer STARTTLS")
                     client.starttls(context=context)
                     client.ehlo_or_helo_if_needed()  # what it offers once encrypted
+                step.detail = _tls_detail(client.sock)
         if not username:
             probe.skip(AUTH, "no user name set")
         else:
-            with probe.step(AUTH), _errors(password):
+            with probe.step(AUTH) as step, _errors(password):
                 client.sock.settimeout(deadline.left())
                 if not password:
                     raise StepFailed(NO_CREDENTIALS, "a user name is set but no password")
@@ -81,12 +84,14 @@ def smtp(host, port, encryption, username, password, policy, timeout=10, report=
                                      "the server offers no login (AUTH)"
                                      + (" without encryption" if encryption == "none" else ""))
                 client.login(username, password)
-        with probe.step(REQUEST), _errors(password):
+                step.detail = f"logged in as {username}"
+        with probe.step(REQUEST) as step, _errors(password):
             client.sock.settimeout(deadline.left())
             client.ehlo_or_helo_if_needed()
             code, reply = client.noop()
             if code != 250:
                 raise StepFailed(SERVER_ERROR, f"NOOP answered {_reply(code, reply)}")
+            step.detail = f"NOOP answered {_reply(code, reply)}"
 
     result = Probe(report).run(steps)
     client.goodbye(polite=_polite(result))
@@ -97,22 +102,23 @@ def imap(host, port, encryption, username, password, policy, timeout=10, report=
          ca_file=None, folder="INBOX"):
     """Test an IMAP mailbox as a job would read it: greeting OK, STARTTLS or TLS, LOGIN, then
     the folder opened read-only (EXAMINE). Changes nothing. Returns the Result."""
-    host = _clean(host)
+    host, folder = _clean(host), folder or "INBOX"
     deadline = _Deadline(timeout)
     connection = _IMAPConnection()
 
     def steps(probe):
-        with probe.step(RESOLVE), _errors(password):
+        with probe.step(RESOLVE) as step, _errors(password):
             port_number = _check_settings(host, port, encryption, deadline)
-            policy.resolve(host, port_number)
-        with probe.step(CONNECT), _errors(password):
+            step.detail = _addresses(policy.resolve(host, port_number))
+        with probe.step(CONNECT) as step, _errors(password):
             connection.sock = policy.connect(host, port_number, deadline.left())
+            step.detail = _peer(connection.sock)
             if encryption != "tls":
                 connection.client = _IMAP(connection.sock, host, port_number)
         if encryption == "none":
             probe.skip(TLS, "no encryption configured")
         else:
-            with probe.step(TLS), _errors(password):
+            with probe.step(TLS) as step, _errors(password):
                 connection.sock.settimeout(deadline.left())
                 context = _tls_context(ca_file)
                 if encryption == "tls":
@@ -122,11 +128,12 @@ def imap(host, port, encryption, username, password, policy, timeout=10, report=
                     if "STARTTLS" not in connection.client.capabilities:
                         raise StepFailed(NO_TLS, "the server does not offer STARTTLS")
                     connection.client.starttls(ssl_context=context)
+                step.detail = _tls_detail(connection.client.sock)
         client = connection.client
         if client.state == "AUTH":
             probe.skip(AUTH, "the server logged the connection in by itself (PREAUTH)")
         else:
-            with probe.step(AUTH), _errors(password, AUTH_FAILED):
+            with probe.step(AUTH) as step, _errors(password, AUTH_FAILED):
                 client.sock.settimeout(deadline.left())
                 if not username or not password:
                     raise StepFailed(NO_CREDENTIALS,
@@ -135,11 +142,13 @@ def imap(host, port, encryption, username, password, policy, timeout=10, report=
                     raise StepFailed(NO_TLS, "the server allows no login"
                                      + (" without encryption" if encryption == "none" else ""))
                 client.login(_quoted(username), password)  # imaplib quotes the password only
-        with probe.step(REQUEST), _errors(password):
+                step.detail = f"logged in as {username}"
+        with probe.step(REQUEST) as step, _errors(password):
             client.sock.settimeout(deadline.left())
-            kind, data = client.select(_mailbox_name(folder or "INBOX"), readonly=True)
+            kind, data = client.select(_mailbox_name(folder), readonly=True)
             if kind != "OK":
                 raise StepFailed(SERVER_ERROR, f"EXAMINE answered {kind} {_said(data)}")
+            step.detail = f"{folder} opened read-only: {_said(data)} messages"
 
     result = Probe(report).run(steps)
     connection.goodbye(polite=_polite(result))
@@ -254,7 +263,24 @@ def _check_settings(host, port, encryption, deadline):
 
 def _tls_context(ca_file):
     # With a cafile, create_default_context trusts that CA only, not the system's store.
-    return ssl.create_default_context(cafile=str(ca_file) if ca_file else None)
+    try:
+        return ssl.create_default_context(cafile=str(ca_file) if ca_file else None)
+    except (OSError, ssl.SSLError) as error:
+        raise StepFailed(INVALID, f"CA file: {type(error).__name__}") from None
+
+
+def _addresses(found):
+    """The checked addresses getaddrinfo found, for RESOLVE's detail."""
+    return ", ".join(dict.fromkeys(sockaddr[0] for *_kind, sockaddr in found))
+
+
+def _peer(sock):
+    return "{} port {}".format(*sock.getpeername()[:2])
+
+
+def _tls_detail(sock):
+    certificate = sock.getpeercert()
+    return f"{sock.version()}, certificate valid until {certificate['notAfter']}"
 
 
 def _polite(result):

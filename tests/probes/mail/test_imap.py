@@ -31,6 +31,7 @@ def test_starttls_login_and_folder_pass(checked, dovecot, certificates):
     result = checked(imap, **login(port=dovecot.port, ca_file=certificates.ca_file))
     assert result.ok, result.steps
     assert set(states(result).values()) == {OK}
+    assert result.steps[-1].detail == "INBOX opened read-only: 0 messages"
 
 
 def test_tls_from_the_start_passes(checked, dovecot, certificates):

@@ -24,6 +24,9 @@ def test_starttls_and_login_pass(checked, smtp_servers, certificates):
                      username=SMTP_USER, password=SMTP_PASSWORD, ca_file=certificates.ca_file)
     assert result.ok, result.steps
     assert set(states(result).values()) == {OK}
+    details = {step.step: step.detail for step in result.steps}
+    assert details[TLS].startswith("TLSv1.")
+    assert details[REQUEST] == "NOOP answered 250 OK"
 
 
 def test_tls_from_the_start_and_login_pass(checked, smtp_servers, certificates):
@@ -111,6 +114,13 @@ def test_certificate_for_another_host(checked, smtp_servers, certificates):
                      ca_file=certificates.ca_file)
     assert failure(result) == (TLS, CERTIFICATE)
     assert "mismatch" in result.failed.detail.lower()
+
+
+def test_ca_file_that_cannot_be_read(checked, smtp_servers, tmp_path):
+    """A CA file that is not there is a setting that cannot work, not a network problem."""
+    result = checked(smtp, host="127.0.0.1", port=smtp_servers.starttls, encryption="starttls",
+                     username="", password="", ca_file=tmp_path / "missing.pem")
+    assert failure(result) == (TLS, INVALID)
 
 
 def test_certificate_from_an_unknown_ca(checked, smtp_servers):
