@@ -27,32 +27,6 @@ def app_config(tmp_path, redis_url):
 
 
 @pytest.fixture
-def worker(app, redis_url, tmp_path):
-    """`flask worker` as operators run it, on the test's database and Redis, with the test
-    app's keys (it decrypts the service's password). Stopped after the test."""
-    with app.app_context():
-        database_url = db.engine.url.render_as_string(hide_password=False)
-    env = {key: value for key, value in os.environ.items() if not key.startswith("SCHNITTSTELLEN_")}
-    env.update(DATABASE_URL=database_url, REDIS_URL=redis_url,
-               SCHNITTSTELLEN_INSTANCE_PATH=str(tmp_path / "worker-instance"),
-               SECRET_KEY=app.config["SECRET_KEY"], ENCRYPTION_KEYS=app.config["ENCRYPTION_KEYS"],
-               # The sandbox on loopback, allowed as in the tests' configuration.
-               **{f"SCHNITTSTELLEN_{key}": json.dumps(app.config[key]) for key in LOOPBACK})
-    with open(tmp_path / "worker.log", "w") as log:
-        process = subprocess.Popen([sys.executable, "-m", "flask", "--app", "app", "worker"],
-                                   cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
-        try:
-            yield process
-        finally:
-            process.terminate()
-            try:
-                process.wait(20)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait(5)
-
-
-@pytest.fixture
 def staff(world):
     """Sam, staff of Stuttgart, with a password to log in with."""
     world.staff.set_password(PASSWORD)

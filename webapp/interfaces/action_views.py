@@ -30,7 +30,7 @@ def action_post(service_id, action_key, station_id):
     # A test runs with the editor's values when the form came along (the button sends it),
     # else with the saved ones.
     sent = any(field.key in request.form for field in interface.fields)
-    raw = request.form if spec.kind == actions.TEST and sent else None
+    raw = request.form if spec.key == actions.TEST and sent else None
     problems = []
     try:
         row, _created = actions.start(current_user, service, action_key, raw)

@@ -83,7 +83,7 @@ def protocol_of(interface):
 
 def availability(interface, action):
     """Whether and where `action` of `interface` runs."""
-    if action.kind != TEST:
+    if action.key != TEST:  # "Test-E-Mail senden" and the like are kind test too, not built
         return Availability(UNAVAILABLE, str(NOT_BUILT))
     if getattr(action, "runs_at", "") == WORKSTATION:
         return Availability(WORKSTATION, str(AT_WORKSTATION))

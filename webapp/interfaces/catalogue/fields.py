@@ -116,8 +116,13 @@ def action(kind, key, label_de, label_en, **options):
 
 TEST_CONNECTION = action(
     "test", "test", "Verbindung testen", "Test connection",
-    help_de="Baut mit den gespeicherten Werten eine Verbindung auf und meldet das Ergebnis.",
-    help_en="Connects with the saved values and reports the result.",
+    help_de="Baut mit den Werten im Formular – gespeichert oder nicht – eine Verbindung auf und "
+            "meldet Schritt für Schritt das Ergebnis: Namensauflösung, Verbindungsaufbau, "
+            "Verschlüsselung, Anmeldung, Testabfrage. Ein leeres Passwortfeld heißt: das "
+            "gespeicherte. Es wird nichts bestellt oder versendet.",
+    help_en="Connects with the values in the form, saved or not, and reports the result step "
+            "by step: host name, connection, encryption, login, test request. An empty "
+            "password field means the stored one. Nothing is ordered or sent.",
 )
 # The same button for a device at a workstation: the workstation's client checks the device;
 # the server sends nothing (it cannot reach a COM port, a terminal in the shop or a USB pad).
