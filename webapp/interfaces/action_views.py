@@ -21,10 +21,7 @@ STATUS = "interfaces/_action_status.html"
 
 @_route("/<int:service_id>/actions/<action_key>", methods=("POST",))
 def action_post(service_id, action_key, station_id):
-    station = _station(station_id)
-    service = _service(service_id, station)
-    interface = _interface_of(service)
-    spec = _action_or_404(interface, action_key)
+    station, service, interface, spec = _context(service_id, action_key, station_id)
     if not actions.may_run(current_user, service):
         abort(403)
     # A test runs with the editor's values when the form came along (the button sends it),
@@ -53,10 +50,7 @@ def action_post(service_id, action_key, station_id):
 
 @_route("/<int:service_id>/actions/<action_key>/status")
 def action_status_get(service_id, action_key, station_id):
-    station = _station(station_id)
-    service = _service(service_id, station)
-    interface = _interface_of(service)
-    spec = _action_or_404(interface, action_key)
+    station, service, interface, spec = _context(service_id, action_key, station_id)
     row = actions.latest_runs([service.id]).get((service.id, spec.key))
     return render_template(STATUS, item=action_item(service, interface, spec, station, row),
                            problems=[])
@@ -64,17 +58,19 @@ def action_status_get(service_id, action_key, station_id):
 
 @_route("/<int:service_id>/actions/<action_key>/history")
 def action_history_get(service_id, action_key, station_id):
-    station = _station(station_id)
-    service = _service(service_id, station)
-    interface = _interface_of(service)
-    spec = _action_or_404(interface, action_key)
+    _station_, service, _interface, spec = _context(service_id, action_key, station_id)
     runs = [run_view(row) for row in actions.history(service, spec.key)]
     return render_template("interfaces/_action_history.html", service=service,
                            label=spec.text("label", ui_language()), key=spec.key, runs=runs)
 
 
-def _action_or_404(interface, action_key):
+def _context(service_id, action_key, station_id):
+    """(station, service, interface, action) of a request, each one the reader may see; 404
+    for a service they do not read or an action its type does not declare."""
+    station = _station(station_id)
+    service = _service(service_id, station)
+    interface = _interface_of(service)
     try:
-        return actions.get_action(interface, action_key)
+        return station, service, interface, actions.get_action(interface, action_key)
     except LookupError:
         abort(404)

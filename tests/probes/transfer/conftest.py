@@ -3,7 +3,6 @@ servers, each on a free loopback port in a thread, with one user whose home is a
 folder holding inbox/order.csv; plus the loopback Policy and sockets that refuse or stay
 silent."""
 import asyncio
-import socket
 import threading
 import warnings
 from dataclasses import dataclass, field
@@ -12,7 +11,7 @@ from types import SimpleNamespace
 import asyncssh
 import pytest
 
-from tests.probes.tls import make_certificates
+from tests.factories import LOOPBACK  # noqa: F401 (the tests import it from here)
 from webapp.outbound_policy import Policy
 
 # pyftpdlib is built on asyncore/asynchat, deprecated (with a warning on import) in 3.11.
@@ -24,8 +23,6 @@ with warnings.catch_warnings():
     from pyftpdlib.servers import FTPServer
 
 USER, PASSWORD = "filiale", "Pw-of-the-Probe-4711"
-LOOPBACK = {"OUTBOUND_ALLOWED_NETWORKS": ["127.0.0.0/8", "::1/128"],
-            "OUTBOUND_HTTP_HOSTS": ["127.0.0.1", "localhost"]}
 
 
 @dataclass(frozen=True)
@@ -45,35 +42,12 @@ def policy():
 
 
 @pytest.fixture(scope="module")
-def certs(tmp_path_factory):
-    return make_certificates(tmp_path_factory.mktemp("certs"))
-
-
-@pytest.fixture(scope="module")
 def home(tmp_path_factory):
     """The user's folder on every server: inbox/order.csv."""
     root = tmp_path_factory.mktemp("home")
     (root / "inbox").mkdir()
     (root / "inbox" / "order.csv").write_text("order;1\n")
     return root
-
-
-@pytest.fixture
-def closed_port():
-    """A port nothing listens on: a bound socket without listen() refuses connections, and
-    keeping it bound means no other test can take the port meanwhile."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        yield sock.getsockname()[1]
-
-
-@pytest.fixture
-def silent_port():
-    """A listening socket that never accepts: connections succeed, nothing is ever said."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        sock.listen(8)
-        yield sock.getsockname()[1]
 
 
 # --- SFTP ---------------------------------------------------------------------------------

@@ -2,21 +2,17 @@
 127.0.0.1, in a thread), the same app over plain http, the loopback Policy, and sockets that
 refuse or stay silent."""
 import contextlib
-import socket
 import threading
 
 import pytest
 from werkzeug.serving import make_server
 from werkzeug.wrappers import Request, Response
 
-from tests.factories import serving
-from tests.probes.tls import make_certificates
+from tests.factories import LOOPBACK, serving
 from webapp.outbound_policy import Policy
 
 USER, PASSWORD = "filiale", "Pw-of-the-Probe-4711"
 API_KEY = "Key-of-the-Probe-0815"
-LOOPBACK = {"OUTBOUND_ALLOWED_NETWORKS": ["127.0.0.0/8", "::1/128"],
-            "OUTBOUND_HTTP_HOSTS": ["127.0.0.1", "localhost"]}
 # Ends the slow route's wait when the module's server stops.
 RELEASE = threading.Event()
 
@@ -48,11 +44,6 @@ def api(request):
 @pytest.fixture
 def policy():
     return Policy.from_config(LOOPBACK)
-
-
-@pytest.fixture(scope="module")
-def certs(tmp_path_factory):
-    return make_certificates(tmp_path_factory.mktemp("certs"))
 
 
 @contextlib.contextmanager
@@ -92,19 +83,3 @@ def http_url():
         yield url
 
 
-@pytest.fixture
-def closed_port():
-    """A port nothing listens on: a bound socket without listen() refuses connections, and
-    keeping it bound means no other test can take the port meanwhile."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        yield sock.getsockname()[1]
-
-
-@pytest.fixture
-def silent_port():
-    """A listening socket that never accepts: connections succeed, nothing is ever said."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        sock.listen(8)
-        yield sock.getsockname()[1]
