@@ -26,7 +26,7 @@ from ..extensions import db
 from ..outbound import engine
 from ..outbound.handlers import ACCEPTED, PERMANENT, CannotRun, Handler, Outcome
 from ..outbound.models import DONE, FAILED, OPEN_STATES, Outbound
-from ..probes import mail, transfer, web
+from ..probes import ldap, mail, transfer, web
 from . import catalogue, services
 from . import values as field_values
 from .models import InterfaceService
@@ -37,7 +37,7 @@ HISTORY_LIMIT = 20
 
 # How an action runs here.
 SERVER, WORKSTATION, UNAVAILABLE = "server", "workstation", "unavailable"
-HTTPS, SMTP, IMAP, TRANSFER = "https", "smtp", "imap", "transfer"
+HTTPS, SMTP, IMAP, TRANSFER, LDAP = "https", "smtp", "imap", "transfer", "ldap"
 
 NOT_BUILT = _l("Not available yet: talking to this partner for this action is not built. "
                "Nothing is sent.")
@@ -78,6 +78,9 @@ def protocol_of(interface):
         return IMAP if "folder" in keys else SMTP
     if "base_url" in keys and keys["base_url"].kind == "url":
         return HTTPS
+    # A directory: its address is an ldap(s):// URL, and only a directory binds with a DN.
+    if "server_url" in keys and keys["server_url"].kind == "url" and "bind_dn" in keys:
+        return LDAP
     return None
 
 
@@ -305,6 +308,12 @@ def _request(protocol, value, secret, config):
                          policy=policy, timeout=timeout, ca_file=ca_file)
         if protocol == IMAP:
             arguments["folder"] = value("folder") or "INBOX"
+    elif protocol == LDAP:
+        timeout = float(value("timeout") or 10)
+        arguments = dict(url=value("server_url") or "", policy=policy, timeout=timeout,
+                         ca_file=ca_file, start_tls=bool(value("start_tls")),
+                         bind_dn=value("bind_dn") or "", password=secret("bind_password") or "",
+                         base_dn=value("base_dn") or "")
     else:
         timeout = 30.0
         arguments = dict(protocol=value("protocol") or "sftp", host=value("host") or "",
@@ -314,6 +323,7 @@ def _request(protocol, value, secret, config):
     return TestRequest(_PROBES[protocol], arguments, timeout)
 
 
-_PROBES = {HTTPS: web.https, SMTP: mail.smtp, IMAP: mail.imap, TRANSFER: transfer.transfer}
+_PROBES = {HTTPS: web.https, SMTP: mail.smtp, IMAP: mail.imap, TRANSFER: transfer.transfer,
+           LDAP: ldap.ldap}
 
 HANDLER = ServiceActionHandler()
