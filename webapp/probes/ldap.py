@@ -66,6 +66,8 @@ def ldap(url, policy, timeout=10, report=None, ca_file=None, start_tls=False, bi
         with probe.step(CONNECT) as step, _errors(password):
             session.sock = policy.connect(host, port, deadline.left())
             step.detail = "{} port {}".format(*session.sock.getpeername()[:2])
+            if scheme != "ldaps":  # with ldaps, LDAP starts once the handshake is done
+                session.adopt()
         if scheme == "ldaps":
             with probe.step(TLS) as step, _errors(password):
                 session.sock.settimeout(deadline.left())
@@ -76,11 +78,9 @@ def ldap(url, policy, timeout=10, report=None, ca_file=None, start_tls=False, bi
         elif start_tls:
             with probe.step(TLS) as step, _errors(password):
                 session.sock.settimeout(deadline.left())
-                session.adopt()
                 session.start_tls(host, ca_file)
                 step.detail = "StartTLS: " + _tls_detail(session.sock)
         else:
-            session.adopt()
             probe.skip(TLS, "plain ldap without StartTLS, allowed for this host by the operator")
         if not bind_dn:
             probe.skip(AUTH, "anonymous: no bind DN set")
