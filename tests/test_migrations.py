@@ -131,7 +131,10 @@ def test_upgrade_keeps_the_data_and_ids_are_not_reused_after(migration_app):
                                {"id": service})
         before = _all_rows()
         upgrade()
-        assert _all_rows() == before
+        after = _all_rows()
+        # Tables that later migrations add start empty.
+        assert {name: rows for name, rows in after.items() if name in before} == before
+        assert [name for name, rows in after.items() if name not in before and rows] == []
         with db.engine.begin() as connection:
             if connection.dialect.name == "sqlite":  # env.py turned them on again
                 assert connection.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1

@@ -6,7 +6,7 @@ import pytest
 
 from tests.translated import de
 
-DAILY = ["/interfaces/", "/customers/", "/orders/"]
+DAILY = ["/interfaces/", "/interfaces/health", "/customers/", "/orders/"]
 MASTER_DATA = ["/branches/", "/workstations/", "/users/", "/companies/", "/chain"]
 
 
@@ -26,7 +26,7 @@ def navigation(client, url="/"):
 ])
 def test_daily_screens_in_the_bar_the_rest_under_verwaltung(client, auth, make_branch, make_user,
                                                            role, menu):
-    """Every role gets Schnittstellen, Kunden and Bestellungen in the bar and, under
+    """Every role gets Schnittstellen (with Zustand), Kunden and Bestellungen in the bar and, under
     Verwaltung, the master-data and settings screens its role may open, in this order."""
     branch = make_branch("Stuttgart", "ST")
     make_user("till", role=role, branch_ids=[branch])

@@ -63,6 +63,7 @@ READS = {
     "interfaces.new_form_get": ((None, OWN, OTHER), "branch"),
     "interfaces.choices_get": ((None, OWN, OTHER), "branch"),
     "interfaces.row_get": ((None,), "everyone"),
+    "interfaces.health_get": ((None,), "everyone"),
     "customers.customers": ((None,), "everyone"),
     "customers.customer_get": ((OWN, OTHER), "customer"),
     "customers.customer_new_get": ((None,), "everyone"),

@@ -29,6 +29,8 @@ from .extensions import babel, csrf, db, htmx, login_manager, migrate
 from .interfaces import action_views  # noqa: F401  (its routes join the interfaces blueprint)
 from .interfaces import actions as interface_actions
 from .interfaces import effective_views
+from .interfaces import health_checks
+from .interfaces import health_views  # noqa: F401  (its route joins the interfaces blueprint)
 from .interfaces import history as interfaces_history
 from .interfaces import services as interface_services
 from .interfaces import views as interfaces_views
@@ -132,6 +134,8 @@ def _register_with_lower_layers():
     org_services.register_lab_choices(company_services.labs)
     outbound_handlers.register(ordering_pipeline.HANDLER)
     outbound_handlers.register(interface_actions.HANDLER)
+    outbound_handlers.register(health_checks.ALERT_HANDLER)
+    outbound_handlers.listen(interface_actions.KIND, "health", health_checks.on_test_finished)
     for interface_key, tester in ordering_connection_test.testers().items():
         interface_actions.register_tester(interface_key, tester)
     _register_references()

@@ -27,6 +27,9 @@ PERIODIC = (
     # minute or so (interval plus the ticker's period).
     Periodic("reconcile-outbound", "jobs.outbound.reconcile", 60),
     Periodic("refresh-order-statuses", "jobs.orders.refresh_statuses", 15 * 60),
+    # Starts the day's nightly connection tests once the chain's time for them has passed;
+    # the day's row in the database, not this interval, makes it once a day.
+    Periodic("interface-health", "jobs.health.tick", 5 * 60),
 )
 
 

@@ -28,8 +28,8 @@ def test_verwaltung_menu_by_keyboard(page, live_server, make_user, make_branch, 
     assert len(tops) == 4 and len(set(tops)) == 1
     assert page.locator("header.topbar").bounding_box()["height"] < 60
 
-    # Skip link, brand, Schnittstellen, Kunden, Bestellungen, then Verwaltung.
-    for _ in range(6):
+    # Skip link, brand, Schnittstellen, Zustand, Kunden, Bestellungen, then Verwaltung.
+    for _ in range(7):
         page.keyboard.press("Tab")
     expect(verwaltung).to_be_focused()
     expect(verwaltung).to_have_text("Verwaltung")

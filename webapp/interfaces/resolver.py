@@ -250,21 +250,25 @@ def _candidates(workstation, branch, interface_keys=None):
     return db.session.scalars(query).all()
 
 
-def _entry(group, interface, found, today):
-    entry = InterfaceEntry(group=group, interface=interface)
-    active = []
+def applying(interface, found, today):
+    """Which of `found` (services of `interface` at one place: the chain's, a branch's and
+    perhaps a workstation's) apply, by the rules above but without reading their values:
+    (applied [(service, base or None)], inactive [ServiceState], overridden, protected_by).
+    No query: for screens that show many places at once (the health board)."""
+    inactive, active = [], []
     for service in found:
         state, start = service_state(service, today)
         if state == "active":
             active.append(service)
         else:
-            entry.inactive.append(ServiceState(service, state, start))
+            inactive.append(ServiceState(service, state, start))
     active.sort(key=lambda s: (SCOPE_RANK[s.scope], s.id))
     own = [s for s in active if s.scope == "workstation"]
     bases = [s for s in active if s.scope != "workstation"]
-    entry.protected_by = next((s for s in bases if s.protected), None)
-    if entry.protected_by is not None and own:
-        entry.overridden, own = own, []
+    protected_by = next((s for s in bases if s.protected), None)
+    overridden = []
+    if protected_by is not None and own:
+        overridden, own = own, []
 
     unique_by = interface.unique_by
     if not interface.multiple_per_scope:
@@ -277,11 +281,17 @@ def _entry(group, interface, found, today):
     else:
         slots = [([service], []) if service.scope == "workstation" else ([], [service])
                  for service in own + bases]
-    for mine, below in slots:
-        if mine or below:
-            service = (mine or below)[0]
-            base = below[0] if mine and below else None
-            entry.applied.append(_resolution(interface, service, base, entry))
+    applied = [((mine or below)[0], below[0] if mine and below else None)
+               for mine, below in slots if mine or below]
+    return applied, inactive, overridden, protected_by
+
+
+def _entry(group, interface, found, today):
+    applied, inactive, overridden, protected_by = applying(interface, found, today)
+    entry = InterfaceEntry(group=group, interface=interface, inactive=inactive,
+                           overridden=overridden, protected_by=protected_by)
+    for service, base in applied:
+        entry.applied.append(_resolution(interface, service, base, entry))
     return entry
 
 

@@ -1,5 +1,5 @@
-"""The navigation bar: the main screens, and the Verwaltung menu with the screens the actor
-may open. Built here, from the domains' own answers, and handed to base.html, which only
+"""The navigation bar: the main screens (some with screens of their own beside them, such as
+Schnittstellen → Zustand), and the Verwaltung menu with the screens the actor may open. Built here, from the domains' own answers, and handed to base.html, which only
 formats it (it never compares roles)."""
 from types import SimpleNamespace
 
@@ -18,6 +18,10 @@ MAIN = (
     ("customers.customers", "customers.", _l("Customers"), None),
     ("ordering.orders", "ordering.order", _l("Orders"), None),
 )
+# Screens shown beside an entry of the bar, as part of it: entry endpoint → entries as above.
+SUBENTRIES = {
+    "interfaces.list_get": (("interfaces.health_get", "interfaces.health", _l("Health"), None),),
+}
 ADMINISTRATION = (
     ("org.branches", "org.branch", _l("Branches"), None),
     ("org.workstations", "org.workstation", _l("Workstations"), None),
@@ -33,9 +37,17 @@ ADMINISTRATION = (
 
 
 def _entries(table, actor, endpoint_now):
-    return [SimpleNamespace(endpoint=endpoint, label=label, current=endpoint_now.startswith(prefix))
-            for endpoint, prefix, label, may_see in table
-            if may_see is None or may_see(actor)]
+    """The entries `actor` may see; an entry is current when its screen is shown, unless one
+    of its subentries' is."""
+    entries = []
+    for endpoint, prefix, label, may_see in table:
+        if may_see is not None and not may_see(actor):
+            continue
+        children = _entries(SUBENTRIES.get(endpoint, ()), actor, endpoint_now)
+        current = endpoint_now.startswith(prefix) and not any(c.current for c in children)
+        entries.append(SimpleNamespace(endpoint=endpoint, label=label, current=current,
+                                       children=children))
+    return entries
 
 
 def navigation():

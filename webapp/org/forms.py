@@ -1,8 +1,8 @@
 from zoneinfo import available_timezones
 
 from flask_babel import lazy_gettext as _l
-from wtforms import BooleanField, SelectChoice, SelectField, StringField
-from wtforms.validators import DataRequired, Email, Length, Optional, Regexp
+from wtforms import BooleanField, IntegerField, SelectChoice, SelectField, StringField
+from wtforms.validators import DataRequired, Email, Length, NumberRange, Optional, Regexp
 
 from ..forms import NoMarkup, Phone, PostalCode, VersionedForm, optional_id, record_id, strip
 from . import services
@@ -21,6 +21,19 @@ class ChainForm(VersionedForm):
         description=_l("Off: customers are chain-wide and can be served in any branch. On: "
                        "branch managers and staff find only customers whose branch is one of "
                        "theirs; administrators see all."))
+    health_check_time = StringField(
+        _l("Nightly connection tests at"), filters=[strip], render_kw={"type": "time"},
+        validators=[Optional(), Regexp(r"^([01][0-9]|2[0-3]):[0-5][0-9]$",
+                                       message=_l("A time of day such as 02:00."))],
+        description=_l("Every night at this time (the chain's time zone) the server tests the "
+                       "connection of every active server-side service. Empty: no nightly "
+                       "tests."))
+    health_alert_after = IntegerField(
+        _l("Alert after failed tests in a row"), default=3,
+        validators=[DataRequired(), NumberRange(1, 30)],
+        description=_l("Users who want to hear about interface failures get an e-mail and "
+                       "a notice on the health board after this many failed connection tests "
+                       "of a service in a row, and once more when it passes again."))
 
 
 def lab_choices(form, field):

@@ -19,6 +19,12 @@ class Chain(Tracked, db.Model):
     # the customers whose leading branch is one of theirs (docs/permissions.md).
     customers_by_branch: Mapped[bool] = mapped_column(Boolean, default=False,
                                                       server_default=false())
+    # The nightly re-test of server-side services (interfaces/health_checks.py): its time of
+    # day in the chain's time zone, "HH:MM" ("" = none), and after how many failed connection
+    # tests of a service in a row an alert goes out.
+    health_check_time: Mapped[str] = mapped_column(String(5), default="02:00",
+                                                   server_default="02:00")
+    health_alert_after: Mapped[int] = mapped_column(Integer, default=3, server_default="3")
 
 
 class Branch(Tracked, db.Model):

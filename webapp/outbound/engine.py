@@ -36,7 +36,7 @@ from ..models_base import utcnow
 from ..queue import enqueue_after_commit, get_redis
 from .handlers import (
     ACCEPTED, AMBIGUOUS, HANDOFF, NOT_FOUND, PERMANENT, TRANSIENT, CannotRun, Outcome,
-    handler_for, registered,
+    handler_for, listeners, registered,
 )
 from .models import DONE, FAILED, IN_FLIGHT, INTERRUPTED, PENDING, STARTED, Outbound, OutboundAttempt
 
@@ -250,6 +250,7 @@ def _accept(handler, row, token, attempt, outcome):
     if _settle(handler, row, token, attempt, outcome, True, state=DONE, needs_lookup=False,
                last_error=""):
         handler.accepted(row, outcome)
+        _ended(row)
     db.session.commit()
     return "accepted"
 
@@ -258,6 +259,7 @@ def _handoff(handler, row, token, attempt, outcome):
     if _settle(handler, row, token, attempt, outcome, True, state=DONE, needs_lookup=False,
                last_error=""):
         handler.handed_off(row, outcome)
+        _ended(row)
     db.session.commit()
     return "handoff"
 
@@ -267,8 +269,20 @@ def _fail(handler, row, token, attempt, message, outcome=None, **values):
     if _settle(handler, row, token, attempt, outcome, True, state=FAILED,
                last_error=message[:1000], **values):
         handler.failed(row, message, outcome)
+        _ended(row)
     db.session.commit()
     return "failed"
+
+
+def _ended(row):
+    """Tell the kind's listeners (handlers.listen) that `row` ended, each in a savepoint:
+    one that fails is rolled back alone and logged, and the row's result still commits."""
+    for listener in listeners(row.kind):
+        try:
+            with db.session.begin_nested():
+                listener(row)
+        except Exception:  # noqa: BLE001 - a listener must never cost the row its result
+            log.exception("Outbound %s (%s): a listener failed", row.id, row.kind)
 
 
 def _retry(handler, settings, row, token, attempt, outcome, needs_lookup=None):

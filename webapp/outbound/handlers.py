@@ -136,3 +136,20 @@ def handler_for(kind):
 
 def registered():
     return dict(_HANDLERS)
+
+
+# What other domains do when a row of a kind ends, e.g. the health board's alerts after a
+# connection test: kind → {name: listener}. Keyed by name, so a second app built in the same
+# process registers nothing twice.
+_LISTENERS = {}
+
+
+def listen(kind, name, listener):
+    """Call `listener(row)` whenever a row of `kind` ends (done or failed), inside the
+    transaction that stores its result: what the listener adds commits with the result. A
+    listener that fails is logged and undone on its own; the result is kept."""
+    _LISTENERS.setdefault(kind, {})[name] = listener
+
+
+def listeners(kind):
+    return list(_LISTENERS.get(kind, {}).values())

@@ -1,0 +1,163 @@
+"""Sending one e-mail by SMTP through the operator's outbound policy, for every kind of
+outbound work that mails (an order form, an alert about a failing interface). No domain: the
+caller gives the SMTP service's values, its password, the addresses and a built message.
+
+What the answers mean for the engine (handlers.py): a 4xx reply and no connection are
+TRANSIENT (the server took nothing); a 5xx reply is PERMANENT; no answer after the message
+was handed over (DATA) is AMBIGUOUS, since a mail server cannot be asked what it received.
+A mail server the policy refuses (its name is resolved and checked when connecting) is
+PERMANENT, and nothing is sent. Messages never contain the password: they are built from
+replies and exception types, and the caller's password is scrubbed from them once more.
+"""
+import email.policy
+import smtplib
+import ssl
+import time
+from email.utils import parseaddr
+
+from ..outbound_policy import Refused
+from .handlers import ACCEPTED, AMBIGUOUS, PERMANENT, TRANSIENT, Outcome
+
+DEFAULT_PORTS = {"tls": 465, "starttls": 587, "none": 25}
+
+
+def address(value):
+    """The bare address if `value` is one we can send to, else ""."""
+    found = parseaddr(value or "")[1]
+    local, _, domain = found.rpartition("@")
+    return found if local and "." in domain and found.isascii() else ""
+
+
+def tls_context(ca_file=None):
+    """The system's trust store, plus the operator's extra CA certificates when given."""
+    context = ssl.create_default_context()
+    if ca_file:
+        context.load_verify_locations(ca_file)
+    return context
+
+
+class GuardedSMTP(smtplib.SMTP):
+    """smtplib's client, connecting only to an address `policy` allows (set before connect)."""
+
+    policy = None
+
+    def _get_socket(self, host, port, timeout):
+        return self.policy.connect(host, port, timeout, source_address=self.source_address)
+
+
+class GuardedSMTPSSL(smtplib.SMTP_SSL, GuardedSMTP):
+    """The same with TLS from the start: SMTP_SSL wraps what GuardedSMTP connected."""
+
+
+def connect(policy, encryption, host, port, timeout, context):
+    """An SMTP client connected to `host` and greeted, as smtplib.SMTP(host, port) would be."""
+    client = (GuardedSMTPSSL(timeout=timeout, context=context) if encryption == "tls"
+              else GuardedSMTP(timeout=timeout))
+    client.policy = policy
+    try:
+        code, reply = client.connect(host, port)
+    except BaseException:
+        client.close()
+        raise
+    if code != 220:
+        client.close()
+        raise smtplib.SMTPConnectError(code, reply)
+    return client
+
+
+class _Refused(Exception):
+    """An SMTP reply that ends the attempt: 4xx transient, 5xx permanent."""
+
+    def __init__(self, code, text):
+        super().__init__(code)
+        self.code, self.text = code, text
+
+
+def send(smtp, password, sender, recipients, message, policy, context=None):
+    """One SMTP conversation within the service's timeout as a whole, with a server `policy`
+    allows. `smtp`: the SMTP service's values (host, port, encryption, username, timeout);
+    `recipients`: the envelope's addresses. Returns an Outcome (ACCEPTED when the server took
+    the message)."""
+    timeout = float(smtp.get("timeout") or 30)
+    deadline = time.monotonic() + timeout
+    encryption = smtp.get("encryption") or "starttls"
+    host, port = smtp.get("host") or "", int(smtp.get("port") or DEFAULT_PORTS.get(
+        encryption, 587))
+    context = context or ssl.create_default_context()
+    data_sent = False
+    client = None
+    try:
+        client = connect(policy, encryption, host, port, timeout, context)
+        _step(client, deadline, client.ehlo)
+        if encryption == "starttls":
+            _step(client, deadline, client.starttls, context=context)
+            _step(client, deadline, client.ehlo)
+        if smtp.get("username"):
+            _step(client, deadline, client.login, smtp["username"], password or "")
+        code, reply = _step(client, deadline, client.mail, sender)
+        if code != 250:
+            raise _Refused(code, reply)
+        for recipient in recipients:
+            code, reply = _step(client, deadline, client.rcpt, recipient)
+            if code not in (250, 251):
+                raise _Refused(code, reply)
+        data_sent = True  # from here on the server may have taken the message
+        # smtplib leaves bytes as they are: the lines must end in CRLF already.
+        code, reply = _step(client, deadline, client.data,
+                            message.as_bytes(policy=email.policy.SMTP))
+        if code != 250:
+            raise _Refused(code, reply)
+    except (_Refused, smtplib.SMTPResponseException) as error:
+        code, reply = ((error.code, error.text) if isinstance(error, _Refused)
+                       else (error.smtp_code, error.smtp_error))
+        reply = reply.decode("utf-8", "replace") if isinstance(reply, bytes) else str(reply)
+        kind = TRANSIENT if 400 <= code < 500 else PERMANENT
+        what = ("refused the login" if isinstance(error, smtplib.SMTPAuthenticationError)
+                else "answered")
+        return _scrubbed(Outcome(kind, message=f"The mail server {host} {what}: {code} {reply}"),
+                         password)
+    except Refused as refused:
+        return Outcome(PERMANENT, message=f"Not connected: {refused}. Nothing was sent.")
+    except smtplib.SMTPNotSupportedError as error:
+        return Outcome(PERMANENT, message=f"The mail server {host} does not support: {error}")
+    except (smtplib.SMTPServerDisconnected, OSError) as error:
+        cause = "no answer in time" if isinstance(error, TimeoutError) else (
+            "the connection was closed" if isinstance(error, smtplib.SMTPServerDisconnected)
+            else f"could not connect ({type(error).__name__})")
+        if data_sent:
+            return Outcome(AMBIGUOUS, message=(
+                f"The mail server {host}: {cause} after the message was sent; it may have "
+                "been delivered."))
+        return Outcome(TRANSIENT, message=f"The mail server {host}: {cause}.")
+    except smtplib.SMTPException as error:
+        return _scrubbed(Outcome(PERMANENT, message=f"The mail server {host}: {error}"),
+                         password)
+    finally:
+        if client is not None:
+            _close(client)
+    return Outcome(ACCEPTED, message=f"Sent to {', '.join(recipients)}.")
+
+
+def _scrubbed(outcome, password):
+    if password:
+        outcome.message = outcome.message.replace(password, "***")
+    return outcome
+
+
+def _step(client, deadline, command, *args, **kwargs):
+    """Run one SMTP command with what is left of the deadline as its socket timeout."""
+    left = deadline - time.monotonic()
+    if left <= 0:
+        raise TimeoutError("SMTP deadline passed")
+    if client.sock is not None:
+        client.sock.settimeout(left)
+    return command(*args, **kwargs)
+
+
+def _close(client):
+    try:
+        if client.sock is not None:
+            client.sock.settimeout(2)  # saying goodbye must not stretch the deadline
+        client.quit()
+    except (smtplib.SMTPException, OSError):
+        client.close()
