@@ -13,6 +13,7 @@ never from what was sent.
 """
 import socket
 import ssl
+import time
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
@@ -184,3 +185,50 @@ class Probe:
         except Probe.Stop:
             pass
         return self.finish()
+
+
+# --- helpers every protocol uses ------------------------------------------------------------
+
+class Deadline:
+    """`timeout` seconds from now, for the whole test: each step gets what is left.
+    `seconds` is None when `timeout` is no positive number."""
+
+    def __init__(self, timeout):
+        try:
+            self.seconds = float(timeout) if float(timeout) > 0 else None
+        except (TypeError, ValueError):
+            self.seconds = None
+        self.end = time.monotonic() + (self.seconds or 0)
+
+    def left(self):
+        left = self.end - time.monotonic()
+        if left <= 0:
+            raise StepFailed(TIMEOUT, f"the test took longer than {self.seconds:g} s")
+        return left
+
+
+def tls_context(ca_file=None):
+    """A client context that verifies the certificate and the host name: against `ca_file`
+    only when given (create_default_context then leaves out the system's store), else the
+    system's CAs. INVALID when ca_file cannot be read."""
+    try:
+        return ssl.create_default_context(cafile=str(ca_file) if ca_file else None)
+    except (OSError, ssl.SSLError) as error:
+        raise StepFailed(INVALID, f"CA file: {type(error).__name__}") from None
+
+
+def tls_detail(sock):
+    """What a passed TLS step found: the version and how long the certificate is valid."""
+    certificate = sock.getpeercert()
+    return f"{sock.version()}, certificate valid until {certificate['notAfter']}"
+
+
+def peer(sock):
+    """The address a socket is connected to, for CONNECT's detail."""
+    address, port = sock.getpeername()[:2]
+    return f"{address} port {port}"
+
+
+def scrub(detail, secret):
+    """`detail` with `secret` masked, should a server ever echo it."""
+    return detail.replace(secret, "***") if secret and detail else detail

@@ -20,7 +20,6 @@ and every detail is scrubbed of it.
 """
 import socket
 import ssl
-import time
 from contextlib import contextmanager, suppress
 from urllib.parse import urlsplit
 
@@ -33,8 +32,9 @@ from ldap3.core.exceptions import (
 from .. import outbound_policy
 from ..outbound_policy import MESSAGES, Refused
 from . import (
-    AUTH, AUTH_FAILED, BAD_ANSWER, CONNECT, INVALID, NO_CREDENTIALS, NO_TLS, NOT_ALLOWED,
-    REQUEST, RESOLVE, SERVER_ERROR, TIMEOUT, TLS, TLS_FAILED, Probe, StepFailed, classify,
+    AUTH, AUTH_FAILED, BAD_ANSWER, CONNECT, INVALID, NOT_ALLOWED, NO_CREDENTIALS, NO_TLS,
+    REQUEST, RESOLVE, SERVER_ERROR, TIMEOUT, TLS, TLS_FAILED, Deadline, Probe, StepFailed,
+    classify, scrub, tls_context, tls_detail,
 )
 
 DEFAULT_PORTS = dict(ldap=389, ldaps=636)
@@ -56,7 +56,7 @@ def ldap(url, policy, timeout=10, report=None, ca_file=None, start_tls=False, bi
     (port 389 / 636 unless given), StartTLS on ldap:// when `start_tls`, a simple bind as
     `bind_dn` (anonymous when empty), then the entry `base_dn` read with scope base (the root
     DSE when empty). Returns the Result."""
-    deadline = _Deadline(timeout)
+    deadline = Deadline(timeout)
     session = _Session()
 
     def steps(probe):
@@ -73,13 +73,13 @@ def ldap(url, policy, timeout=10, report=None, ca_file=None, start_tls=False, bi
                 session.sock.settimeout(deadline.left())
                 session.sock = _handshake(session.sock, host, ca_file)
                 session.adopt()
-                step.detail = _tls_detail(session.sock) + (
+                step.detail = tls_detail(session.sock) + (
                     " (ldaps: StartTLS not needed)" if start_tls else "")
         elif start_tls:
             with probe.step(TLS) as step, _errors(password):
                 session.sock.settimeout(deadline.left())
                 session.start_tls(host, ca_file)
-                step.detail = "StartTLS: " + _tls_detail(session.sock)
+                step.detail = "StartTLS: " + tls_detail(session.sock)
         else:
             probe.skip(TLS, "plain ldap without StartTLS, allowed for this host by the operator")
         if not bind_dn:
@@ -127,7 +127,7 @@ class _Session:
 
     def start_tls(self, host, ca_file):
         """The StartTLS extended operation, then the handshake on the same socket."""
-        context = _tls_context(ca_file)  # an unusable CA file fails before anything is sent
+        context = tls_context(ca_file)  # an unusable CA file fails before anything is sent
         connection = self.connection
         connection.extended(START_TLS)
         result = connection.result or {}
@@ -209,22 +209,6 @@ class _Session:
 
 # --- helpers -------------------------------------------------------------------------------
 
-class _Deadline:
-    """`timeout` seconds from now; seconds is None when `timeout` is no positive number."""
-
-    def __init__(self, timeout):
-        try:
-            self.seconds = float(timeout) if float(timeout) > 0 else None
-        except (TypeError, ValueError):
-            self.seconds = None
-        self.end = time.monotonic() + (self.seconds or 0)
-
-    def left(self):
-        left = self.end - time.monotonic()
-        if left <= 0:
-            raise StepFailed(TIMEOUT, f"the test took longer than {self.seconds:g} s")
-        return left
-
 
 def _parse(url, deadline):
     """(scheme, host, port) of an ldap:// or ldaps:// URL; StepFailed(INVALID) otherwise."""
@@ -256,16 +240,8 @@ def _resolve(policy, url, host, port):
     return ", ".join(dict.fromkeys(sockaddr[0] for *_kind, sockaddr in found))
 
 
-def _tls_context(ca_file):
-    # With a cafile, create_default_context trusts that CA only, not the system's store.
-    try:
-        return ssl.create_default_context(cafile=str(ca_file) if ca_file else None)
-    except (OSError, ssl.SSLError) as error:
-        raise StepFailed(INVALID, f"CA file: {type(error).__name__}") from None
-
-
 def _handshake(sock, host, ca_file):
-    return _wrap(_tls_context(ca_file), sock, host)
+    return _wrap(tls_context(ca_file), sock, host)
 
 
 def _wrap(context, sock, host):
@@ -277,11 +253,6 @@ def _wrap(context, sock, host):
         # A plain LDAP server reads the ClientHello as a broken request and hangs up.
         raise StepFailed(TLS_FAILED, "the server closed the connection during the TLS "
                                      "handshake (is this port plain ldap?)") from None
-
-
-def _tls_detail(sock):
-    certificate = sock.getpeercert()
-    return f"{sock.version()}, certificate valid until {certificate['notAfter']}"
 
 
 def _said(result):
@@ -296,10 +267,6 @@ def _polite(result):
     return failed is None or failed.reason in POLITE_AFTER
 
 
-def _scrub(detail, secret):
-    return detail.replace(secret, "***") if secret and detail else detail
-
-
 @contextmanager
 def _errors(secret):
     """Within one step: turn what ldap3, ssl and the policy raise into StepFailed with an
@@ -307,10 +274,10 @@ def _errors(secret):
     try:
         yield
     except StepFailed as error:
-        raise StepFailed(error.reason, _scrub(error.detail, secret)) from None
+        raise StepFailed(error.reason, scrub(error.detail, secret)) from None
     except Exception as error:  # noqa: BLE001 - the probe runner fails the step with it
         reason, detail = _classify(error)
-        raise StepFailed(reason, _scrub(detail, secret)) from None
+        raise StepFailed(reason, scrub(detail, secret)) from None
 
 
 def _classify(error):

@@ -17,15 +17,14 @@ is scrubbed of it, and nothing here logs.
 import base64
 import imaplib
 import smtplib
-import ssl
-import time
 from contextlib import contextmanager, suppress
 
 from .. import outbound_policy
 from ..outbound_policy import Refused
 from . import (
     AUTH, AUTH_FAILED, BAD_ANSWER, CONNECT, INVALID, NO_CREDENTIALS, NO_TLS, REQUEST, RESOLVE,
-    SERVER_ERROR, TIMEOUT, TLS, Probe, StepFailed, classify,
+    SERVER_ERROR, TIMEOUT, TLS, Deadline, Probe, StepFailed, classify, peer, scrub, tls_context,
+    tls_detail,
 )
 
 ENCRYPTIONS = ("starttls", "tls", "none")
@@ -42,7 +41,7 @@ def smtp(host, port, encryption, username, password, policy, timeout=10, report=
     """Test an SMTP server as the mail sender would use it: greeting 220, STARTTLS or TLS,
     login when `username` is set, then NOOP (250). Sends no mail. Returns the Result."""
     host = _clean(host)
-    deadline = _Deadline(timeout)
+    deadline = Deadline(timeout)
     client = _SMTP(host)
 
     def steps(probe):
@@ -51,7 +50,7 @@ def smtp(host, port, encryption, username, password, policy, timeout=10, report=
             step.detail = _addresses(policy.resolve(host, port_number))
         with probe.step(CONNECT) as step, _errors(password):
             client.sock = policy.connect(host, port_number, deadline.left())
-            step.detail = _peer(client.sock)
+            step.detail = peer(client.sock)
             if encryption != "tls":
                 client.greet()
         if encryption == "none":
@@ -59,7 +58,7 @@ def smtp(host, port, encryption, username, password, policy, timeout=10, report=
         else:
             with probe.step(TLS) as step, _errors(password):
                 client.sock.settimeout(deadline.left())
-                context = _tls_context(ca_file)
+                context = tls_context(ca_file)
                 if encryption == "tls":
                     client.sock = context.wrap_socket(client.sock, server_hostname=host)
                     client.greet()
@@ -69,7 +68,7 @@ def smtp(host, port, encryption, username, password, policy, timeout=10, report=
                         raise StepFailed(NO_TLS, "the server does not offer STARTTLS")
                     client.starttls(context=context)
                     client.ehlo_or_helo_if_needed()  # what it offers once encrypted
-                step.detail = _tls_detail(client.sock)
+                step.detail = tls_detail(client.sock)
         if not username:
             probe.skip(AUTH, "no user name set")
         else:
@@ -103,7 +102,7 @@ def imap(host, port, encryption, username, password, policy, timeout=10, report=
     """Test an IMAP mailbox as a job would read it: greeting OK, STARTTLS or TLS, LOGIN, then
     the folder opened read-only (EXAMINE). Changes nothing. Returns the Result."""
     host, folder = _clean(host), folder or "INBOX"
-    deadline = _Deadline(timeout)
+    deadline = Deadline(timeout)
     connection = _IMAPConnection()
 
     def steps(probe):
@@ -112,7 +111,7 @@ def imap(host, port, encryption, username, password, policy, timeout=10, report=
             step.detail = _addresses(policy.resolve(host, port_number))
         with probe.step(CONNECT) as step, _errors(password):
             connection.sock = policy.connect(host, port_number, deadline.left())
-            step.detail = _peer(connection.sock)
+            step.detail = peer(connection.sock)
             if encryption != "tls":
                 connection.client = _IMAP(connection.sock, host, port_number)
         if encryption == "none":
@@ -120,7 +119,7 @@ def imap(host, port, encryption, username, password, policy, timeout=10, report=
         else:
             with probe.step(TLS) as step, _errors(password):
                 connection.sock.settimeout(deadline.left())
-                context = _tls_context(ca_file)
+                context = tls_context(ca_file)
                 if encryption == "tls":
                     connection.sock = context.wrap_socket(connection.sock, server_hostname=host)
                     connection.client = _IMAP(connection.sock, host, port_number)
@@ -128,7 +127,7 @@ def imap(host, port, encryption, username, password, policy, timeout=10, report=
                     if "STARTTLS" not in connection.client.capabilities:
                         raise StepFailed(NO_TLS, "the server does not offer STARTTLS")
                     connection.client.starttls(ssl_context=context)
-                step.detail = _tls_detail(connection.client.sock)
+                step.detail = tls_detail(connection.client.sock)
         client = connection.client
         if client.state == "AUTH":
             probe.skip(AUTH, "the server logged the connection in by itself (PREAUTH)")
@@ -223,22 +222,6 @@ class _IMAPConnection:
 
 # --- helpers -------------------------------------------------------------------------------
 
-class _Deadline:
-    """`timeout` seconds from now; seconds is None when `timeout` is no positive number."""
-
-    def __init__(self, timeout):
-        try:
-            self.seconds = float(timeout) if float(timeout) > 0 else None
-        except (TypeError, ValueError):
-            self.seconds = None
-        self.end = time.monotonic() + (self.seconds or 0)
-
-    def left(self):
-        left = self.end - time.monotonic()
-        if left <= 0:
-            raise StepFailed(TIMEOUT, f"the test took longer than {self.seconds:g} s")
-        return left
-
 
 def _clean(host):
     return (host or "").strip().strip("[]").rstrip(".")
@@ -261,26 +244,9 @@ def _check_settings(host, port, encryption, deadline):
     return number
 
 
-def _tls_context(ca_file):
-    # With a cafile, create_default_context trusts that CA only, not the system's store.
-    try:
-        return ssl.create_default_context(cafile=str(ca_file) if ca_file else None)
-    except (OSError, ssl.SSLError) as error:
-        raise StepFailed(INVALID, f"CA file: {type(error).__name__}") from None
-
-
 def _addresses(found):
     """The checked addresses getaddrinfo found, for RESOLVE's detail."""
     return ", ".join(dict.fromkeys(sockaddr[0] for *_kind, sockaddr in found))
-
-
-def _peer(sock):
-    return "{} port {}".format(*sock.getpeername()[:2])
-
-
-def _tls_detail(sock):
-    certificate = sock.getpeercert()
-    return f"{sock.version()}, certificate valid until {certificate['notAfter']}"
 
 
 def _polite(result):
@@ -328,10 +294,6 @@ def _quoted(text):
     return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
-def _scrub(detail, secret):
-    return detail.replace(secret, "***") if secret and detail else detail
-
-
 @contextmanager
 def _errors(secret, protocol_reason=SERVER_ERROR):
     """Within one step: turn what smtplib, imaplib, ssl and the policy raise into StepFailed
@@ -340,10 +302,10 @@ def _errors(secret, protocol_reason=SERVER_ERROR):
     try:
         yield
     except StepFailed as error:
-        raise StepFailed(error.reason, _scrub(error.detail, secret)) from None
+        raise StepFailed(error.reason, scrub(error.detail, secret)) from None
     except Exception as error:  # noqa: BLE001 - the probe runner fails the step with it
         reason, detail = _classify(error, protocol_reason)
-        raise StepFailed(reason, _scrub(detail, secret)) from None
+        raise StepFailed(reason, scrub(detail, secret)) from None
 
 
 def _classify(error, protocol_reason):

@@ -7,7 +7,6 @@ SFTP, skipped for FTP) → AUTH (password login) → REQUEST (list the remote fo
 """
 import contextlib
 import ftplib
-import ssl
 import stat
 import threading
 
@@ -15,8 +14,9 @@ import paramiko
 
 from ..outbound_policy import MESSAGES, Refused
 from . import (
-    AUTH, AUTH_FAILED, BAD_ANSWER, CONNECT, INVALID, NO_CREDENTIALS, NO_TLS, NOT_ALLOWED, REQUEST,
-    RESOLVE, SERVER_ERROR, TIMEOUT, TLS, TLS_FAILED, Probe, StepFailed,
+    AUTH, AUTH_FAILED, BAD_ANSWER, CONNECT, INVALID, NOT_ALLOWED, NO_CREDENTIALS, NO_TLS,
+    REQUEST, RESOLVE, SERVER_ERROR, TIMEOUT, TLS, TLS_FAILED, Probe, StepFailed, peer,
+    tls_context,
 )
 
 PROTOCOLS = ("sftp", "ftps", "ftp")
@@ -82,7 +82,7 @@ def _credentials(username, password):
 def _sftp(probe, host, port, username, password, policy, timeout, remote_dir):
     with probe.step(CONNECT) as step:
         sock = policy.connect(host, port, timeout)
-        step.detail = _peer(sock)
+        step.detail = peer(sock)
     with contextlib.ExitStack() as cleanup:
         cleanup.callback(sock.close)  # Transport.close leaves it open once its thread ended
         with probe.step(TLS) as step:
@@ -148,11 +148,6 @@ def _sftp_list(transport, timeout, remote_dir):
     return f"{where}: {_entries(names)}"
 
 
-def _peer(sock):
-    address, port = sock.getpeername()[:2]
-    return f"{address} port {port}"
-
-
 # --- FTP and FTPS -----------------------------------------------------------------------------
 
 class _GuardedFTP(ftplib.FTP):
@@ -216,10 +211,10 @@ def _ftp(probe, protocol, host, port, username, password, policy, timeout, ca_fi
                 (_GuardedFTPS if protocol == "ftps" else _GuardedFTP)(timeout=timeout)))
             ftp.policy = policy
             greeting = ftp.connect(host, port)
-            step.detail = f"{_peer(ftp.sock)}: {_first_line(greeting)}"
+            step.detail = f"{peer(ftp.sock)}: {_first_line(greeting)}"
         if protocol == "ftps":
             with probe.step(TLS) as step, _ftp_replies(NO_TLS, NO_TLS_REPLIES):
-                ftp.context = _tls_context(ca_file)
+                ftp.context = tls_context(ca_file)
                 ftp.auth()
                 step.detail = ftp.sock.version()
         else:
@@ -233,15 +228,6 @@ def _ftp(probe, protocol, host, port, username, password, policy, timeout, ca_fi
                 with _ftp_replies(NO_TLS):
                     ftp.prot_p()  # the listing below then goes over an encrypted connection
             step.detail = _ftp_list(ftp, remote_dir)
-
-
-def _tls_context(ca_file=None):
-    """A client context that verifies the certificate and the host name, against `ca_file`
-    or the system's CAs; INVALID when ca_file cannot be read."""
-    try:
-        return ssl.create_default_context(cafile=str(ca_file) if ca_file else None)
-    except (OSError, ssl.SSLError) as error:
-        raise StepFailed(INVALID, f"CA file: {type(error).__name__}") from None
 
 
 def _ftp_list(ftp, remote_dir):

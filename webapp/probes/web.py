@@ -17,7 +17,8 @@ from requests.auth import AuthBase, HTTPBasicAuth
 from ..outbound_policy import MESSAGES, Refused
 from . import (
     AUTH, AUTH_FAILED, BAD_ANSWER, CONNECT, INVALID, NO_CREDENTIALS, NOT_ALLOWED, REQUEST,
-    RESOLVE, SERVER_ERROR, TIMEOUT, TLS, UNREACHABLE, Probe, StepFailed, classify,
+    RESOLVE, SERVER_ERROR, TIMEOUT, TLS, UNREACHABLE, Probe, StepFailed, classify, tls_context,
+    tls_detail,
 )
 
 DEFAULT_PORTS = dict(https=443, http=80)
@@ -101,13 +102,8 @@ def _resolve(policy, url, host, port):
 
 
 def _handshake(sock, host, ca_file):
-    try:
-        context = ssl.create_default_context(cafile=str(ca_file) if ca_file else None)
-    except (OSError, ssl.SSLError) as error:
-        raise StepFailed(INVALID, f"CA file: {type(error).__name__}") from None
-    with context.wrap_socket(sock, server_hostname=host) as tls:
-        certificate = tls.getpeercert()
-        return f"{tls.version()}, certificate valid until {certificate['notAfter']}"
+    with tls_context(ca_file).wrap_socket(sock, server_hostname=host) as tls:
+        return tls_detail(tls)
 
 
 class _Headers(AuthBase):
