@@ -551,7 +551,7 @@ def _done_so_far(note):
     from webapp.ordering.models import Order, Outbound
 
     return db.session.scalar(
-        db.select(db.func.count()).select_from(Outbound).join(Order)
+        db.select(db.func.count()).select_from(Order).join(Order.outbound)
         .where(Order.note == note, Outbound.state.in_(FINAL)))
 
 
