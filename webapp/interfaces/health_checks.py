@@ -103,10 +103,14 @@ def start_nightly_run(now=None):
     if db.session.scalar(db.select(HealthRun.id).where(HealthRun.day == day)) is not None:
         return None
     run = HealthRun(day=day, started_at=now, tests=0)
+    db.session.add(run)
     try:
-        with db.session.begin_nested():
-            db.session.add(run)
+        # Not in a SAVEPOINT: on SQLite, pysqlite would commit the claim on its release, and
+        # the day must stay unclaimed unless its tests are committed with it. Only reads
+        # came before, so losing the race rolls back nothing else.
+        db.session.flush()
     except IntegrityError:  # another worker claimed the day a moment ago
+        db.session.rollback()
         return None
     for service in services_to_retest(day):
         try:

@@ -54,6 +54,9 @@ def connect(policy, encryption, host, port, timeout, context):
     client = (GuardedSMTPSSL(timeout=timeout, context=context) if encryption == "tls"
               else GuardedSMTP(timeout=timeout))
     client.policy = policy
+    # The name TLS checks the certificate against (STARTTLS and SMTP_SSL read it); smtplib
+    # sets it only when the host is given to the constructor, which would connect at once.
+    client._host = host
     try:
         code, reply = client.connect(host, port)
     except BaseException:
