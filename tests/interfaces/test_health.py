@@ -61,7 +61,7 @@ def cell(body, group_name, branch_index):
 
 def columns(body):
     head = body[body.index("<thead>"):body.index("</thead>")]
-    return re.findall(r'<th scope="col">([^<]*)</th>', head)[1:]
+    return re.findall(r'<th scope="col">([^<]*)</th>', head)  # the branches' headers
 
 
 def test_cells_show_what_applies_with_state_last_test_and_age(client, auth, world, make_service):
