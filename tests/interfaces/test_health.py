@@ -8,7 +8,7 @@ from datetime import date, timedelta
 
 import pytest
 
-from tests.factories import HX, SMTP_RAW, make_config
+from tests.factories import HX, make_config
 from tests.translated import de
 from webapp.extensions import db
 from webapp.interfaces import health
@@ -78,7 +78,8 @@ def test_cells_show_what_applies_with_state_last_test_and_age(client, auth, worl
     assert columns(body) == ["Stuttgart", "Ulm"]
     assert "<caption" in body and 'role="region"' in body
     st, ul = cell(body, "E-Mail", 0), cell(body, "E-Mail", 1)
-    assert st.startswith("Mail ST Problem SMTP-Postausgangsserver aktiv · Fehlgeschlagen gerade eben")
+    assert st.startswith("Mail ST Problem SMTP-Postausgangsserver aktiv · Fehlgeschlagen "
+                         "gerade eben")
     assert "Fehlgeschlagen bei Schritt Anmeldung: Anmeldung fehlgeschlagen" in st
     assert "Mail Kette" not in st
     assert ul == ("Mail Kette SMTP-Postausgangsserver · Filialkette aktiv · Bestanden vor 3 "

@@ -222,7 +222,7 @@ def test_an_alert_after_three_failures_and_once_more_on_recovery(readers, servic
         assert run_test(st, world.admin, work).state == FAILED
     assert db.session.scalar(db.select(HealthNotice)) is None and inbox == []
 
-    third = run_test(st, world.admin, work)
+    run_test(st, world.admin, work)
     [notice] = db.session.scalars(db.select(HealthNotice)).all()
     assert (notice.kind, notice.service_id, notice.branch_id, notice.failures) == (
         FAILING, st.id, world.st.id, 3)

@@ -1,6 +1,7 @@
 """The navigation bar: the main screens (some with screens of their own beside them, such as
-Schnittstellen → Zustand), and the Verwaltung menu with the screens the actor may open. Built here, from the domains' own answers, and handed to base.html, which only
-formats it (it never compares roles)."""
+Schnittstellen → Zustand), and the Verwaltung menu with the screens the actor may open.
+Built here, from the domains' own answers, and handed to base.html, which only formats it
+(it never compares roles)."""
 from types import SimpleNamespace
 
 from flask import request
