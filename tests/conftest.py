@@ -68,7 +68,10 @@ def app(app_config, _pg_schema, tmp_path):
     with app.app_context():
         if not PG_URL:
             db.create_all()
-        db.session.add(Chain(id=1, name="Testkette", timezone="Europe/Berlin"))
+        # No nightly connection tests unless a test asks for them: a real worker's ticker
+        # would otherwise start them in any test that runs one (interfaces/health_checks.py).
+        db.session.add(Chain(id=1, name="Testkette", timezone="Europe/Berlin",
+                             health_check_time=""))
         db.session.commit()
     yield app
     with app.app_context():

@@ -89,7 +89,8 @@ def smtp_raw(smtp_server, password):
 def services(world, make_service, smtp_server):
     """The chain's mail server (right password: it sends the alerts), Stuttgart's (wrong
     password: its tests fail at Anmeldung), and services the nightly run must leave alone:
-    Ulm's client-side one, a planned and a disabled one."""
+    Ulm's client-side one, a planned and a disabled one. The chain tests them at 02:00."""
+    get_chain().health_check_time = "02:00"
     chain = make_service("smtp", smtp_raw(smtp_server, PASSWORD), name="Mail Kette",
                          usage_server=True)
     st = make_service("smtp", smtp_raw(smtp_server, WRONG), name="Mail ST",
