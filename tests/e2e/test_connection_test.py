@@ -1,8 +1,9 @@
 """"Verbindung testen" in Chromium (German UI), end to end: an administrator opens the chain's
 SMTP service, tests it with the saved wrong password and sees the failing step named, types
-the right password, tests again (the unsaved value is used) and sees it pass, saves — run by
-a real `flask worker` process against a real SMTP server (the demo's mail sink, which checks
-a login), shown live without a reload."""
+the right password, tests again (the unsaved value is used) and sees it pass, saves, and finds
+the service green on the health board (Zustand) — run by a real `flask worker` process
+against a real SMTP server (the demo's mail sink, which checks a login), shown live without a
+reload."""
 import re
 
 import pytest
@@ -76,3 +77,10 @@ def test_a_wrong_password_is_named_then_the_right_one_passes(
     expect(history).not_to_contain_text(DEMO_PASSWORD)
     assert page.evaluate("window.__noReload") is True
     page.screenshot(path=str(tmp_path / "test-history.png"), full_page=True)
+
+    page.get_by_role("navigation", name=de("Main navigation")).get_by_role(
+        "link", name="Zustand").click()
+    cell = page.get_by_role("cell").filter(has_text="Mailserver Zentrale").first
+    expect(cell).to_contain_text(de("Passed"))
+    expect(cell).to_contain_text(de("just now"))
+    page.screenshot(path=str(tmp_path / "health.png"), full_page=True)
