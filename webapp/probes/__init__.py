@@ -208,13 +208,16 @@ class Deadline:
 
 
 def tls_context(ca_file=None):
-    """A client context that verifies the certificate and the host name: against `ca_file`
-    only when given (create_default_context then leaves out the system's store), else the
-    system's CAs. INVALID when ca_file cannot be read."""
-    try:
-        return ssl.create_default_context(cafile=str(ca_file) if ca_file else None)
-    except (OSError, ssl.SSLError) as error:
-        raise StepFailed(INVALID, f"CA file: {type(error).__name__}") from None
+    """A client context that verifies the certificate and the host name against the system's
+    CAs plus, when given, those in `ca_file` (the operator's OUTBOUND_CA_FILE: an internal
+    CA, as mail sending trusts it too). INVALID when ca_file cannot be read."""
+    context = ssl.create_default_context()
+    if ca_file:
+        try:
+            context.load_verify_locations(cafile=str(ca_file))
+        except (OSError, ssl.SSLError, ValueError) as error:
+            raise StepFailed(INVALID, f"CA file: {type(error).__name__}") from None
+    return context
 
 
 def tls_detail(sock):

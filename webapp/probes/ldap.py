@@ -6,7 +6,7 @@ REQUEST (the base DN's entry read with scope base, or the root DSE when no base 
 Then unbind. Changes nothing.
 
 The probe opens the TCP connection itself, through the operator's outbound policy, and does
-the TLS handshake itself with Python's ssl (the system's trust store, or only `ca_file`; the
+the TLS handshake itself with Python's ssl (the system's trust store plus `ca_file`; the
 host name checked by ssl, as everywhere else). ldap3 only speaks the protocol on that socket:
 its strategy's `_open_socket` is replaced for this one connection, so ldap3 never resolves a
 name or connects anywhere, and no address reaches it that the policy did not check (the

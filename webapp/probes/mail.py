@@ -10,8 +10,8 @@ separate steps: with "tls" the greeting comes over the encrypted channel and bel
 `timeout` bounds the whole test: every step gets what is left of it. A step that passes says
 what it found (the addresses, the TLS version, the NOOP answer, the folder's message count).
 
-Certificates are checked against the system's trust store, or only against `ca_file` when
-one is given (a private CA). The password goes to the server and nowhere else: every detail
+Certificates are checked against the system's trust store plus `ca_file` when one is given
+(the operator's private CA). The password goes to the server and nowhere else: every detail
 is scrubbed of it, and nothing here logs.
 """
 import base64

@@ -27,7 +27,8 @@ REJECTED = (401, 403)
 
 def https(url, policy, timeout=10, report=None, ca_file=None, auth=None, path="", expect=()):
     """Test a web API: a Result with the five steps. `path` is appended to the URL's path
-    for the GET; `ca_file` replaces the system's CAs. `auth`: None (AUTH skipped), a
+    for the GET; `ca_file`: the operator's CA, trusted besides the system's in the TLS step
+    (the GET, made by requests, trusts that file alone when it is given). `auth`: None (AUTH skipped), a
     (username, password) pair for HTTP Basic, a dict of headers (an API key and the headers
     naming the account, e.g. {"X-Api-Key": key, "X-Partner-Id": "10001"}), or any requests
     auth callable (takes and returns the PreparedRequest, e.g. for a bearer token; one that
