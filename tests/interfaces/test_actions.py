@@ -28,13 +28,22 @@ USER, PASSWORD = "filiale@example.org", "richtig-geheim"
 
 
 class _Sink:
+    """Keeps what it is given (the test e-mail tests read it)."""
+
+    def __init__(self):
+        self.messages = []
+
     async def handle_DATA(self, server, session, envelope):
+        self.messages.append(envelope)
         return "250 OK"
 
 
 def _authenticate(server, session, envelope, mechanism, auth_data):
     ok = auth_data.login == USER.encode() and auth_data.password == PASSWORD.encode()
     return AuthResult(success=ok, handled=False)  # not handled: the server answers 535
+
+
+SINK = None
 
 
 @pytest.fixture(scope="module")
@@ -47,12 +56,21 @@ def smtp_server(certificates):
     """A real SMTP server on loopback: STARTTLS with the test CA's certificate, AUTH LOGIN/
     PLAIN only once encrypted."""
     port = free_port()
-    controller = Controller(_Sink(), hostname="127.0.0.1", port=port,
+    global SINK
+    SINK = _Sink()
+    controller = Controller(SINK, hostname="127.0.0.1", port=port,
                             tls_context=certificates.server_context(), require_starttls=True,
                             authenticator=_authenticate, auth_require_tls=True)
     controller.start()
     yield port
     controller.stop()
+
+
+@pytest.fixture
+def smtp_messages(smtp_server):
+    """What the server received during this test."""
+    SINK.messages.clear()
+    return SINK.messages
 
 
 @pytest.fixture
@@ -257,3 +275,35 @@ def test_a_flushed_redis_loses_no_test(world, smtp_service, queue, work):
     assert work()
     row = fresh(Outbound, row_id)
     assert row.state == FAILED and len(row.attempt_log) == 1
+
+
+# --- "Test-E-Mail senden" -----------------------------------------------------------------
+
+def test_the_test_email_reaches_the_person_who_asked(admin, client, csrf, smtp_service, work,
+                                                     smtp_messages):
+    """With the right password typed into the form, one message goes through the real server
+    (STARTTLS, AUTH) to the administrator's address; the run says where it went."""
+    admin.email = "anna@example.org"
+    db.session.commit()
+    response = client.post(_test_url(smtp_service).replace("/test", "/send_test_email"),
+                           data=_form(smtp_service, csrf, password=PASSWORD), headers=HX)
+    assert response.status_code == 200
+    assert work()
+    run = _runs(smtp_service)[-1]
+    assert run.state == DONE, (run.last_error, run.progress)
+    assert run.progress == {"ok": True, "sent_to": "anna@example.org"}
+    (message,) = smtp_messages
+    assert message.rcpt_tos == ["anna@example.org"] and message.mail_from == SMTP_RAW[
+        "sender_address"]
+    page = client.get(f"/interfaces/{smtp_service.id}").get_data(as_text=True)
+    assert "Test-E-Mail an anna@example.org gesendet." in page
+
+
+def test_a_refused_test_email_says_why(admin, client, csrf, smtp_service, work, smtp_messages):
+    client.post(_test_url(smtp_service).replace("/test", "/send_test_email"),
+                data=_form(smtp_service, csrf), headers=HX)  # the stored wrong password
+    assert work()
+    run = _runs(smtp_service)[-1]
+    assert run.state == FAILED and smtp_messages == []
+    page = client.get(f"/interfaces/{smtp_service.id}").get_data(as_text=True)
+    assert "Nicht gesendet:" in page and "535" in page and "falsch" not in page

@@ -49,6 +49,9 @@ def run_view(row):
     failed = next((step for step in steps if step["state"] == FAILED), None)
     if actions.is_running(row):
         outcome, summary = "running", _("Running …")
+    elif actions.passed(row) and progress.get("sent_to"):
+        outcome = "ok"
+        summary = _("Test e-mail sent to %(address)s.", address=progress["sent_to"])
     elif actions.passed(row):
         outcome, summary = "ok", _("Passed: every step succeeded.")
     elif failed is not None:
@@ -57,7 +60,11 @@ def run_view(row):
                     reason=failed["reason"])
     else:
         outcome = "failed"
-        summary = progress.get("error") or row.last_error or _("Failed.")
+        problem = progress.get("error") or row.last_error
+        if row.action == actions.SEND_TEST_EMAIL and problem:
+            summary = _("Not sent: %(message)s", message=problem)
+        else:
+            summary = problem or _("Failed.")
     finished = row.finished_at
     return dict(
         id=row.id, outcome=outcome, summary=summary, steps=steps, by=row.requested_by,

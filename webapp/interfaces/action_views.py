@@ -24,10 +24,10 @@ def action_post(service_id, action_key, station_id):
     station, service, interface, spec = _context(service_id, action_key, station_id)
     if not actions.may_run(current_user, service):
         abort(403)
-    # A test runs with the editor's values when the form came along (the button sends it),
-    # else with the saved ones.
+    # A test (connection, e-mail) runs with the editor's values when the form came along (the
+    # button sends it), else with the saved ones.
     sent = any(field.key in request.form for field in interface.fields)
-    raw = request.form if spec.key == actions.TEST and sent else None
+    raw = request.form if spec.key in actions.FORM_ACTIONS and sent else None
     problems = []
     try:
         row, _created = actions.start(current_user, service, action_key, raw)

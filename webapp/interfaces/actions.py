@@ -15,6 +15,8 @@ live, and kept as the service's run history.
 """
 import json
 from dataclasses import dataclass
+from email.message import EmailMessage
+from email.utils import formataddr, formatdate
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
@@ -25,6 +27,7 @@ from ..errors import DomainError, PermissionDenied
 from ..extensions import db
 from ..outbound import engine
 from ..outbound.handlers import ACCEPTED, PERMANENT, CannotRun, Handler, Outcome
+from ..outbound import mail as outbound_mail
 from ..outbound.models import DONE, FAILED, OPEN_STATES, Outbound
 from ..probes import ldap, mail, transfer, web
 from . import catalogue, services
@@ -33,6 +36,11 @@ from .models import InterfaceService
 
 KIND, SUBJECT = "service_action", "service"
 TEST = "test"
+# "Test-E-Mail senden" of the SMTP service: one real message to the person who asked.
+SEND_TEST_EMAIL = "send_test_email"
+MAIL_TYPES = ("smtp",)
+# Actions that run with the editor's values, saved or not.
+FORM_ACTIONS = (TEST, SEND_TEST_EMAIL)
 HISTORY_LIMIT = 20
 
 # How an action runs here.
@@ -42,6 +50,8 @@ HTTPS, SMTP, IMAP, TRANSFER, LDAP = "https", "smtp", "imap", "transfer", "ldap"
 NOT_BUILT = _l("Not available yet: talking to this partner for this action is not built. "
                "Nothing is sent.")
 NO_PROTOCOL = _l("Not available: this interface has no server address to test.")
+NO_RECIPIENT = _l("Enter a sender address, or an e-mail address under Mein Konto: the test "
+                  "e-mail goes to you.")
 AT_WORKSTATION = _l("This test runs at the workstation the device is connected to; the server "
                     "sends nothing.")
 
@@ -86,7 +96,9 @@ def protocol_of(interface):
 
 def availability(interface, action):
     """Whether and where `action` of `interface` runs."""
-    if action.key != TEST:  # "Test-E-Mail senden" and the like are kind test too, not built
+    if action.key == SEND_TEST_EMAIL and interface.key in MAIL_TYPES:
+        return Availability(SERVER)
+    if action.key != TEST:  # "Testnachricht senden", "Echo senden" are kind test too: not built
         return Availability(UNAVAILABLE, str(NOT_BUILT))
     if getattr(action, "runs_at", "") == WORKSTATION:
         return Availability(WORKSTATION, str(AT_WORKSTATION))
@@ -123,8 +135,13 @@ def start(actor, service, action_key, raw=None):
     if not found.runnable:
         raise DomainError(found.reason)
     values, secrets = _form_values(actor, service, interface, raw)
-    sealed = json.dumps({"values": field_values.to_storage(interface, values),
-                         "secrets": secrets})
+    inputs = {"values": field_values.to_storage(interface, values), "secrets": secrets}
+    if action.key == SEND_TEST_EMAIL:
+        inputs["recipient"] = (outbound_mail.address(getattr(actor, "email", ""))
+                               or outbound_mail.address(values.get("sender_address")))
+        if not inputs["recipient"]:
+            raise DomainError(NO_RECIPIENT)
+    sealed = json.dumps(inputs)
     return engine.start(KIND, SUBJECT, service.id, action=action.key,
                         exclusive_key=f"{SUBJECT}:{service.id}:{action.key}",
                         requested_by=actor.name, sealed=sealed, progress={"steps": []})
@@ -253,6 +270,8 @@ class ServiceActionHandler(Handler):
             return None
 
         config = current_app.config
+        if action.key == SEND_TEST_EMAIL:
+            return _test_email(value, secret, sealed.get("recipient", ""), config)
         tester = _TESTERS.get(interface.key)
         if tester is not None:
             return tester(value, secret, outbound_policy.from_config(config),
@@ -263,6 +282,13 @@ class ServiceActionHandler(Handler):
         return request.timeout * 6 + 10
 
     def submit(self, request, report):
+        if isinstance(request, MailRequest):
+            outcome = outbound_mail.send(request.smtp, request.password, request.sender,
+                                [request.recipient], request.message, request.policy,
+                                context=outbound_mail.tls_context(request.ca_file))
+            outcome.details = {"sent_to": request.recipient}
+            return outcome
+
         def progress(result):
             report({"steps": [step.as_dict() for step in result.steps]})
 
@@ -277,6 +303,9 @@ class ServiceActionHandler(Handler):
         return Outcome(PERMANENT, message=message, details={"steps": steps, "ok": False})
 
     def accepted(self, row, outcome):
+        if "sent_to" in outcome.details:
+            row.progress = {"ok": True, "sent_to": outcome.details["sent_to"]}
+            return
         row.progress = {"steps": outcome.details.get("steps", []), "ok": True}
 
     def failed(self, row, message, outcome):
@@ -284,6 +313,40 @@ class ServiceActionHandler(Handler):
             row.progress = {"steps": outcome.details["steps"], "ok": False}
         else:  # it could not run at all (service deleted, action gone)
             row.progress = {**(row.progress or {}), "ok": False, "error": message[:300]}
+
+
+@dataclass(frozen=True)
+class MailRequest:
+    smtp: dict
+    password: str
+    sender: str
+    recipient: str
+    message: object
+    policy: object
+    ca_file: str | None
+    timeout: float
+
+    def __repr__(self):  # never print the password
+        return f"MailRequest(to={self.recipient!r})"
+
+
+def _test_email(value, secret, recipient, config):
+    """The test e-mail: from the form's sender, to the person who asked."""
+    smtp = {key: value(key) for key in ("host", "port", "encryption", "username", "timeout")}
+    sender = outbound_mail.address(value("sender_address"))
+    if not sender:
+        raise CannotRun(str(_l("The service has no valid sender address.")))
+    message = EmailMessage()
+    name = value("sender_name") or ""
+    message["From"] = formataddr((name, sender)) if name else sender
+    message["To"], message["Subject"] = recipient, str(_l("Test e-mail from Schnittstellen"))
+    message["Date"] = formatdate(localtime=True)
+    message.set_content(str(_l("This is a test e-mail of the service “%(service)s”. If you "
+                               "can read it, sending e-mail works.",
+                               service=value("host") or "")))
+    return MailRequest(smtp, secret("password") or "", sender, recipient, message,
+                       outbound_policy.from_config(config), config.get("OUTBOUND_CA_FILE"),
+                       float(value("timeout") or 30))
 
 
 def _request(protocol, value, secret, config):
