@@ -23,10 +23,11 @@ LAYERS = (
     ("org", ("webapp.org",)),
     ("companies", ("webapp.companies",)),
     ("users", ("webapp.users",)),
-    ("directory", ("webapp.directory",)),
-    ("auth", ("webapp.auth",)),
     ("customers", ("webapp.customers",)),
     ("interfaces", ("webapp.interfaces",)),
+    # Login reads its directory and provider settings from interface services (resolver).
+    ("directory", ("webapp.directory",)),
+    ("auth", ("webapp.auth",)),
     ("processes", ("webapp.processes",)),
     ("ordering", ("webapp.ordering",)),
     ("audit", ("webapp.audit",)),

@@ -23,7 +23,9 @@ from .customers import page as customer_page
 from .customers import history as customers_history
 from .customers import services as customer_services
 from .customers import views as customers_views
+from .directory import checks as directory_checks
 from .directory import history as directory_history
+from .directory import testers as directory_testers
 from .directory import views as directory_views
 from .extensions import babel, csrf, db, htmx, login_manager, migrate
 from .interfaces import action_views  # noqa: F401  (its routes join the interfaces blueprint)
@@ -138,6 +140,10 @@ def _register_with_lower_layers():
     outbound_handlers.listen(interface_actions.KIND, "health", health_checks.on_test_finished)
     for interface_key, tester in ordering_connection_test.testers().items():
         interface_actions.register_tester(interface_key, tester)
+    for interface_key, tester in directory_testers.TESTERS.items():
+        interface_actions.register_tester(interface_key, tester)
+        interface_services.register_check(interface_key, "directory",
+                                          directory_checks.check_service)
     _register_references()
 
 

@@ -8,6 +8,7 @@ import functools
 import hashlib
 import time
 from dataclasses import dataclass, field
+from urllib.parse import urlsplit
 
 import requests
 from authlib.integrations.base_client import MismatchingStateError, OAuthError
@@ -16,7 +17,8 @@ from authlib.integrations.requests_client import OAuth2Session
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 
-from ..outbound_policy import REASONS, Policy, Refused
+from .. import probes
+from ..outbound_policy import MESSAGES, REASONS, Policy, Refused
 from .ldap import Step
 
 WELL_KNOWN = "/.well-known/openid-configuration"
@@ -269,3 +271,109 @@ def _check(config, session):
     if not config.client_id:
         steps.append(Step(False, _l("The client ID is missing.")))
     return steps
+
+
+# --- "Verbindung testen" --------------------------------------------------------------------
+
+def probe(issuer, client_id, scopes, policy, timeout=10, report=None, ca_file=None):
+    """The connection test of a provider, step by step like every probe (webapp/probes):
+    RESOLVE → CONNECT → TLS (plain http only where the operator allows it) of the discovery
+    address; AUTH is skipped (the client secret is only ever sent with a person's login);
+    REQUEST fetches the discovery document and the signing keys and checks what the login
+    relies on: the issuer exactly as configured, the endpoints, at least one key, PKCE S256.
+    Returns the probe Result."""
+    config = OidcConfig(issuer=issuer or "", client_id=client_id or "", scopes=scopes or "",
+                        timeout=timeout, outbound=policy)
+    url = config.metadata_url
+
+    def steps(run):
+        with run.step(probes.RESOLVE) as step:
+            parts, port = _parse_url(url)
+            try:
+                policy.check_url(url)
+                found = policy.resolve(parts.hostname, port)
+            except Refused as error:
+                raise probes.StepFailed(probes.NOT_ALLOWED, MESSAGES[error.reason].format(
+                    target=parts.hostname)) from None
+            step.detail = ", ".join(dict.fromkeys(address[0] for *_kind, address in found))
+        with run.step(probes.CONNECT) as step:
+            sock = policy.connect(parts.hostname, port, timeout)
+            step.detail = probes.peer(sock)
+        with sock:
+            if parts.scheme == "https":
+                with run.step(probes.TLS) as step:
+                    context = probes.tls_context(ca_file)
+                    with context.wrap_socket(sock, server_hostname=parts.hostname) as tls:
+                        step.detail = probes.tls_detail(tls)
+            else:
+                run.skip(probes.TLS, "plain http, allowed for this host by the operator")
+        run.skip(probes.AUTH, "the client secret is only sent when a person logs in")
+        with run.step(probes.REQUEST) as step:
+            step.detail = _discovery(config, policy, timeout, ca_file)
+    return probes.Probe(report).run(steps)
+
+
+def _parse_url(url):
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError:
+        raise probes.StepFailed(probes.INVALID, "the issuer's port is not valid") from None
+    if parts.scheme not in ("https", "http") or not parts.hostname:
+        raise probes.StepFailed(probes.INVALID, "the issuer is not an https:// URL with a host")
+    return parts, port or (443 if parts.scheme == "https" else 80)
+
+
+def _discovery(config, policy, timeout, ca_file):
+    """What the discovery document and the keys say, in one line; StepFailed when the login
+    could not work with them."""
+    verify = str(ca_file) if ca_file else True
+
+    def get(url, what):
+        try:
+            with policy.session() as session:
+                response = session.get(url, timeout=(timeout, timeout), verify=verify)
+        except Refused as error:
+            raise probes.StepFailed(probes.NOT_ALLOWED, MESSAGES[error.reason].format(
+                target=urlsplit(error.target).hostname or what)) from None
+        except requests.Timeout:
+            raise probes.StepFailed(probes.TIMEOUT, f"{what}: no answer within {timeout} s") from None
+        except requests.RequestException as error:
+            raise probes.StepFailed(probes.UNREACHABLE,
+                                    f"{what}: {type(error).__name__}") from None
+        if response.status_code >= 500:
+            raise probes.StepFailed(probes.SERVER_ERROR, f"{what}: HTTP {response.status_code}")
+        if response.status_code != 200:
+            raise probes.StepFailed(probes.BAD_ANSWER, f"{what}: HTTP {response.status_code}")
+        try:
+            document = response.json()
+        except ValueError:
+            document = None
+        if not isinstance(document, dict):
+            raise probes.StepFailed(probes.BAD_ANSWER, f"{what}: not a JSON object")
+        return document
+
+    metadata = get(config.metadata_url, "discovery document")
+    issuer = str(metadata.get("issuer", "")).rstrip("/")
+    if issuer != config.expected_issuer:
+        raise probes.StepFailed(probes.BAD_ANSWER, f"the provider calls itself {issuer or '-'}, "
+                                f"the settings say {config.expected_issuer}")
+    missing = [name for name in ("authorization_endpoint", "token_endpoint", "jwks_uri")
+               if not metadata.get(name)]
+    if missing:
+        raise probes.StepFailed(probes.BAD_ANSWER,
+                                "the discovery document lacks " + ", ".join(missing))
+    methods = metadata.get("code_challenge_methods_supported")
+    if methods is not None and "S256" not in methods:
+        raise probes.StepFailed(probes.BAD_ANSWER, "the provider does not offer PKCE with S256")
+    keys = get(metadata["jwks_uri"], "signing keys").get("keys")
+    if not isinstance(keys, list) or not keys:
+        raise probes.StepFailed(probes.BAD_ANSWER, "the provider publishes no signing key")
+    supported = set(metadata.get("scopes_supported") or ())
+    unknown = [s for s in config.scope.split() if supported and s not in supported]
+    notes = [f"issuer {issuer}", f"{len(keys)} signing key(s)"]
+    if unknown:
+        notes.append("scopes it does not list: " + ", ".join(unknown))
+    notes.append("logout ends the provider's session too" if metadata.get("end_session_endpoint")
+                 else "no end-session endpoint: logout ends only the session here")
+    return "; ".join(notes)

@@ -119,7 +119,7 @@ class FieldView:
     @property
     def wide(self):
         """Addresses, paths, long texts and lists of companies get two grid columns."""
-        return (self.spec.kind in ("url", "path") or self.spec.multiple
+        return (self.spec.kind in ("url", "path", "certificate") or self.spec.multiple
                 or (self.spec.kind == "text" and (self.spec.max_length or 0) > 120))
 
     @property

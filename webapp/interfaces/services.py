@@ -62,6 +62,27 @@ RACED = _l("Someone saved a conflicting service at the same moment. Reload and c
            "before saving again.")
 ADMIN_ONLY = _l("Only administrators can change this field.")
 
+# Rules that domains above add to the services of one interface type (the directory's
+# lock-out check of the login services), registered by the factory: {interface key: {name:
+# check}}. check(actor, service, action, before) runs inside every save, once the service's
+# new state is flushed ("create", "copy", "update") or before it goes ("delete"), so it can
+# read the world as the save leaves it; `before` is what the change log compared (common
+# fields and stored values, _log_values) before an update, else None. It refuses with
+# DomainError, and the request's unit of work rolls the save back.
+_CHECKS = {}
+
+
+def register_check(interface_key, name, check):
+    """Add `check` (see _CHECKS) to the saves of `interface_key`'s services; keyed by name,
+    so a second app built in the same process registers nothing twice."""
+    catalogue.get_interface(interface_key)  # a typo fails at start-up, not at the first save
+    _CHECKS.setdefault(interface_key, {})[name] = check
+
+
+def _run_checks(actor, service, action, before=None):
+    for check in _CHECKS.get(service.interface_key, {}).values():
+        check(actor, service, action, before)
+
 
 # --- time and state ----------------------------------------------------------------------
 
@@ -464,6 +485,7 @@ def update_service(actor, service, data, raw, version):
     service.updated_by = actor.name
     changelog.record(actor, "update", ENTITY, service, changes, branch=service.scope_branch)
     flush_unique(service, conflict=RACED)
+    _run_checks(actor, service, "update", before)
     return True
 
 
@@ -477,6 +499,7 @@ def delete_service(actor, service, version=None):
     if refs:
         raise InUse(_l("The service is still needed (%(refs)s).",
                        refs="; ".join(str(ref) for ref in refs)))
+    _run_checks(actor, service, "delete")
     changelog.record(actor, "delete", ENTITY, service, branch=service.scope_branch)
     db.session.delete(service)
     db.session.flush()
@@ -724,6 +747,7 @@ def _insert(actor, interface, workstation, common, parsed, action, copied_from=N
         changes.insert(0, {"field": "copied_from", "old": None, "new": copied_from.name})
     changelog.record(actor, action, ENTITY, service, changes, branch=service.scope_branch)
     flush_unique(service, conflict=RACED)
+    _run_checks(actor, service, action)
     return service
 
 

@@ -23,6 +23,7 @@ import re
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
+from cryptography import x509
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 
@@ -253,8 +254,20 @@ def _parse_string(spec, text):
     return (None, problem) if problem else (text, None)
 
 
+def _parse_certificate(spec, text):
+    """PEM certificates, one or more; line endings as Unix writes them."""
+    text = "\n".join(line.strip() for line in text.replace("\r\n", "\n").split("\n")) + "\n"
+    problem = _string_problem(spec, text)
+    if problem is None:
+        try:
+            x509.load_pem_x509_certificates(text.encode("ascii"))
+        except (ValueError, UnicodeError):
+            problem = _l("Not a certificate in PEM format (-----BEGIN CERTIFICATE----- …).")
+    return (None, problem) if problem else (text, None)
+
+
 def _string_problem(spec, text):
-    if control_characters(text):
+    if control_characters(text, multiline=spec.kind == "certificate"):
         return _l("Must not contain control characters such as tabs or line breaks.")
     limit = spec.max_length or (REFERENCE_MAX_LENGTH if spec.kind == "document_template" else None)
     if limit is not None and len(text) > limit:
@@ -286,6 +299,7 @@ def _parse_program(spec, text):
 _PARSERS = {
     "number": _parse_number, "choice": _parse_choice, "date": _parse_date,
     "company": _parse_id, "supplier": _parse_id, "program": _parse_program,
+    "certificate": _parse_certificate,
 }
 
 

@@ -11,9 +11,9 @@ from .fields import (
     ANYWHERE, BOTH, BRANCH_MANAGEMENT, CHAIN, CLIENT, CONNECTION, CREDENTIALS, EXPORT, GENERIC_DE,
     GENERIC_EN, OPTIONS, SERVER, TEST_CONNECTION, action, choice, date, directory, email,
     flag, host, keyed_https, PROGRAM_HELP_DE, PROGRAM_HELP_EN, login, number, opt, path, port,
-    program, schedule, secret, text, timeout, timeouts, url,
+    program, schedule, secret, spec, text, timeout, timeouts, url,
 )
-from .schema import Group, InterfaceType, Section
+from .schema import Group, InterfaceType, Section, TableSpec
 
 BACK_OFFICE = Group(
     key="back_office",
@@ -185,6 +185,47 @@ GEO_SERVICES = Group(
     ),
 )
 
+# Directory login (LDAP) and single sign-on (OpenID Connect): what webapp/directory reads at
+# every login through the resolver (docs/auth-directory.md). Both map the directory's groups
+# (or the provider's claim values) to a role and to branches with two tables.
+SEARCH = Section("search", "Suche im Verzeichnis", "Directory search")
+MAPPING = Section("mapping", "Übernahme ins Benutzerkonto", "Copied into the user account")
+ROLES = (
+    opt("admin", "Administrator", "Administrator"),
+    opt("branch_manager", "Filialleitung", "Branch manager"),
+    opt("staff", "Mitarbeiter", "Staff"),
+)
+BRANCH_CODE = r"[A-Za-z0-9_-]{1,10}"
+LDAP_ATTRIBUTE = r"[A-Za-z][A-Za-z0-9-]*|[0-9]+(\.[0-9]+)+"
+CLAIM = r"[A-Za-z0-9_.:/-]+"
+DEFAULT_USER_FILTER = "(&(objectClass=inetOrgPerson)(uid={username}))"
+DEFAULT_GROUP_FILTER = ("(|(&(objectClass=groupOfNames)(member={dn}))"
+                        "(&(objectClass=groupOfUniqueNames)(uniqueMember={dn}))"
+                        "(&(objectClass=posixGroup)(memberUid={username})))")
+
+
+def role_map(label_de, label_en, help_de, help_en):
+    """Group (or claim value) → role: the strongest role of a person's groups wins."""
+    return TableSpec(
+        key="role_map", label_de="Rollen", label_en="Roles", help_de=help_de, help_en=help_en,
+        fields=(
+            text("group", label_de, label_en, required=True, max_length=255),
+            choice("role", "Rolle", "Role", ROLES, required=True),
+        ))
+
+
+def branch_map(help_de, help_en):
+    """Group or value → branch short code, for names that are not <prefix><short code>."""
+    return TableSpec(
+        key="branch_map", label_de="Weitere Filialzuordnungen",
+        label_en="Other branch assignments", help_de=help_de, help_en=help_en,
+        fields=(
+            text("name", "Gruppe oder Wert", "Group or value", required=True, max_length=255),
+            text("branch", "Kürzel der Filiale", "Branch short code", required=True,
+                 max_length=10, pattern=BRANCH_CODE),
+        ))
+
+
 LDAP = Group(
     key="ldap",
     name_de="LDAP", name_en="LDAP",
@@ -195,42 +236,94 @@ LDAP = Group(
             key="ldap_directory", source="designed",
             name_de="LDAP-Verzeichnis (Anmeldung)", name_en="LDAP directory (login)",
             help_de="Prüft Benutzername und Passwort gegen einen LDAP-Verzeichnisdienst (z. B. "
-                    "Active Directory). Die App sucht den Benutzer mit dem Bind-Konto und dem "
-                    "Filter und meldet sich dann als dieser Benutzer an. ldaps:// oder StartTLS "
-                    "verwenden, damit Passwörter nicht im Klartext übertragen werden." + GENERIC_DE,
+                    "Active Directory, OpenLDAP). Die App sucht den Benutzer mit dem Bind-Konto "
+                    "und dem Filter, meldet sich dann als dieser Benutzer an und übernimmt "
+                    "Name, E-Mail, Telefon, Rolle und Filialen aus dem Verzeichnis. ldaps:// "
+                    "oder StartTLS verwenden, damit Passwörter nicht im Klartext übertragen "
+                    "werden. Lokale Konten melden sich immer ohne Verzeichnis an." + GENERIC_DE,
             help_en="Checks username and password against an LDAP directory (e.g. Active "
-                    "Directory). The app finds the user with the bind account and the filter, "
-                    "then binds as that user. Use ldaps:// or StartTLS so passwords never travel "
-                    "in clear text." + GENERIC_EN,
+                    "Directory, OpenLDAP). The app finds the user with the bind account and "
+                    "the filter, then binds as that user and copies name, e-mail, phone, role "
+                    "and branches from the directory. Use ldaps:// or StartTLS so passwords "
+                    "never travel in clear text. Local accounts always log in without the "
+                    "directory." + GENERIC_EN,
             usages=SERVER, scopes=CHAIN,
             fields=(
                 url("server_url", "Server-URL", "Server URL", required=True,
                     pattern=r"ldaps?://\S+", section=CONNECTION,
-                    help_de="z. B. ldaps://verzeichnis.example:636",
-                    help_en="e.g. ldaps://directory.example:636"),
-                flag("start_tls", "StartTLS verwenden", "Use StartTLS", section=CONNECTION),
-                path("ca_certificate", "CA-Zertifikat", "CA certificate", section=CONNECTION,
-                     help_de="Nur nötig, wenn das Serverzertifikat von einer eigenen CA stammt.",
-                     help_en="Needed only if the server certificate comes from a private CA."),
-                text("bind_dn", "Bind-DN", "Bind DN", max_length=255, section=CREDENTIALS),
+                    help_de="ldaps://host:636, oder ldap://host:389 mit StartTLS.",
+                    help_en="ldaps://host:636, or ldap://host:389 with StartTLS."),
+                flag("start_tls", "StartTLS verwenden", "Use StartTLS", section=CONNECTION,
+                     help_de="Verschlüsselt eine ldap://-Verbindung; bei ldaps:// leer lassen.",
+                     help_en="Encrypts an ldap:// connection; leave it off for ldaps://."),
+                spec("certificate", "ca_certificate_pem", "CA-Zertifikat (PEM)",
+                     "CA certificate (PEM)", max_length=20000, section=CONNECTION,
+                     help_de="Die Zertifizierungsstelle, die das Serverzertifikat ausgestellt "
+                             "hat. Leer: die vertrauenswürdigen Stellen des Servers.",
+                     help_en="The authority that issued the server's certificate. Empty: the "
+                             "server's trusted authorities."),
+                number("connect_timeout", "Verbindungsaufbau (Sekunden)",
+                       "Connect timeout (seconds)", default=5, min_value=1, max_value=60,
+                       section=CONNECTION),
+                number("timeout", "Antwortzeit (Sekunden)", "Read timeout (seconds)",
+                       default=10, min_value=1, max_value=120, required=True,
+                       section=CONNECTION),
+                text("bind_dn", "Bind-DN", "Bind DN", max_length=255, section=CREDENTIALS,
+                     help_de="Dienstkonto für die Suche. Leer: anonym suchen.",
+                     help_en="Service account for the search. Empty: search anonymously."),
                 secret("bind_password", "Bind-Passwort", "Bind password", section=CREDENTIALS),
-                text("base_dn", "Basis-DN", "Base DN", required=True, max_length=255,
-                     section=CONNECTION),
+                text("base_dn", "Basis-DN der Benutzersuche", "User search base",
+                     required=True, max_length=255, section=SEARCH,
+                     help_de="z. B. ou=people,dc=example,dc=org",
+                     help_en="e.g. ou=people,dc=example,dc=org"),
                 text("user_filter", "Benutzerfilter", "User filter",
-                     default="(&(objectClass=inetOrgPerson)(uid={username}))", required=True,
-                     max_length=500, section=CONNECTION),
-                text("username_attribute", "Attribut Benutzername", "Username attribute",
-                     default="uid", required=True, max_length=60, section=OPTIONS),
-                text("email_attribute", "Attribut E-Mail", "E-mail attribute", default="mail",
-                     max_length=60, section=OPTIONS),
+                     default=DEFAULT_USER_FILTER, required=True, max_length=500,
+                     pattern=r"\(.*\{username\}.*\)", section=SEARCH,
+                     help_de="{username} wird durch den (maskierten) Benutzernamen ersetzt. "
+                             "Active Directory: (&(objectClass=user)(sAMAccountName={username}))",
+                     help_en="{username} is replaced by the (escaped) username. Active "
+                             "Directory: (&(objectClass=user)(sAMAccountName={username}))"),
+                text("group_base_dn", "Basis-DN der Gruppensuche", "Group search base",
+                     max_length=255, section=SEARCH,
+                     help_de="Leer: nur das Attribut memberOf des Benutzers.",
+                     help_en="Empty: only the user's memberOf attribute."),
+                text("group_filter", "Gruppenfilter", "Group filter",
+                     default=DEFAULT_GROUP_FILTER, max_length=500,
+                     pattern=r"\(.*\{(dn|username)\}.*\)", section=SEARCH,
+                     help_de="{dn} ist der DN des Benutzers, {username} der Benutzername. "
+                             "Verschachtelte AD-Gruppen: (member:1.2.840.113556.1.4.1941:={dn})",
+                     help_en="{dn} is the user's DN, {username} the username. Nested AD "
+                             "groups: (member:1.2.840.113556.1.4.1941:={dn})"),
                 text("name_attribute", "Attribut Name", "Name attribute", default="cn",
-                     max_length=60, section=OPTIONS),
-                text("admin_group_dn", "Gruppe der Administratoren (DN)",
-                     "Administrators' group (DN)", max_length=255, section=OPTIONS),
-                timeout(default=10, maximum=60),
+                     max_length=64, pattern=LDAP_ATTRIBUTE, section=MAPPING),
+                text("email_attribute", "Attribut E-Mail", "E-mail attribute", default="mail",
+                     max_length=64, pattern=LDAP_ATTRIBUTE, section=MAPPING),
+                text("phone_attribute", "Attribut Telefon", "Phone attribute",
+                     default="telephoneNumber", max_length=64, pattern=LDAP_ATTRIBUTE,
+                     section=MAPPING),
+                text("branch_group_prefix", "Filialgruppen beginnen mit",
+                     "Branch groups start with", max_length=64, section=MAPPING,
+                     help_de="z. B. filiale- : die Gruppe filiale-ST gibt die Filiale mit dem "
+                             "Kürzel ST.",
+                     help_en="e.g. filiale- : the group filiale-ST gives the branch with the "
+                             "short code ST."),
+                text("branch_attribute", "Attribut mit Filialkürzeln",
+                     "Attribute with branch short codes", max_length=64,
+                     pattern=LDAP_ATTRIBUTE, section=MAPPING,
+                     help_de="z. B. departmentNumber", help_en="e.g. departmentNumber"),
+            ),
+            tables=(
+                role_map("Gruppe (cn oder DN)", "Group (cn or DN)",
+                         "Wer in keiner dieser Gruppen ist, kann sich nicht anmelden. Bei "
+                         "mehreren Gruppen gilt die stärkste Rolle.",
+                         "People in none of these groups cannot log in. Of several groups, "
+                         "the strongest role counts."),
+                branch_map("Für Gruppen oder Attributwerte, die nicht Präfix + Kürzel heißen.",
+                           "For groups or attribute values not named prefix + short code."),
             ),
             actions=(TEST_CONNECTION,),
-            keywords=("Active Directory", "Verzeichnisdienst", "directory", "Anmeldung", "SSO"),
+            keywords=("Active Directory", "Verzeichnisdienst", "directory", "Anmeldung", "SSO",
+                      "Mitarbeiteranmeldung", "staff login"),
         ),
     ),
 )
@@ -300,6 +393,80 @@ SYSTEM = Group(
                      help_en="The account can be used only once this is ticked."),
             ),
             keywords=("CalDAV", "Kalender", "calendar", "Servicezugangsdaten"),
+        ),
+        InterfaceType(
+            key="openid_connect", source="designed",
+            name_de="OpenID Connect (Anmeldung)", name_en="OpenID Connect (login)",
+            help_de="Mitarbeiter melden sich über einen Identitätsanbieter an (Entra ID, "
+                    "Keycloak, …): Autorisierungscode mit PKCE, Nonce und State; Rolle und "
+                    "Filialen kommen auf Wunsch aus den Claims. Unter System, nicht unter LDAP, "
+                    "weil OpenID Connect kein LDAP ist, aber wie dieses die Anmeldung der ganzen "
+                    "Installation betrifft. Beim Anbieter als Weiterleitungsadresse "
+                    "https://<dieser Server>/login/oidc/callback eintragen.",
+            help_en="Employees log in through an identity provider (Entra ID, Keycloak, …): "
+                    "authorization code with PKCE, nonce and state; role and branches may come "
+                    "from the claims. Under System, not LDAP, because OpenID Connect is not "
+                    "LDAP but, like it, concerns the login of the whole installation. Register "
+                    "https://<this server>/login/oidc/callback as redirect URI at the provider.",
+            usages=SERVER, scopes=CHAIN,
+            fields=(
+                text("provider_name", "Name auf der Anmeldeseite", "Name on the login page",
+                     max_length=60, section=CONNECTION,
+                     help_de="z. B. Microsoft, Keycloak. Leer: der Hostname des Anbieters.",
+                     help_en="e.g. Microsoft, Keycloak. Empty: the provider's host name."),
+                url("issuer", "Aussteller-URL (Issuer)", "Issuer URL", required=True,
+                    section=CONNECTION,
+                    help_de="Der Issuer des Anbieters oder seine Adresse "
+                            "…/.well-known/openid-configuration.",
+                    help_en="The provider's issuer, or its "
+                            "…/.well-known/openid-configuration address."),
+                timeout(default=10, maximum=60),
+                text("client_id", "Client-ID", "Client ID", required=True, max_length=255,
+                     section=CREDENTIALS),
+                secret("client_secret", "Client-Secret", "Client secret", section=CREDENTIALS,
+                       help_de="Leer bei einem öffentlichen Client (PKCE schützt den Code).",
+                       help_en="Empty for a public client (PKCE protects the code)."),
+                text("scopes", "Scopes", "Scopes", default="openid email profile",
+                     max_length=255, pattern=r"[\x21\x23-\x5b\x5d-\x7e ]+",
+                     section=OPTIONS, help_de="openid wird immer angefragt.",
+                     help_en="openid is always requested."),
+                text("username_claim", "Claim mit dem Benutzernamen", "Claim with the username",
+                     default="preferred_username", max_length=64,
+                     pattern=CLAIM, section=MAPPING,
+                     help_de="Wird mit den Benutzernamen hier verglichen.",
+                     help_en="Matched with the usernames here."),
+                text("role_claim", "Claim mit Gruppen oder Rollen",
+                     "Claim with groups or roles", max_length=64, pattern=CLAIM,
+                     section=MAPPING,
+                     help_de="z. B. groups oder roles. Leer: Rollen werden hier verwaltet.",
+                     help_en="e.g. groups or roles. Empty: roles are managed here."),
+                text("branch_claim", "Claim mit Filialen", "Claim with branches",
+                     max_length=64, pattern=CLAIM, section=MAPPING,
+                     help_de="Werte sind Filialkürzel (oder Gruppen, wenn es derselbe Claim "
+                             "wie für Rollen ist). Leer: Filialen werden hier verwaltet.",
+                     help_en="Values are branch short codes (or groups, when it is the same "
+                             "claim as for roles). Empty: branches are managed here."),
+                text("branch_prefix", "Filialwerte beginnen mit", "Branch values start with",
+                     max_length=64, section=MAPPING),
+                flag("create_unknown_users", "Unbekannte Personen bei der ersten Anmeldung "
+                     "anlegen", "Create unknown people on their first login", section=MAPPING,
+                     help_de="Aus: nur Personen, die hier angelegt wurden oder das Verzeichnis "
+                             "kennt, können sich anmelden.",
+                     help_en="Off: only people created here or known to the directory can "
+                             "log in."),
+            ),
+            tables=(
+                role_map("Claim-Wert (Gruppe oder Rolle)", "Claim value (group or role)",
+                         "Leer: Rollen werden hier verwaltet. Sonst kann sich nur anmelden, "
+                         "wer einen dieser Werte hat; es gilt die stärkste Rolle.",
+                         "Empty: roles are managed here. Otherwise only people with one of "
+                         "these values can log in; the strongest role counts."),
+                branch_map("Für Werte, die nicht Präfix + Kürzel heißen.",
+                           "For values not named prefix + short code."),
+            ),
+            actions=(TEST_CONNECTION,),
+            keywords=("OIDC", "SSO", "Single Sign-On", "Entra ID", "Azure AD", "Keycloak",
+                      "Anmeldung", "Mitarbeiteranmeldung", "staff login"),
         ),
         InterfaceType(
             key="heartbeat_ping", source="designed",

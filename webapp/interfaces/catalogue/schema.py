@@ -10,10 +10,12 @@ from typing import Any
 
 FIELD_KINDS = (
     "text", "number", "bool", "choice", "date", "path", "url", "email", "secret",
-    "company", "supplier", "document_template", "host", "program",
+    "company", "supplier", "document_template", "host", "program", "certificate",
 )
 # Kinds whose value is a string typed by the user (max_length and pattern apply to these).
-STRING_KINDS = ("text", "path", "url", "email", "secret", "host")
+# "certificate": PEM text of one or more X.509 certificates (e.g. the CA a directory's server
+# certificate comes from), the only kind that spans several lines.
+STRING_KINDS = ("text", "path", "url", "email", "secret", "host", "certificate")
 # Kinds that decide where the server connects (an address, a host name) or what it runs (one
 # of the operator's ALLOWED_PROGRAMS, never a typed path): only administrators change them.
 ADMIN_KINDS = ("url", "host", "program")
