@@ -165,3 +165,111 @@ def test_sqlite_tables_are_autoincrement_where_the_models_say(migration_app):
         with db.engine.connect() as connection:
             assert "AUTOINCREMENT" not in connection.execute(text(
                 "SELECT sql FROM sqlite_master WHERE name = 'branches'")).scalar()
+
+
+# --- directory settings become interface services (issue 11) ---------------------------------
+
+DIRECTORY_SERVICES = "e7a3c5d9f1b2"  # moves ldap_settings / oidc_settings into services
+
+
+def _directory_settings(connection):
+    """The rows the old /directory/ screen saved, secrets encrypted as it stored them, and
+    a change-log entry of each."""
+    from webapp.crypto import encrypt
+
+    _insert(connection, "ldap_settings", id=1, enabled=True, url="ldaps://dc1.example.org:636",
+            start_tls=False, ca_cert="", bind_dn="cn=readonly,dc=example,dc=org",
+            bind_password=encrypt("dienstkonto-pw"), user_base="ou=people,dc=example,dc=org",
+            user_filter="", group_base="ou=groups,dc=example,dc=org", group_filter="",
+            attr_name="cn", attr_email="mail", attr_phone="", role_map={"app-admins": "admin"},
+            branch_group_prefix="filiale-", branch_attribute="", branch_map={"team-nord": "HH"},
+            connect_timeout=4, read_timeout=8, version=3)
+    _insert(connection, "oidc_settings", id=1, enabled=False, provider_name="Firmen-SSO",
+            issuer="https://login.example.org/realms/kette", client_id="schnittstellen",
+            client_secret=encrypt("client-pw"), scopes="openid email", username_claim="upn",
+            role_claim="groups", role_map={}, branch_claim="", branch_prefix="",
+            branch_map={}, create_unknown_users=True, timeout=7, version=1)
+    _insert(connection, "change_log", user_name="Anna Admin", entity_type="ldap_settings",
+            entity_id=1, entity_label="LDAP", action="update",
+            changes=[{"field": "url", "old": "ldap://dc1", "new": "ldaps://dc1.example.org:636"},
+                     {"field": "bind_password", "secret": True}])
+
+
+def test_directory_settings_move_into_services_with_their_secrets(migration_app):
+    """`flask db upgrade` on a database whose /directory/ screen was saved: the chain gets an
+    LDAP and an OpenID Connect service with the same values, the secrets (ciphertext moved,
+    never decrypted) still decrypt, the login reads them, each service's history says where
+    it came from, and the old entries stay readable; downgrading moves them back."""
+    from webapp.changelog.display import readable
+    from webapp.changelog.models import ChangeLogEntry
+    from webapp.directory import settings
+    from webapp.interfaces import services as interface_services
+    from webapp.interfaces.models import InterfaceService
+
+    with migration_app.app_context():
+        upgrade(revision=_revision_before(DIRECTORY_SERVICES))
+        with db.engine.begin() as connection:
+            _directory_settings(connection)
+        upgrade()
+        found = {s.interface_key: s for s in db.session.scalars(db.select(InterfaceService))}
+        ldap, oidc = found["ldap_directory"], found["openid_connect"]
+        assert (ldap.group_key, ldap.branch_id, ldap.enabled, ldap.unique_slot) == (
+            "ldap", None, True, "ldap_directory|chain")
+        values = interface_services.service_values(ldap)
+        assert values["server_url"] == "ldaps://dc1.example.org:636"
+        assert values["role_map"] == [{"group": "app-admins", "role": "admin"}]
+        assert values["branch_map"] == [{"name": "team-nord", "branch": "HH"}]
+        assert (values["user_filter"], values["phone_attribute"]) == (None, None)
+        assert interface_services.stored_secret(ldap, "bind_password") == "dienstkonto-pw"
+        assert interface_services.stored_secret(oidc, "client_secret") == "client-pw"
+        assert oidc.enabled is False
+
+        with migration_app.test_request_context():
+            setup = settings.ldap_settings()
+            assert (setup.source, setup.enabled, setup.config.url) == (
+                "service", True, "ldaps://dc1.example.org:636")
+            assert setup.config.bind_password == "dienstkonto-pw"
+            assert (setup.config.connect_timeout, setup.config.read_timeout) == (4, 8)
+            assert setup.config.user_filter == "(&(objectClass=inetOrgPerson)(uid={username}))"
+            assert setup.role_map == {"app-admins": "admin"}
+            assert settings.oidc_settings().enabled is False  # it was switched off
+            entries = db.session.scalars(db.select(ChangeLogEntry)
+                                         .order_by(ChangeLogEntry.id)).all()
+            rows = readable(entries)
+        old, *moved = rows
+        assert old.type_label == "Verzeichnis (LDAP)"
+        assert [c.label for c in old.changes] == ["Server-URL", "Passwort des Dienstkontos"]
+        assert {(row.entry.entity_id, row.entry.action, row.entry.user_name) for row in moved} == {
+            (ldap.id, "create", "Migration"), (oidc.id, "create", "Migration")}
+        assert {"field": "bind_password", "secret": True} in moved[0].entry.changes
+        assert "dienstkonto-pw" not in repr([row.entry.changes for row in rows])
+
+        db.session.remove()  # SQLite: the migration's writes wait for no open read
+        downgrade(revision=_revision_before(DIRECTORY_SERVICES))
+        with db.engine.connect() as connection:
+            assert connection.execute(text("SELECT count(*) FROM interface_services")).scalar() == 0
+            row = connection.execute(text("SELECT url, role_map, read_timeout FROM ldap_settings")).one()
+            assert (row[0], row[2]) == ("ldaps://dc1.example.org:636", 8)
+
+
+def test_an_ldap_service_of_the_old_shape_is_brought_up_to_date(migration_app):
+    """An LDAP service someone set up in Schnittstellen before the login read it (and no saved
+    directory settings): its administrators' group becomes a row of the role table."""
+    from webapp.interfaces import services as interface_services
+    from webapp.interfaces.models import InterfaceService
+
+    with migration_app.app_context():
+        upgrade(revision=_revision_before(DIRECTORY_SERVICES))
+        with db.engine.begin() as connection:
+            _insert(connection, "interface_services", interface_key="ldap_directory",
+                    group_key="ldap", name="Verzeichnis", usage_server=True, enabled=True,
+                    unique_slot="ldap_directory|chain", version=1,
+                    field_values={"server_url": "ldaps://dc1.example.org", "base_dn": "dc=x",
+                                  "username_attribute": "uid",
+                                  "admin_group_dn": "cn=admins,dc=x", "timeout": 10})
+        upgrade()
+        service = db.session.scalar(db.select(InterfaceService))
+        assert "admin_group_dn" not in service.values and "username_attribute" not in service.values
+        assert interface_services.service_values(service)["role_map"] == [
+            {"group": "cn=admins,dc=x", "role": "admin"}]
+        assert service.version == 2

@@ -49,7 +49,7 @@ READS = {
     "companies.company_get": ((OWN,), "everyone"),
     "companies.company_new_get": ((None,), "everyone"),
     "companies.company_delete_get": ((OWN,), "admin"),
-    "directory.settings_get": ((None,), "admin"),
+    "directory.settings_get": ((None,), "everyone"),  # a redirect to Schnittstellen
     "changelog.entries": ((None,), "manager"),
     "interfaces.list_get": ((None, OWN, OTHER), "branch"),
     "interfaces.edit_get": ((OWN, OTHER, CHAIN), "branch"),

@@ -10,6 +10,8 @@ from rq import Queue
 
 from . import demo
 from .auth.services import prune_login_attempts
+from .directory import services as directory
+from .directory import settings as directory_settings
 from .extensions import db
 from .permissions import ADMIN
 from .queue import AppWorker, connect
@@ -22,7 +24,7 @@ from .users.services import check_password_policy
 
 def init_app(app):
     for command in (seed_demo_command, create_admin_command, worker_command,
-                    prune_login_attempts_command):
+                    prune_login_attempts_command, disable_directory_login_command):
         app.cli.add_command(command)
 
 
@@ -113,3 +115,23 @@ def prune_login_attempts_command():
     db.session.commit()  # a command has no request to commit its unit of work
     click.echo(f"{count} login attempts deleted.")
     click.echo(f"{sessions} ended login sessions deleted.")
+
+
+@click.command("disable-directory-login")
+@with_appcontext
+def disable_directory_login_command():
+    """Switch the LDAP and OpenID Connect login services off, when a broken directory
+    setting keeps every administrator out (README: recovering from a broken directory
+    setting). Local accounts keep working; `flask create-admin` makes one if none is left."""
+    names = [service.name for service in directory.disable_login_services("flask disable-directory-login")]
+    db.session.commit()  # a command has no request to commit its unit of work
+    for name in names:
+        click.echo(f"Switched off: {name}")
+    if not names:
+        click.echo("No LDAP or OpenID Connect service was switched on.")
+    for kind, setting in ((directory_settings.LDAP, "LDAP_URL"),
+                          (directory_settings.OIDC, "OIDC_ISSUER")):
+        source = directory_settings.read(kind)
+        if source.source == directory_settings.CONFIGURATION and source.enabled:
+            click.echo(f"No {kind} service exists, so the instance configuration applies "
+                       f"({setting} is set): remove it, or set up the service and switch it off.")

@@ -393,3 +393,67 @@ def json_server(routes):
         server.shutdown()
         server.server_close()
         thread.join(5)
+
+
+# --- the login services (Schnittstellen → LDAP / System) -----------------------------------
+
+def set_login_service(app, kind, config, enabled=None):
+    """Make the chain's login service of `kind` ("ldap_directory", "openid_connect") hold
+    what the instance configuration `config` (LDAP_* / OIDC_* keys, as ldap_bootstrap and
+    oidc_bootstrap give them) would, saved as an administrator saves it in Schnittstellen;
+    without its address (LDAP_URL / OIDC_ISSUER) there is no service. Returns its id."""
+    from types import SimpleNamespace
+
+    from webapp.directory import settings
+    from webapp.extensions import db
+    from webapp.interfaces import catalogue, values
+    from webapp.interfaces import services as interface_services
+    from webapp.interfaces.models import InterfaceService
+
+    actor = SimpleNamespace(id=None, name="Test", role="admin")
+    with app.app_context():
+        source = settings.bootstrap(kind, config)
+        interface = catalogue.get_interface(kind)
+        service = db.session.scalar(db.select(InterfaceService)
+                                    .where(InterfaceService.interface_key == kind))
+        main = "server_url" if kind == settings.LDAP else "issuer"
+        if not source.values.get(main):
+            if service is not None:
+                db.session.delete(service)
+                db.session.commit()
+            return None
+        typed = {spec.key: source.value(spec.key) for spec in interface.fields}
+        typed.update({table.key: source.values.get(table.key) for table in interface.tables})
+        raw = values.form_data(interface, typed)
+        secret = settings.SECRET[kind]
+        raw[secret] = source.secret(secret) or ""
+        raw[secret + values.CLEAR_SUFFIX] = "" if raw[secret] else "y"
+        data = {"name": interface.name_de,
+                "enabled": source.enabled if enabled is None else enabled}
+        if service is None:
+            service = interface_services.create_service(actor, kind, data, raw)
+        else:
+            interface_services.update_service(actor, service, data, raw, service.version)
+        db.session.commit()
+        return service.id
+
+
+def ldap_raw(slapd, **changes):
+    """The LDAP service's form input for the session's slapd, as an administrator types it."""
+    raw = {"server_url": slapd.url, "bind_dn": SERVICE_DN, "bind_password": SERVICE_PASSWORD,
+           "base_dn": PEOPLE, "user_filter": "(&(objectClass=inetOrgPerson)(uid={username}))",
+           "group_base_dn": GROUPS, "branch_group_prefix": "filiale-",
+           "branch_attribute": "departmentNumber", "connect_timeout": "2", "timeout": "3",
+           "role_map": [{"group": group, "role": role} for group, role in ROLE_MAP.items()]}
+    raw.update(changes)
+    return raw
+
+
+def oidc_raw(issuer, **changes):
+    """The OpenID Connect service's form input for oidc-provider-mock at `issuer`."""
+    raw = {"issuer": issuer, "client_id": "schnittstellen", "client_secret": "s3cret",
+           "provider_name": "Testprovider", "role_claim": "groups", "branch_claim": "groups",
+           "branch_prefix": "filiale-", "timeout": "5",
+           "role_map": [{"group": group, "role": role} for group, role in ROLE_MAP.items()]}
+    raw.update(changes)
+    return raw

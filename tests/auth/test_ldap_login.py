@@ -1,12 +1,17 @@
-"""Login with the directory password, against a real slapd with the seeded directory."""
+"""Login with the directory password, against a real slapd with the seeded directory, as the
+chain's LDAP service (Schnittstellen → LDAP) configures it; the instance configuration only
+while no service exists."""
+import datetime
+import json
 import logging
 import re
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 
 from tests.auth import servers
-from tests.factories import PASSWORD, make_config
+from tests.factories import PASSWORD
 from tests.translated import de, de_html
 from webapp.auth.models import LoginAttempt
 from webapp.changelog.models import ChangeLogEntry
@@ -23,6 +28,8 @@ MISCONFIGURED = de_html("Login with the staff directory is not working because o
 LOCKED = de_html("Too many failed attempts. Login is locked for a while; please try again later or ask "
                  "an administrator.")
 
+ADMIN_ACTOR = SimpleNamespace(id=None, name="Test", role="admin")
+
 # ldap3 2.9.1 checks the server's host name with ssl.match_hostname(), deprecated in Python
 # 3.7 (on 3.12+, where it is gone, ldap3 uses its own copy).
 pytestmark = pytest.mark.filterwarnings(r"ignore:ssl.match_hostname\(\) is deprecated:DeprecationWarning")
@@ -33,9 +40,12 @@ def ldap_overrides():
     return {}
 
 
-@pytest.fixture
-def app_config(tmp_path, slapd, ldap_overrides):
-    return make_config(tmp_path, **servers.ldap_bootstrap(slapd, **ldap_overrides))
+@pytest.fixture(autouse=True)
+def ldap_service(app, slapd, ldap_overrides):
+    """The chain's LDAP service with the values ldap_bootstrap names (LDAP_ENABLED off: the
+    service is disabled)."""
+    return servers.set_login_service(app, "ldap_directory",
+                                     servers.ldap_bootstrap(slapd, **ldap_overrides))
 
 
 def count_users(app):
@@ -203,42 +213,76 @@ def test_misconfigured_service_account(auth, make_user, caplog, ldap_overrides):
 
 
 @pytest.mark.parametrize("ldap_overrides", [{"LDAP_ENABLED": False}])
-def test_directory_login_off(auth, app, ldap_overrides):
-    """With LDAP login switched off, directory people are unknown here."""
+def test_a_disabled_service_is_ignored(auth, app, slapd, ldap_overrides):
+    """With the LDAP service disabled, directory people are unknown here, although the
+    instance configuration names a working directory too."""
+    app.config.update(servers.ldap_bootstrap(slapd))
     assert auth.login("bob", "bobpw").status_code == 422
     assert count_users(app) == 0
+
+
+def test_a_planned_service_is_not_used_yet(auth, app, ldap_service, shop_branches):
+    """A service whose start date has not come is not used; from that day on it is."""
+    from webapp.interfaces import services as interface_services
+    from webapp.interfaces.models import InterfaceService
+
+    def start(days):
+        with app.app_context():
+            service = db.session.get(InterfaceService, ldap_service)
+            start_date = interface_services.chain_today() + datetime.timedelta(days=days)
+            interface_services.update_service(ADMIN_ACTOR, service, {"start_date": start_date},
+                                              None, service.version)
+            db.session.commit()
+
+    start(1)
+    assert auth.login("bob", "bobpw").status_code == 422
+    start(0)
+    assert auth.login("bob", "bobpw").status_code == 303
+
+
+def test_bootstrap_from_the_environment_while_no_service_exists(auth, app, slapd, monkeypatch,
+                                                                 local_user, shop_branches):
+    """Before anybody sets up the LDAP service, the environment (SCHNITTSTELLEN_LDAP_*, maps
+    as JSON) configures the directory login, as docs/auth-directory.md says."""
+    servers.set_login_service(app, "ldap_directory", {})  # no service
+    for key, value in servers.ldap_bootstrap(slapd).items():
+        monkeypatch.setenv(f"SCHNITTSTELLEN_{key}", json.dumps(value) if not isinstance(value, str)
+                           else value)
+    app.config.from_prefixed_env("SCHNITTSTELLEN")
+    assert auth.login("bob", "bobpw").status_code == 303
+    assert local_user("bob")["branches"] == ["LB", "ST"]
 
 
 # --- TLS -----------------------------------------------------------------------------------
 
 def test_ldaps_with_the_servers_ca(auth, app, slapd, shop_branches):
     """ldaps:// with the CA certificate pasted as PEM: the certificate is checked, login works."""
-    override(app, url=slapd.ldaps_url, ca_cert=Path(slapd.tls["ca"]).read_text())
+    override(app, slapd, url=slapd.ldaps_url, ca_cert=Path(slapd.tls["ca"]).read_text())
     assert auth.login("bob", "bobpw").status_code == 303
 
 
 def test_starttls_with_the_servers_ca_file(auth, app, slapd):
     """ldap:// plus StartTLS with a CA file from the instance configuration."""
     app.config["LDAP_CA_CERT_FILE"] = slapd.tls["ca"]
-    override(app, url=f"ldap://localhost:{slapd.port}", start_tls=True)
+    override(app, slapd, url=f"ldap://localhost:{slapd.port}", start_tls=True)
     assert auth.login("bob", "bobpw").status_code == 303
 
 
 def test_untrusted_certificate_is_refused(auth, app, slapd, tmp_path, caplog):
     """A server certificate from another CA: no login, a configuration message, logged."""
     other = servers.make_tls_files(tmp_path / "other")
-    override(app, url=slapd.ldaps_url, ca_cert=Path(other["ca"]).read_text())
+    override(app, slapd, url=slapd.ldaps_url, ca_cert=Path(other["ca"]).read_text())
     with caplog.at_level(logging.ERROR):
         response = auth.login("bob", "bobpw")
     assert response.status_code == 422 and MISCONFIGURED in response.data
     assert "not trusted" in caplog.text
 
 
-def override(app, **values):
-    """Point the app at other LDAP settings through its instance configuration."""
+def override(app, slapd, **values):
+    """Point the LDAP service at other settings, as an administrator would."""
     keys = {"url": "LDAP_URL", "ca_cert": "LDAP_CA_CERT", "start_tls": "LDAP_START_TLS"}
-    for name, value in values.items():
-        app.config[keys[name]] = value
+    servers.set_login_service(app, "ldap_directory", servers.ldap_bootstrap(
+        slapd, **{keys[name]: value for name, value in values.items()}))
 
 
 # --- the directory goes away ---------------------------------------------------------------
@@ -251,10 +295,10 @@ def own_slapd(tmp_path):
     server.stop()
 
 
-def test_directory_stopped_mid_session(auth, app, own_slapd, make_user, caplog):
+def test_directory_stopped_mid_session(auth, app, slapd, own_slapd, make_user, caplog):
     """Directory stops: directory people get a clear message, local admins still log in, the
     log has no password; when it is back, directory logins work again."""
-    app.config["LDAP_URL"] = own_slapd.url
+    override(app, slapd, url=own_slapd.url)
     make_user("admin", role="admin")
     assert auth.login("bob", "bobpw").status_code == 303
     auth.logout()

@@ -1,4 +1,5 @@
-"""Login through an OpenID Connect provider: oidc-provider-mock as a real HTTP server."""
+"""Login through an OpenID Connect provider: oidc-provider-mock as a real HTTP server, as the
+chain's OpenID Connect service (Schnittstellen → System) configures it."""
 import base64
 import hashlib
 from urllib.parse import parse_qs, urlencode, urlsplit
@@ -18,9 +19,16 @@ def oidc_overrides():
 
 
 @pytest.fixture
-def app_config(tmp_path, oidc_issuer, oidc_overrides):
-    return make_config(tmp_path, BABEL_DEFAULT_LOCALE="en",
-                       **servers.oidc_bootstrap(oidc_issuer, **oidc_overrides))
+def app_config(tmp_path):
+    return make_config(tmp_path, BABEL_DEFAULT_LOCALE="en")
+
+
+@pytest.fixture(autouse=True)
+def oidc_service(app, oidc_issuer, oidc_overrides):
+    """The chain's OpenID Connect service with the values oidc_bootstrap names (none without
+    an issuer)."""
+    return servers.set_login_service(app, "openid_connect",
+                                     servers.oidc_bootstrap(oidc_issuer, **oidc_overrides))
 
 
 PROVISION = pytest.mark.parametrize("oidc_overrides", [{"OIDC_CREATE_UNKNOWN_USERS": True}])
@@ -59,8 +67,28 @@ def test_login_page_offers_the_provider(client):
 
 @pytest.mark.parametrize("oidc_overrides", [{"OIDC_ISSUER": ""}])
 def test_no_button_without_provider(client, oidc_overrides):
-    """Without an issuer configured, the login page offers no provider button."""
+    """Without a service or an issuer configured, the login page offers no provider button."""
     assert "Log in with" not in client.get("/login").get_data(as_text=True)
+
+
+@pytest.mark.parametrize("oidc_overrides", [{"OIDC_ENABLED": False}])
+def test_a_disabled_service_offers_no_button_and_refuses_logins(app, client, oidc_issuer,
+                                                                oidc_overrides):
+    """A disabled service: no button, and its login address says it is not available,
+    although the instance configuration names a working provider too."""
+    app.config.update(servers.oidc_bootstrap(oidc_issuer))
+    assert "Log in with" not in client.get("/login").get_data(as_text=True)
+    assert "is not available" in page_after(client, client.get("/login/oidc"))
+
+
+@pytest.mark.parametrize("oidc_overrides", [{"OIDC_ISSUER": ""}])
+def test_bootstrap_configuration_while_no_service_exists(app, client, local_user, oidc_issuer,
+                                                         provider_user, oidc_overrides):
+    """Without a service, the instance configuration's provider is used."""
+    app.config.update(servers.oidc_bootstrap(oidc_issuer, OIDC_CREATE_UNKNOWN_USERS=True))
+    assert "Log in with Testprovider" in client.get("/login").get_data(as_text=True)
+    assert login(client, provider_user(preferred_username="zora", groups=["app-staff"])).status_code == 303
+    assert local_user("zora")["auth_source"] == "oidc"
 
 
 @PROVISION
@@ -230,7 +258,7 @@ def test_issuer_must_match(app, client):
     document = {"issuer": "https://login.example.org", "authorization_endpoint": "https://x/a",
                 "token_endpoint": "https://x/t", "jwks_uri": "https://x/k"}
     with servers.json_server({"/.well-known/openid-configuration": document}) as url:
-        app.config["OIDC_ISSUER"] = url
+        servers.set_login_service(app, "openid_connect", servers.oidc_bootstrap(url))
         page = page_after(client, client.get("/login/oidc"))
     assert "configuration problem" in page
 

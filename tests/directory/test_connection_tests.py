@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 from tests.auth import servers
-from tests.directory.test_login_services import ldap_raw, oidc_raw
+from tests.auth.servers import ldap_raw, oidc_raw
 from tests.factories import HX, make_config
 from webapp.extensions import db
 from webapp.outbound.models import DONE, FAILED, Outbound

@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from tests.auth import servers
+from tests.auth.servers import ldap_raw, oidc_raw
 from tests.factories import PASSWORD, make_config
 from webapp.directory import checks, settings
 from webapp.errors import DomainError
@@ -22,27 +23,6 @@ def app_config(tmp_path, slapd, oidc_issuer):
     them before anybody sets up a service."""
     return make_config(tmp_path, BABEL_DEFAULT_LOCALE="en",
                        **servers.ldap_bootstrap(slapd), **servers.oidc_bootstrap(oidc_issuer))
-
-
-def ldap_raw(slapd, **changes):
-    """The LDAP service's form input for the session's slapd."""
-    raw = {"server_url": slapd.url, "bind_dn": servers.SERVICE_DN,
-           "bind_password": servers.SERVICE_PASSWORD, "base_dn": servers.PEOPLE,
-           "user_filter": "(&(objectClass=inetOrgPerson)(uid={username}))",
-           "group_base_dn": servers.GROUPS, "branch_group_prefix": "filiale-",
-           "branch_attribute": "departmentNumber", "connect_timeout": "2", "timeout": "3",
-           "role_map": [{"group": group, "role": role} for group, role in servers.ROLE_MAP.items()]}
-    raw.update(changes)
-    return raw
-
-
-def oidc_raw(issuer, **changes):
-    raw = {"issuer": issuer, "client_id": "schnittstellen", "client_secret": "s3cret",
-           "provider_name": "Testprovider", "role_claim": "groups", "branch_claim": "groups",
-           "branch_prefix": "filiale-", "timeout": "5",
-           "role_map": [{"group": group, "role": role} for group, role in servers.ROLE_MAP.items()]}
-    raw.update(changes)
-    return raw
 
 
 @pytest.fixture
@@ -183,3 +163,40 @@ def test_a_chain_without_any_way_in_is_not_blocked_from_repairing_it(world, make
     """No administrator could log in before (the world's admin has no password and comes
     from nowhere): a save cannot make that worse, so it is not refused."""
     make_service("ldap_directory", ldap_raw(slapd, role_map=[]))
+
+
+def test_the_old_screen_sends_to_the_login_services(client, auth, world, make_service, slapd,
+                                                   oidc_issuer, local_admin):
+    """/directory/ (bookmarks, old links) lands on the services list searched for the login
+    services, which shows both and nothing else."""
+    make_service("ldap_directory", ldap_raw(slapd), name="Verzeichnis Zentrale")
+    make_service("openid_connect", oidc_raw(oidc_issuer), name="Firmen-SSO")
+    make_service("smtp", name="Mailserver")
+    auth.login(world.admin)
+    response = client.get("/directory/")
+    assert response.status_code == 302
+    assert response.headers["Location"] == f"/interfaces/?q={settings.KEYWORD}"
+    page = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "Verzeichnis Zentrale" in page and "Firmen-SSO" in page and "Mailserver" not in page
+
+
+def test_the_command_line_switches_the_login_services_off(app, runner, world, make_service,
+                                                          slapd, oidc_issuer):
+    """`flask disable-directory-login` is the way out of a directory setting that keeps
+    everybody out: it switches both services off (the lock-out rule does not stop it), and
+    the change log names the command."""
+    world.admin.auth_source = "ldap"
+    ldap = make_service("ldap_directory", ldap_raw(slapd))
+    oidc = make_service("openid_connect", oidc_raw(oidc_issuer))
+    result = runner.invoke(args=["disable-directory-login"])
+    assert result.exit_code == 0, result.output
+    assert f"Switched off: {ldap.name}" in result.output
+    assert f"Switched off: {oidc.name}" in result.output
+    db.session.expire_all()
+    assert (ldap.enabled, oidc.enabled) == (False, False)
+    assert settings.ldap_settings().enabled is False
+    entries = interface_services.service_history(ldap)
+    assert (entries[0].user_name, entries[0].changes) == (
+        "flask disable-directory-login", [{"field": "enabled", "old": True, "new": False}])
+    again = runner.invoke(args=["disable-directory-login"])
+    assert "No LDAP or OpenID Connect service was switched on." in again.output

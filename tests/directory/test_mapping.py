@@ -31,10 +31,3 @@ def test_branch_codes_from_groups_values_and_map():
                                  prefix="filiale-",
                                  branch_map={"Team-Nord": "hh", "Filiale Ludwigsburg": "LB"})
     assert codes == ["ES", "HH", "LB", "ST"]
-
-
-def test_role_lists_round_trip():
-    """The admin form's one-list-per-role survives the trip to the stored map and back."""
-    lists = mapping.roles_to_lists(ROLES)
-    assert lists["admin"] == ["app-admins"]
-    assert mapping.lists_to_roles(lists) == ROLES

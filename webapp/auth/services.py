@@ -11,6 +11,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from ..changelog import services as changelog
 from ..directory import services as directory
+from ..directory import settings as directory_settings
 from ..directory.ldap import DirectoryMisconfigured, DirectoryUnavailable, InvalidCredentials
 from ..extensions import db
 from ..models_base import utcnow
@@ -195,11 +196,12 @@ def _logged_in(user, username, address, user_agent):
 
 def _directory_login(username, password, address, user):
     """The local copy of a directory user whose password the directory accepted; None for a
-    wrong password or unknown user (or when LDAP login is off). A directory that is down or
+    wrong password or unknown user (or when LDAP login is off: the chain's LDAP service is
+    disabled or not started, or there is none and the configuration has no LDAP_URL). A directory that is down or
     misconfigured raises LoginRefused: local accounts keep working all the same."""
     try:
-        setup = directory.ldap_settings()
-    except directory.SettingsUnusable as error:
+        setup = directory_settings.ldap_settings()
+    except directory_settings.SettingsUnusable as error:
         current_app.logger.error("LDAP login unavailable: %s", error)
         raise LoginRefused(MISCONFIGURED) from error
     if not setup.enabled or (user is not None and not user.active):

@@ -5,6 +5,7 @@ from flask_login import current_user, login_user, logout_user
 
 from .. import hx
 from ..directory import oidc, services as directory
+from ..directory import settings as directory_settings
 from ..extensions import db, login_manager
 from ..permissions import require_admin
 from ..security import safe_next
@@ -16,7 +17,7 @@ login_manager.login_view = "auth.login_get"
 
 
 def _login_page(form, status=200):
-    return render_template("auth/login.html", form=form, oidc_provider=directory.oidc_button()), status
+    return render_template("auth/login.html", form=form, oidc_provider=directory_settings.oidc_button()), status
 
 
 @bp.get("/login")
@@ -51,8 +52,8 @@ def login_post():
 def _oidc_setup():
     """The OIDC settings when that login is on, else None (with the reason logged)."""
     try:
-        setup = directory.oidc_settings()
-    except directory.SettingsUnusable as error:
+        setup = directory_settings.oidc_settings()
+    except directory_settings.SettingsUnusable as error:
         current_app.logger.error("OpenID Connect login unavailable: %s", error)
         return None
     return setup if setup.enabled else None

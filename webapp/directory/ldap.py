@@ -83,14 +83,6 @@ class Authenticator(Protocol):
     def authenticate(self, username: str, password: str) -> DirectoryUser: ...
 
 
-@dataclass
-class Step:
-    """One line of the connection test: ok True (done), False (failed) or None (note)."""
-
-    ok: bool | None
-    text: str
-
-
 def normalise_dn(dn):
     """A comparable form of a DN: lower case, no blanks around separators."""
     try:
@@ -140,7 +132,7 @@ class LdapAuthenticator:
         return ldap3.Server(url, use_ssl=url.lower().startswith("ldaps://"), tls=tls,
                             get_info=ldap3.NONE, connect_timeout=config.connect_timeout)
 
-    def _connect(self, user=None, password=None, steps=None):
+    def _connect(self, user=None, password=None):
         """An open (and, with StartTLS, encrypted) connection; bound as `user` when given,
         else as the service account (anonymous when no bind DN is configured)."""
         config = self.config
@@ -171,10 +163,6 @@ class LdapAuthenticator:
             problem = DirectoryMisconfigured if "certificate" in reason else DirectoryUnavailable
             raise problem(_l("Cannot connect to %(where)s: %(reason)s.", where=where,
                              reason=reason)) from error
-        if steps is not None:
-            steps.append(Step(True, _l("Connected to %(where)s over TLS (LDAPS); the server "
-                                       "certificate is trusted.", where=where) if server.ssl
-                              else _l("Connected to %(where)s.", where=where)))
         if config.start_tls and not server.ssl:
             try:
                 if not connection.start_tls():
@@ -185,9 +173,6 @@ class LdapAuthenticator:
                 connection.unbind()
                 raise DirectoryUnavailable(_l("StartTLS with %(where)s failed: %(reason)s.", where=where,
                                                reason=_reason(error))) from error
-            if steps is not None:
-                steps.append(Step(True, _l("StartTLS switched the connection to TLS; "
-                                           "the server certificate is trusted.")))
         try:
             bound = connection.bind()
         except LDAPException as error:
@@ -207,9 +192,6 @@ class LdapAuthenticator:
                     "and password.", dn=config.bind_dn, reason=description))
             raise DirectoryMisconfigured(_l("The server refused an anonymous bind (%(reason)s); "
                                             "configure a service account.", reason=description))
-        if steps is not None and as_service:
-            steps.append(Step(True, _l("Logged in as the service account %(dn)s.", dn=config.bind_dn)
-                              if config.bind_dn else _l("Anonymous bind accepted.")))
         return connection
 
     # --- search ----------------------------------------------------------------------------
@@ -316,41 +298,6 @@ class LdapAuthenticator:
             user_connection = self._connect(entry["dn"], password)
             user_connection.unbind()
             return self._user(service, username, entry)
-        finally:
-            service.unbind()
-
-    def check(self, username=""):
-        """The connection test: each step's result in plain words, and the directory user
-        found for `username` (None when none was given or found)."""
-        steps = []
-        try:
-            service = self._connect(steps=steps)
-        except DirectoryError as error:
-            steps.append(Step(False, str(error)))
-            return steps, None
-        try:
-            self._search(service, self.config.user_base, "(objectClass=*)", [], size_limit=1,
-                         what=_l("user search"))
-            steps.append(Step(True, _l("The user search base %(base)s can be read.",
-                                       base=self.config.user_base)))
-            if not username:
-                steps.append(Step(None, _l("Enter a username to test the user search and the "
-                                           "group mapping.")))
-                return steps, None
-            try:
-                entry = self._find(service, username)
-            except UnknownUser:
-                steps.append(Step(False, _l("No directory entry matches “%(username)s” with the "
-                                            "user filter.", username=username)))
-                return steps, None
-            steps.append(Step(True, _l("Found %(dn)s.", dn=entry["dn"])))
-            user = self._user(service, username, entry)
-            steps.append(Step(True, _l("Groups: %(groups)s.",
-                                       groups=", ".join(user.group_labels) or "—")))
-            return steps, user
-        except DirectoryError as error:
-            steps.append(Step(False, str(error)))
-            return steps, None
         finally:
             service.unbind()
 

@@ -51,21 +51,3 @@ def branch_codes(groups=(), values=(), prefix="", branch_map=None):
         else:
             codes.add(value.upper())
     return sorted(codes)
-
-
-def roles_to_lists(role_map):
-    """{group: role} → {role: [groups]} for the admin form (one textarea per role)."""
-    lists = {role: [] for role in ROLE_RANK}
-    for key, role in (role_map or {}).items():
-        if role in lists:
-            lists[role].append(key)
-    return {role: sorted(names, key=str.lower) for role, names in lists.items()}
-
-
-def lists_to_roles(lists):
-    """The inverse of roles_to_lists; a group listed for several roles keeps the strongest."""
-    result = {}
-    for role in sorted(lists, key=ROLE_RANK.get):
-        for name in lists[role]:
-            result[name] = role
-    return result

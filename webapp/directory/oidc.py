@@ -19,7 +19,6 @@ from flask_babel import lazy_gettext as _l
 
 from .. import probes
 from ..outbound_policy import MESSAGES, REASONS, Policy, Refused
-from .ldap import Step
 
 WELL_KNOWN = "/.well-known/openid-configuration"
 CLIENT_TTL_SECONDS = 3600
@@ -208,69 +207,6 @@ def _unreachable(url, error):
 
 def _no_json(url):
     return _l("%(url)s did not return a discovery document (no JSON).", url=url)
-
-
-def check(config):
-    """The connection test: fetch discovery and the signing keys, say what the provider
-    supports, in plain words."""
-    with config.outbound.session() as session:
-        return _check(config, session)
-
-
-def _check(config, session):
-    steps = []
-    url = config.metadata_url
-    try:
-        response = session.get(url, timeout=config.timeout)
-    except requests.RequestException as error:
-        return [Step(False, _unreachable(url, error))]
-    except Refused as refused:
-        return [Step(False, _not_allowed(refused))]
-    if response.status_code != 200:
-        return [Step(False, _http_status(url, response.status_code))]
-    try:
-        metadata = response.json()
-        metadata.get("issuer")
-    except (ValueError, AttributeError):
-        return [Step(False, _no_json(url))]
-    steps.append(Step(True, _l("Fetched the discovery document from %(url)s.", url=url)))
-    issuer = str(metadata.get("issuer", "")).rstrip("/")
-    if issuer != config.expected_issuer:
-        steps.append(Step(False, _issuer_mismatch(issuer, config)))
-        return steps
-    steps.append(Step(True, _l("The issuer %(issuer)s matches the settings.", issuer=issuer)))
-    missing = [n for n in ("authorization_endpoint", "token_endpoint", "jwks_uri") if not metadata.get(n)]
-    if missing:
-        steps.append(Step(False, _l("The discovery document lacks %(names)s.", names=", ".join(missing))))
-        return steps
-    try:
-        keys = session.get(metadata["jwks_uri"], timeout=config.timeout)
-        keys.raise_for_status()
-        count = len(keys.json().get("keys", []))
-    except (requests.RequestException, ValueError, AttributeError) as error:
-        steps.append(Step(False, _l("The signing keys at %(url)s cannot be read (%(error)s).",
-                                    url=metadata["jwks_uri"], error=type(error).__name__)))
-        return steps
-    except Refused as refused:
-        steps.append(Step(False, _not_allowed(refused)))
-        return steps
-    steps.append(Step(count > 0, _l("The provider publishes %(count)s signing key(s).", count=count)))
-    methods = metadata.get("code_challenge_methods_supported")
-    if methods is not None and "S256" not in methods:
-        steps.append(Step(False, _l("The provider does not announce PKCE with S256, which we use.")))
-    supported = set(metadata.get("scopes_supported") or ())
-    unknown = [s for s in config.scope.split() if supported and s not in supported]
-    if unknown:
-        steps.append(Step(None, _l("Scopes the provider does not list: %(scopes)s.",
-                                   scopes=", ".join(unknown))))
-    if metadata.get("end_session_endpoint"):
-        steps.append(Step(None, _l("Logging out here also ends the session at the provider.")))
-    else:
-        steps.append(Step(None, _l("The provider offers no end-session endpoint: logging out here "
-                                   "does not end the session at the provider.")))
-    if not config.client_id:
-        steps.append(Step(False, _l("The client ID is missing.")))
-    return steps
 
 
 # --- "Verbindung testen" --------------------------------------------------------------------

@@ -31,6 +31,9 @@ from .ldap import DEFAULT_GROUP_FILTER, DEFAULT_USER_FILTER, LdapConfig
 log = logging.getLogger(__name__)
 
 LDAP, OIDC = "ldap_directory", "openid_connect"  # the catalogue's interface keys
+# A catalogue keyword only these two types have: the interfaces list searched for it shows
+# the login services (where /directory/ sends old bookmarks).
+KEYWORD = "Mitarbeiteranmeldung"
 # Where the settings in force come from.
 SERVICE, CONFIGURATION, OFF = "service", "configuration", "off"
 
@@ -151,10 +154,11 @@ def service_exists(kind, excluding=None):
     return db.session.scalar(query.limit(1)) is not None
 
 
-def bootstrap(kind):
-    """The Source the instance configuration gives (instance/config.py, SCHNITTSTELLEN_*)."""
+def bootstrap(kind, config=None):
+    """The Source the instance configuration gives (instance/config.py, SCHNITTSTELLEN_*;
+    `config`: another mapping of the same keys)."""
     spec, enabled_key, main, secret_key = BOOTSTRAP[kind]
-    config = current_app.config
+    config = current_app.config if config is None else config
     values = {}
     for key, (config_key, type_) in spec.items():
         value = _coerce(type_, config.get(config_key))

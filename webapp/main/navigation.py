@@ -9,7 +9,6 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from ..audit.search import may_read_log
-from ..directory.services import settings_actions
 from ..permissions import EDIT
 from ..processes.services import template_actions
 
@@ -31,8 +30,6 @@ ADMINISTRATION = (
     ("org.chain_get", "org.chain", _l("Chain"), None),
     ("processes.templates", "processes.template", _l("Process templates"),
      lambda actor: EDIT in template_actions(actor)),
-    ("directory.settings_get", "directory.", _l("Directory and SSO"),
-     lambda actor: EDIT in settings_actions(actor)),
     ("changelog.entries", "changelog.", _l("Change log"), may_read_log),
 )
 
