@@ -6,11 +6,14 @@ import random
 import secrets
 import socket
 import threading
+from types import SimpleNamespace
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
 from flask import Flask, Response, abort, jsonify, redirect, request
 from markupsafe import escape
+
+from . import audoora
 
 # The canonical ear-mould fields; each partner names them its own way (PARTNERS[...]["fields"]).
 CANONICAL = ("side", "style", "material", "venting", "colour", "notes", "impression_ref")
@@ -87,6 +90,9 @@ PARTNERS = {
 DEFAULT_ACCOUNT = dict(username="10001", password="sandbox", api_key="sandbox-key")
 # The accounts the demo chain's services use (webapp/demo.py), so `make run` works end to end.
 DEMO_ACCOUNTS = {"dreve": [dict(username="DRV-00001", password="Demo-Dreve-2026", api_key=None)]}
+# Portals whose protocol is not an ear-mould order (Audoora: registration, partner list): their
+# own modules, the same accounts, faults and record of what arrived.
+PORTALS = (audoora.NAME,)
 DEFAULTS = dict(advance_after=2, accounts=None)
 FAULT_KEYS = ("error_rate", "rate_limit_rate", "latency_ms", "timeout_rate", "timeout_ms",
               "drop_rate", "seed")
@@ -140,6 +146,7 @@ class Store:
         self.tokens = {}        # token -> (partner, account)
         self.faults = {}        # partner or "*" -> Faults
         self.mails = []         # messages the SMTP sink (sandbox/mail.py) accepted
+        self.portal = {}        # portals' own state (sandbox/audoora.py)
 
     def reset(self):
         with self.lock:
@@ -167,12 +174,13 @@ def create_sandbox_app(config=None):
     in with Audia's accounts)."""
     app = Flask(__name__)
     settings = dict(DEFAULTS, **(config or {}))
-    accounts = {name: [DEFAULT_ACCOUNT, *DEMO_ACCOUNTS.get(name, ())] for name in PARTNERS}
+    accounts = {name: [DEFAULT_ACCOUNT, *DEMO_ACCOUNTS.get(name, ())]
+                for name in (*PARTNERS, *PORTALS)}
     accounts.update(settings["accounts"] or {})
 
     def account_for(name, username, secret, kind="password"):
         """The username if it names an account of `name` whose `kind` secret matches."""
-        for account in accounts[PARTNERS[name].get("accounts", name)]:
+        for account in accounts[PARTNERS.get(name, {}).get("accounts", name)]:
             expected = account.get(kind)
             if (isinstance(username, str) and isinstance(secret, str) and expected
                     and account["username"] == username
@@ -525,6 +533,11 @@ def create_sandbox_app(config=None):
             abort(404)
         return redirect(f"{portal['prefix']}{portal['continue_path']}/{number}", 303)
 
+    # --- portals with their own protocol (not ear-mould orders) ------------------------
+
+    audoora.register(app, SimpleNamespace(store=store, guard=guard, refuse=refuse,
+                                          finish=finish, error=error, now=_now))
+
     # --- control API ---------------------------------------------------------------------
 
     @app.get("/_sandbox/health")
@@ -542,9 +555,9 @@ def create_sandbox_app(config=None):
         if not isinstance(body, dict):
             return error(400, "bad_request", "The body must be a JSON object.")
         partner = body.get("partner", "*")
-        if partner != "*" and partner not in PARTNERS:
+        if partner != "*" and partner not in PARTNERS and partner not in PORTALS:
             return error(422, "validation_failed", "Unknown partner.",
-                         fields=dict(partner=f"'*' or one of {sorted(PARTNERS)}"))
+                         fields=dict(partner=f"'*' or one of {sorted((*PARTNERS, *PORTALS))}"))
         values, errors = dict(NO_FAULTS), {}
         for key in FAULT_KEYS:
             if key not in body:
