@@ -36,7 +36,19 @@ def action_item(service, interface, spec, station, latest):
         run_url=url_for("interfaces.action_post", **args),
         status_url=url_for("interfaces.action_status_get", **args),
         history_url=url_for("interfaces.action_history_get", **args),
+        panel=_panel(service, interface, spec),
     )
+
+
+def _panel(service, interface, spec):
+    """What a domain above shows beside its action's status (e.g. the registration's state),
+    as {"template": …, **its context}, or None."""
+    runner = actions.runner_for(interface, spec)
+    shown = runner.panel(service, spec.key) if runner and runner.panel else None
+    if shown is None:
+        return None
+    template, context = shown
+    return dict(context, template=template)
 
 
 def run_view(row):
@@ -65,6 +77,7 @@ def run_view(row):
             summary = _("Not sent: %(message)s", message=problem)
         else:
             summary = problem or _("Failed.")
+    summary = actions.run_summary(row) or summary
     finished = row.finished_at
     return dict(
         id=row.id, outcome=outcome, summary=summary, steps=steps, by=row.requested_by,

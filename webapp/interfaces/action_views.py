@@ -24,10 +24,21 @@ def action_post(service_id, action_key, station_id):
     station, service, interface, spec = _context(service_id, action_key, station_id)
     if not actions.may_run(current_user, service):
         abort(403)
+    # An action a domain above runs may first show what it will send; its confirmation
+    # comes back with "confirmed" (and whatever its preview put into the form).
+    runner = actions.runner_for(interface, spec)
+    if runner is not None and not request.form.get("confirmed"):
+        shown = actions.preview(current_user, service, spec.key)
+        if shown is not None:
+            template, context = shown
+            latest = actions.latest_runs([service.id]).get((service.id, spec.key))
+            return render_template(template, item=action_item(service, interface, spec,
+                                                              station, latest), **context)
     # A test (connection, e-mail) runs with the editor's values when the form came along (the
     # button sends it), else with the saved ones.
     sent = any(field.key in request.form for field in interface.fields)
-    raw = request.form if spec.key in actions.FORM_ACTIONS and sent else None
+    raw = (request.form if (spec.key in actions.FORM_ACTIONS and sent) or runner is not None
+           else None)
     problems = []
     try:
         row, _created = actions.start(current_user, service, action_key, raw)

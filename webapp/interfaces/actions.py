@@ -14,6 +14,7 @@ live, and kept as the service's run history.
   available with the reason; a device's test runs at the workstation, never from the server.
 """
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from email.message import EmailMessage
 from email.utils import formataddr, formatdate
@@ -67,6 +68,42 @@ def register_tester(interface_key, tester):
 
 
 @dataclass(frozen=True)
+class ActionRunner:
+    """How a domain above runs one action of a type (Audoora's "Jetzt registrieren"):
+    `start(actor, service, action_key, form)` → (row, created), its own outbound kind;
+    `preview(actor, service, action_key)` → (template, context) the person confirms before
+    anything leaves, or None to start at once; `panel(service, action_key)` → (template,
+    context) shown with the action's status; `summary(row)` → its run in words, or None."""
+    kind: str
+    start: Callable
+    preview: Callable | None = None
+    panel: Callable | None = None
+    summary: Callable | None = None
+
+
+# Actions that domains above make runnable, registered at start-up:
+# (interface key, action key) → ActionRunner.
+_RUNNERS = {}
+
+
+def register_runner(interface_key, action_key, runner):
+    _RUNNERS[(interface_key, action_key)] = runner
+
+
+def runner_for(interface, action):
+    """The ActionRunner a domain registered for this action of this type, or None."""
+    return _RUNNERS.get((interface.key, action.key))
+
+
+def run_summary(row):
+    """A registered runner's words for its run, or None (then the editor's own)."""
+    for runner in _RUNNERS.values():
+        if runner.kind == row.kind and runner.summary is not None:
+            return runner.summary(row)
+    return None
+
+
+@dataclass(frozen=True)
 class Availability:
     where: str      # SERVER | WORKSTATION | UNAVAILABLE
     reason: str = ""
@@ -96,6 +133,8 @@ def protocol_of(interface):
 
 def availability(interface, action):
     """Whether and where `action` of `interface` runs."""
+    if runner_for(interface, action) is not None:
+        return Availability(SERVER)
     if action.key == SEND_TEST_EMAIL and interface.key in MAIL_TYPES:
         return Availability(SERVER)
     if action.key != TEST:  # "Testnachricht senden", "Echo senden" are kind test too: not built
@@ -134,6 +173,9 @@ def start(actor, service, action_key, raw=None):
     found = availability(interface, action)
     if not found.runnable:
         raise DomainError(found.reason)
+    runner = runner_for(interface, action)
+    if runner is not None:
+        return runner.start(actor, service, action.key, raw)
     values, secrets = _form_values(actor, service, interface, raw)
     inputs = {"values": field_values.to_storage(interface, values), "secrets": secrets}
     if action.key == SEND_TEST_EMAIL:
@@ -145,6 +187,18 @@ def start(actor, service, action_key, raw=None):
     return engine.start(KIND, SUBJECT, service.id, action=action.key,
                         exclusive_key=f"{SUBJECT}:{service.id}:{action.key}",
                         requested_by=actor.name, sealed=sealed, progress={"steps": []})
+
+
+def preview(actor, service, action_key):
+    """(template, context) of what `action_key` will send, for the person to confirm first,
+    or None when the action starts at once. PermissionDenied as for start."""
+    if not may_run(actor, service):
+        raise PermissionDenied()
+    interface = catalogue.get_interface(service.interface_key)
+    runner = runner_for(interface, get_action(interface, action_key))
+    if runner is None or runner.preview is None:
+        return None
+    return runner.preview(actor, service, action_key)
 
 
 def _form_values(actor, service, interface, raw):
