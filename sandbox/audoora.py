@@ -95,7 +95,8 @@ def register(app, tools):
         return dict(registration_id=reg["id"], revision=reg["revision"], status=status,
                     registered_at=reg["registered_at"], updated_at=reg["updated_at"],
                     contact_email=reg["body"]["contact_email"],
-                    branches=[dict(ref=b["ref"], name=b["name"], portal_id=reg["branch_ids"][b["ref"]])
+                    branches=[dict(ref=b["ref"], name=b["name"],
+                                   portal_id=reg["branch_ids"][b["ref"]])
                               for b in reg["body"]["branches"]],
                     users=len(reg["body"]["users"]),
                     customer_numbers=len(reg["body"].get("customer_numbers") or []),

@@ -30,6 +30,8 @@ LAYERS = (
     ("auth", ("webapp.auth",)),
     ("processes", ("webapp.processes",)),
     ("ordering", ("webapp.ordering",)),
+    # Audoora builds on the ordering adapters' conventions; its ordering (issue 12) on orders.
+    ("audoora", ("webapp.audoora",)),
     ("audit", ("webapp.audit",)),
     ("main", ("webapp.main",)),
     ("factory", ("webapp", "webapp.models", "webapp.cli", "webapp.demo", "webapp.devrun")),

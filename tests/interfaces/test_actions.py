@@ -205,18 +205,19 @@ def test_invalid_form_values_are_named_and_nothing_starts(admin, client, csrf, s
 
 def test_actions_that_are_not_built_say_so_and_refuse_to_run(admin, client, csrf,
                                                             make_service):
-    """Every declared action of Audoora appears on its editor; "Jetzt registrieren" (its
-    protocol is issue 12) is disabled with the reason, and a crafted post is refused with
-    the reason and without a row."""
-    service = make_service("audoora_order", {"base_url": "https://audoora.example.org",
-                                       "registration_email": "filiale@example.org",
-                                       "username": "kette", "password": "pw"}, name="Audoora")
+    """Every declared action of SiNNO's app appears on its editor; "Anmelden" (its protocol
+    is not built) is disabled with the reason, and a crafted post is refused with the reason
+    and without a row."""
+    service = make_service("sinno_app", {"server": "https://sinno.example.org",
+                                         "client_id": "winpro", "company_number": "4711"},
+                           name="SiNNO")
     page = client.get(f"/interfaces/{service.id}").get_data(as_text=True)
-    for label in ("Verbindung testen", "Jetzt registrieren", "Registrierung aktualisieren"):
+    for label in ("Verbindung testen", "Anmelden", "Abmelden"):
         assert f">{label}</button>" in page
-    assert 'id="action-register-reason">Noch nicht verfügbar' in page
-    assert page.count("disabled aria-describedby=\"action-") == 2
-    response = client.post(f"/interfaces/{service.id}/actions/register",
+    assert 'id="action-login-reason">Noch nicht verfügbar' in page
+    # Its test has no server address to test either: three buttons disabled.
+    assert page.count("disabled aria-describedby=\"action-") == 3
+    response = client.post(f"/interfaces/{service.id}/actions/login",
                            data={"csrf_token": csrf()}, headers=HX)
     assert response.status_code == 422
     assert "Noch nicht verfügbar" in response.get_data(as_text=True)

@@ -28,12 +28,15 @@ def action_post(service_id, action_key, station_id):
     # comes back with "confirmed" (and whatever its preview put into the form).
     runner = actions.runner_for(interface, spec)
     if runner is not None and not request.form.get("confirmed"):
-        shown = actions.preview(current_user, service, spec.key)
+        latest = actions.latest_runs([service.id]).get((service.id, spec.key))
+        item = action_item(service, interface, spec, station, latest)
+        try:
+            shown = actions.preview(current_user, service, spec.key)
+        except DomainError as error:
+            return render_template(STATUS, item=item, problems=[str(error)]), 422
         if shown is not None:
             template, context = shown
-            latest = actions.latest_runs([service.id]).get((service.id, spec.key))
-            return render_template(template, item=action_item(service, interface, spec,
-                                                              station, latest), **context)
+            return render_template(template, item=item, **context)
     # A test (connection, e-mail) runs with the editor's values when the form came along (the
     # button sends it), else with the saved ones.
     sent = any(field.key in request.form for field in interface.fields)

@@ -1,0 +1,3 @@
+"""Audoora, the ordering portal spanning many partner companies (issue 12): the chain's
+registration with the portal and its refresh, run as outbound work from the service
+editor's actions (interfaces.actions.register_runner). Protocol: docs/partners/audoora.md."""

@@ -1,0 +1,179 @@
+"""Talking to Audoora's portal (docs/partners/audoora.md) for the registration and its
+refresh, as the outbound kind `audoora_registration`: one call per attempt, the row's
+idempotency key on every call, a lookup by key after no answer; the engine retries."""
+import base64
+import json
+from dataclasses import dataclass
+from urllib.parse import quote, urlsplit
+
+import requests
+import urllib3
+from flask import current_app
+from flask_babel import lazy_gettext as _l
+
+from .. import outbound_policy
+from ..extensions import db
+from ..interfaces import services
+from ..interfaces.models import InterfaceService
+from ..models_base import utcnow
+from ..ordering.adapters.https import retry_after
+from ..outbound import engine
+from ..outbound.handlers import (ACCEPTED, AMBIGUOUS, NOT_FOUND, PERMANENT, TRANSIENT,
+                                 CannotRun, Handler, Outcome)
+from .models import AudooraRegistration
+from .registration import KIND, REFRESH, fingerprint
+
+PATH = "/api/v1/registration"
+TIMEOUTS = (5.0, 30.0)
+
+
+@dataclass(frozen=True)
+class RegistrationRequest:
+    base: str
+    username: str
+    password: str
+    body: dict
+    key: str
+    refresh: bool
+    policy: object
+
+    def __repr__(self):  # never print the password
+        return f"RegistrationRequest({self.base!r}, refresh={self.refresh})"
+
+
+def _json(response):
+    try:
+        data = response.json()
+    except ValueError:
+        return None
+    return data if isinstance(data, dict) else None
+
+
+def _not_sent(error):
+    """No connection, name or TLS handshake: the request never left us."""
+    if isinstance(error, requests.ConnectTimeout):
+        return True
+    if not isinstance(error, requests.ConnectionError) or not error.args:
+        return False
+    reason = getattr(error.args[0], "reason", error.args[0])
+    return isinstance(reason, (urllib3.exceptions.NewConnectionError,
+                               urllib3.exceptions.ConnectTimeoutError,
+                               urllib3.exceptions.SSLError))
+
+
+def _answer(response, host):
+    """The Outcome of an answer of the portal to a registration, refresh or lookup."""
+    status = response.status_code
+    data = _json(response) or {}
+    if status in (200, 201) and data.get("registration_id"):
+        return Outcome(ACCEPTED, http_status=status, message=f"{data['registration_id']} "
+                       f"revision {data.get('revision')}", details={"answer": data})
+    error = data.get("error") if isinstance(data.get("error"), dict) else {}
+    code, text = error.get("code", ""), error.get("message", "without a readable error")
+    if status == 429 or status >= 500:
+        return Outcome(TRANSIENT, http_status=status,
+                       retry_after=retry_after(response.headers.get("Retry-After")),
+                       message=f"{host}: HTTP {status} {code}".strip())
+    fields = error.get("fields") if isinstance(error.get("fields"), dict) else {}
+    detail = "; ".join(f"{key}: {value}" for key, value in list(fields.items())[:10])
+    message = f"HTTP {status} {code}: {text}" + (f" ({detail})" if detail else "")
+    return Outcome(PERMANENT, http_status=status, message=message)
+
+
+def _with_body(outcome, request):
+    if outcome.kind == ACCEPTED:
+        outcome.details["sent"] = request.body
+    return outcome
+
+
+class RegistrationHandler(Handler):
+    kind = KIND
+
+    def prepare(self, row):
+        service = db.session.get(InterfaceService, row.subject_id)
+        if service is None:
+            raise CannotRun(str(_l("The service was deleted.")))
+        sealed = engine.unseal(row)
+        if not sealed:
+            raise CannotRun(str(_l("The data to send is gone; start the registration again.")))
+        values = services.service_values(service)
+        base = (values.get("base_url") or "").strip().rstrip("/")
+        password = services.stored_secret(service, "password") \
+            if "password" in service.secret_keys else None
+        if not base or not (values.get("username") or "").strip() or not password:
+            raise CannotRun(str(_l("The service has no Basis-URL, user name or password.")))
+        return RegistrationRequest(base=base, username=values["username"].strip(),
+                                   password=password, body=json.loads(sealed),
+                                   key=row.idempotency_key, refresh=row.action == REFRESH,
+                                   policy=outbound_policy.from_config(current_app.config))
+
+    def max_duration(self, request):
+        return sum(TIMEOUTS) + 5
+
+    def can_lookup(self, request):
+        return True
+
+    def _call(self, request, method, url, **kwargs):
+        host = urlsplit(request.base).hostname or request.base
+        try:
+            request.policy.check_url(request.base)
+        except outbound_policy.Refused as refused:
+            return None, Outcome(PERMANENT, message=f"Not connected: {refused}. Nothing was sent.")
+        raw = f"{request.username}:{request.password}".encode()
+        headers = {"Authorization": "Basic " + base64.b64encode(raw).decode(),
+                   "Idempotency-Key": request.key, "Accept": "application/json"}
+        try:
+            with request.policy.session() as session:
+                response = session.request(method, url, headers=headers, timeout=TIMEOUTS,
+                                           allow_redirects=False, **kwargs)
+        except outbound_policy.Refused as refused:
+            return None, Outcome(PERMANENT, message=f"Not connected: {refused}. Nothing was sent.")
+        except requests.RequestException as error:
+            if _not_sent(error):
+                return None, Outcome(TRANSIENT, message=f"{host}: could not connect")
+            return None, Outcome(AMBIGUOUS, message=f"{host}: no answer in time"
+                                 if isinstance(error, requests.Timeout)
+                                 else f"{host}: the connection was closed")
+        return response, _answer(response, host)
+
+    def submit(self, request, report):
+        _response, outcome = self._call(request, "PUT" if request.refresh else "POST",
+                                        request.base + PATH, json=request.body)
+        return _with_body(outcome, request)
+
+    def lookup(self, request, report):
+        response, outcome = self._call(request, "GET",
+                                       f"{request.base}{PATH}/by-key/{quote(request.key)}")
+        if response is not None and response.status_code == 404:
+            return Outcome(NOT_FOUND, http_status=404, message="not arrived")
+        if outcome.kind == AMBIGUOUS:  # a lookup sends nothing: no answer is just transient
+            return Outcome(TRANSIENT, message=outcome.message)
+        return _with_body(outcome, request)
+
+    def accepted(self, row, outcome):
+        """The portal holds the data: now ours says so too (same transaction as the row)."""
+        answer = outcome.details["answer"]
+        sent = outcome.details["sent"]  # the sealed body: the row's seal is dropped by now
+        registration = db.session.scalar(db.select(AudooraRegistration).where(
+            AudooraRegistration.service_id == row.subject_id))
+        now = utcnow()
+        if registration is None:
+            registration = AudooraRegistration(service_id=row.subject_id, registered_at=now)
+            db.session.add(registration)
+        elif row.action == REFRESH:
+            registration.refreshed_at = now
+        branches = [b for b in answer.get("branches") or [] if isinstance(b, dict)]
+        registration.registration_id = str(answer["registration_id"])[:40]
+        registration.revision = int(answer.get("revision") or 1)
+        registration.sent, registration.fingerprint = sent, fingerprint(sent)
+        registration.portal_branches = [
+            {key: str(b.get(key, ""))[:120] for key in ("ref", "name", "portal_id")}
+            for b in branches]
+        row.progress = {"ok": True, "registration_id": registration.registration_id,
+                        "branches": len(branches)}
+
+    def failed(self, row, message, outcome):
+        row.progress = {"ok": False, "error": message[:300]}
+
+
+HANDLER = RegistrationHandler()
