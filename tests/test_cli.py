@@ -81,6 +81,9 @@ def test_seed_demo_creates_the_demo_chain(app, runner):
         assert command.values["program"] == str(demo.ORDER_PROGRAM)
         assert command.values["arguments"].startswith("--auftrag {auftragsdatei}")
         assert services["smtp"].values["host"] == "127.0.0.1"
+        # Audoora's registration goes to the sandbox's portal.
+        assert services["audoora_order"].values["base_url"].endswith("/audoora")
+        assert interface_services.secret_states(services["audoora_order"])["password"]
 
 
 def test_seed_demo_twice_changes_nothing(app, runner):

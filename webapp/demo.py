@@ -209,6 +209,11 @@ def _seed_services(branches):
           "arguments": "--auftrag {auftragsdatei} --schluessel {idempotenzschluessel} "
                        f"--ablage {Path(current_app.instance_path) / 'ohrform-auftraege'}",
           "timeout": "30", "output_format": "json"}),
+        # Audoora: "Jetzt registrieren" sends the demo chain to the sandbox's portal.
+        ("audoora_order", {"name": "Audoora"},
+         {"base_url": _sandbox_url("audoora"),
+          "registration_email": "zentrale@hoerwelt-demo.example",
+          "username": sandbox_login["username"], "password": sandbox_login["password"]}),
         ("spryng_rest", {"name": "SMS (ab nächstem Monat)", "start_date": today + timedelta(days=30)},
          {"base_url": "https://rest.spryngsms.com/v1", "api_key": "demo-key-not-real",
           "country_code": "+49"}),

@@ -233,3 +233,20 @@ def test_the_branch_change_is_listed(world, audoora, client, csrf, work):
     db.session.commit()
     changes = registration.state(audoora)["changes"]
     assert changes == [dict(what="branch", change="changed", name="Ulm")]
+
+
+def test_readers_who_may_not_send_see_the_state_but_not_the_names(
+        world, audoora, client, csrf, work, auth, make_user):
+    """A branch manager reads the chain's service: registered, refresh due, but not which
+    users changed, and no preview."""
+    _confirm(client, csrf, audoora, _preview(client, csrf, audoora))
+    assert work()
+    make_user("neu", name="Nina Neu")
+    auth.login(world.manager)
+    editor = client.get(f"/interfaces/{audoora.id}")
+    assert editor.status_code == 200
+    page = editor.get_data(as_text=True)
+    assert "Registriert seit" in page and "Aktualisierung fällig" in page
+    assert "Nina Neu" not in page
+    assert client.post(_url(audoora, "refresh_registration"), data={"csrf_token": csrf()},
+                       headers=HX).status_code == 403

@@ -33,7 +33,7 @@ def runner(monkeypatch, app):
         calls.append(("preview", action_key))
         return "preview.html", {"what": "3 Filialen"}
 
-    def panel(service, action_key):
+    def panel(actor, service, action_key):
         return "panel.html", {"state": "angemeldet"}
 
     monkeypatch.setitem(actions._RUNNERS, ("sinno_app", "login"), actions.ActionRunner(

@@ -122,10 +122,11 @@ def _latest_run(service):
 
 
 def state(service):
-    """The registration's state for the editor: {state, registration, run, changes, error}."""
+    """The registration's state for the editor: {state, registration, run, changes, due
+    (a refresh is due), error}."""
     registration = registration_of(service)
     run = _latest_run(service)
-    found = dict(registration=registration, run=run, changes=[], error="")
+    found = dict(registration=registration, run=run, changes=[], due=False, error="")
     if run is not None and run.state in OPEN_STATES:
         found["state"] = RUNNING
     elif run is not None and run.state == FAILED and (
@@ -139,7 +140,7 @@ def state(service):
     if registration is not None and found["state"] != RUNNING:
         now = body(service)
         if fingerprint(now) != registration.fingerprint:
-            found["changes"] = changes(registration.sent or {}, now)
+            found.update(changes=changes(registration.sent or {}, now), due=True)
             if found["state"] == REGISTERED:
                 found["state"] = REFRESH_DUE
     return found
@@ -192,10 +193,12 @@ def start(actor, service, action_key, form):
     return row, created
 
 
-def panel(service, action_key):
+def panel(actor, service, action_key):
     """The registration's state beside "Jetzt registrieren"; what changed beside the
-    refresh."""
+    refresh, named only to those who may send it (it names users)."""
     found = state(service)
+    if not actions.may_run(actor, service):
+        found["changes"] = []
     return "audoora/_registration_state.html", dict(found, part=action_key)
 
 

@@ -44,7 +44,7 @@ def _panel(service, interface, spec):
     """What a domain above shows beside its action's status (e.g. the registration's state),
     as {"template": …, **its context}, or None."""
     runner = actions.runner_for(interface, spec)
-    shown = runner.panel(service, spec.key) if runner and runner.panel else None
+    shown = runner.panel(current_user, service, spec.key) if runner and runner.panel else None
     if shown is None:
         return None
     template, context = shown

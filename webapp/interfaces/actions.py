@@ -72,8 +72,9 @@ class ActionRunner:
     """How a domain above runs one action of a type (Audoora's "Jetzt registrieren"):
     `start(actor, service, action_key, form)` → (row, created), its own outbound kind;
     `preview(actor, service, action_key)` → (template, context) the person confirms before
-    anything leaves, or None to start at once; `panel(service, action_key)` → (template,
-    context) shown with the action's status; `summary(row)` → its run in words, or None."""
+    anything leaves, or None to start at once; `panel(actor, service, action_key)` →
+    (template, context) shown with the action's status to `actor` (who may only read the
+    service, too), or None; `summary(row)` → its run in words, or None."""
     kind: str
     start: Callable
     preview: Callable | None = None
