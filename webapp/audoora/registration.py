@@ -15,6 +15,7 @@ from ..companies.models import Company, CustomerNumber
 from ..errors import DomainError
 from ..extensions import db
 from ..interfaces import actions, services
+from ..models_base import utcnow
 from ..org.models import Branch
 from ..outbound import engine
 from ..outbound.models import DONE, FAILED, OPEN_STATES, Outbound
@@ -24,6 +25,7 @@ from .models import AudooraRegistration
 INTERFACE = "audoora_order"
 REGISTER, REFRESH = "register", "refresh_registration"
 KIND = "audoora_registration"
+JUST_FINISHED_SECONDS = 10
 
 NOT_REGISTERED, REGISTERED, REFRESH_DUE, ERROR, RUNNING = (
     "not_registered", "registered", "refresh_due", "error", "running")
@@ -197,6 +199,12 @@ def panel(actor, service, action_key):
     """The registration's state beside "Jetzt registrieren"; what changed beside the
     refresh, named only to those who may send it (it names users)."""
     found = state(service)
+    run = found["run"]
+    # The run of this action just ended: the other action's region shows the state too and
+    # is told to fetch it anew (it does not poll).
+    found["just_finished"] = bool(
+        run is not None and run.action == action_key and run.finished_at is not None
+        and (utcnow() - run.finished_at).total_seconds() < JUST_FINISHED_SECONDS)
     if not actions.may_run(actor, service):
         found["changes"] = []
     return "audoora/_registration_state.html", dict(found, part=action_key)
