@@ -250,3 +250,19 @@ def test_readers_who_may_not_send_see_the_state_but_not_the_names(
     assert "Nina Neu" not in page
     assert client.post(_url(audoora, "refresh_registration"), data={"csrf_token": csrf()},
                        headers=HX).status_code == 403
+
+
+def test_a_branch_manager_may_not_send_the_chain_even_from_their_branch_service(
+        world, make_service, sandbox, client, csrf, auth):
+    """The registration sends every branch and user: a branch manager who may edit their
+    branch's Audoora service gets the reason instead of a preview, and nothing starts."""
+    service = make_service("audoora_order", {
+        "base_url": f"{sandbox}/audoora", "registration_email": "st@example.org",
+        "username": "10001", "password": "sandbox"}, name="Audoora ST",
+        branch_id=str(world.st.id))
+    auth.login(world.manager)
+    response = client.post(_url(service, "register"), data={"csrf_token": csrf()}, headers=HX)
+    assert response.status_code == 422
+    assert "Nur Administratoren" in response.get_data(as_text=True)
+    assert "Maria Manager" not in response.get_data(as_text=True)
+    assert _runs(service) == []

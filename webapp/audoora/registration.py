@@ -10,6 +10,7 @@ import json
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from sqlalchemy.orm import selectinload
 
 from ..companies.models import Company, CustomerNumber
 from ..errors import DomainError
@@ -35,6 +36,8 @@ NEEDS_ACCESS = _l("Fill in and save the Basis-URL, the registration e-mail addre
 ALREADY = _l("This service is registered already; refresh the registration instead.")
 NOT_YET = _l("Register first; a refresh sends changes of a registration.")
 CHANGED = _l("The data changed since the preview was shown. Look at the preview again.")
+ADMINS_ONLY = _l("Only administrators register the chain with Audoora: it sends every branch "
+                 "and user of the chain.")
 BUSY = _l("A registration or refresh of this service is running; wait until it ends.")
 
 
@@ -52,7 +55,7 @@ def body(service):
     values = services.service_values(service)
     branches = db.session.scalars(db.select(Branch).order_by(Branch.id)).all()
     users = db.session.scalars(db.select(User).where(User.active.is_(True))
-                               .order_by(User.id)).all()
+                               .options(selectinload(User.branches)).order_by(User.id)).all()
     numbers = db.session.execute(
         db.select(Company.name, CustomerNumber.branch_id, CustomerNumber.number)
         .join(CustomerNumber.company).order_by(Company.name, CustomerNumber.branch_id)).all()
@@ -157,7 +160,15 @@ def _ready(service):
         "password" in service.secret_keys
 
 
-def _check(service, action_key):
+def _may_send(actor, service):
+    """The registration sends the whole chain's branches and users: administrators only
+    (who may edit the service), whatever the service's scope."""
+    return getattr(actor, "is_admin", False) and actions.may_run(actor, service)
+
+
+def _check(actor, service, action_key):
+    if not _may_send(actor, service):
+        raise DomainError(str(ADMINS_ONLY))
     if not _ready(service):
         raise DomainError(str(NEEDS_ACCESS))
     registered = registration_of(service) is not None
@@ -169,7 +180,7 @@ def _check(service, action_key):
 
 def preview(actor, service, action_key):
     """What will be sent, record by record with counts, for the person to confirm."""
-    _check(service, action_key)
+    _check(actor, service, action_key)
     sent = body(service)
     registration = registration_of(service)
     names = {b["ref"]: b["name"] for b in sent.get("branches", [])}
@@ -182,7 +193,7 @@ def preview(actor, service, action_key):
 def start(actor, service, action_key, form):
     """Start the registration or refresh with the data confirmed in the preview (its
     fingerprint comes back with the confirmation). (row, created)."""
-    _check(service, action_key)
+    _check(actor, service, action_key)
     sent = body(service)
     if form is None or form.get("fingerprint") != fingerprint(sent):
         raise DomainError(str(CHANGED))
@@ -205,7 +216,7 @@ def panel(actor, service, action_key):
     found["just_finished"] = bool(
         run is not None and run.action == action_key and run.finished_at is not None
         and (utcnow() - run.finished_at).total_seconds() < JUST_FINISHED_SECONDS)
-    if not actions.may_run(actor, service):
+    if not _may_send(actor, service):
         found["changes"] = []
     return "audoora/_registration_state.html", dict(found, part=action_key)
 
