@@ -2,7 +2,6 @@
 from .auth.models import LoginAttempt  # noqa: F401
 from .changelog.models import ChangeLogEntry  # noqa: F401
 from .companies.models import Company, CustomerNumber  # noqa: F401
-from .directory.models import LdapSettings, OidcSettings  # noqa: F401
 from .interfaces.models import InterfaceService, ServiceCompany, ServiceSecret  # noqa: F401
 from .interfaces.health_models import HealthNotice, HealthRun  # noqa: F401
 from .org.models import Branch, Chain, Workstation  # noqa: F401
