@@ -10,12 +10,10 @@ import json
 from datetime import timedelta
 
 import pytest
-from aiosmtpd.controller import Controller
-from aiosmtpd.smtp import AuthResult
 
 from tests.factories import HX, SMTP_RAW, fresh, make_config
+from tests.mailserver import start_smtp
 from tests.probes.tls import make_certificates
-from webapp.devrun import free_port
 from webapp.extensions import db
 from webapp.interfaces import actions
 from webapp.models_base import utcnow
@@ -27,25 +25,6 @@ pytestmark = pytest.mark.redis
 USER, PASSWORD = "filiale@example.org", "richtig-geheim"
 
 
-class _Sink:
-    """Keeps what it is given (the test e-mail tests read it)."""
-
-    def __init__(self):
-        self.messages = []
-
-    async def handle_DATA(self, server, session, envelope):
-        self.messages.append(envelope)
-        return "250 OK"
-
-
-def _authenticate(server, session, envelope, mechanism, auth_data):
-    ok = auth_data.login == USER.encode() and auth_data.password == PASSWORD.encode()
-    return AuthResult(success=ok, handled=False)  # not handled: the server answers 535
-
-
-SINK = None
-
-
 @pytest.fixture(scope="module")
 def certificates(tmp_path_factory):
     return make_certificates(tmp_path_factory.mktemp("certs"))
@@ -53,24 +32,18 @@ def certificates(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def smtp_server(certificates):
-    """A real SMTP server on loopback: STARTTLS with the test CA's certificate, AUTH LOGIN/
-    PLAIN only once encrypted."""
-    port = free_port()
-    global SINK
-    SINK = _Sink()
-    controller = Controller(SINK, hostname="127.0.0.1", port=port,
-                            tls_context=certificates.server_context(), require_starttls=True,
-                            authenticator=_authenticate, auth_require_tls=True)
-    controller.start()
-    yield port
+    """A real SMTP server on loopback: STARTTLS with the test CA's certificate, AUTH/PLAIN
+    only once encrypted."""
+    controller = start_smtp(certificates, USER, PASSWORD)
+    yield controller
     controller.stop()
 
 
 @pytest.fixture
 def smtp_messages(smtp_server):
     """What the server received during this test."""
-    SINK.messages.clear()
-    return SINK.messages
+    smtp_server.handler.messages.clear()
+    return smtp_server.handler.messages
 
 
 @pytest.fixture
@@ -89,7 +62,7 @@ def admin(world, auth):
 
 @pytest.fixture
 def smtp_service(make_service, smtp_server):
-    raw = {**SMTP_RAW, "host": "127.0.0.1", "port": str(smtp_server), "username": USER,
+    raw = {**SMTP_RAW, "host": "127.0.0.1", "port": str(smtp_server.port), "username": USER,
            "password": "falsch"}
     return make_service("smtp", raw, name="Postausgang")
 

@@ -12,12 +12,10 @@ from datetime import datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 import pytest
-from aiosmtpd.controller import Controller
-from aiosmtpd.smtp import AuthResult
 
 from tests.factories import SMTP_RAW, fresh, make_config
+from tests.mailserver import start_smtp
 from tests.probes.tls import make_certificates
-from webapp.devrun import free_port
 from webapp.extensions import db
 from webapp.interfaces import actions, health_checks
 from webapp.interfaces.health_models import FAILING, RECOVERED, HealthNotice, HealthRun
@@ -33,20 +31,6 @@ WRONG = "falsch-geheim-3"
 BERLIN = ZoneInfo("Europe/Berlin")
 
 
-class _Recorder:
-    def __init__(self):
-        self.messages = []
-
-    async def handle_DATA(self, server, session, envelope):
-        self.messages.append(envelope)
-        return "250 OK"
-
-
-def _authenticate(server, session, envelope, mechanism, auth_data):
-    ok = auth_data.login == USER.encode() and auth_data.password == PASSWORD.encode()
-    return AuthResult(success=ok, handled=False)
-
-
 @pytest.fixture(scope="module")
 def certificates(tmp_path_factory):
     return make_certificates(tmp_path_factory.mktemp("certs"))
@@ -56,11 +40,7 @@ def certificates(tmp_path_factory):
 def smtp_server(certificates):
     """A real SMTP server on loopback: STARTTLS with the test CA's certificate, AUTH required
     (only once encrypted) before any mail is taken."""
-    controller = Controller(_Recorder(), hostname="127.0.0.1", port=free_port(),
-                            tls_context=certificates.server_context(), require_starttls=True,
-                            authenticator=_authenticate, auth_required=True,
-                            auth_require_tls=True)
-    controller.start()
+    controller = start_smtp(certificates, USER, PASSWORD, auth_required=True)
     yield controller
     controller.stop()
 

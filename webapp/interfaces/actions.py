@@ -337,10 +337,8 @@ class ServiceActionHandler(Handler):
         return request.timeout * 6 + 10
 
     def submit(self, request, report):
-        if isinstance(request, MailRequest):
-            outcome = outbound_mail.send(request.smtp, request.password, request.sender,
-                                [request.recipient], request.message, request.policy,
-                                context=outbound_mail.tls_context(request.ca_file))
+        if isinstance(request, outbound_mail.Mail):
+            outcome = request.send()
             outcome.details = {"sent_to": request.recipient}
             return outcome
 
@@ -370,21 +368,6 @@ class ServiceActionHandler(Handler):
             row.progress = {**(row.progress or {}), "ok": False, "error": message[:300]}
 
 
-@dataclass(frozen=True)
-class MailRequest:
-    smtp: dict
-    password: str
-    sender: str
-    recipient: str
-    message: object
-    policy: object
-    ca_file: str | None
-    timeout: float
-
-    def __repr__(self):  # never print the password
-        return f"MailRequest(to={self.recipient!r})"
-
-
 def _test_email(value, secret, recipient, config):
     """The test e-mail: from the form's sender, to the person who asked."""
     smtp = {key: value(key) for key in ("host", "port", "encryption", "username", "timeout")}
@@ -399,9 +382,9 @@ def _test_email(value, secret, recipient, config):
     message.set_content(str(_l("This is a test e-mail of the service “%(service)s”. If you "
                                "can read it, sending e-mail works.",
                                service=value("host") or "")))
-    return MailRequest(smtp, secret("password") or "", sender, recipient, message,
-                       outbound_policy.from_config(config), config.get("OUTBOUND_CA_FILE"),
-                       float(value("timeout") or 30))
+    return outbound_mail.Mail(smtp, secret("password") or "", sender, recipient, message,
+                              outbound_policy.from_config(config),
+                              outbound_mail.tls_context(config.get("OUTBOUND_CA_FILE") or None))
 
 
 def _request(protocol, value, secret, config):

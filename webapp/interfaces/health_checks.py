@@ -214,20 +214,6 @@ def recipients(branch_id):
 
 # --- the alert e-mail -------------------------------------------------------------------------
 
-@dataclass(frozen=True)
-class AlertMail:
-    smtp: dict            # the SMTP service's values
-    password: str | None
-    sender: str
-    recipient: str
-    message: EmailMessage
-    policy: object
-    context: object       # the TLS context (the operator's CA file trusted)
-
-    def __repr__(self):  # never print the password
-        return f"AlertMail(to={self.recipient!r})"
-
-
 class AlertMailHandler(Handler):
     """One alert e-mail to one user through the chain's SMTP service. The row keeps its key
     for good (one mail per notice and user); a mail that may have arrived without an answer
@@ -263,16 +249,15 @@ class AlertMailHandler(Handler):
         password = (resolver.secret_for(smtp, "password") if "password" in smtp.fields
                     else None)
         config = current_app.config
-        return AlertMail(values, password, sender, mail.address(user.email), message,
+        return mail.Mail(values, password, sender, mail.address(user.email), message,
                          outbound_policy.from_config(config),
                          mail.tls_context(config.get("OUTBOUND_CA_FILE") or None))
 
     def max_duration(self, request):
-        return float(request.smtp.get("timeout") or 30) + 5
+        return request.timeout + 5
 
     def submit(self, request, report):
-        return mail.send(request.smtp, request.password, request.sender, [request.recipient],
-                         request.message, request.policy, request.context)
+        return request.send()
 
 
 def compose(notice):

@@ -13,6 +13,8 @@ import email.policy
 import smtplib
 import ssl
 import time
+from dataclasses import dataclass
+from email.message import EmailMessage
 from email.utils import parseaddr
 
 from ..outbound_policy import Refused
@@ -26,6 +28,32 @@ def address(value):
     found = parseaddr(value or "")[1]
     local, _, domain = found.rpartition("@")
     return found if local and "." in domain and found.isascii() else ""
+
+
+@dataclass(frozen=True)
+class Mail:
+    """One e-mail ready to go, as a handler's prepared request: the SMTP service's values and
+    password, the envelope, the message, where the server may connect and the TLS context.
+    The call (`send`) needs no database."""
+
+    smtp: dict            # the SMTP service's values (host, port, encryption, username, timeout)
+    password: str | None
+    sender: str
+    recipient: str
+    message: EmailMessage
+    policy: object        # the operator's outbound Policy
+    context: object       # the TLS context (tls_context: the operator's CA file trusted)
+
+    def __repr__(self):  # never print the password
+        return f"Mail(to={self.recipient!r})"
+
+    @property
+    def timeout(self):
+        return float(self.smtp.get("timeout") or 30)
+
+    def send(self):
+        return send(self.smtp, self.password, self.sender, [self.recipient], self.message,
+                    self.policy, self.context)
 
 
 def tls_context(ca_file=None):
