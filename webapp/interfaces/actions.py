@@ -211,7 +211,7 @@ def _form_values(actor, service, interface, raw):
         return current, {}
     parsed = field_values.parse(interface, raw, partial=service.workstation_id is not None,
                                 secrets_set=service.secret_keys)
-    services._keep_locked_values(actor, interface, raw, parsed, current)
+    services.keep_locked_values(actor, interface, raw, parsed, current)
     if parsed.errors:
         raise field_values.InvalidValues(parsed.errors)
     typed = {key: value for key, value in parsed.secrets.items() if value}
@@ -304,16 +304,16 @@ class ServiceActionHandler(Handler):
         values = (field_values.from_storage(interface, sealed["values"]) if "values" in sealed
                   else services.service_values(service))
         typed = sealed.get("secrets") or {}
-        fallback = None
+        fallback, inherited = None, {}
         if service.workstation_id is not None:
             fallback = services.workstation_bases(service.workstation,
                                                   interface.key).fallback
+            if fallback is not None:
+                inherited = services.service_values(fallback)
 
         def value(key):
             found = values.get(key)
-            if found in (None, "") and fallback is not None:
-                found = services.service_values(fallback).get(key)
-            return found
+            return inherited.get(key) if found in (None, "") else found
 
         def secret(key):
             if typed.get(key):

@@ -354,7 +354,7 @@ def program_refusal(interface):
               "(ALLOWED_PROGRAMS).", interface=interface_name(interface))
 
 
-def _keep_locked_values(actor, interface, raw, parsed, current):
+def keep_locked_values(actor, interface, raw, parsed, current):
     """Branch managers keep what an admin set in the locked fields: a field they leave out
     keeps `current`, a changed one is refused beside the field (and so is one only an admin
     can fill in, e.g. a required address of a new service)."""
@@ -391,7 +391,7 @@ def create_service(actor, interface_key, data, raw=None):
     interface = _interface(interface_key)
     workstation, partial, common, errors = _new_place(actor, interface, data)
     parsed = field_values.parse(interface, raw, partial=partial)
-    _keep_locked_values(actor, interface, raw, parsed,
+    keep_locked_values(actor, interface, raw, parsed,
                         {} if partial else field_values.defaults(interface))
     _raise_errors({**errors, **parsed.errors})
     return _insert(actor, interface, workstation, common, parsed, "create")
@@ -459,7 +459,7 @@ def update_service(actor, service, data, raw, version):
     else:
         parsed = field_values.parse(interface, raw, partial=partial,
                                     secrets_set=service.secret_keys)
-        _keep_locked_values(actor, interface, raw, parsed, current)
+        keep_locked_values(actor, interface, raw, parsed, current)
     _raise_errors({**errors, **parsed.errors})
     for key in interface.fixed_after_save:
         if parsed.values.get(key) != current.get(key):
