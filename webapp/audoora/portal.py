@@ -7,7 +7,6 @@ from dataclasses import dataclass
 from urllib.parse import quote, urlsplit
 
 import requests
-import urllib3
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 
@@ -16,7 +15,7 @@ from ..extensions import db
 from ..interfaces import services
 from ..interfaces.models import InterfaceService
 from ..models_base import utcnow
-from ..ordering.adapters.https import retry_after
+from ..ordering.adapters.https import json_object, not_sent, retry_after
 from ..outbound import engine
 from ..outbound.handlers import (ACCEPTED, AMBIGUOUS, NOT_FOUND, PERMANENT, TRANSIENT,
                                  CannotRun, Handler, Outcome)
@@ -41,30 +40,10 @@ class RegistrationRequest:
         return f"RegistrationRequest({self.base!r}, refresh={self.refresh})"
 
 
-def _json(response):
-    try:
-        data = response.json()
-    except ValueError:
-        return None
-    return data if isinstance(data, dict) else None
-
-
-def _not_sent(error):
-    """No connection, name or TLS handshake: the request never left us."""
-    if isinstance(error, requests.ConnectTimeout):
-        return True
-    if not isinstance(error, requests.ConnectionError) or not error.args:
-        return False
-    reason = getattr(error.args[0], "reason", error.args[0])
-    return isinstance(reason, (urllib3.exceptions.NewConnectionError,
-                               urllib3.exceptions.ConnectTimeoutError,
-                               urllib3.exceptions.SSLError))
-
-
 def _answer(response, host):
     """The Outcome of an answer of the portal to a registration, refresh or lookup."""
     status = response.status_code
-    data = _json(response) or {}
+    data = json_object(response) or {}
     if status in (200, 201) and data.get("registration_id"):
         return Outcome(ACCEPTED, http_status=status, message=f"{data['registration_id']} "
                        f"revision {data.get('revision')}", details={"answer": data})
@@ -129,7 +108,7 @@ class RegistrationHandler(Handler):
         except outbound_policy.Refused as refused:
             return None, Outcome(PERMANENT, message=f"Not connected: {refused}. Nothing was sent.")
         except requests.RequestException as error:
-            if _not_sent(error):
+            if not_sent(error):
                 return None, Outcome(TRANSIENT, message=f"{host}: could not connect")
             return None, Outcome(AMBIGUOUS, message=f"{host}: no answer in time"
                                  if isinstance(error, requests.Timeout)

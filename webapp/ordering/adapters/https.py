@@ -157,7 +157,7 @@ def retry_after(value):
         return None
 
 
-def _not_sent(error):
+def not_sent(error):
     """Whether a requests error happened before the request left us: no connection, no name,
     no TLS handshake. Anything later may have reached the partner."""
     if isinstance(error, requests.ConnectTimeout):
@@ -176,7 +176,8 @@ def timeouts(protocol, config):
                  zip(("connect_timeout", "read_timeout"), protocol.timeouts))
 
 
-def _json(response):
+def json_object(response):
+    """The answer's JSON object, or None (no JSON, or not an object)."""
     try:
         data = response.json()
     except ValueError:
@@ -262,7 +263,7 @@ class _Call:
         if p.auth == "session":
             token = response.cookies.get(p.token_field) if status < 400 else None
         else:
-            token = (_json(response) or {}).get(p.token_field) if status == 200 else None
+            token = (json_object(response) or {}).get(p.token_field) if status == 200 else None
         if isinstance(token, str) and token:
             return token
         if status == 429 or status >= 500:
@@ -288,7 +289,7 @@ def _describe(error):
     if isinstance(error, requests.exceptions.SSLError):
         return "the TLS connection failed"
     if isinstance(error, requests.ConnectionError):
-        return "could not connect" if _not_sent(error) else "the connection was closed"
+        return "could not connect" if not_sent(error) else "the connection was closed"
     return f"the answer could not be read ({type(error).__name__})"
 
 
@@ -362,7 +363,7 @@ class HttpsAdapter(Adapter):
             outcome = Outcome(PERMANENT, message=(
                 "The request could not be built: check the server URL and the credentials."))
         except requests.RequestException as error:
-            if action == "submit" and not _not_sent(error):
+            if action == "submit" and not not_sent(error):
                 outcome = Outcome(AMBIGUOUS, message=(
                     f"{call.host}: {_describe(error)} after the order was sent; it may have "
                     "arrived."))
@@ -385,7 +386,7 @@ class HttpsAdapter(Adapter):
     # --- reading the answer ------------------------------------------------------------
 
     def _answer(self, action, response, call):
-        status, data = response.status_code, _json(response)
+        status, data = response.status_code, json_object(response)
         if status in (200, 201):
             return self._accepted(action, status, data, call)
         if status == 404 and action == "lookup":
