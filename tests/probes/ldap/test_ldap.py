@@ -12,10 +12,11 @@ import pytest
 
 from tests.auth.servers import BASE, PEOPLE, SERVICE_DN, SERVICE_PASSWORD
 from tests.factories import LOOPBACK
+from tests.probes.checks import checked_run, failed, states
 from webapp.outbound_policy import Policy
 from webapp.probes import (
     AUTH, AUTH_FAILED, CERTIFICATE, CONNECT, INVALID, NAME_UNKNOWN, NO_CREDENTIALS,
-    NOT_ALLOWED, OK, REFUSED, REQUEST, RESOLVE, SERVER_ERROR, SKIPPED, STEPS, TIMEOUT, TLS,
+    NOT_ALLOWED, OK, REFUSED, REQUEST, RESOLVE, SERVER_ERROR, SKIPPED, TIMEOUT, TLS,
     TLS_FAILED,
 )
 from webapp.probes.ldap import ldap
@@ -38,22 +39,10 @@ def probe(policy, slapd):
         values = dict(url=slapd.url, policy=policy, timeout=5, bind_dn=SERVICE_DN,
                       password=SERVICE_PASSWORD, base_dn=BASE)
         values.update(overrides)
-        reported = []
-        result = ldap(**values, report=lambda r: reported.append(len(r.steps)))
-        assert [step.step for step in result.steps] == list(STEPS)
-        assert not [step for step in result.steps
-                    if any(secret in step.detail for secret in SECRETS)]
-        assert reported
-        return result
+        return checked_run(ldap, SECRETS, **values)
     return run
 
 
-def failed(result):
-    return result.failed.step, result.failed.reason
-
-
-def states(result):
-    return [step.state for step in result.steps]
 
 
 @pytest.fixture

@@ -2,6 +2,7 @@
 fail, each naming the step and the reason, and the password in no step's detail."""
 import pytest
 
+from tests.probes.checks import failed
 from tests.probes.transfer.conftest import LOOPBACK, PASSWORD, USER, RecordingPolicy
 from webapp.outbound_policy import Policy
 from webapp.probes import (
@@ -27,9 +28,6 @@ def ftp(policy, certs, ftps_port):
         return result
     return run
 
-
-def failed(result):
-    return result.failed.step, result.failed.reason
 
 
 # --- success ------------------------------------------------------------------------------

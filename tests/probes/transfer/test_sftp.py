@@ -2,6 +2,7 @@
 each naming the step and the reason, and the password in no step's detail."""
 import pytest
 
+from tests.probes.checks import failed
 from tests.probes.transfer.conftest import LOOPBACK, PASSWORD, USER, RecordingPolicy
 from webapp.outbound_policy import Policy
 from webapp.probes import (
@@ -28,9 +29,6 @@ def sftp(policy, sftp_server):
         return result
     return run
 
-
-def failed(result):
-    return result.failed.step, result.failed.reason
 
 
 def test_lists_the_folder_and_shows_the_host_key(sftp, sftp_server):

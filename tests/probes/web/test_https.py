@@ -4,6 +4,7 @@ in any step's detail."""
 import pytest
 from requests.auth import HTTPBasicAuth
 
+from tests.probes.checks import checked_run, failed
 from tests.probes.web.conftest import API_KEY, PASSWORD, USER
 from webapp.outbound_policy import Policy
 from webapp.probes import (
@@ -22,18 +23,9 @@ def probe(policy, certs, https_url):
     def run(**overrides):
         values = dict(url=https_url, policy=policy, timeout=5, ca_file=certs.ca_file)
         values.update(overrides)
-        reported = []
-        result = https(**values, report=lambda r: reported.append(len(r.steps)))
-        assert [step.step for step in result.steps] == [RESOLVE, CONNECT, TLS, AUTH, REQUEST]
-        assert not [step for step in result.steps
-                    if any(secret in step.detail for secret in SECRETS)]
-        assert reported
-        return result
+        return checked_run(https, SECRETS, **values)
     return run
 
-
-def failed(result):
-    return result.failed.step, result.failed.reason
 
 
 # --- success ------------------------------------------------------------------------------
