@@ -25,3 +25,14 @@ class AudooraRegistration(db.Model):
     sent: Mapped[dict] = mapped_column(JSON, default=dict)
     # The branches the portal listed back: [{ref, name, portal_id}].
     portal_branches: Mapped[list] = mapped_column(JSON, default=list)
+
+
+class AudooraPartnerList(db.Model):
+    """The partner companies the portal forwards orders to, as last fetched for a service
+    ("Partnerliste abrufen"): the editor checks each against the companies' master data."""
+    __tablename__ = "audoora_partner_lists"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    service_id: Mapped[int] = mapped_column(
+        ForeignKey("interface_services.id", ondelete="CASCADE"), unique=True)
+    partners: Mapped[list] = mapped_column(JSON, default=list)  # [{id, name}] as the portal said
+    fetched_at: Mapped[datetime] = mapped_column(UTC)

@@ -25,6 +25,10 @@ class Chain(Tracked, db.Model):
     health_check_time: Mapped[str] = mapped_column(String(5), default="02:00",
                                                    server_default="02:00")
     health_alert_after: Mapped[int] = mapped_column(Integer, default=3, server_default="3")
+    # Refresh the Audoora registration at night when something changed since the last one
+    # (jobs/audoora.py); off by default, since the refresh sends every user and branch.
+    audoora_auto_refresh: Mapped[bool] = mapped_column(Boolean, default=False,
+                                                       server_default=false())
 
 
 class Branch(Tracked, db.Model):
