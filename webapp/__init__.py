@@ -12,6 +12,7 @@ from . import cli, crypto, hx, i18n, outbound_policy, params, programs, referenc
 from . import config as config_module
 from . import models  # noqa: F401  (every table, for metadata and migrations)
 from .audit import views as audit_views
+from .audoora import partners as audoora_partners
 from .audoora import portal as audoora_portal
 from .audoora import registration as audoora_registration
 from .auth import history as auth_history
@@ -140,7 +141,9 @@ def _register_with_lower_layers():
     outbound_handlers.register(interface_actions.HANDLER)
     outbound_handlers.register(health_checks.ALERT_HANDLER)
     outbound_handlers.register(audoora_portal.HANDLER)
+    outbound_handlers.register(audoora_portal.PARTNERS_HANDLER)
     audoora_registration.register_runners()
+    audoora_partners.register_runner()
     outbound_handlers.listen(interface_actions.KIND, "health", health_checks.on_test_finished)
     for interface_key, tester in ordering_connection_test.testers().items():
         interface_actions.register_tester(interface_key, tester)

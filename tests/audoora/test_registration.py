@@ -105,8 +105,10 @@ def test_registration_sends_exactly_the_previewed_data_and_shows_the_branches_ba
     assert run.state == DONE and run.sealed is None and run.exclusive_key is None
 
     entries = received(requests, sandbox, partner="audoora")
+    # After registering, the partner list is fetched (audoora.partners).
     assert [(e["method"], e["path"], e["status"]) for e in entries] == [
-        ("POST", "/audoora/api/v1/registration", 201)]
+        ("POST", "/audoora/api/v1/registration", 201),
+        ("GET", "/audoora/api/v1/partners", 200)]
     assert entries[0]["body"] == _expected(world)
     assert entries[0]["headers"]["Authorization"] == "***"
     assert entries[0]["idempotency_key"] == run.idempotency_key
@@ -149,10 +151,11 @@ def test_a_refresh_is_due_after_a_user_or_branch_is_added_and_sends_them(
     _confirm(client, csrf, audoora, page, "refresh_registration")
     assert work()
     entries = received(requests, sandbox, partner="audoora")
-    assert [(e["method"], e["status"]) for e in entries] == [("POST", 201), ("PUT", 200)]
+    assert [(e["method"], e["status"]) for e in entries] == [
+        ("POST", 201), ("GET", 200), ("PUT", 200), ("GET", 200)]  # GET: the partner list
     assert any(u["name"] == "Nina Neu" and u["email"] == "nina@example.org"
-               for u in entries[1]["body"]["users"])
-    assert [b["name"] for b in entries[1]["body"]["branches"]] == ["Stuttgart", "Ulm",
+               for u in entries[2]["body"]["users"])
+    assert [b["name"] for b in entries[2]["body"]["branches"]] == ["Stuttgart", "Ulm",
                                                                    "Esslingen"]
     assert [r["revision"] for r in _portal(sandbox)] == [2]
     assert registration.state(audoora)["state"] == registration.REGISTERED
@@ -191,7 +194,9 @@ def test_portal_down_is_retried_with_a_clear_message_and_nothing_half_registered
         time.sleep(0.3)
         work()
     assert [r["revision"] for r in _portal(sandbox)] == [1]
-    assert [e["status"] for e in received(requests, sandbox, partner="audoora")] == [503, 201]
+    assert [(e["path"].rsplit("/", 1)[1], e["status"]) for e in received(
+        requests, sandbox, partner="audoora")] == [
+        ("registration", 503), ("registration", 201), ("partners", 200)]
     assert registration.state(audoora)["state"] == registration.REGISTERED
 
 

@@ -8,7 +8,7 @@ import requests
 
 from tests.factories import control, fresh, make_config, received, wait_for
 from tests.ordering.test_faults import flask_worker, kill_worker  # noqa: F401 (a fixture)
-from webapp.audoora import registration
+from webapp.audoora import partners, registration
 from webapp.audoora.models import AudooraRegistration
 from webapp.extensions import db
 from webapp.models_base import utcnow
@@ -55,9 +55,17 @@ def test_a_worker_killed_during_registration_neither_loses_it_nor_registers_twic
     assert [(a.action, a.outcome) for a in row.attempt_log] == [
         ("submit", INTERRUPTED), ("lookup", "accepted")]
     assert row.attempt_log[0].worker != row.attempt_log[1].worker
+    # Then the partner list is fetched (audoora.partners): let it end, too.
+    wait_for(lambda: db.session.scalar(db.select(Outbound).where(
+        Outbound.kind == partners.KIND, Outbound.state == DONE)) is not None, 30, every=0.1,
+        what="the partner list to be fetched")
     entries = received(requests, sandbox, partner="audoora")
-    assert [(e["method"], e["outcome"]) for e in entries] == [("POST", "timeout"),
-                                                              ("GET", "answered")]
+    api = "/audoora/api/v1"
+    assert [(e["method"], e["path"].replace(row.idempotency_key, "<key>"), e["outcome"])
+            for e in entries] == [
+        ("POST", f"{api}/registration", "timeout"),
+        ("GET", f"{api}/registration/by-key/<key>", "answered"),
+        ("GET", f"{api}/partners", "answered")]
     registrations = requests.get(f"{sandbox}/_sandbox/audoora/registrations",
                                  timeout=5).json()["registrations"]
     assert [(r["revision"], r["body"]) for r in registrations] == [(1, sent)]

@@ -2,7 +2,8 @@
 chain's Audoora service, clicks "Jetzt registrieren", sees what will be sent with counts,
 sends it, and sees the branches the sandbox portal listed back; a user added afterwards makes
 the editor ask for a refresh and name the user, and the refresh sends it — run by a real
-`flask worker` against the sandbox over HTTP, shown live without a reload."""
+`flask worker` against the sandbox over HTTP, shown live without a reload; the partner list
+fetched after the registration appears beside its own action."""
 import pytest
 import requests
 from playwright.sync_api import expect
@@ -52,6 +53,10 @@ def test_an_admin_registers_the_chain_and_refreshes_after_a_new_user(
     expect(status).to_contain_text("Registriert seit")
     expect(status.locator(".audoora-branches li")).to_have_count(2)
     expect(status).to_contain_text("AUDF-0002")
+    # The partner list fetched after the registration shows up beside its own action.
+    partner_check = page.locator("#action-load_partners-status")
+    expect(partner_check).to_contain_text("5 Partnerfirmen abgerufen", timeout=30_000)
+    expect(partner_check).to_contain_text("Keine Firma dieses Namens")
     page.screenshot(path=str(tmp_path / "audoora-registered.png"), full_page=True)
     assert page.evaluate("window.__noReload") is True
 
@@ -71,7 +76,8 @@ def test_an_admin_registers_the_chain_and_refreshes_after_a_new_user(
     expect(status).to_contain_text("Stand 2")
     expect(status).not_to_contain_text("Aktualisierung fällig")
     page.screenshot(path=str(tmp_path / "audoora-refreshed.png"), full_page=True)
-    sent = requests.get(f"{sandbox}/_sandbox/received?partner=audoora",
-                        timeout=5).json()["received"]
+    sent = [e for e in requests.get(f"{sandbox}/_sandbox/received?partner=audoora",
+                                    timeout=5).json()["received"]
+            if e["path"].endswith("/registration")]  # not the partner list fetched after
     assert [(e["method"], e["status"]) for e in sent] == [("POST", 201), ("PUT", 200)]
     assert "Nina Neu" in [u["name"] for u in sent[1]["body"]["users"]]

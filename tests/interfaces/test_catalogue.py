@@ -162,12 +162,14 @@ def test_sinno_defaults_and_actions():
 
 
 def test_audoora_registration_actions():
-    """Seed 002: register once, refresh after new branches or employees; client-side."""
+    """Seed 002: register once, refresh after new branches or employees, fetch the list of
+    partner companies; client-side."""
     audoora = get_interface("audoora_order")
     assert [(a.kind, a.label_de) for a in audoora.actions] == [
         ("test", "Verbindung testen"),
         ("register", "Jetzt registrieren"),
         ("refresh_registration", "Registrierung aktualisieren"),
+        ("request_info", "Partnerliste abrufen"),
     ]
     assert audoora.usages == ("client",)
 

@@ -1,9 +1,10 @@
-"""Talking to Audoora's portal (docs/partners/audoora.md) for the registration and its
-refresh, as the outbound kind `audoora_registration`: one call per attempt, the row's
-idempotency key on every call, a lookup by key after no answer; the engine retries."""
+"""Talking to Audoora's portal (docs/partners/audoora.md) as outbound work: the registration
+and its refresh (kind `audoora_registration`: one call per attempt, the row's idempotency key
+on every call, a lookup by key after no answer) and fetching the partner list (kind
+`audoora_partners`, a read that is safe to repeat). The engine retries both."""
 import base64
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from urllib.parse import quote, urlsplit
 
 import requests
@@ -19,34 +20,35 @@ from ..ordering.adapters.https import json_object, not_sent, retry_after
 from ..outbound import engine
 from ..outbound.handlers import (ACCEPTED, AMBIGUOUS, NOT_FOUND, PERMANENT, TRANSIENT,
                                  CannotRun, Handler, Outcome)
-from .models import AudooraRegistration
+from . import partners
+from .models import AudooraPartnerList, AudooraRegistration
 from .registration import KIND, REFRESH, fingerprint
 
 PATH = "/api/v1/registration"
+PARTNERS_PATH = "/api/v1/partners"
 TIMEOUTS = (5.0, 30.0)
+NAME_LIMIT = 120
 
 
 @dataclass(frozen=True)
-class RegistrationRequest:
+class PortalRequest:
     base: str
     username: str
     password: str
-    body: dict
     key: str
-    refresh: bool
     policy: object
+    body: dict | None = None   # the registration's sealed body; None for a read
+    refresh: bool = False
 
     def __repr__(self):  # never print the password
-        return f"RegistrationRequest({self.base!r}, refresh={self.refresh})"
+        return f"PortalRequest({self.base!r}, refresh={self.refresh})"
 
 
-def _answer(response, host):
-    """The Outcome of an answer of the portal to a registration, refresh or lookup."""
+def _refusal(response, host):
+    """The Outcome of an answer that is not what was asked for: retry on 429 and 5xx,
+    otherwise failed with the portal's code, message and field errors."""
     status = response.status_code
     data = json_object(response) or {}
-    if status in (200, 201) and data.get("registration_id"):
-        return Outcome(ACCEPTED, http_status=status, message=f"{data['registration_id']} "
-                       f"revision {data.get('revision')}", details={"answer": data})
     error = data.get("error") if isinstance(data.get("error"), dict) else {}
     code, text = error.get("code", ""), error.get("message", "without a readable error")
     if status == 429 or status >= 500:
@@ -59,40 +61,60 @@ def _answer(response, host):
     return Outcome(PERMANENT, http_status=status, message=message)
 
 
+def _answer(response, host):
+    """The Outcome of an answer of the portal to a registration, refresh or lookup."""
+    status = response.status_code
+    data = json_object(response) or {}
+    if status in (200, 201) and data.get("registration_id"):
+        return Outcome(ACCEPTED, http_status=status, message=f"{data['registration_id']} "
+                       f"revision {data.get('revision')}", details={"answer": data})
+    return _refusal(response, host)
+
+
+def _partners_answer(response, host):
+    """The Outcome of an answer to the partner list: the partners [{id, name}] named, as
+    text of bounded length; entries without a name are left out."""
+    data = json_object(response) or {}
+    found = data.get("partners")
+    if response.status_code != 200 or not isinstance(found, list):
+        if response.status_code == 200:
+            return Outcome(PERMANENT, http_status=200,
+                           message=f"{host}: the answer has no partner list")
+        return _refusal(response, host)
+    listed = [{"id": str(p.get("id") or "")[:NAME_LIMIT], "name": str(p["name"])[:NAME_LIMIT]}
+              for p in found if isinstance(p, dict) and str(p.get("name") or "").strip()]
+    return Outcome(ACCEPTED, http_status=200, message=f"{len(listed)} partners",
+                   details={"partners": listed})
+
+
 def _with_body(outcome, request):
     if outcome.kind == ACCEPTED:
         outcome.details["sent"] = request.body
     return outcome
 
 
-class RegistrationHandler(Handler):
-    kind = KIND
+class PortalHandler(Handler):
+    """What both kinds share: the service's access data, and one HTTP call with Basic auth
+    and the row's idempotency key under the operator's outbound policy."""
 
-    def prepare(self, row):
+    def _request(self, row, **extra):
         service = db.session.get(InterfaceService, row.subject_id)
         if service is None:
             raise CannotRun(str(_l("The service was deleted.")))
-        sealed = engine.unseal(row)
-        if not sealed:
-            raise CannotRun(str(_l("The data to send is gone; start the registration again.")))
         values = services.service_values(service)
         base = (values.get("base_url") or "").strip().rstrip("/")
         password = services.stored_secret(service, "password") \
             if "password" in service.secret_keys else None
         if not base or not (values.get("username") or "").strip() or not password:
             raise CannotRun(str(_l("The service has no Basis-URL, user name or password.")))
-        return RegistrationRequest(base=base, username=values["username"].strip(),
-                                   password=password, body=json.loads(sealed),
-                                   key=row.idempotency_key, refresh=row.action == REFRESH,
-                                   policy=outbound_policy.from_config(current_app.config))
+        return PortalRequest(base=base, username=values["username"].strip(),
+                             password=password, key=row.idempotency_key,
+                             policy=outbound_policy.from_config(current_app.config), **extra)
 
     def max_duration(self, request):
         return sum(TIMEOUTS) + 5
 
-    def can_lookup(self, request):
-        return True
-
-    def _call(self, request, method, url, **kwargs):
+    def _call(self, request, method, url, answer=_answer, **kwargs):
         host = urlsplit(request.base).hostname or request.base
         try:
             request.policy.check_url(request.base)
@@ -113,7 +135,24 @@ class RegistrationHandler(Handler):
             return None, Outcome(AMBIGUOUS, message=f"{host}: no answer in time"
                                  if isinstance(error, requests.Timeout)
                                  else f"{host}: the connection was closed")
-        return response, _answer(response, host)
+        return response, answer(response, host)
+
+    def failed(self, row, message, outcome):
+        row.progress = {"ok": False, "error": message[:300]}
+
+
+class RegistrationHandler(PortalHandler):
+    kind = KIND
+
+    def prepare(self, row):
+        request = self._request(row, refresh=row.action == REFRESH)
+        sealed = engine.unseal(row)
+        if not sealed:
+            raise CannotRun(str(_l("The data to send is gone; start the registration again.")))
+        return replace(request, body=json.loads(sealed))
+
+    def can_lookup(self, request):
+        return True
 
     def submit(self, request, report):
         _response, outcome = self._call(request, "PUT" if request.refresh else "POST",
@@ -150,9 +189,34 @@ class RegistrationHandler(Handler):
             for b in branches]
         row.progress = {"ok": True, "registration_id": registration.registration_id,
                         "branches": len(branches)}
+        # Which partners the portal forwards to is what the editor checks the companies
+        # against: fetched anew with every registration, committed with this result.
+        partners.fetch(row.subject_id, row.requested_by)
 
-    def failed(self, row, message, outcome):
-        row.progress = {"ok": False, "error": message[:300]}
+
+class PartnersHandler(PortalHandler):
+    """"Partnerliste abrufen": a read, so a run interrupted mid-call simply runs again."""
+    kind = partners.KIND
+    repeat_is_safe = True
+
+    def prepare(self, row):
+        return self._request(row)
+
+    def submit(self, request, report):
+        _response, outcome = self._call(request, "GET", request.base + PARTNERS_PATH,
+                                        answer=_partners_answer)
+        return outcome
+
+    def accepted(self, row, outcome):
+        """Keep the list as the portal gave it (same transaction as the row)."""
+        listed = outcome.details["partners"]
+        stored = partners.partner_list_of(row.subject_id)
+        if stored is None:
+            stored = AudooraPartnerList(service_id=row.subject_id)
+            db.session.add(stored)
+        stored.partners, stored.fetched_at = listed, utcnow()
+        row.progress = {"ok": True, "partners": len(listed)}
 
 
 HANDLER = RegistrationHandler()
+PARTNERS_HANDLER = PartnersHandler()

@@ -99,6 +99,14 @@ OTHER_ORDERING = Group(
                        "Registrierung aktualisieren", "Refresh registration",
                        help_de="Überträgt neue Filialen und Mitarbeiter an Audoora.",
                        help_en="Sends new branches and employees to Audoora."),
+                action("request_info", "load_partners", "Partnerliste abrufen",
+                       "Fetch partner list",
+                       help_de="Holt die Liste der Partnerfirmen von Audoora und prüft je "
+                               "Firma Bestellform 'Schnittstelle' und Kundennummern; geschieht "
+                               "auch nach jeder Registrierung.",
+                       help_en="Fetches Audoora's list of partner companies and checks each "
+                               "company's order form 'interface' and customer numbers; also "
+                               "done after every registration."),
             ),
             keywords=("Audoora", "Warenkorb", "Hörsysteme", "cart"),
         ),
