@@ -34,6 +34,12 @@ class ChainForm(VersionedForm):
         description=_l("Users who want to hear about interface failures get an e-mail and "
                        "a notice on the health board after this many failed connection tests "
                        "of a service in a row, and once more when it passes again."))
+    audoora_auto_refresh = BooleanField(
+        _l("Refresh the Audoora registration automatically at night"),
+        description=_l("On: every night after 3:00 (the chain's time zone) the registration "
+                       "of each Audoora service is refreshed when a branch, user or customer "
+                       "number changed since the last one. It sends every branch and user of "
+                       "the chain, as \"Registrierung aktualisieren\" does."))
 
 
 def lab_choices(form, field):

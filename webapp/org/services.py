@@ -15,7 +15,7 @@ from ..records import check_version, flush_unique, like_pattern, save_changes, t
 from .models import Branch, Chain, Workstation
 
 CHAIN_FIELDS = ("name", "timezone", "admins_may_view_secrets", "customers_by_branch",
-                "health_check_time", "health_alert_after")
+                "health_check_time", "health_alert_after", "audoora_auto_refresh")
 BRANCH_FIELDS = (
     "name", "short_code", "street", "postal_code", "city",
     "office_street", "office_postal_code", "office_city", "office_email", "office_phone",
