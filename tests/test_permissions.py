@@ -82,6 +82,7 @@ READS = {
     "ordering.step_get": ((OWN, OTHER), "customer"),
     "ordering.process_orders_get": ((OWN, OTHER), "customer"),
     "ordering.orders": ((None,), "everyone"),
+    "ordering.new_order_get": ((None,), "everyone"),
     "ordering.order_get": ((OWN, OTHER), "branch"),
     "ordering.cancel_get": ((OWN, OTHER), "branch"),
     "ordering.status_get": ((OWN, OTHER), "branch"),
@@ -169,7 +170,7 @@ def _url(app, rule, scope, records):
             values[name] = "password"
         elif name == "action_key":
             values[name] = "test"
-        elif name == "step_id":
+        elif name in ("step_id", "line_no"):
             values[name] = 1
         elif name == "service_id" and "station_id" in rule.arguments:
             values[name] = records["station_services"][scope]

@@ -14,7 +14,9 @@ from . import models  # noqa: F401  (every table, for metadata and migrations)
 from .audit import views as audit_views
 from .audoora import partners as audoora_partners
 from .audoora import portal as audoora_portal
+from .audoora import orders as audoora_orders
 from .audoora import registration as audoora_registration
+from .audoora import views as audoora_views
 from .auth import history as auth_history
 from .auth import views as auth_views
 from .changelog import registry as changelog_registry
@@ -63,7 +65,7 @@ from .users import views as users_views
 # but the entry points (app.py, jobs, devrun).
 BLUEPRINTS = (main_views, auth_views, org_views, users_views, companies_views, directory_views,
               audit_views, effective_views, interfaces_views, customers_views,
-              processes_views, ordering_views)
+              processes_views, ordering_views, audoora_views)
 # What the change log shows of each domain's records; its type filter offers them in this order.
 HISTORIES = (interfaces_history, customers_history, processes_history, org_history,
              users_history, companies_history, directory_history, auth_history)
@@ -141,6 +143,8 @@ def _register_with_lower_layers():
     outbound_handlers.register(interface_actions.HANDLER)
     outbound_handlers.register(health_checks.ALERT_HANDLER)
     outbound_handlers.register(audoora_portal.HANDLER)
+    outbound_handlers.register(audoora_orders.HANDLER)
+    ordering_views.register_order_part("audoora", audoora_views.order_part)
     outbound_handlers.register(audoora_portal.PARTNERS_HANDLER)
     audoora_registration.register_runners()
     audoora_partners.register_runner()

@@ -13,3 +13,4 @@ from .processes.models import (  # noqa: F401
 from .outbound.models import Outbound, OutboundAttempt  # noqa: F401
 from .ordering.models import Order  # noqa: F401
 from .audoora.models import AudooraRegistration  # noqa: F401
+from .audoora.carts import AudooraCart  # noqa: F401

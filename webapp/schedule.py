@@ -33,6 +33,8 @@ PERIODIC = (
     # Refreshes due Audoora registrations once a night when the chain asks for it; the
     # outbound rows in the database, not this interval, make it once a night.
     Periodic("audoora-auto-refresh", "jobs.audoora.refresh_registrations", 5 * 60),
+    # An Audoora cart is kept for 6 hours (seed 002); ended within about 5 minutes of that.
+    Periodic("expire-audoora-carts", "jobs.audoora_carts.expire", 5 * 60),
 )
 
 

@@ -2,12 +2,10 @@
 and its refresh (kind `audoora_registration`: one call per attempt, the row's idempotency key
 on every call, a lookup by key after no answer) and fetching the partner list (kind
 `audoora_partners`, a read that is safe to repeat). The engine retries both."""
-import base64
 import json
 from dataclasses import dataclass, replace
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote
 
-import requests
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 
@@ -16,17 +14,16 @@ from ..extensions import db
 from ..interfaces import services
 from ..interfaces.models import InterfaceService
 from ..models_base import utcnow
-from ..ordering.adapters.https import json_object, not_sent, retry_after
+from ..ordering.adapters.https import json_object
 from ..outbound import engine
 from ..outbound.handlers import (ACCEPTED, AMBIGUOUS, NOT_FOUND, PERMANENT, TRANSIENT,
                                  CannotRun, Handler, Outcome)
-from . import partners
+from . import http, partners
 from .models import AudooraPartnerList, AudooraRegistration
 from .registration import KIND, REFRESH, fingerprint
 
 PATH = "/api/v1/registration"
 PARTNERS_PATH = "/api/v1/partners"
-TIMEOUTS = (5.0, 30.0)
 NAME_LIMIT = 120
 
 
@@ -44,23 +41,6 @@ class PortalRequest:
         return f"PortalRequest({self.base!r}, refresh={self.refresh})"
 
 
-def _refusal(response, host):
-    """The Outcome of an answer that is not what was asked for: retry on 429 and 5xx,
-    otherwise failed with the portal's code, message and field errors."""
-    status = response.status_code
-    data = json_object(response) or {}
-    error = data.get("error") if isinstance(data.get("error"), dict) else {}
-    code, text = error.get("code", ""), error.get("message", "without a readable error")
-    if status == 429 or status >= 500:
-        return Outcome(TRANSIENT, http_status=status,
-                       retry_after=retry_after(response.headers.get("Retry-After")),
-                       message=f"{host}: HTTP {status} {code}".strip())
-    fields = error.get("fields") if isinstance(error.get("fields"), dict) else {}
-    detail = "; ".join(f"{key}: {value}" for key, value in list(fields.items())[:10])
-    message = f"HTTP {status} {code}: {text}" + (f" ({detail})" if detail else "")
-    return Outcome(PERMANENT, http_status=status, message=message)
-
-
 def _answer(response, host):
     """The Outcome of an answer of the portal to a registration, refresh or lookup."""
     status = response.status_code
@@ -68,7 +48,7 @@ def _answer(response, host):
     if status in (200, 201) and data.get("registration_id"):
         return Outcome(ACCEPTED, http_status=status, message=f"{data['registration_id']} "
                        f"revision {data.get('revision')}", details={"answer": data})
-    return _refusal(response, host)
+    return http.refused(response, host)
 
 
 def _partners_answer(response, host):
@@ -80,7 +60,7 @@ def _partners_answer(response, host):
         if response.status_code == 200:
             return Outcome(PERMANENT, http_status=200,
                            message=f"{host}: the answer has no partner list")
-        return _refusal(response, host)
+        return http.refused(response, host)
     listed = [{"id": str(p.get("id") or "")[:NAME_LIMIT], "name": str(p["name"])[:NAME_LIMIT]}
               for p in found if isinstance(p, dict) and str(p.get("name") or "").strip()]
     return Outcome(ACCEPTED, http_status=200, message=f"{len(listed)} partners",
@@ -112,30 +92,10 @@ class PortalHandler(Handler):
                              policy=outbound_policy.from_config(current_app.config), **extra)
 
     def max_duration(self, request):
-        return sum(TIMEOUTS) + 5
+        return sum(http.TIMEOUTS) + 5
 
     def _call(self, request, method, url, answer=_answer, **kwargs):
-        host = urlsplit(request.base).hostname or request.base
-        try:
-            request.policy.check_url(request.base)
-        except outbound_policy.Refused as refused:
-            return None, Outcome(PERMANENT, message=f"Not connected: {refused}. Nothing was sent.")
-        raw = f"{request.username}:{request.password}".encode()
-        headers = {"Authorization": "Basic " + base64.b64encode(raw).decode(),
-                   "Idempotency-Key": request.key, "Accept": "application/json"}
-        try:
-            with request.policy.session() as session:
-                response = session.request(method, url, headers=headers, timeout=TIMEOUTS,
-                                           allow_redirects=False, **kwargs)
-        except outbound_policy.Refused as refused:
-            return None, Outcome(PERMANENT, message=f"Not connected: {refused}. Nothing was sent.")
-        except requests.RequestException as error:
-            if not_sent(error):
-                return None, Outcome(TRANSIENT, message=f"{host}: could not connect")
-            return None, Outcome(AMBIGUOUS, message=f"{host}: no answer in time"
-                                 if isinstance(error, requests.Timeout)
-                                 else f"{host}: the connection was closed")
-        return response, answer(response, host)
+        return http.call(request, method, url, answer, **kwargs)
 
     def failed(self, row, message, outcome):
         row.progress = {"ok": False, "error": message[:300]}

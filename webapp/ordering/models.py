@@ -26,7 +26,11 @@ from ..processes.models import EarMouldPosition, Process
 CREATED, ORDERED, CONFIRMED, DELIVERED, ERROR, CANCELLED = (
     "created", "ordered", "confirmed", "delivered", "error", "cancelled")
 ORDER_STATUSES = (CREATED, ORDERED, CONFIRMED, DELIVERED, ERROR, CANCELLED)
-ORDER_TYPES = ("ear_mould",)  # more with further order groups (check constraint too)
+# Ear moulds come from a process's 'Bestellservice' step; article orders (Artikel with
+# quantity, for one supplier) are written in stock management and go out through Audoora.
+EAR_MOULD, ARTICLES = "ear_mould", "articles"
+ORDER_TYPES = (EAR_MOULD, ARTICLES)
+MAX_LINES = 20
 # Order.handoff: the standard process delivered the order to a person, not to a partner system.
 HANDOFFS = ("", "print_fax", "phone")
 
@@ -39,7 +43,7 @@ class Order(Tracked, db.Model):
     __tablename__ = "orders"
     __table_args__ = (
         CheckConstraint(f"status IN {ORDER_STATUSES!r}", name="status"),
-        CheckConstraint("order_type = 'ear_mould'", name="order_type"),
+        CheckConstraint(f"order_type IN {ORDER_TYPES!r}", name="order_type"),
         Index("ix_orders_status_branch", "status", "branch_id"),
         IDS_NEVER_REUSED,
     )
@@ -77,6 +81,8 @@ class Order(Tracked, db.Model):
     service: Mapped[InterfaceService | None] = relationship()
     process: Mapped[Process | None] = relationship()
     position: Mapped[EarMouldPosition | None] = relationship()
+    lines: Mapped[list["OrderLine"]] = relationship(
+        back_populates="order", cascade="all, delete-orphan", order_by="OrderLine.line_no")
     # Its one delivery: the outbound row that holds the exclusive key "order:<id>" for good.
     outbound: Mapped[Outbound | None] = relationship(
         Outbound, uselist=False, viewonly=True,
@@ -89,3 +95,27 @@ class Order(Tracked, db.Model):
 
     def __str__(self):
         return self.number or f"#{self.id}"
+
+
+class OrderLine(db.Model):
+    """One article of an article order: what staff wrote (article number, name, quantity),
+    and once the partner's catalogue identified it, the partner's article id. A line removed
+    in the Audoora cart stays, marked, so the order shows what was left out."""
+
+    __tablename__ = "order_lines"
+    __table_args__ = (CheckConstraint("quantity >= 1 AND quantity <= 9999", name="quantity"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id", ondelete="CASCADE"),
+                                          index=True)
+    line_no: Mapped[int] = mapped_column(Integer)
+    article_number: Mapped[str] = mapped_column(String(40), default="")
+    name: Mapped[str] = mapped_column(String(120), default="")
+    quantity: Mapped[int] = mapped_column(Integer, default=1)
+    article_id: Mapped[str] = mapped_column(String(60), default="")  # the portal's
+    removed: Mapped[bool] = mapped_column(default=False)
+
+    order: Mapped[Order] = relationship(back_populates="lines")
+
+    @property
+    def label(self):
+        return " – ".join(part for part in (self.article_number, self.name) if part)

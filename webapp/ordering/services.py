@@ -14,6 +14,7 @@ from ..customers.models import Customer
 from ..errors import DomainError, PermissionDenied
 from ..extensions import db
 from ..models_base import utcnow
+from ..org.models import Branch
 from ..outbound import engine
 from ..permissions import branch_scope, is_admin, reads_branch
 from ..processes.models import OPEN, EarMouldPosition, Process
@@ -22,7 +23,8 @@ from ..queue import enqueue_after_commit
 from ..records import like_pattern
 from . import routing
 from .models import (
-    CANCELLED, CONFIRMED, CREATED, DONE, ERROR, FAILED, OPEN_STATES, ORDER_KIND, ORDER_SUBJECT,
+    ARTICLES, CANCELLED, CONFIRMED, CREATED, DONE, ERROR, FAILED, OPEN_STATES, ORDER_KIND,
+    ORDER_SUBJECT, OrderLine,
     ORDERED, PENDING, Order, Outbound,
 )
 
@@ -230,6 +232,36 @@ def _order_step(process):
     if step is None:
         raise DomainError(routing.route(process).problem)
     return step
+
+
+# --- an article order of stock management ----------------------------------------------
+
+def create_article_order(actor, branch_id, supplier_id, lines, note=""):
+    """A new article order (status Erstellt) for `supplier_id`, ordered by `branch_id`:
+    `lines` are (article number, name, quantity). Nothing is sent yet: "Bestellen" on the
+    order decides how it goes out (Audoora, webapp/audoora/ordering.py). DomainError with
+    the field when the branch or supplier will not do."""
+    if not branch_id or db.session.get(Branch, branch_id) is None:
+        raise DomainError(_l("Choose the branch that orders."), "branch_id")
+    if not can_order(actor, branch_id):
+        raise DomainError(_l("You may only order for your own branches."), "branch_id")
+    supplier = db.session.get(Company, supplier_id) if supplier_id else None
+    if supplier is None:
+        raise DomainError(_l("Choose the supplier this order is for."), "supplier_id")
+    if not supplier.is_supplier:
+        raise DomainError(_l("%(company)s is not a supplier.", company=supplier.name),
+                          "supplier_id")
+    order = Order(order_type=ARTICLES, branch_id=branch_id, supplier_id=supplier.id,
+                  company_id=supplier.id, interface_key="", service_name="", status=CREATED,
+                  note=(note or "").strip()[:500], updated_by=actor.name)
+    order.lines = [OrderLine(line_no=number, article_number=article_number[:40],
+                             name=name[:120], quantity=quantity)
+                   for number, (article_number, name, quantity) in enumerate(lines, start=1)]
+    db.session.add(order)
+    db.session.flush()
+    order.number = f"B-{utcnow():%Y}-{order.id:06d}"
+    db.session.flush()
+    return order
 
 
 # --- after ordering ----------------------------------------------------------------------

@@ -30,9 +30,10 @@ from ..permissions import branch_scope, reads_branch
 from ..security import error_response
 from . import bp, pipeline, routing, services
 from .adapters import order_document
-from .forms import OrderForm
+from .forms import NEW_LINES, ArticleOrderForm, OrderForm
 from .models import (
-    CANCELLED, CONFIRMED, CREATED, DELIVERED, ERROR, ORDER_STATUSES, ORDERED, PENDING,
+    ARTICLES, CANCELLED, CONFIRMED, CREATED, DELIVERED, ERROR, MAX_LINES, ORDER_STATUSES,
+    ORDERED, PENDING,
 )
 
 STATUS_LABELS = {
@@ -43,7 +44,7 @@ STATUS_LABELS = {
     ERROR: _l("Error"),
     CANCELLED: _l("Cancelled"),
 }
-ORDER_TYPE_LABELS = {"ear_mould": _l("Ear mould")}
+ORDER_TYPE_LABELS = {"ear_mould": _l("Ear mould"), ARTICLES: _l("Articles")}
 HANDOFF_LABELS = {"print_fax": _l("to print or fax"), "phone": _l("to order by phone")}
 ACTION_LABELS = {"submit": _l("Send"), "lookup": _l("Look up by key"), "status": _l("Status query")}
 OUTCOME_LABELS = {
@@ -253,7 +254,68 @@ def orders():
                            status_labels=STATUS_LABELS, **context)
 
 
+# --- a new article order ----------------------------------------------------------------
+
+def _article_form(formdata=None, lines=NEW_LINES):
+    form = ArticleOrderForm(formdata=formdata) if formdata is not None else ArticleOrderForm(
+        formdata=None, branch_id=min(current_user.branch_ids, default=None))
+    branches = [branch for branch in readable_branches(current_user)
+                if services.can_order(current_user, branch.id)]
+    form.branch_id.choices = [("", _("— choose —"))] + [(b.id, b.name) for b in branches]
+    while len(form.lines) < min(lines, MAX_LINES):
+        form.lines.append_entry()
+    return form
+
+
+def _new_order_page(form, status=200):
+    template = "ordering/_new_order.html" if hx.wants_fragment() else "ordering/new_order.html"
+    return render_template(template, form=form, max_lines=MAX_LINES), status
+
+
+@bp.get("/orders/new")
+def new_order_get():
+    """'Neue Bestellung': an article order for one supplier, written by hand."""
+    return _new_order_page(_article_form())
+
+
+@bp.post("/orders/new")
+def new_order_post():
+    """Save the article order (status Erstellt) and show it, where "Bestellen" sends it;
+    "Weitere Zeile" shows the form again with one more empty row, saving nothing."""
+    form = _article_form(request.form)
+    if request.form.get("add_line"):  # CSRFProtect checked the token, as on every post
+        return _new_order_page(_article_form(request.form, len(form.lines) + 1))
+    if not form.validate_on_submit():
+        return _new_order_page(form, 422)
+    lines = [(line.form.article_number.data, line.form.name.data, line.form.quantity.data)
+             for line in form.lines if line.form.filled]
+    try:
+        order = services.create_article_order(current_user, form.branch_id.data,
+                                              form.supplier_id.data, lines, form.note.data)
+    except DomainError as error:
+        apply_domain_error(form, error)
+        return _new_order_page(form, 422)
+    flash(_("Order %(number)s was created. Check it and order it with “Place order”.",
+            number=order.number), "success")
+    return hx.redirect(url_for("ordering.order_get", order_id=order.id))
+
+
 # --- the order page and its actions ------------------------------------------------------
+
+# What higher layers add to an order's page (Audoora: how it goes out, "Bestellen", the
+# cart), registered by the factory: name → build(order, actor) → (template, context) or None.
+_order_parts = {}
+
+
+def register_order_part(name, build):
+    _order_parts[name] = build
+
+
+def _parts(order):
+    found = (build(order, current_user) for build in _order_parts.values())
+    return [SimpleNamespace(template=template, **context)
+            for template, context in (part for part in found if part is not None)]
+
 
 def _portal_url(order):
     """The partner portal link of an order (Audia Web-Portal), if it is a web address."""
@@ -261,10 +323,10 @@ def _portal_url(order):
     return url if url.startswith(("https://", "http://")) else None
 
 
-def _order_page(order, notice=None, error=None, status=200):
+def order_page(order, notice=None, error=None, status=200):
     """The order: a fragment for htmx (after an action, or when it came to rest), otherwise
     the whole page."""
-    interface = get_interface(order.interface_key)
+    interface = get_interface(order.interface_key) if order.interface_key else None
     outbound = order.outbound
     context = dict(
         order=order, notice=notice, error=error, portal_url=_portal_url(order),
@@ -273,6 +335,7 @@ def _order_page(order, notice=None, error=None, status=200):
         attempts=outbound.attempt_log if outbound is not None else [],
         may=services.order_actions(current_user, order),
         printable=order.interface_key == STANDARD_PROCESS and order.position_id is not None,
+        parts=_parts(order),
         order_type=ORDER_TYPE_LABELS.get(order.order_type, order.order_type),
         action_labels=ACTION_LABELS, outcome_labels=OUTCOME_LABELS)
     if hx.wants_fragment():
@@ -283,7 +346,7 @@ def _order_page(order, notice=None, error=None, status=200):
 @bp.get("/orders/<int:order_id>")
 def order_get(order_id):
     """Everything about one order, its attempts and what may be done with it."""
-    return _order_page(_order_or_404(order_id))
+    return order_page(_order_or_404(order_id))
 
 
 def _act(order_id, action, notice):
@@ -296,11 +359,11 @@ def _act(order_id, action, notice):
         if not hx.wants_fragment():
             flash(str(error.message), "error")
             return hx.redirect(url_for("ordering.order_get", order_id=order_id))
-        return _order_page(order, error=str(error.message), status=409)
+        return order_page(order, error=str(error.message), status=409)
     if not hx.wants_fragment():
         flash(notice, "success")
         return hx.redirect(url_for("ordering.order_get", order_id=order_id))
-    return _order_page(order, notice=notice)
+    return order_page(order, notice=notice)
 
 
 @bp.post("/orders/<int:order_id>/resend")
