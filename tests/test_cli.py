@@ -12,6 +12,7 @@ from webapp.extensions import db
 from webapp.interfaces import services as interface_services
 from webapp.interfaces.models import InterfaceService, ServiceSecret
 from webapp.models_base import utcnow
+from webapp.ordering.models import ARTICLES, Order
 from webapp.org.models import Branch, Chain, Workstation
 from webapp.users.models import User
 
@@ -60,7 +61,14 @@ def test_seed_demo_creates_the_demo_chain(app, runner):
         others = [c for c in companies.values() if not c.is_lab]
         assert any(c.is_manufacturer for c in others)
         assert any(c.is_supplier and not c.is_manufacturer for c in others)
-        assert all(c.order_form == "document" and "@" in c.order_email for c in others)
+        assert all("@" in c.order_email for c in others)
+        # Signia is ordered through Audoora (order form Schnittstelle), the others by document.
+        assert {c.name for c in others if c.order_form != "document"} == {"Signia GmbH"}
+        # An article order to try Audoora with: one article the sandbox knows, one it does not.
+        (order,) = db.session.scalars(db.select(Order).where(Order.order_type == ARTICLES))
+        assert (order.supplier.name, order.branch.short_code, order.status) == (
+            "Signia GmbH", "ST", "created")
+        assert [line.article_number for line in order.lines] == ["SIG-312", ""]
         for company in companies.values():
             if company.is_supplier:
                 assert all(company.customer_number_for(b.id) for b in branches)

@@ -17,6 +17,8 @@ from .extensions import db
 from .interfaces import services as interface_services
 from .interfaces.models import InterfaceService
 from .interfaces.values import InvalidValues
+from .ordering import services as ordering_services
+from .ordering.models import Order
 from .org.models import Branch, Workstation
 from .org.services import get_chain
 from .permissions import ADMIN, BRANCH_MANAGER, STAFF
@@ -74,11 +76,15 @@ COMPANIES = (
     dict(name="egger Otoplastik + Labortechnik GmbH", city="Kempten (Allgäu)",
          email="info@egger.example", customer_prefix="EGG-", **_LAB),
     dict(name="Hörluchs", email="info@hoerluchs.example", customer_prefix="HL-", **_LAB),
-    dict(name="WS Audiology / Signia", city="Erlangen", email="info@signia.example",
-         order_email="bestellung@signia.example", customer_prefix="WSA-", **_MAKER),
+    # Named as on the sandbox portal's partner list: ordered through Audoora (order form
+    # Schnittstelle). Oticon is a partner whose order form is not set yet, Phonak is listed
+    # there under another name: the partner check shows both.
+    dict(name="Signia GmbH", city="Erlangen", email="info@signia.example",
+         order_email="bestellung@signia.example", customer_prefix="WSA-",
+         **dict(_MAKER, order_form="interface")),
     dict(name="Phonak", email="info@phonak.example",
          order_email="bestellung@phonak.example", customer_prefix="PHO-", **_MAKER),
-    dict(name="Oticon", city="Hamburg", email="info@oticon.example",
+    dict(name="Oticon GmbH", city="Hamburg", email="info@oticon.example",
          order_email="bestellung@oticon.example", customer_prefix="OTI-", **_MAKER),
     # Labs without a partner system of their own: the standard process (order form by
     # e-mail) and a local ordering program (Kommandozeilenbefehl).
@@ -147,6 +153,7 @@ def seed():
     db.session.commit()
     created += _seed_services(branches)
     created += _seed_processes(branches)
+    created += _seed_article_order(branches)
     db.session.commit()  # no request around the seeding: it owns its transaction
     return created
 
@@ -316,6 +323,27 @@ def _seed_processes(branches):
         first_branch.ear_mould_lab_id = dreve.id
         db.session.commit()
     return created
+
+
+# An article order of Stuttgart for Signia, to order through Audoora once the chain is
+# registered: the batteries are in the portal's catalogue, the cleaning set is not, so
+# "Bestellen" opens the cart, where it is removed (or another number entered).
+ARTICLE_ORDER = dict(supplier="Signia GmbH", note="Demo: Batterien und Reinigungsset",
+                     lines=(("SIG-312", "Batterien 312 (60 Stück)", 2),
+                            ("", "Reinigungsset XL", 1)))
+
+
+def _seed_article_order(branches):
+    """The demo's article order, once: matched by its note."""
+    admin = db.session.scalar(db.select(User).where(User.username == "admin"))
+    supplier = db.session.scalar(db.select(Company).where(
+        Company.name == ARTICLE_ORDER["supplier"]))
+    if admin is None or supplier is None or db.session.scalar(
+            db.select(Order.id).where(Order.note == ARTICLE_ORDER["note"])) is not None:
+        return 0
+    ordering_services.create_article_order(admin, branches["ST"].id, supplier.id,
+                                           ARTICLE_ORDER["lines"], ARTICLE_ORDER["note"])
+    return 1
 
 
 def _get_or_create(model, key, fields):
