@@ -22,6 +22,8 @@ LAYERS = (
     ("records", ("webapp.records", "webapp.views_helpers")),
     ("org", ("webapp.org",)),
     ("companies", ("webapp.companies",)),
+    # Master data other domains choose from (a card's layout and cover letter).
+    ("documents", ("webapp.documents",)),
     ("users", ("webapp.users",)),
     ("customers", ("webapp.customers",)),
     ("interfaces", ("webapp.interfaces",)),
@@ -30,6 +32,8 @@ LAYERS = (
     ("auth", ("webapp.auth",)),
     ("processes", ("webapp.processes",)),
     ("ordering", ("webapp.ordering",)),
+    # Customer cards: ordered from a process step or for an employee (issue 13).
+    ("cards", ("webapp.cards",)),
     # Audoora builds on the ordering adapters' conventions; its ordering (issue 12) on orders.
     ("audoora", ("webapp.audoora",)),
     ("audit", ("webapp.audit",)),

@@ -14,3 +14,5 @@ from .outbound.models import Outbound, OutboundAttempt  # noqa: F401
 from .ordering.models import Order  # noqa: F401
 from .audoora.models import AudooraRegistration  # noqa: F401
 from .audoora.carts import AudooraCart  # noqa: F401
+from .documents.models import DocumentTemplate  # noqa: F401
+from .cards.models import CardBatch, CardOrder  # noqa: F401
