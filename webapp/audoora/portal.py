@@ -14,7 +14,7 @@ from ..extensions import db
 from ..interfaces import services
 from ..interfaces.models import InterfaceService
 from ..models_base import utcnow
-from ..ordering.adapters.https import json_object
+from ..outbound.http import json_object
 from ..outbound import engine
 from ..outbound.handlers import (ACCEPTED, AMBIGUOUS, NOT_FOUND, PERMANENT, TRANSIENT,
                                  CannotRun, Handler, Outcome)

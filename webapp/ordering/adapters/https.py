@@ -14,12 +14,11 @@ import logging
 import threading
 import time
 from dataclasses import dataclass
-from email.utils import parsedate_to_datetime
 from urllib.parse import quote, urlsplit
 
 import requests
-import urllib3
 
+from ...outbound.http import json_object, not_sent, retry_after  # noqa: F401 (retry_after: tests)
 from ...outbound_policy import Refused
 from .base import (
     ACCEPTED, AMBIGUOUS, CONFIRMED, DELIVERED, NOT_FOUND, ORDERED, PERMANENT, TRANSIENT, Adapter,
@@ -143,46 +142,10 @@ class _Stop(Exception):
         self.outcome = outcome
 
 
-def retry_after(value):
-    """Seconds from a Retry-After header (seconds or an HTTP date), or None."""
-    if not value:
-        return None
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        pass
-    try:
-        return max(0.0, parsedate_to_datetime(value).timestamp() - time.time())
-    except (TypeError, ValueError):
-        return None
-
-
-def not_sent(error):
-    """Whether a requests error happened before the request left us: no connection, no name,
-    no TLS handshake. Anything later may have reached the partner."""
-    if isinstance(error, requests.ConnectTimeout):
-        return True
-    if not isinstance(error, requests.ConnectionError) or not error.args:
-        return False
-    reason = getattr(error.args[0], "reason", error.args[0])  # MaxRetryError wraps the cause
-    return isinstance(reason, (urllib3.exceptions.NewConnectionError,
-                               urllib3.exceptions.ConnectTimeoutError,
-                               urllib3.exceptions.SSLError))
-
-
 def timeouts(protocol, config):
     """(connect, read) seconds: the service's, else the protocol's defaults."""
     return tuple(float(config.get(key) or default) for key, default in
                  zip(("connect_timeout", "read_timeout"), protocol.timeouts))
-
-
-def json_object(response):
-    """The answer's JSON object, or None (no JSON, or not an object)."""
-    try:
-        data = response.json()
-    except ValueError:
-        return None
-    return data if isinstance(data, dict) else None
 
 
 class _Call:

@@ -1,0 +1,106 @@
+"""One JSON-over-HTTPS call to a partner, as the outbound kinds make it (docs/partners/):
+the outbound host checked by the operator's policy, no redirects, and what happened read as
+an Outcome — no connection is transient (nothing left us), no answer ambiguous (it may have
+arrived: look up by key), and an answer is judged by the caller's `answer(response, host)`,
+usually `accepting(...)`, with `refused` for what is not the expected answer: 429 and 5xx
+transient (honouring Retry-After), other statuses permanent with the partner's code, message
+and field errors. The partner's error format: {"error": {"code", "message", "fields"}}."""
+import time
+from email.utils import parsedate_to_datetime
+from urllib.parse import urlsplit
+
+import requests
+import urllib3
+
+from .. import outbound_policy
+from .handlers import ACCEPTED, AMBIGUOUS, PERMANENT, TRANSIENT, Outcome
+
+TIMEOUTS = (5.0, 30.0)
+
+
+def retry_after(value):
+    """Seconds from a Retry-After header (seconds or an HTTP date), or None."""
+    if not value:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        return max(0.0, parsedate_to_datetime(value).timestamp() - time.time())
+    except (TypeError, ValueError):
+        return None
+
+
+def not_sent(error):
+    """Whether a requests error happened before the request left us: no connection, no name,
+    no TLS handshake. Anything later may have reached the partner."""
+    if isinstance(error, requests.ConnectTimeout):
+        return True
+    if not isinstance(error, requests.ConnectionError) or not error.args:
+        return False
+    reason = getattr(error.args[0], "reason", error.args[0])  # MaxRetryError wraps the cause
+    return isinstance(reason, (urllib3.exceptions.NewConnectionError,
+                               urllib3.exceptions.ConnectTimeoutError,
+                               urllib3.exceptions.SSLError))
+
+
+def json_object(response):
+    """The answer's JSON object, or None (no JSON, or not an object)."""
+    try:
+        data = response.json()
+    except ValueError:
+        return None
+    return data if isinstance(data, dict) else None
+
+
+def refused(response, host):
+    """The Outcome of an answer that is not what was asked for. details: the partner's error
+    `code` and the whole `answer` (some refusals name what exists, e.g. an order id)."""
+    status = response.status_code
+    data = json_object(response) or {}
+    error = data.get("error") if isinstance(data.get("error"), dict) else {}
+    code, text = error.get("code", ""), error.get("message", "without a readable error")
+    if status == 429 or status >= 500:
+        return Outcome(TRANSIENT, http_status=status,
+                       retry_after=retry_after(response.headers.get("Retry-After")),
+                       message=f"{host}: HTTP {status} {code}".strip())
+    fields = error.get("fields") if isinstance(error.get("fields"), dict) else {}
+    detail = "; ".join(f"{key}: {value}" for key, value in list(fields.items())[:10])
+    message = f"HTTP {status} {code}: {text}" + (f" ({detail})" if detail else "")
+    return Outcome(PERMANENT, http_status=status, message=message,
+                   details={"code": code, "answer": data})
+
+
+def accepting(accept):
+    """An `answer` for call(): a 2xx whose JSON body satisfies `accept(body)` is ACCEPTED
+    with the body as details["answer"]; anything else is refused()."""
+    def answer(response, host):
+        data = json_object(response) or {}
+        if 200 <= response.status_code < 300 and accept(data):
+            return Outcome(ACCEPTED, http_status=response.status_code,
+                           details={"answer": data})
+        return refused(response, host)
+    return answer
+
+
+def call(policy, base, method, url, headers, answer, timeouts=TIMEOUTS, **kwargs):
+    """(response or None, Outcome) of one call to `url` below the partner's `base`."""
+    host = urlsplit(base).hostname or base
+    try:
+        policy.check_url(base)
+    except outbound_policy.Refused as refusal:
+        return None, Outcome(PERMANENT, message=f"Not connected: {refusal}. Nothing was sent.")
+    try:
+        with policy.session() as session:
+            response = session.request(method, url, headers=headers, timeout=timeouts,
+                                       allow_redirects=False, **kwargs)
+    except outbound_policy.Refused as refusal:
+        return None, Outcome(PERMANENT, message=f"Not connected: {refusal}. Nothing was sent.")
+    except requests.RequestException as error:
+        if not_sent(error):
+            return None, Outcome(TRANSIENT, message=f"{host}: could not connect")
+        return None, Outcome(AMBIGUOUS, message=f"{host}: no answer in time"
+                             if isinstance(error, requests.Timeout)
+                             else f"{host}: the connection was closed")
+    return response, answer(response, host)
