@@ -13,13 +13,13 @@ from datetime import datetime, timezone
 from flask import Flask, Response, abort, jsonify, redirect, request
 from markupsafe import escape
 
-from . import audoora
+from . import audoora, cards
 
 # The canonical ear-mould fields; each partner names them its own way (PARTNERS[...]["fields"]).
 CANONICAL = ("side", "style", "material", "venting", "colour", "notes", "impression_ref")
 # received → confirmed → shipped, as stage 0, 1, 2; each partner has its own words for them.
 STAGES = ("received", "confirmed", "shipped")
-SECRET_HEADERS = {"authorization", "x-api-key", "x-egger-api-key", "cookie"}
+SECRET_HEADERS = {"authorization", "x-api-key", "x-egger-api-key", "cookie", "x-card-key"}
 SECRET_BODY_FIELDS = {"password", "passwort"}
 
 # Audia's order body, which its web portal's cart takes too.
@@ -92,7 +92,7 @@ DEFAULT_ACCOUNT = dict(username="10001", password="sandbox", api_key="sandbox-ke
 DEMO_ACCOUNTS = {"dreve": [dict(username="DRV-00001", password="Demo-Dreve-2026", api_key=None)]}
 # Portals whose protocol is not an ear-mould order (Audoora: registration, partner list): their
 # own modules, the same accounts, faults and record of what arrived.
-PORTALS = (audoora.NAME,)
+PORTALS = (audoora.NAME, cards.NAME)
 DEFAULTS = dict(advance_after=2, accounts=None)
 FAULT_KEYS = ("error_rate", "rate_limit_rate", "latency_ms", "timeout_rate", "timeout_ms",
               "drop_rate", "seed")
@@ -535,6 +535,9 @@ def create_sandbox_app(config=None):
 
     # --- portals with their own protocol (not ear-mould orders) ------------------------
 
+    cards.register(app, SimpleNamespace(store=store, begin=begin, unavailable=unavailable,
+                                        guard=guard, refuse=refuse, finish=finish,
+                                        error=error, now=_now))
     audoora.register(app, SimpleNamespace(store=store, guard=guard, refuse=refuse,
                                           finish=finish, error=error, now=_now))
 
