@@ -13,6 +13,7 @@ from tests.factories import (
     HX, control, ear_mould_raw, fresh, make_config, received, wait_for,
 )
 from tests.ordering.test_faults import flask_worker, kill_worker  # noqa: F401 (a fixture)
+from tests.translated import de
 from webapp.audoora import carts, orders, registration
 from webapp.companies.models import Company, CustomerNumber
 from webapp.extensions import db
@@ -117,6 +118,16 @@ def test_a_complete_order_goes_straight_out_and_reaches_ordered(portal, client, 
     assert entry["idempotency_key"] == order.outbound.idempotency_key
     assert entry["headers"]["Authorization"] == "***"
     assert _portal_orders(sandbox)["carts"] == []
+
+
+def test_the_answer_to_bestellen_shows_the_order_being_sent(portal, client, csrf):
+    """The order "Bestellen" answers with is being sent: its status polls, so the cart or
+    Bestellt shows up by itself, and "Bestellen" is not offered a second time."""
+    order = _order(portal, portal.signia, ("SIG-312", "", 1))
+    page = _place(client, csrf, order).get_data(as_text=True)
+    assert f'hx-get="/orders/{order.id}/status" hx-trigger="every 1s"' in page
+    assert f'action="/orders/{order.id}/audoora"' not in page
+    assert de("being sent") in page
 
 
 def test_an_unknown_article_opens_the_cart_is_removed_and_the_order_goes_out_without_it(

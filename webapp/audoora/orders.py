@@ -122,6 +122,9 @@ def _run(order, action, actor):
                                     requested_by=actor.name, progress={})
         if not created:
             raise DomainError(BUSY)
+        # The order's view-only `outbound` was loaded (None) before the row existed; the
+        # page answered with must see it, or it would offer "Bestellen" again and not poll.
+        db.session.expire(order, ["outbound"])
         return row
     if row.needs_lookup:
         raise DomainError(UNCLEAR)
