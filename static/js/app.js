@@ -210,4 +210,26 @@
     var invalid = document.querySelector("#order-step [aria-invalid='true']");
     if (invalid) { invalid.focus(); }
   });
+
+  // A new article order refused, and every action on an order page (they answer with the
+  // whole order, so the button pressed is gone): focus goes to the field with the reason;
+  // else, on the order, to the Audoora cart while one is open, else to the order's heading.
+  // The order reloading itself once sent (a get) moves it only from that heading, to the
+  // cart that opened meanwhile.
+  document.addEventListener("htmx:afterSettle", function (event) {
+    var config = event.detail.requestConfig;
+    var id = event.detail.target && event.detail.target.id;
+    if (!config || (id !== "new-order" && id !== "order-detail")) { return; }
+    var root = document.getElementById(id);
+    if (!root) { return; }
+    var cart = document.getElementById("audoora-cart-heading");
+    if (config.verb !== "post") {
+      var active = document.activeElement;
+      if (cart && (!active || active === document.body || active.id === "order-heading")) { cart.focus(); }
+      return;
+    }
+    var next = root.querySelector("[aria-invalid='true']")
+      || (id === "order-detail" ? cart || document.getElementById("order-heading") : null);
+    if (next) { next.focus(); }
+  });
 })();

@@ -88,3 +88,21 @@ def test_another_line_adds_a_row_and_keeps_what_was_typed(staff, client, csrf, a
     page = response.get_data(as_text=True)
     assert response.status_code == 200 and 'name="lines-3-article_number"' in page
     assert 'value="DRV-1001"' in page and count(app, Order) == 0
+
+
+def test_each_article_field_is_labelled_with_its_line_and_the_bar_marks_orders(staff, client):
+    """Screen readers hear which line a field belongs to (the rows look alike), and the
+    navigation marks Bestellungen as the current entry on this page of it."""
+    page = client.get("/orders/new").get_data(as_text=True)
+    for label in ("Artikel-Nr., Zeile 1", "Artikel, Zeile 2", "Menge, Zeile 3"):
+        assert f">{label}</label>" in page, label
+    assert 'aria-current="page">Bestellungen</a>' in page
+
+
+def test_another_line_puts_the_keyboard_into_the_new_row(staff, client, csrf):
+    """The button pressed is swapped away with the form: the new row's first field takes
+    the focus (htmx focuses what the answer marks autofocus)."""
+    page = _post(client, csrf(), add_line="1", **_filled(staff)).get_data(as_text=True)
+    assert '<input autofocus id="lines-3-article_number"' in page
+    assert page.count("autofocus") == 1
+    assert "autofocus" not in client.get("/orders/new").get_data(as_text=True)

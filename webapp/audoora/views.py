@@ -29,6 +29,7 @@ def order_part(order, actor):
                  and cart is None)
     given = getattr(g, "audoora_cart", {})
     remaining = cart.remaining(now) if cart is not None else None
+    lines = [line for line in order.lines if not line.removed]
     return "audoora/_order_part.html", dict(
         route=orders.route(order) if orderable else None, cart=cart,
         may=ordering_services.can_order(actor, order.branch_id), sending=sending,
@@ -36,7 +37,8 @@ def order_part(order, actor):
         needs_number=cart is not None and orders.needs_customer_number(cart),
         hours=int(remaining.total_seconds() // 3600) if remaining is not None else 0,
         minutes=int(remaining.total_seconds() % 3600 // 60) if remaining is not None else 0,
-        lines=[line for line in order.lines if not line.removed],
+        # The last article cannot be removed (orders.remove_line): the order is cancelled.
+        lines=lines, removable=len(lines) > 1,
         errors=given.get("errors", {}), values=given.get("values", {}))
 
 

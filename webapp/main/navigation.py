@@ -12,11 +12,11 @@ from ..audit.search import may_read_log
 from ..permissions import EDIT
 from ..processes.services import template_actions
 
-# (endpoint, endpoint prefix that marks the entry current, label, who may see it or None)
+# (endpoint, endpoint prefix(es) that mark the entry current, label, who may see it or None)
 MAIN = (
     ("interfaces.list_get", "interfaces.", _l("Interfaces"), None),
     ("customers.customers", "customers.", _l("Customers"), None),
-    ("ordering.orders", "ordering.order", _l("Orders"), None),
+    ("ordering.orders", ("ordering.order", "ordering.new_order"), _l("Orders"), None),
 )
 # Screens shown beside an entry of the bar, as part of it: entry endpoint → entries as above.
 SUBENTRIES = {

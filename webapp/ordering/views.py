@@ -267,9 +267,10 @@ def _article_form(formdata=None, lines=NEW_LINES):
     return form
 
 
-def _new_order_page(form, status=200):
+def _new_order_page(form, status=200, focus_line=None):
     template = "ordering/_new_order.html" if hx.wants_fragment() else "ordering/new_order.html"
-    return render_template(template, form=form, max_lines=MAX_LINES), status
+    return render_template(template, form=form, max_lines=MAX_LINES,
+                           focus_line=focus_line), status
 
 
 @bp.get("/orders/new")
@@ -284,7 +285,9 @@ def new_order_post():
     "Weitere Zeile" shows the form again with one more empty row, saving nothing."""
     form = _article_form(request.form)
     if request.form.get("add_line"):  # CSRFProtect checked the token, as on every post
-        return _new_order_page(_article_form(request.form, len(form.lines) + 1))
+        # The keyboard goes on in the new row (the button it was on is swapped away).
+        return _new_order_page(_article_form(request.form, len(form.lines) + 1),
+                               focus_line=len(form.lines) + 1)
     if not form.validate_on_submit():
         return _new_order_page(form, 422)
     lines = [(line.form.article_number.data, line.form.name.data, line.form.quantity.data)
