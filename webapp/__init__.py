@@ -17,6 +17,10 @@ from .audoora import portal as audoora_portal
 from .audoora import orders as audoora_orders
 from .audoora import registration as audoora_registration
 from .audoora import views as audoora_views
+from .cards import info as card_info
+from .cards import provider as card_provider
+from .cards import services as card_services
+from .cards import views as card_views
 from .auth import history as auth_history
 from .auth import views as auth_views
 from .changelog import registry as changelog_registry
@@ -65,7 +69,7 @@ from .users import views as users_views
 # but the entry points (app.py, jobs, devrun).
 BLUEPRINTS = (main_views, auth_views, org_views, users_views, companies_views, directory_views,
               audit_views, effective_views, interfaces_views, customers_views,
-              processes_views, ordering_views, audoora_views)
+              processes_views, ordering_views, audoora_views, card_views)
 # What the change log shows of each domain's records; its type filter offers them in this order.
 HISTORIES = (interfaces_history, customers_history, processes_history, org_history,
              users_history, companies_history, directory_history, auth_history)
@@ -137,6 +141,14 @@ def _register_with_lower_layers():
     for tab in processes_views.CUSTOMER_TABS:
         customer_page.register_tab(tab)
     process_page.register_part("ordering", ordering_views.process_page_part)
+    # Customer cards (issue 13): the process step Kundenkarte, the customer's cards, the
+    # employee card, the batches and "Informationen anfordern".
+    process_page.register_part("cards", card_views.process_page_part)
+    customer_page.register_tab(card_views.CUSTOMER_TAB)
+    users_views.register_user_part("cards", card_views.user_part)
+    outbound_handlers.register(card_provider.BATCH_HANDLER)
+    outbound_handlers.register(card_provider.INFO_HANDLER)
+    card_info.register_runner()
     process_services.register_position_holder("orders", ordering_services.positions_held)
     org_services.register_lab_choices(company_services.labs)
     outbound_handlers.register(ordering_pipeline.HANDLER)
@@ -173,6 +185,8 @@ def _register_references():
         ("company", "processes", process_services.processes_choosing_company),
         ("customer", "processes", process_services.processes_of_customer),
         ("interface_service", "open orders", ordering_services.open_orders_of_service),
+        ("interface_service", "open card orders", card_services.open_orders_of_service),
+        ("customer", "card orders", card_services.open_orders_of_customer),
     ):
         references.register(kind, name, finder)
 

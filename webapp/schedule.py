@@ -35,6 +35,9 @@ PERIODIC = (
     Periodic("audoora-auto-refresh", "jobs.audoora.refresh_registrations", 5 * 60),
     # An Audoora cart is kept for 6 hours (seed 002); ended within about 5 minutes of that.
     Periodic("expire-audoora-carts", "jobs.audoora_carts.expire", 5 * 60),
+    # Card orders go out per template interval (daily, weekly, monthly) in the chain's time
+    # zone; the batches in the database make each interval's batch once.
+    Periodic("card-batches", "jobs.cards.tick", 5 * 60),
 )
 
 

@@ -526,6 +526,13 @@ CUSTOMER_CARDS = Group(
                     "that computer orders.",
             usages=CLIENT, scopes=ANYWHERE, requires=("smtp",),
             fields=(
+                url("base_url", "Server-URL", "Server URL", section=CONNECTION,
+                    help_de="Adresse des Kartenanbieters, wie er sie mitteilt (Protokoll: "
+                            "docs/partners/cards.md). Nötig für 'Informationen anfordern' "
+                            "und zum Bestellen.",
+                    help_en="Address of the card provider as it tells you (protocol: "
+                            "docs/partners/cards.md). Needed for 'request information' and "
+                            "for ordering."),
                 text("contract_number", "Kartenvertrag", "Card contract", max_length=40,
                      section=CREDENTIALS,
                      help_de="Kommt nach 'Informationen anfordern'; bis dahin leer lassen.",
@@ -535,7 +542,8 @@ CUSTOMER_CARDS = Group(
                        help_en="Arrives with the card contract; leave empty until then."),
             ),
             tables=(CARD_TEMPLATES,),
-            actions=(action("request_info", "request_info", "Informationen anfordern",
+            actions=(TEST_CONNECTION,
+                     action("request_info", "request_info", "Informationen anfordern",
                             "Request information",
                             help_de="Bittet den Kartenanbieter um Kontaktaufnahme, Vertrag und "
                                     "Schlüssel.",
