@@ -185,7 +185,7 @@ def test_order_service_step_is_not_ticked_here(client, admin, auth, setting, app
     assert f"/steps/{order_step}\"".encode() not in page
     response = client.post(f"/processes/{setting['process']}/steps/{order_step}", headers=HX,
                            data={"done": "1", "csrf_token": auth.csrf_token()})
-    assert response.status_code == 409 and b"completed by ordering" in response.data
+    assert response.status_code == 409 and b"completed by what it orders" in response.data
     assert step_state(app, order_step) == (False, None)
 
 

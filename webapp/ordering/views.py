@@ -133,7 +133,7 @@ def process_page_part(process, given):
     already) and the orders section. Registered with processes.page by the factory."""
     return dict(panel=given.get("panel") or order_step_panel(process,
                                                              ordered=given["ordered_ids"]),
-                step_panel_template="ordering/_order_step.html",
+                step_panels={"order_service": "ordering/_order_step.html"},
                 sections=[ORDERS_SECTION], **process_orders_context(process))
 
 

@@ -8,7 +8,7 @@ from flask_babel import lazy_gettext as _l
 from ..changelog.registry import form_labels, page
 from .forms import PositionForm, TemplateForm
 from .labels import process_type_label, side_label, status_label, step_kind_label
-from .models import ORDER_SERVICE, EarMouldPosition, Process, ProcessTemplate
+from .models import PANEL_KINDS, EarMouldPosition, Process, ProcessTemplate
 
 # What services write for a process: a new one's summary, and its status.
 PROCESS_FIELD_LABELS = {
@@ -55,6 +55,10 @@ def _steps(labels):
     in words; None (the common words) for anything else."""
     if not isinstance(labels, list):
         return None
-    marker = f" [{ORDER_SERVICE}]"
-    return ", ".join(f"{label[:-len(marker)]} ({step_kind_label(ORDER_SERVICE)})"
-                     if str(label).endswith(marker) else str(label) for label in labels)
+    def words(label):
+        for kind in PANEL_KINDS:
+            marker = f" [{kind}]"
+            if label.endswith(marker):
+                return f"{label[:-len(marker)]} ({step_kind_label(kind)})"
+        return label
+    return ", ".join(words(str(label)) for label in labels)

@@ -2,7 +2,7 @@
 The German UI shows them as the product does (Otoplastik, HG Versorgung, Bestellservice …)."""
 from flask_babel import lazy_gettext as _l
 
-from .models import CLOSED, OPEN, ORDER_SERVICE, STEP
+from .models import CLOSED, CUSTOMER_CARD, OPEN, ORDER_SERVICE, STEP
 
 PROCESS_TYPE_LABELS = {
     "ear_mould": _l("Ear mould"),
@@ -15,6 +15,7 @@ PROCESS_TYPE_LABELS = {
 STEP_KIND_LABELS = {
     STEP: _l("Step"),
     ORDER_SERVICE: _l("Order service"),
+    CUSTOMER_CARD: _l("Customer card"),
 }
 SIDE_LABELS = {
     "left": _l("Left"),

@@ -20,9 +20,12 @@ from ..org.models import Branch
 
 # Vorgangsarten: code name → (German, English) label lives in processes.labels.
 PROCESS_TYPES = ("ear_mould", "hearing_aid", "repair", "glasses", "contact_lenses", "other")
-# Step kinds: a plain step someone ticks off, and the ordering step 'Bestellservice'.
-STEP, ORDER_SERVICE = "step", "order_service"
-STEP_KINDS = (STEP, ORDER_SERVICE)
+# Step kinds: a plain step someone ticks off, the ordering step 'Bestellservice' (seed 001)
+# and 'Kundenkarte', where a customer card is ordered (seed 003).
+STEP, ORDER_SERVICE, CUSTOMER_CARD = "step", "order_service", "customer_card"
+STEP_KINDS = (STEP, ORDER_SERVICE, CUSTOMER_CARD)
+# Kinds whose step a domain above shows as a panel, at most one per template.
+PANEL_KINDS = (ORDER_SERVICE, CUSTOMER_CARD)
 SIDES = ("left", "right")
 OPEN, CLOSED = "open", "closed"
 

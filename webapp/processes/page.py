@@ -3,7 +3,7 @@
 
 A higher layer registers a part with register_part, wired by the factory at start-up; a part
 builds its context once per request, in the view, never from a template. Its templates are
-named in that context (`step_panel_template`, `sections`), so no template here refers to a
+named in that context (`step_panels`: step kind → template, `sections`), so no template here refers to a
 layer above."""
 from flask import render_template
 from flask_login import current_user
@@ -40,12 +40,13 @@ def process_context(process, **extra):
 def page_context(process, **extra):
     """Everything the whole page shows: ours, and each registered part's."""
     context = process_context(process, **extra)
-    sections = []
+    sections, panels = [], {}
     for build in _parts.values():
         part = dict(build(process, context))
         sections.extend(part.pop("sections", ()))
+        panels.update(part.pop("step_panels", {}))
         context.update(part)
-    context["sections"] = sections
+    context["sections"], context["step_panels"] = sections, panels
     return context
 
 

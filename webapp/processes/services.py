@@ -20,7 +20,8 @@ from ..org.models import Branch
 from ..records import check_version, flush_unique, save_changes, taken
 from .labels import side_label
 from .models import (
-    CLOSED, OPEN, ORDER_SERVICE, PROCESS_TYPES, SIDES, STEP, STEP_KINDS, EarMouldPosition,
+    CLOSED, CUSTOMER_CARD, OPEN, ORDER_SERVICE, PANEL_KINDS, PROCESS_TYPES, SIDES, STEP,
+    STEP_KINDS, EarMouldPosition,
     Process, ProcessStep, ProcessTemplate, TemplateStep,
 )
 
@@ -96,8 +97,8 @@ def delete_template(actor, template):
 
 
 def _step_labels(steps):
-    """The steps as the change log shows them, in order; the ordering step marked."""
-    return [f"{step.name} [{ORDER_SERVICE}]" if step.kind == ORDER_SERVICE else step.name
+    """The steps as the change log shows them, in order; a panel step marked with its kind."""
+    return [f"{step.name} [{step.kind}]" if step.kind in PANEL_KINDS else step.name
             for step in steps]
 
 
@@ -118,6 +119,9 @@ def _check_step(template, name, kind, step=None):
     if kind == ORDER_SERVICE and any(other.kind == ORDER_SERVICE and other is not step
                                      for other in template.steps):
         raise DomainError(_l("A template has at most one order service step."), field="kind")
+    if kind == CUSTOMER_CARD and any(other.kind == CUSTOMER_CARD and other is not step
+                                     for other in template.steps):
+        raise DomainError(_l("A template has at most one customer card step."), field="kind")
     if not name:
         raise DomainError(_l("This field is required."), field="name")
 
@@ -263,7 +267,7 @@ def set_step_done(actor, process, step, done):
     if step.process_id != process.id:
         raise DomainError(_l("The step does not belong to this process."))
     if step.kind != STEP:
-        raise DomainError(_l("The order service step is completed by ordering."))
+        raise DomainError(_l("This step is completed by what it orders."))
     _require_open(process)
     if bool(step.done_at) == bool(done):
         return False

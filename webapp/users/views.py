@@ -1,4 +1,6 @@
 """User administration (admins change, everybody reads) and each user's own account page."""
+from types import SimpleNamespace
+
 from flask import current_app, flash, render_template, request, url_for
 from flask_babel import gettext as _, lazy_gettext as _l, refresh
 from flask_login import current_user
@@ -53,10 +55,26 @@ def users():
                            may=services.user_actions(current_user), **context)
 
 
+# What higher layers add below a user's editor (cards: the employee card), registered by the
+# factory: name → build(user, actor) → (template, context) or None.
+_user_parts = {}
+
+
+def register_user_part(name, build):
+    _user_parts[name] = build
+
+
+def user_parts(user):
+    found = (build(user, current_user) for build in _user_parts.values()) if user else ()
+    return [SimpleNamespace(template=template, **context)
+            for template, context in (part for part in found if part is not None)]
+
+
 def _user_editor(form, user, status=200, notice=None):
     """The editor pane: a fragment for htmx, otherwise the whole page with the list."""
     may = services.user_actions(current_user, user)
     context = dict(form=form, user=user, notice=notice, editable=EDIT in may, may=may,
+                   parts=user_parts(user),
                    history=in_words(record_history("user", user)) if user else [],
                    sessions=services.user_sessions(current_user, user) if user and EDIT in may
                    else [],
