@@ -182,7 +182,8 @@ def test_card_order_templates():
     assert cards.get_field("contract_key").kind == "secret"
     assert not cards.get_field("contract_key").required
     assert not cards.get_field("contract_number").required
-    assert cards.actions[0].kind == "request_info"
+    assert [action.kind for action in cards.actions] == ["test", "request_info"]
+    assert cards.get_field("base_url").kind == "url"  # the provider's (docs/partners/cards.md)
     (templates,) = cards.tables
     assert templates.min_rows == 1
     kinds = {f.key: f.kind for f in templates.fields}

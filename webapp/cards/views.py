@@ -174,8 +174,10 @@ def _employee_context(user, form=None, notice=None):
 
 
 def _user_or_404(user_id):
+    if not is_admin(current_user):
+        abort(403)  # employee cards are the administrators' business
     user = db.session.get(User, user_id)
-    if user is None or not is_admin(current_user):
+    if user is None:
         abort(404)
     return user
 
