@@ -17,6 +17,7 @@ from .audoora import portal as audoora_portal
 from .audoora import orders as audoora_orders
 from .audoora import registration as audoora_registration
 from .audoora import views as audoora_views
+from .cards import connection_test as card_connection_test
 from .cards import info as card_info
 from .cards import provider as card_provider
 from .cards import services as card_services
@@ -149,6 +150,7 @@ def _register_with_lower_layers():
     outbound_handlers.register(card_provider.BATCH_HANDLER)
     outbound_handlers.register(card_provider.INFO_HANDLER)
     card_info.register_runner()
+    interface_actions.register_tester(card_services.INTERFACE, card_connection_test.tester)
     process_services.register_position_holder("orders", ordering_services.positions_held)
     org_services.register_lab_choices(company_services.labs)
     outbound_handlers.register(ordering_pipeline.HANDLER)
