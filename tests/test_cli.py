@@ -13,6 +13,7 @@ from webapp.interfaces import services as interface_services
 from webapp.interfaces.models import InterfaceService, ServiceSecret
 from webapp.models_base import utcnow
 from webapp.ordering.models import ARTICLES, Order
+from webapp.processes.models import Process
 from webapp.org.models import Branch, Chain, Workstation
 from webapp.users.models import User
 
@@ -69,6 +70,14 @@ def test_seed_demo_creates_the_demo_chain(app, runner):
         assert (order.supplier.name, order.branch.short_code, order.status) == (
             "Signia GmbH", "ST", "created")
         assert [line.article_number for line in order.lines] == ["SIG-312", ""]
+        # Customer cards: the card service with a customer and an employee template, and a
+        # hearing-aid fitting whose step Kundenkarte orders one.
+        cards = db.session.scalar(db.select(InterfaceService).where(
+            InterfaceService.interface_key == "card_order"))
+        assert [row["name"] for row in cards.values["templates"]] == ["GOLD", "TEAM"]
+        assert "contract_key" in cards.secret_keys
+        fitting = db.session.scalar(db.select(Process).where(Process.title == "HG Versorgung"))
+        assert "customer_card" in [step.kind for step in fitting.steps]
         for company in companies.values():
             if company.is_supplier:
                 assert all(company.customer_number_for(b.id) for b in branches)

@@ -13,6 +13,7 @@ from .config import ROOT
 from .companies.models import Company, CustomerNumber
 from .customers import services as customer_services
 from .customers.models import Customer
+from .documents.models import DocumentTemplate
 from .extensions import db
 from .interfaces import services as interface_services
 from .interfaces.models import InterfaceService
@@ -23,7 +24,7 @@ from .org.models import Branch, Workstation
 from .org.services import get_chain
 from .permissions import ADMIN, BRANCH_MANAGER, STAFF
 from .processes import services as process_services
-from .processes.models import ORDER_SERVICE, STEP, Process, ProcessTemplate
+from .processes.models import CUSTOMER_CARD, ORDER_SERVICE, STEP, Process, ProcessTemplate
 from .users.models import User
 
 CHAIN = dict(name="Hörwelt Demo", timezone="Europe/Berlin")
@@ -183,6 +184,9 @@ def _seed_services(branches):
     station = db.session.scalar(db.select(Workstation).where(Workstation.name == "ST-EMPFANG"))
     if admin is None or dreve is None:
         return 0
+    for name, kind in CARD_DOCUMENTS:
+        _get_or_create(DocumentTemplate, "name", dict(
+            name=name, kind=kind, content=f"{name}: {{{{ name }}}}, {{{{ card_number }}}}"))
     today = interface_services.chain_today()
     egger = _company_id("egger Otoplastik + Labortechnik GmbH")
     hoerluchs = _company_id("Hörluchs")
@@ -221,6 +225,11 @@ def _seed_services(branches):
          {"base_url": _sandbox_url("audoora"),
           "registration_email": "zentrale@hoerwelt-demo.example",
           "username": sandbox_login["username"], "password": sandbox_login["password"]}),
+        # Customer cards: the sandbox's card provider with its test contract; a GOLD card
+        # for customers (sent to them weekly) and a team card with a roller clip (monthly).
+        ("card_order", {"name": "Kundenkarten", "usage_client": True},
+         {"base_url": _sandbox_url("cards"), "contract_number": "10001",
+          "contract_key": "sandbox-key", "templates": CARD_TEMPLATES}),
         ("spryng_rest", {"name": "SMS (ab nächstem Monat)", "start_date": today + timedelta(days=30)},
          {"base_url": "https://rest.spryngsms.com/v1", "api_key": "demo-key-not-real",
           "country_code": "+49"}),
@@ -247,9 +256,12 @@ def _seed_services(branches):
 
 
 # name, process type, steps ("*" marks the ordering step 'Bestellservice')
+# name, process type, steps ("*" marks the ordering step 'Bestellservice', "+" the step
+# 'Kundenkarte')
 PROCESS_TEMPLATES = (
     ("Otoplastik", "ear_mould", ("Anamnese", "Abdrucknahme", "*Bestellservice", "Anpassung")),
-    ("HG Versorgung", "hearing_aid", ("Anamnese", "Audiometrie", "Anpassung", "Nachkontrolle")),
+    ("HG Versorgung", "hearing_aid", ("Anamnese", "Audiometrie", "Anpassung", "+Kundenkarte",
+                                      "Nachkontrolle")),
 )
 # Per branch short code: (salutation, first name, last name, street, postal code, city, phone)
 CUSTOMERS = {
@@ -286,7 +298,9 @@ def _seed_processes(branches):
             template = process_services.create_template(
                 admin, dict(name=name, process_type=process_type, active=True))
             for step in steps:
-                kind, step_name = (ORDER_SERVICE, step[1:]) if step.startswith("*") else (STEP, step)
+                kind, step_name = ((ORDER_SERVICE, step[1:]) if step.startswith("*") else
+                                   (CUSTOMER_CARD, step[1:]) if step.startswith("+") else
+                                   (STEP, step))
                 process_services.add_template_step(admin, template, step_name, kind)
             created += 1 + len(steps)
             new_templates = True
@@ -317,12 +331,36 @@ def _seed_processes(branches):
             process_services.create_position(admin, process, dict(position, notes=""))
         created += 1 + len(POSITIONS)
 
+    # A hearing-aid fitting of Hans Hörgern, whose step Kundenkarte orders his GOLD card.
+    hans = db.session.scalar(db.select(Customer).where(Customer.first_name == "Hans",
+                                                       Customer.last_name == "Hörgern"))
+    if hans is not None and db.session.scalar(db.select(Process.id).where(
+            Process.customer_id == hans.id, Process.title == "HG Versorgung")) is None:
+        process_services.create_process(admin, hans, templates["HG Versorgung"].id,
+                                        hans.branch_id)
+        created += 1
+
     dreve = db.session.scalar(db.select(Company).where(Company.name == "Dreve Otoplastik GmbH"))
     first_branch = branches[BRANCHES[0]["short_code"]]
     if new_templates and dreve is not None and first_branch.ear_mould_lab_id is None:
         first_branch.ear_mould_lab_id = dreve.id
         db.session.commit()
     return created
+
+
+# The card service's templates (Vorlagen zur Kartenbestellung) and the document templates
+# they name (Stammdaten → Dokumentvorlagen).
+CARD_DOCUMENTS = (("Kundenkarte GOLD", "card_layout"), ("Mitarbeiterkarte", "card_layout"),
+                  ("Anschreiben Kundenkarte", "cover_letter"))
+CARD_TEMPLATES = [
+    {"name": "GOLD", "ship_to": "customer", "shipping_interval": "weekly",
+     "card_template": "Kundenkarte GOLD", "cover_letter": "Anschreiben Kundenkarte",
+     "card_type": "nfc_rfid", "card_kind": "customer_card", "gift_box": True,
+     "comment": "Hörwelt Treueprogramm"},
+    {"name": "TEAM", "ship_to": "ordering_branch", "shipping_interval": "monthly",
+     "card_template": "Mitarbeiterkarte", "card_type": "chip", "card_kind": "employee_card",
+     "roller_clip": True},
+]
 
 
 # An article order of Stuttgart for Signia, to order through Audoora once the chain is

@@ -15,22 +15,25 @@ def _counts():
 
 
 def test_seed_demo_creates_templates_customers_and_a_process(app, runner):
-    """Otoplastik with its Bestellservice, HG Versorgung without, customers in every branch,
-    one Otoplastik process with a left and a right position, Dreve as Stuttgart's lab."""
+    """Otoplastik with its Bestellservice, HG Versorgung with a step Kundenkarte instead,
+    customers in every branch, one Otoplastik process with a left and a right position and
+    an HG Versorgung for Hans Hörgern, Dreve as Stuttgart's lab."""
     assert runner.invoke(args=["seed-demo"]).exit_code == 0
     with app.app_context():
         templates = {t.name: t for t in db.session.scalars(db.select(ProcessTemplate))}
         assert [(s.name, s.kind) for s in templates["Otoplastik"].steps] == [
             ("Anamnese", "step"), ("Abdrucknahme", "step"), ("Bestellservice", "order_service"),
             ("Anpassung", "step")]
-        assert [s.name for s in templates["HG Versorgung"].steps] == [
-            "Anamnese", "Audiometrie", "Anpassung", "Nachkontrolle"]
+        assert [(s.name, s.kind) for s in templates["HG Versorgung"].steps] == [
+            ("Anamnese", "step"), ("Audiometrie", "step"), ("Anpassung", "step"),
+            ("Kundenkarte", "customer_card"), ("Nachkontrolle", "step")]
         assert not templates["HG Versorgung"].has_order_service
         branches = db.session.scalars(db.select(Branch)).all()
         for branch in branches:
             customers = db.session.scalars(db.select(Customer).where(Customer.branch_id == branch.id)).all()
             assert len(customers) >= 2 and all(c.number.startswith("K-") for c in customers)
-        [process] = db.session.scalars(db.select(Process)).all()
+        process, fitting = db.session.scalars(db.select(Process).order_by(Process.id)).all()
+        assert (fitting.title, fitting.customer.last_name) == ("HG Versorgung", "Hörgern")
         assert (process.title, process.process_type, process.template.name) == (
             "Otoplastik", "ear_mould", "Otoplastik")
         assert sorted(p.side for p in process.positions) == ["left", "right"]
