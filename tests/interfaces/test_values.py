@@ -127,7 +127,8 @@ def test_secrets_replace_keep_clear(world):
 
 def test_table_rows_from_form_names(world):
     """Rows come from '<table>-<n>-<field>' inputs; blank rows are dropped; a bad cell is
-    reported under its input name; the minimum number of rows is enforced."""
+    reported under its input name; the minimum number of rows is enforced; a flag hidden by
+    its condition (the roller clip of a customer card) is stored off."""
     raw = {"contract_number": "K-1", "contract_key": "k",
            "templates-0-name": "BASIS", "templates-0-ship_to": "customer",
            "templates-0-shipping_interval": "weekly", "templates-0-card_template": "Karte",
@@ -139,7 +140,7 @@ def test_table_rows_from_form_names(world):
     result = parse("card_order", raw)
     assert not result.errors
     (row,) = result.values["templates"]
-    assert row["name"] == "BASIS" and row["gift_box"] is False and row["roller_clip"] is None
+    assert row["name"] == "BASIS" and row["gift_box"] is False and row["roller_clip"] is False
     no_rows = parse("card_order", {"contract_number": "K-1", "contract_key": "k"})
     assert no_rows.errors == {"templates": "At least 1 row(s) are needed."}
 

@@ -79,9 +79,35 @@ def register_check(interface_key, name, check):
     _CHECKS.setdefault(interface_key, {})[name] = check
 
 
-def _run_checks(actor, service, action, before=None):
-    for check in _CHECKS.get(service.interface_key, {}).values():
-        check(actor, service, action, before)
+def _run_checks(actor, service, action, before=None, raw=None):
+    """Run the registered checks. A check names a table cell by the row's position in the
+    saved values (``templates-0-name``); the form posted it under its own row number, which
+    the message must carry to stand beside that cell."""
+    try:
+        for check in _CHECKS.get(service.interface_key, {}).values():
+            check(actor, service, action, before)
+    except InvalidValues as error:
+        raise InvalidValues({_posted_name(service, name, raw): message
+                             for name, message in error.errors.items()}) from error
+    except DomainError as error:
+        if error.field and error.field != _posted_name(service, error.field, raw):
+            raise type(error)(error.message, field=_posted_name(service, error.field, raw)) \
+                from error
+        raise
+
+
+def _posted_name(service, name, raw):
+    """`<table>-<position>-<field>` as the input name `raw` posted that row under (rows
+    left empty are not saved, so positions and posted numbers may differ)."""
+    parts = (name or "").split("-")
+    if raw is None or len(parts) != 3 or not parts[1].isdigit():
+        return name
+    table, position, key = parts[0], int(parts[1]), parts[2]
+    if not any(spec.key == table for spec in catalogue.get_interface(service.interface_key)
+               .tables):
+        return name
+    rows = field_values.table_rows(raw, table)
+    return f"{table}-{rows[position][0]}-{key}" if position < len(rows) else name
 
 
 # --- time and state ----------------------------------------------------------------------
@@ -394,7 +420,7 @@ def create_service(actor, interface_key, data, raw=None):
     keep_locked_values(actor, interface, raw, parsed,
                         {} if partial else field_values.defaults(interface))
     _raise_errors({**errors, **parsed.errors})
-    return _insert(actor, interface, workstation, common, parsed, "create")
+    return _insert(actor, interface, workstation, common, parsed, "create", raw=raw)
 
 
 def copy_service(actor, service, data=None):
@@ -485,7 +511,7 @@ def update_service(actor, service, data, raw, version):
     service.updated_by = actor.name
     changelog.record(actor, "update", ENTITY, service, changes, branch=service.scope_branch)
     flush_unique(service, conflict=RACED)
-    _run_checks(actor, service, "update", before)
+    _run_checks(actor, service, "update", before, raw=raw)
     return True
 
 
@@ -569,6 +595,35 @@ def services_naming_company(company):
     """The services whose company or supplier fields name the company."""
     return _named(db.select(InterfaceService.name).join(InterfaceService.company_links)
                   .where(ServiceCompany.company_id == company.id).distinct())
+
+
+def services_naming_document(document):
+    """The services whose document-template fields (or such cells of their tables) name the
+    template `document` (documents.DocumentTemplate): they name it by its name."""
+    fields, tables = {}, {}
+    for _group, interface in catalogue.search(""):
+        keys = [spec.key for spec in interface.fields if spec.kind == "document_template"]
+        cells = {table.key: [spec.key for spec in table.fields
+                             if spec.kind == "document_template"] for table in interface.tables}
+        cells = {key: found for key, found in cells.items() if found}
+        if keys or cells:
+            fields[interface.key], tables[interface.key] = keys, cells
+    if not fields:
+        return []
+    found = []
+    for name, key, stored in db.session.execute(
+            db.select(InterfaceService.name, InterfaceService.interface_key,
+                      InterfaceService.values)
+            .where(InterfaceService.interface_key.in_(fields)).order_by(InterfaceService.name)):
+        stored = stored or {}
+        named = any(stored.get(field) == document.name for field in fields[key]) or any(
+            row.get(cell) == document.name
+            for table, cells in tables[key].items() for row in stored.get(table) or ()
+            if isinstance(row, dict) for cell in cells)
+        if named:
+            found.append(name)
+    return [_l("interface services: %(names)s", names=references.first_ten(found))] \
+        if found else []
 
 
 def services_of_workstation(station):
@@ -727,7 +782,8 @@ def _raise_errors(errors):
         raise InvalidValues(errors)
 
 
-def _insert(actor, interface, workstation, common, parsed, action, copied_from=None):
+def _insert(actor, interface, workstation, common, parsed, action, copied_from=None,
+            raw=None):
     service = InterfaceService(
         interface_key=interface.key, group_key=catalogue.group_of(interface.key).key,
         workstation_id=workstation.id if workstation else None, workstation=workstation,
@@ -747,7 +803,7 @@ def _insert(actor, interface, workstation, common, parsed, action, copied_from=N
         changes.insert(0, {"field": "copied_from", "old": None, "new": copied_from.name})
     changelog.record(actor, action, ENTITY, service, changes, branch=service.scope_branch)
     flush_unique(service, conflict=RACED)
-    _run_checks(actor, service, action)
+    _run_checks(actor, service, action, raw=raw)
     return service
 
 

@@ -66,8 +66,8 @@ class Parsed:
 def parse(interface, raw, *, partial=False, secrets_set=()):
     """Parse and validate `raw` input for every field and table of `interface`.
 
-    Fields hidden by `shown_if` are neither required nor kept (stored as None); their secrets
-    stay untouched. `secrets_set` names the secrets already stored, so that a required secret
+    Fields hidden by `shown_if` are neither required nor kept (stored as None; a hidden flag
+    in a table row as False); their secrets stay untouched. `secrets_set` names the secrets already stored, so that a required secret
     left empty on an update is fine. Company and supplier ids are checked against the database
     in one query. Returns Parsed(values, secrets, errors); errors is empty when all is well."""
     get = _getter(raw)
@@ -134,7 +134,9 @@ def _parse_table(table, raw, partial, result, references):
         for spec in table.fields:
             name = f"{table.key}-{number}-{spec.key}"
             if spec.is_secret or not _shown(spec, row, specs):
-                row[spec.key] = None
+                # A flag that does not apply to the row is off (a row inherits nothing, and
+                # what is sent from it, e.g. a card order's roller clip, reads False).
+                row[spec.key] = False if spec.kind == "bool" else None
                 continue
             value = _parse_into(spec, get(spec.key, spec.multiple), name, False, result, row)
             if value is not None and spec.kind in ("company", "supplier"):

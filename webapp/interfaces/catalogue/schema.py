@@ -87,6 +87,9 @@ class FieldSpec(_Localised):
     # Only administrators change it (interfaces.services.locked_fields): always for
     # ADMIN_KINDS, and set on fields that go with one (a host's port, a program's arguments).
     admin_only: bool = False
+    # document_template only: the kind of template (documents.models.KINDS) its search
+    # dialog offers first; empty = every kind.
+    document_kind: str = ""
 
     def __post_init__(self):
         if self.kind in ADMIN_KINDS:

@@ -7,6 +7,7 @@ import datetime
 import re
 from urllib.parse import urlsplit
 
+from ...documents.models import KINDS as DOCUMENT_KINDS
 from .schema import (
     ACTION_KINDS, AREAS, DEVICE_SECTION, FIELD_KINDS, NETWORK_KINDS, REFERENCE_KINDS, RUNS_AT,
     SCOPES, SOURCES, STRING_KINDS, USAGES, ActionSpec, Condition, FieldSpec, Group,
@@ -236,6 +237,10 @@ def _check_field(spec, where, report):
         report(f"{where}: multiple is only allowed on company/supplier fields")
     if spec.admin_only is not True and spec.admin_only is not False:
         report(f"{where}: admin_only must be True or False")
+    if spec.document_kind and (spec.kind != "document_template"
+                               or spec.document_kind not in DOCUMENT_KINDS):
+        report(f"{where}: document_kind must be one of {DOCUMENT_KINDS}, on a "
+               f"document_template field")
     if spec.default is not None:
         problem = _default_problem(spec)
         if problem:
