@@ -15,6 +15,7 @@ from werkzeug.serving import make_server
 
 from webapp.changelog.models import ChangeLogEntry
 from webapp.companies.models import CustomerNumber
+from webapp.documents.models import DocumentTemplate
 from webapp.extensions import db
 from webapp.ordering import services as ordering
 from webapp.ordering.models import Order
@@ -185,6 +186,27 @@ def ear_mould_raw(*companies, supplier=None, base_url="https://lab.example.org",
     if supplier is not None:
         raw["supplier"] = str(supplier.id)
     raw.update(extra)
+    return raw
+
+
+def add_documents(*names, kind="card_layout"):
+    """Document templates of these names (Stammdaten → Dokumentvorlagen), committed: a card
+    service's templates must name existing ones."""
+    db.session.add_all(DocumentTemplate(name=name, kind=kind, content="{{ name }}",
+                                        updated_by="test") for name in names)
+    db.session.commit()
+
+
+def card_order_raw(*rows, **extra):
+    """Field input of a customer-card service ("card_order") with its templates: each of
+    `rows` is {cell: raw value} over a weekly customer card sent to the ordering branch
+    with the layout "Karte GOLD"; cells are posted as templates-<n>-<cell>."""
+    raw = {"base_url": "https://cards.example.org", **extra}
+    for number, row in enumerate(rows or ({"name": "GOLD"},)):
+        cells = {"ship_to": "ordering_branch", "shipping_interval": "weekly",
+                 "card_template": "Karte GOLD", "card_type": "chip",
+                 "card_kind": "customer_card", **row}
+        raw.update({f"templates-{number}-{key}": value for key, value in cells.items()})
     return raw
 
 

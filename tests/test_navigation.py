@@ -7,7 +7,8 @@ import pytest
 from tests.translated import de
 
 DAILY = ["/interfaces/", "/interfaces/health", "/customers/", "/orders/"]
-MASTER_DATA = ["/branches/", "/workstations/", "/users/", "/companies/", "/chain"]
+MASTER_DATA = ["/branches/", "/workstations/", "/users/", "/companies/", "/document-templates/",
+               "/chain"]
 
 
 def navigation(client, url="/"):

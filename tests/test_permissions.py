@@ -7,6 +7,7 @@ from sqlalchemy import text
 
 from tests.factories import new_process
 from webapp.customers.models import Customer
+from webapp.documents.models import DocumentTemplate
 from webapp.extensions import db
 from webapp.interfaces import catalogue
 from webapp.ordering.models import Order
@@ -49,6 +50,13 @@ READS = {
     "companies.company_get": ((OWN,), "everyone"),
     "companies.company_new_get": ((None,), "everyone"),
     "companies.company_delete_get": ((OWN,), "admin"),
+    "documents.documents": ((None,), "everyone"),
+    "documents.document_get": ((OWN,), "everyone"),
+    "documents.document_new_get": ((None,), "everyone"),
+    "documents.document_delete_get": ((OWN,), "admin"),
+    "documents.file_get": ((OWN,), "everyone"),
+    "documents.picker_get": ((None,), "everyone"),  # a redirect to the list without htmx
+    "documents.picker_results_get": ((None,), "everyone"),
     "directory.settings_get": ((None,), "everyone"),  # a redirect to Schnittstellen
     "changelog.entries": ((None,), "manager"),
     "interfaces.list_get": ((None, OWN, OTHER), "branch"),
@@ -143,13 +151,17 @@ def records(app, world, make_service):
         db.session.flush()
         order.number = f"B-2026-{order.id:06d}"
         orders[scope] = order
+    document = DocumentTemplate(name="Karte GOLD", kind="card_layout", file_name="gold.pdf",
+                                file_type="application/pdf", file_size=9,
+                                file_data=b"%PDF-1.4\n", updated_by="test")
+    db.session.add(document)
     db.session.commit()
     return {
         OWN: dict(branch_id=world.st.id, station_id=world.st_till.id, service_id=st_service.id,
                   order_id=orders[OWN].id, customer_id=world.customer.id,
                   process_id=world.process.id, position_id=st_position.id,
                   user_id=world.staff.id, company_id=world.dreve.id,
-                  template_id=world.template.id),
+                  template_id=world.template.id, document_id=document.id),
         OTHER: dict(branch_id=world.ul.id, station_id=world.ul_till.id,
                     service_id=ul_service.id, order_id=orders[OTHER].id,
                     customer_id=ul_customer.id, process_id=ul_process.id,

@@ -24,6 +24,7 @@ from .cards import services as card_services
 from .cards import views as card_views
 from .auth import history as auth_history
 from .auth import views as auth_views
+from .cards import checks as card_checks
 from .changelog import registry as changelog_registry
 from .companies import history as companies_history
 from .companies import services as company_services
@@ -37,6 +38,8 @@ from .directory import checks as directory_checks
 from .directory import history as directory_history
 from .directory import testers as directory_testers
 from .directory import views as directory_views
+from .documents import history as documents_history
+from .documents import views as documents_views
 from .extensions import babel, csrf, db, htmx, login_manager, migrate
 from .interfaces import action_views  # noqa: F401  (its routes join the interfaces blueprint)
 from .interfaces import actions as interface_actions
@@ -68,12 +71,14 @@ from .users import views as users_views
 # The factory is the top of the layers (docs/architecture.md): it imports every domain and
 # wires what the lower layers offer (blueprints, registries, hooks); nothing imports it back
 # but the entry points (app.py, jobs, devrun).
-BLUEPRINTS = (main_views, auth_views, org_views, users_views, companies_views, directory_views,
+BLUEPRINTS = (main_views, auth_views, org_views, users_views, companies_views, documents_views,
+              directory_views,
               audit_views, effective_views, interfaces_views, customers_views,
               processes_views, ordering_views, audoora_views, card_views)
 # What the change log shows of each domain's records; its type filter offers them in this order.
 HISTORIES = (interfaces_history, customers_history, processes_history, org_history,
-             users_history, companies_history, directory_history, auth_history)
+             users_history, companies_history, documents_history, directory_history,
+             auth_history)
 
 
 def create_app(test_config=None):
@@ -169,6 +174,7 @@ def _register_with_lower_layers():
         interface_actions.register_tester(interface_key, tester)
         interface_services.register_check(interface_key, "directory",
                                           directory_checks.check_service)
+    interface_services.register_check("card_order", "cards", card_checks.check_templates)
     _register_references()
 
 
@@ -187,6 +193,8 @@ def _register_references():
         ("company", "processes", process_services.processes_choosing_company),
         ("customer", "processes", process_services.processes_of_customer),
         ("interface_service", "open orders", ordering_services.open_orders_of_service),
+        ("document_template", "interface services", interface_services.services_naming_document),
+        ("document_template", "card orders", card_checks.open_orders_naming_document),
         ("interface_service", "open card orders", card_services.open_orders_of_service),
         ("customer", "card orders", card_services.open_orders_of_customer),
     ):

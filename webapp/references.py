@@ -2,9 +2,9 @@
 deletes it, answered by the domains above it, which the owner must not import (STYLE 13).
 
 The factory registers at start-up, per kind of record ("branch", "workstation", "company",
-"customer", "interface_service"), each higher domain's finder: `finder(record)` returns
-human-readable strings naming what of that domain's tables still refers to the record, []
-when nothing does. The owner lists the answers in its refusal, in the order registered."""
+"customer", "interface_service", "document_template"), each higher domain's finder:
+`finder(record)` returns human-readable strings naming what of that domain's tables still
+refers to the record, [] when nothing does. The owner lists the answers in its refusal, in the order registered."""
 
 # kind → {name: finder}, in the order registered; by name, so that a second app built in the
 # same process re-registers the same finders in place.

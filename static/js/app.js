@@ -57,9 +57,13 @@
     Array.prototype.forEach.call(dialogs, function (dialog) {
       if (dialog.open || !dialog.isConnected) { return; }
       var opener = document.activeElement;
+      // data-return-focus: the id of the element that gets the focus instead (a search
+      // dialog gives it back to the input it fills).
+      var back = dialog.getAttribute("data-return-focus");
       dialog.addEventListener("close", function () {
         dialog.remove();
-        if (opener && opener.isConnected) { opener.focus(); }
+        var target = (back && document.getElementById(back)) || opener;
+        if (target && target.isConnected) { target.focus(); }
       });
       dialog.showModal();
       var first = dialog.querySelector("[autofocus]") || dialog.querySelector("h2[tabindex='-1']");
@@ -231,5 +235,48 @@
     var next = root.querySelector("[aria-invalid='true']")
       || (id === "order-detail" ? cart || document.getElementById("order-heading") : null);
     if (next) { next.focus(); }
+  });
+})();
+
+// Document templates (templates/documents/_picker.html): the search dialog "Suchen …" fills
+// the chosen template's name into the input it was opened for; arrow keys walk the results.
+(function () {
+  "use strict";
+
+  function results(dialog) {
+    return Array.prototype.slice.call(dialog.querySelectorAll("[data-pick-document]"));
+  }
+
+  document.addEventListener("click", function (event) {
+    var choice = event.target.closest && event.target.closest("[data-pick-document]");
+    var dialog = choice && choice.closest("dialog[data-fill]");
+    if (!dialog) { return; }
+    var input = document.getElementById(dialog.getAttribute("data-fill"));
+    if (input && !input.readOnly && !input.disabled) {
+      input.value = choice.getAttribute("data-pick-document");
+      input.dispatchEvent(new Event("input", { bubbles: true }));
+      input.dispatchEvent(new Event("change", { bubbles: true }));
+    }
+    dialog.close();
+  });
+
+  document.addEventListener("keydown", function (event) {
+    if (event.key !== "ArrowDown" && event.key !== "ArrowUp") { return; }
+    var dialog = event.target.closest && event.target.closest("dialog[data-fill]");
+    if (!dialog) { return; }
+    var items = results(dialog);
+    if (!items.length) { return; }
+    var at = items.indexOf(event.target);
+    var next;
+    if (at < 0) {
+      if (event.target.type !== "search" || event.key !== "ArrowDown") { return; }
+      next = items[0];
+    } else if (event.key === "ArrowDown") {
+      next = items[Math.min(at + 1, items.length - 1)];
+    } else {
+      next = at === 0 ? dialog.querySelector("input[type=search]") : items[at - 1];
+    }
+    event.preventDefault();
+    next.focus();
   });
 })();

@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from tests.factories import HX, make_config
+from tests.factories import HX, add_documents, make_config
 from tests.translated import de
 from webapp.extensions import db
 from webapp.interfaces.catalogue import GROUPS, get_interface, group_of, search
@@ -268,6 +268,7 @@ def test_card_order_saves_without_contract_and_key(world, make_service):
     """Seed 003: contract and key arrive after 'Informationen anfordern', so the service is
     saved without them (the templates are still needed)."""
     make_service("smtp", name="SMTP")
+    add_documents("Karte")
     service = make_service("card_order", {"templates": [{
         "name": "BASIS", "ship_to": "ordering_branch", "shipping_interval": "weekly",
         "card_template": "Karte", "card_type": "chip", "card_kind": "customer_card"}]},

@@ -2,7 +2,7 @@
 protection, start dates, and the look-ups jobs make (resolve, resolve_for_company)."""
 import datetime
 
-from tests.factories import SMTP_RAW, TODAY
+from tests.factories import SMTP_RAW, TODAY, add_documents
 from webapp.interfaces import resolver, services
 
 TOMORROW = TODAY + datetime.timedelta(days=1)
@@ -161,6 +161,7 @@ def test_multiple_per_scope_resolves_per_unique_value(world, make_service):
 
 def test_tables_are_inherited_whole(world, make_service):
     """A till card-order service without templates uses the chain's templates."""
+    add_documents("Karte")
     rows = [{"name": "BASIS", "ship_to": "ordering_branch", "shipping_interval": "weekly",
              "card_template": "Karte", "card_type": "chip", "card_kind": "customer_card"}]
     make_service("card_order", {"contract_number": "K-1", "contract_key": "k",

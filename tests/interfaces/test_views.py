@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from tests.factories import DREVE_PASSWORD, HX, SMTP_RAW, dreve_form, make_config
+from tests.factories import DREVE_PASSWORD, HX, SMTP_RAW, add_documents, dreve_form, make_config
 from tests.translated import de, de_html
 from webapp.changelog.models import ChangeLogEntry
 from webapp.extensions import db
@@ -356,6 +356,7 @@ def test_card_templates_table_add_row_and_save(client, auth, csrf, world, make_s
     """The card order's templates: one pre-filled row to start with, Eintrag hinzufügen
     fetches the next row (and a button for the one after), and the rows are saved."""
     make_service("smtp", name="SMTP")
+    add_documents("Karte")
     auth.login(world.admin)
     form = client.get("/interfaces/new/card_order", headers=HX).get_data(as_text=True)
     assert 'name="templates-0-name"' in form and 'name="templates-1-name"' not in form
@@ -497,6 +498,7 @@ def test_delete_with_htmx_and_plain(client, auth, csrf, world, make_service):
 def test_refused_delete_says_why(client, auth, csrf, world, make_service):
     """The only SMTP service is still needed by the card order: 409 with the reason."""
     smtp = make_service("smtp", name="SMTP")
+    add_documents("Karte")
     make_service("card_order", {"contract_number": "V-1", "contract_key": "k",
                                 "templates": [CARD_TEMPLATE]}, name="Karten", usage_client=True)
     auth.login(world.admin)

@@ -27,6 +27,7 @@ ADMINISTRATION = (
     ("org.workstations", "org.workstation", _l("Workstations"), None),
     ("users.users", "users.user", _l("Users"), None),
     ("companies.companies", "companies.compan", _l("Companies"), None),
+    ("documents.documents", "documents.", _l("Document templates"), None),
     ("org.chain_get", "org.chain", _l("Chain"), None),
     ("processes.templates", "processes.template", _l("Process templates"),
      lambda actor: EDIT in template_actions(actor)),
