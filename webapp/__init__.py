@@ -105,10 +105,7 @@ def create_app(test_config=None):
         app.config["SECRET_KEY"] = _instance_secret(app, "secret_key")
     if not app.config.get("ENCRYPTION_KEYS"):
         app.config["ENCRYPTION_KEYS"] = _instance_secret(app, "encryption.key")
-    if app.config["PROXY_FIX_X_FOR"]:
-        # Behind a reverse proxy every request comes from the proxy: login locks per address
-        # would lock everybody at once. Only the configured hops are believed.
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=int(app.config["PROXY_FIX_X_FOR"]))
+    _trust_proxies(app)
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True)
@@ -199,6 +196,18 @@ def _register_references():
         ("customer", "card orders", card_services.open_orders_of_customer),
     ):
         references.register(kind, name, finder)
+
+
+def _trust_proxies(app):
+    """Behind a reverse proxy every request comes from the proxy: login locks per address
+    would lock everybody at once, and links would name the proxy's plain-http upstream. Only
+    the configured number of hops is believed (docs/security.md)."""
+    hops = int(app.config.get("TRUSTED_PROXIES") or 0)
+    legacy = int(app.config.get("PROXY_FIX_X_FOR") or 0)
+    if hops:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops, x_port=hops)
+    elif legacy:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=legacy)
 
 
 def _instance_secret(app, filename):

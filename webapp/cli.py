@@ -1,6 +1,7 @@
 """`flask` commands: demo data, admin bootstrap, worker, housekeeping."""
 import logging
 import sys
+from dataclasses import dataclass
 
 import click
 from flask import current_app
@@ -9,6 +10,7 @@ from flask_babel import force_locale
 from rq import Queue
 
 from . import demo
+from .auth import services as login_locks
 from .auth.services import prune_login_attempts
 from .directory import services as directory
 from .directory import settings as directory_settings
@@ -24,7 +26,8 @@ from .users.services import check_password_policy
 
 def init_app(app):
     for command in (seed_demo_command, create_admin_command, worker_command,
-                    prune_login_attempts_command, disable_directory_login_command):
+                    prune_login_attempts_command, disable_directory_login_command,
+                    login_locks_command, lift_login_lock_command):
         app.cli.add_command(command)
 
 
@@ -135,3 +138,39 @@ def disable_directory_login_command():
         if source.source == directory_settings.CONFIGURATION and source.enabled:
             click.echo(f"No {kind} service exists, so the instance configuration applies "
                        f"({setting} is set): remove it, or set up the service and switch it off.")
+
+
+@dataclass(frozen=True)
+class Operator:
+    """Whoever runs a command on the server: they could edit the database anyway, so they
+    act as an administrator; the change log names the command."""
+    name: str
+    id: None = None
+    role: str = ADMIN
+
+
+@click.command("login-locks")
+@with_appcontext
+def login_locks_command():
+    """List the login locks in force (as Anmeldesperren does)."""
+    accounts, addresses = login_locks.current_locks(Operator("flask login-locks"))
+    for lock in (*accounts, *addresses):
+        click.echo(f"{lock}\t{lock.failures} failures\tuntil {lock.until:%Y-%m-%d %H:%M} UTC")
+    if not accounts and not addresses:
+        click.echo("No login locks.")
+
+
+@click.command("lift-login-lock")
+@with_appcontext
+@click.argument("address")
+@click.option("--username", "-u", default="",
+              help="The username locked at ADDRESS; without it, the lock of the address itself.")
+def lift_login_lock_command(address, username):
+    """Lift a login lock, as an administrator does under Anmeldesperren, when nobody who
+    could log in is left (e.g. every administrator locked out at the office's address)."""
+    lock = login_locks.lift_lock(Operator("flask lift-login-lock"), username, address)
+    db.session.commit()  # a command has no request to commit its unit of work
+    if lock is None:
+        raise click.ClickException(f"No lock in force for {username + ' @ ' if username else ''}"
+                                   f"{address}; `flask login-locks` lists them.")
+    click.echo(f"Lifted: {lock}")

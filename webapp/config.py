@@ -29,8 +29,12 @@ DEFAULTS = dict(
     # (webapp/users/sessions.py).
     PERMANENT_SESSION_LIFETIME=12 * 3600,
     SESSION_IDLE_MINUTES=120,
-    # Reverse proxies in front of the app whose X-Forwarded-For is trusted for the client
-    # address (login throttling and sessions). 0: the address the request came from.
+    # How many reverse proxies stand in front of the app (deploy/caddy, deploy/nginx): their
+    # X-Forwarded-For, -Proto, -Host and -Port are believed, so that login throttling and
+    # sessions see the client's address and links (the OpenID Connect callback) the public
+    # https URL. 0: the request's own address and host; a client could forge the headers.
+    TRUSTED_PROXIES=0,
+    # The older name of TRUSTED_PROXIES, for X-Forwarded-For only; still honoured.
     PROXY_FIX_X_FOR=0,
     # A page left open all day must still be able to post (htmx keeps the page).
     WTF_CSRF_TIME_LIMIT=None,
