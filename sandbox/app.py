@@ -13,7 +13,7 @@ from datetime import datetime, timezone
 from flask import Flask, Response, abort, jsonify, redirect, request
 from markupsafe import escape
 
-from . import audoora, cards
+from . import audoora, cards, sinno
 
 # The canonical ear-mould fields; each partner names them its own way (PARTNERS[...]["fields"]).
 CANONICAL = ("side", "style", "material", "venting", "colour", "notes", "impression_ref")
@@ -92,7 +92,7 @@ DEFAULT_ACCOUNT = dict(username="10001", password="sandbox", api_key="sandbox-ke
 DEMO_ACCOUNTS = {"dreve": [dict(username="DRV-00001", password="Demo-Dreve-2026", api_key=None)]}
 # Portals whose protocol is not an ear-mould order (Audoora: registration, partner list): their
 # own modules, the same accounts, faults and record of what arrived.
-PORTALS = (audoora.NAME, cards.NAME)
+PORTALS = (audoora.NAME, cards.NAME, sinno.NAME)
 DEFAULTS = dict(advance_after=2, accounts=None)
 FAULT_KEYS = ("error_rate", "rate_limit_rate", "latency_ms", "timeout_rate", "timeout_ms",
               "drop_rate", "seed")
@@ -540,6 +540,9 @@ def create_sandbox_app(config=None):
                                         error=error, now=_now))
     audoora.register(app, SimpleNamespace(store=store, guard=guard, refuse=refuse,
                                           finish=finish, error=error, now=_now))
+    sinno.register(app, SimpleNamespace(store=store, guard=guard, refuse=refuse, finish=finish,
+                                        error=error, now=_now, begin=begin,
+                                        unavailable=unavailable))
 
     # --- control API ---------------------------------------------------------------------
 
