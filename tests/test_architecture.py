@@ -25,6 +25,8 @@ LAYERS = (
     # Master data other domains choose from (a card's layout and cover letter).
     ("documents", ("webapp.documents",)),
     ("users", ("webapp.users",)),
+    # The app's own notification area: per user, below every domain that notifies.
+    ("notifications", ("webapp.notifications",)),
     ("customers", ("webapp.customers",)),
     ("interfaces", ("webapp.interfaces",)),
     # Login reads its directory and provider settings from interface services (resolver).
@@ -36,6 +38,8 @@ LAYERS = (
     ("cards", ("webapp.cards",)),
     # Audoora builds on the ordering adapters' conventions; its ordering (issue 12) on orders.
     ("audoora", ("webapp.audoora",)),
+    # SiNNO, the customer app (issue 14): login, chat, notifications, customer activation.
+    ("sinno", ("webapp.sinno",)),
     ("audit", ("webapp.audit",)),
     ("main", ("webapp.main",)),
     ("factory", ("webapp", "webapp.models", "webapp.cli", "webapp.demo", "webapp.devrun")),

@@ -10,6 +10,7 @@ from webapp.customers.models import Customer
 from webapp.documents.models import DocumentTemplate
 from webapp.extensions import db
 from webapp.interfaces import catalogue
+from webapp.notifications.models import Notification
 from webapp.ordering.models import Order
 from webapp.org.services import get_chain
 
@@ -98,6 +99,10 @@ READS = {
     "ordering.cancel_get": ((OWN, OTHER), "branch"),
     "ordering.status_get": ((OWN, OTHER), "branch"),
     "ordering.document_get": ((OWN, OTHER), "branch"),
+    "notifications.list_get": ((None,), "everyone"),  # SiNNO: everyone's own notifications
+    "notifications.badge_get": ((None,), "everyone"),
+    "sinno.chats_get": ((None,), "everyone"),  # SiNNO: the conversations of customers read
+    "sinno.customer_app_get": ((OWN, OTHER), "customer"),
 }
 # GET routes that show no record: the app's static files.
 NOT_PAGES = {"static"}
@@ -155,13 +160,18 @@ def records(app, world, make_service):
                                 file_type="application/pdf", file_size=9,
                                 file_data=b"%PDF-1.4\n", updated_by="test")
     db.session.add(document)
+    # SiNNO: a notification of the admin's, which nobody else may mark read.
+    notification = Notification(user_id=world.admin.id, kind="sinno_chat", topic="t",
+                                params={})
+    db.session.add(notification)
     db.session.commit()
     return {
         OWN: dict(branch_id=world.st.id, station_id=world.st_till.id, service_id=st_service.id,
                   order_id=orders[OWN].id, customer_id=world.customer.id,
                   process_id=world.process.id, position_id=st_position.id,
                   user_id=world.staff.id, company_id=world.dreve.id,
-                  template_id=world.template.id, document_id=document.id),
+                  template_id=world.template.id, document_id=document.id,
+                  notification_id=notification.id),
         OTHER: dict(branch_id=world.ul.id, station_id=world.ul_till.id,
                     service_id=ul_service.id, order_id=orders[OTHER].id,
                     customer_id=ul_customer.id, process_id=ul_process.id,

@@ -51,6 +51,8 @@ from .interfaces import services as interface_services
 from .interfaces import views as interfaces_views
 from .interfaces.catalogue import load as load_catalogue
 from .main import views as main_views
+from .notifications import services as notification_services
+from .notifications import views as notifications_views
 from .ordering import connection_test as ordering_connection_test
 from .ordering import pipeline as ordering_pipeline
 from .ordering import services as ordering_services
@@ -64,6 +66,10 @@ from .processes import page as process_page
 from .processes import history as processes_history
 from .processes import services as process_services
 from .processes import views as processes_views
+from .sinno import activation as sinno_activation
+from .sinno import chat as sinno_chat
+from .sinno import session as sinno_session
+from .sinno import views as sinno_views
 from .users import history as users_history
 from .users import services as user_services
 from .users import views as users_views
@@ -74,7 +80,8 @@ from .users import views as users_views
 BLUEPRINTS = (main_views, auth_views, org_views, users_views, companies_views, documents_views,
               directory_views,
               audit_views, effective_views, interfaces_views, customers_views,
-              processes_views, ordering_views, audoora_views, card_views)
+              processes_views, ordering_views, audoora_views, card_views, notifications_views,
+              sinno_views)
 # What the change log shows of each domain's records; its type filter offers them in this order.
 HISTORIES = (interfaces_history, customers_history, processes_history, org_history,
              users_history, companies_history, documents_history, directory_history,
@@ -165,6 +172,15 @@ def _register_with_lower_layers():
     audoora_registration.register_runners()
     audoora_partners.register_runner()
     outbound_handlers.listen(interface_actions.KIND, "health", health_checks.on_test_finished)
+    # SiNNO (issue 14): Anmelden/Abmelden, the chat's sync and answers, app access.
+    customer_page.register_tab(sinno_views.CUSTOMER_TAB)
+    for handler in (sinno_session.HANDLER, sinno_chat.SYNC_HANDLER, sinno_chat.ANSWER_HANDLER,
+                    sinno_activation.HANDLER):
+        outbound_handlers.register(handler)
+    sinno_session.register_runners()
+    interface_actions.register_tester(sinno_session.INTERFACE, sinno_session.tester)
+    sinno_chat.register_runner()
+    notification_services.register_kind(sinno_chat.NOTIFICATION, sinno_chat.describe)
     for interface_key, tester in ordering_connection_test.testers().items():
         interface_actions.register_tester(interface_key, tester)
     for interface_key, tester in directory_testers.TESTERS.items():

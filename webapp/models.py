@@ -16,3 +16,5 @@ from .audoora.models import AudooraRegistration  # noqa: F401
 from .audoora.carts import AudooraCart  # noqa: F401
 from .documents.models import DocumentTemplate  # noqa: F401
 from .cards.models import CardBatch, CardOrder  # noqa: F401
+from .notifications.models import Notification  # noqa: F401
+from .sinno.models import SinnoActivation, SinnoLogin, SinnoMessage  # noqa: F401

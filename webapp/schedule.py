@@ -38,6 +38,9 @@ PERIODIC = (
     # Card orders go out per template interval (daily, weekly, monthly) in the chain's time
     # zone; the batches in the database make each interval's batch once.
     Periodic("card-batches", "jobs.cards.tick", 5 * 60),
+    # SiNNO's chat every two to three minutes (this interval plus the ticker's minute) while
+    # its account is logged in; a message is stored once however often it is fetched.
+    Periodic("sinno-chat-sync", "jobs.sinno.sync_chats", 2 * 60),
 )
 
 

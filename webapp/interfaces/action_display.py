@@ -24,12 +24,17 @@ def action_items(service, interface, station):
 def action_item(service, interface, spec, station, latest):
     lang = ui_language()
     found = actions.availability(interface, spec)
+    runner = actions.runner_for(interface, spec)
     args = dict(service_id=service.id, action_key=spec.key)
     if station is not None:
         args["station_id"] = station.id
     return dict(
         key=spec.key, label=spec.text("label", lang), help=spec.text("help", lang),
-        confirm=spec.text("confirm", lang), where=found.where, reason=found.reason,
+        # A runner with a preview asks on the server (its preview shows the warning), so the
+        # browser's own dialog would ask a second time.
+        confirm="" if runner is not None and runner.preview is not None
+        else spec.text("confirm", lang),
+        where=found.where, reason=found.reason,
         runnable=found.runnable and actions.may_run(current_user, service),
         running=actions.is_running(latest),
         last=run_view(latest) if latest is not None else None,

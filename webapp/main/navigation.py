@@ -17,6 +17,7 @@ MAIN = (
     ("interfaces.list_get", "interfaces.", _l("Interfaces"), None),
     ("customers.customers", "customers.", _l("Customers"), None),
     ("ordering.orders", ("ordering.order", "ordering.new_order"), _l("Orders"), None),
+    ("sinno.chats_get", "sinno.chats", _l("SiNNO chat"), None),
 )
 # Screens shown beside an entry of the bar, as part of it: entry endpoint → entries as above.
 SUBENTRIES = {

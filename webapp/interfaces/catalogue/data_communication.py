@@ -42,7 +42,7 @@ NOTIFICATION = Group(
                     "an e-mail address. Customers are enabled one by one later, on the customer; "
                     "logo and colours are kept in the SiNNO dashboard. Logging out cuts every "
                     "customer off the app.",
-            usages=BOTH, scopes=CHAIN,
+            usages=BOTH, scopes=BRANCH_MANAGEMENT,
             fields=(
                 url("server", "Server", "Server", default=SINNO_SERVER, required=True,
                     section=CREDENTIALS),
@@ -51,11 +51,15 @@ NOTIFICATION = Group(
                 text("company_number", "Firmen-Nr.", "Company number", required=True,
                      max_length=40, section=CREDENTIALS),
             ),
+            # Anmelden tests the connection with the token it obtains (seed 004: "einmalig
+            # eingerichtet und getestet"); Verbindung testen asks without logging in.
             actions=(
                 TEST_CONNECTION,
                 action("login", "login", "Anmelden", "Log in",
-                       help_de="Meldet die Filialkette mit den Zugangsdaten bei SiNNO an.",
-                       help_en="Logs the chain in to SiNNO with the credentials."),
+                       help_de="Holt mit ClientID und Firmen-Nr. eine Anmeldung bei SiNNO, "
+                               "speichert sie verschlüsselt und prüft die Verbindung damit.",
+                       help_en="Obtains a login from SiNNO with the client ID and company "
+                               "number, stores it encrypted and checks the connection with it."),
                 action("logout", "logout", "Abmelden", "Log out",
                        confirm_de="Nach dem Abmelden haben alle Kunden keinen Zugang mehr zu "
                                   "ihren Daten in der SiNNO-App. Wirklich abmelden?",
@@ -78,7 +82,8 @@ NOTIFICATION = Group(
                     "'SiNNO app' service, which must therefore be set up (and enabled) first. "
                     "Each employee can switch the notification about unread "
                     "chat messages on or off (on by default).",
-            usages=SERVER, scopes=CHAIN, requires=("sinno_app",), prerequisites=("sinno_app",),
+            usages=SERVER, scopes=BRANCH_MANAGEMENT, requires=("sinno_app",),
+            prerequisites=("sinno_app",),
             no_fields_reason="seed 004: no further configuration needed once inserted",
             actions=(action("sync", "sync", "Jetzt synchronisieren", "Sync now"),),
             keywords=("SiNNO", "Chat"),
