@@ -208,7 +208,6 @@ def _register_references():
         ("interface_service", "open orders", ordering_services.open_orders_of_service),
         ("document_template", "interface services", interface_services.services_naming_document),
         ("document_template", "card orders", card_checks.open_orders_naming_document),
-        ("interface_service", "open card orders", card_services.open_orders_of_service),
         ("customer", "card orders", card_services.open_orders_of_customer),
     ):
         references.register(kind, name, finder)

@@ -45,6 +45,9 @@ DEFAULTS = dict(
     LOGIN_MAX_FAILURES_PER_IP=30,
     LOGIN_LOCKOUT_SECONDS=15 * 60,
     PAGE_SIZE=25,
+    # No form here is near this big; a larger body is refused (413) before it is read. The
+    # document upload raises its own limit (webapp/documents/views.py).
+    MAX_CONTENT_LENGTH=2 * 1024 * 1024,
     # Order delivery (webapp/ordering/pipeline.py): capped exponential backoff with jitter,
     # then Fehler; the claim lease is one adapter call's longest duration plus this margin;
     # the reconciler leaves a due row this long to its own job before re-enqueueing it.
