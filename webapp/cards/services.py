@@ -25,12 +25,15 @@ from ..outbound import engine
 from ..outbound.models import FAILED, PENDING, Outbound
 from ..permissions import is_admin, reads_branch
 from .models import (
-    BATCH_SUBJECT, CANCELLED, ERROR, OPEN_STATUSES, QUEUED, SENDING, CardOrder,
+    BATCH_SUBJECT, CANCELLED, ERROR, OPEN_STATUSES, ORDERED, QUEUED, SENDING, CardOrder,
 )
 
 INTERFACE = "card_order"
 CUSTOMER_CARD, EMPLOYEE_CARD = "customer_card", "employee_card"
 ADDRESS = ("name", "street", "postal_code", "city")
+# A card order's status in words (lists, and a refusal that names it).
+STATUS_LABELS = {QUEUED: _l("Queued"), SENDING: _l("Being sent"), ORDERED: _l("Ordered"),
+                 ERROR: _l("Error"), CANCELLED: _l("Cancelled")}
 # What a batch sends of the template row, and what the order keeps of it.
 TEMPLATE_KEYS = ("ship_to", "comment", "card_template", "cover_letter", "validity_required",
                  "card_type", "card_kind", "gift_box", "roller_clip")
@@ -198,7 +201,8 @@ def cancel(actor, order):
     db.session.refresh(order)
     if not done:
         raise DomainError(_l("Only a card order that waits for its batch can be cancelled; "
-                             "this one is %(status)s.", status=order.status))
+                             "its status is “%(status)s”.",
+                             status=STATUS_LABELS.get(order.status, order.status)))
 
 
 def resend(actor, order):
@@ -263,16 +267,6 @@ def open_orders_of_template(service_id, template_name):
                                           CardOrder.template_name == template_name,
                                           CardOrder.status.in_(OPEN_STATUSES))
         .order_by(CardOrder.id).limit(11)).all()
-
-
-def open_orders_of_service(service):
-    """What keeps a card service from being deleted: its open card orders."""
-    numbers = db.session.scalars(
-        db.select(CardOrder.number).where(CardOrder.service_id == service.id,
-                                          CardOrder.status.in_(OPEN_STATUSES))
-        .order_by(CardOrder.id).limit(11)).all() if service.id else []
-    return [_l("open card orders: %(numbers)s", numbers=references.first_ten(numbers))] \
-        if numbers else []
 
 
 
