@@ -125,3 +125,10 @@ def test_values_in_translated_messages_are_escaped(app):
         html = render_template_string("{{ m }}|{{ [m, m] | join(' ') }}", m=message)
     assert "<script>" not in html
     assert "&lt;script&gt;" in html
+
+
+def test_a_body_beyond_the_limit_is_refused_before_it_is_read(client):
+    """The CSRF check reads a post's form before anything asks for a login: without a cap
+    anyone could make the server read a body of any size."""
+    response = client.post("/login", data={"username": "x" * (3 * 1024 * 1024)})
+    assert response.status_code == 413
