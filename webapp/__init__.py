@@ -108,10 +108,7 @@ def create_app(test_config=None):
     app.config["SQLALCHEMY_DATABASE_URI"] = config_module.normalise_database_url(
         app.config["SQLALCHEMY_DATABASE_URI"]
     )
-    if not app.config.get("SECRET_KEY"):
-        app.config["SECRET_KEY"] = _instance_secret(app, "secret_key")
-    if not app.config.get("ENCRYPTION_KEYS"):
-        app.config["ENCRYPTION_KEYS"] = _instance_secret(app, "encryption.key")
+    _keys(app)
     _trust_proxies(app)
 
     db.init_app(app)
@@ -223,6 +220,39 @@ def _trust_proxies(app):
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops, x_port=hops)
     elif legacy:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=legacy)
+
+
+class MissingKeys(RuntimeError):
+    """Outside development the keys must be configured: the message says how."""
+
+
+KEY_FILES = {"SECRET_KEY": "secret_key", "ENCRYPTION_KEYS": "encryption.key"}
+
+
+def is_development(app):
+    """`make run`, the tests and FLASK_DEBUG: where keys may be made up on the spot."""
+    return bool(app.config.get("TESTING") or app.config.get("DEVELOPMENT") or app.debug)
+
+
+def _keys(app):
+    """SECRET_KEY and ENCRYPTION_KEYS. Generated into the instance folder only in development:
+    generated silently on a second machine (another worker host, a restored server), the
+    encryption key would differ and every secret saved on the first would be unreadable."""
+    missing = [name for name in KEY_FILES if not app.config.get(name)]
+    if missing and not is_development(app):
+        generated = [f"{name} is in {Path(app.instance_path) / KEY_FILES[name]}" for name in missing
+                     if (Path(app.instance_path) / KEY_FILES[name]).exists()]
+        raise MissingKeys(
+            f"{' and '.join(missing)} not set. Outside development the keys must come from the "
+            "environment (EnvironmentFile=/etc/schnittstellen/env, see deploy/schnittstellen.env): "
+            "the same values on every machine of the installation, ENCRYPTION_KEYS kept safe "
+            "forever. A new key: python3 -c 'import secrets; print(secrets.token_urlsafe(48))'"
+            + (". This instance generated its own earlier; keep using them: " + "; ".join(generated)
+               if generated else "")
+            + ". For development set SCHNITTSTELLEN_DEVELOPMENT=true.")
+    for name in missing:
+        app.config[name] = _instance_secret(app, KEY_FILES[name])
+    app.extensions["schnittstellen.generated_keys"] = missing  # `flask doctor` says so
 
 
 def _instance_secret(app, filename):

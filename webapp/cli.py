@@ -9,12 +9,16 @@ from flask.cli import with_appcontext
 from flask_babel import force_locale
 from rq import Queue
 
-from . import demo
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+
+from . import crypto, demo
 from .auth import services as login_locks
 from .auth.services import prune_login_attempts
 from .directory import services as directory
 from .directory import settings as directory_settings
 from .extensions import db
+from .main import readiness
 from .permissions import ADMIN
 from .queue import AppWorker, connect
 from .schedule import Ticker
@@ -27,7 +31,7 @@ from .users.services import check_password_policy
 def init_app(app):
     for command in (seed_demo_command, create_admin_command, worker_command,
                     prune_login_attempts_command, disable_directory_login_command,
-                    login_locks_command, lift_login_lock_command):
+                    login_locks_command, lift_login_lock_command, doctor_command):
         app.cli.add_command(command)
 
 
@@ -174,3 +178,58 @@ def lift_login_lock_command(address, username):
         raise click.ClickException(f"No lock in force for {username + ' @ ' if username else ''}"
                                    f"{address}; `flask login-locks` lists them.")
     click.echo(f"Lifted: {lock}")
+
+
+@click.command("doctor")
+@with_appcontext
+def doctor_command():
+    """Check keys, database, migrations, Redis, workers, the scheduler and overdue outbound
+    work; say what to fix. Exits 1 when something is wrong."""
+    checks = [_keys_check(), readiness.database(), _migrations_check(), readiness.redis_server(),
+              readiness.workers(), readiness.scheduler(), readiness.overdue_outbound()]
+    for check in checks:
+        click.echo(f"{'ok  ' if check.ok else 'FAIL'}  {check.name:<10}  {check.detail}")
+    failed = [check.name for check in checks if not check.ok]
+    if failed:
+        raise click.ClickException("Not ready: " + ", ".join(failed))
+    click.echo("All checks passed.")
+
+
+def _keys_check():
+    """The keys are configured, distinct, and the encryption key reads a stored secret."""
+    config = current_app.config
+    generated = current_app.extensions.get("schnittstellen.generated_keys", [])
+    if config["SECRET_KEY"] == config["ENCRYPTION_KEYS"]:
+        return readiness.Check("keys", False, "SECRET_KEY and ENCRYPTION_KEYS are the same: "
+                                              "give ENCRYPTION_KEYS a key of its own")
+    if len(str(config["SECRET_KEY"])) < 32:
+        return readiness.Check("keys", False, "SECRET_KEY is shorter than 32 characters: "
+                                              "python3 -c 'import secrets; print(secrets.token_urlsafe(48))'")
+    for model, key in crypto.encrypted_columns():
+        column = getattr(model, key)
+        try:
+            db.session.scalar(db.select(column).where(column.is_not(None)).limit(1))
+        except crypto.SecretUnreadable:
+            return readiness.Check("keys", False, f"a stored secret ({model.__name__}.{key}) does "
+                                   "not decrypt with ENCRYPTION_KEYS: restore the key it was saved with")
+        except Exception:  # noqa: BLE001 - the database check reports it
+            db.session.rollback()
+            break
+    where = ("generated into the instance folder (development only)" if generated
+             else "configured")
+    return readiness.Check("keys", True, where + "; stored secrets decrypt")
+
+
+def _migrations_check():
+    """The database is at the migrations' head: `flask db upgrade` has run for this version."""
+    try:
+        script = ScriptDirectory.from_config(current_app.extensions["migrate"].migrate.get_config())
+        with db.engine.connect() as connection:
+            current = set(MigrationContext.configure(connection).get_current_heads())
+    except Exception as error:  # noqa: BLE001 - reported, not raised
+        return readiness.Check("migrations", False, f"unknown: {type(error).__name__}: {error}")
+    heads = set(script.get_heads())
+    if current != heads:
+        return readiness.Check("migrations", False, f"database at {', '.join(sorted(current)) or 'nothing'}, "
+                               f"code at {', '.join(sorted(heads))}: run `flask --app app db upgrade`")
+    return readiness.Check("migrations", True, f"at {', '.join(sorted(heads))}")

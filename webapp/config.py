@@ -29,6 +29,10 @@ DEFAULTS = dict(
     # (webapp/users/sessions.py).
     PERMANENT_SESSION_LIFETIME=12 * 3600,
     SESSION_IDLE_MINUTES=120,
+    # Development and tests (`make run`, `make test` set SCHNITTSTELLEN_DEVELOPMENT=true):
+    # SECRET_KEY and ENCRYPTION_KEYS may be generated into the instance folder. Anywhere else
+    # the app refuses to start without them (webapp/__init__.py, _keys).
+    DEVELOPMENT=False,
     # How many reverse proxies stand in front of the app (deploy/caddy, deploy/nginx): their
     # X-Forwarded-For, -Proto, -Host and -Port are believed, so that login throttling and
     # sessions see the client's address and links (the OpenID Connect callback) the public
@@ -45,9 +49,19 @@ DEFAULTS = dict(
     LOGIN_MAX_FAILURES_PER_IP=30,
     LOGIN_LOCKOUT_SECONDS=15 * 60,
     PAGE_SIZE=25,
+<<<<<<< Updated upstream
     # No form here is near this big; a larger body is refused (413) before it is read. The
     # document upload raises its own limit (webapp/documents/views.py).
     MAX_CONTENT_LENGTH=2 * 1024 * 1024,
+=======
+    # /ready and `flask doctor` (webapp/main/readiness.py): a worker counts as alive with a
+    # heartbeat this recent (RQ beats at least every ~7 minutes while idle); the ticker of
+    # periodic jobs (every minute) must have run this recently; outbound work overdue this
+    # long means nobody works on it (the reconciler re-enqueues due rows every minute).
+    READY_WORKER_HEARTBEAT_SECONDS=480,
+    READY_TICK_MAX_AGE_SECONDS=300,
+    READY_MAX_OVERDUE_SECONDS=600,
+>>>>>>> Stashed changes
     # Order delivery (webapp/ordering/pipeline.py): capped exponential backoff with jitter,
     # then Fehler; the claim lease is one adapter call's longest duration plus this margin;
     # the reconciler leaves a due row this long to its own job before re-enqueueing it.

@@ -284,6 +284,9 @@ def run():
         if not port_is_free(port):
             raise Stop(f"port {port} on 127.0.0.1 is in use; choose another one, e.g. "
                        f"`PORT={port + 1} make run`")
+        # Development: the keys may be generated into instance/ (for this process and the
+        # children), which a production start refuses.
+        os.environ.setdefault("SCHNITTSTELLEN_DEVELOPMENT", "true")
         allow_the_demo(os.environ)
         instance_path, logins = prepare_database()
         supervisor.check()

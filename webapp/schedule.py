@@ -4,7 +4,9 @@ on each tick it tries `SET periodic:<name> NX EX <interval>` and enqueues the jo
 won the key. However many workers run, each periodic job is enqueued once per interval."""
 import logging
 import threading
+import time
 from dataclasses import dataclass
+from datetime import datetime, timezone
 
 import redis
 
@@ -44,9 +46,24 @@ PERIODIC = (
 )
 
 
+LAST_TICK_KEY = "periodic:last-tick"
+
+
+def last_tick(connection):
+    """When any worker's ticker last ran (UTC), None if none has since Redis started."""
+    value = connection.get(LAST_TICK_KEY)
+    return datetime.fromtimestamp(float(value), timezone.utc) if value else None
+
+
 def tick(queue, periodic=PERIODIC):
     """Enqueue each periodic job whose interval key this call won; returns their names."""
     won = []
+    try:
+        # /ready and `flask doctor` tell from this whether periodic work is still enqueued.
+        queue.connection.set(LAST_TICK_KEY, str(time.time()), ex=24 * 3600)
+    except redis.exceptions.RedisError as error:
+        log.warning("Periodic tick skipped (%s)", error)
+        return won
     for job in periodic:
         try:
             if not queue.connection.set(f"periodic:{job.name}", "1", nx=True, ex=job.interval):

@@ -31,7 +31,7 @@ CSP = "; ".join([
 
 # Endpoints reachable without a login; everything else requires one.
 PUBLIC_ENDPOINTS = {
-    "static", "auth.login_get", "auth.login_post", "main.health", "main.set_language",
+    "static", "auth.login_get", "auth.login_post", "main.health", "main.ready", "main.set_language",
     # OpenID Connect: the redirect to the provider and the provider's redirect back.
     "auth.oidc_login", "auth.oidc_callback",
 }

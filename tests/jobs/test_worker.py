@@ -27,6 +27,7 @@ def test_worker_command_runs_periodic_prune_in_a_forked_horse(app, redis_url, tm
         db.engine.dispose()
     env = {key: value for key, value in os.environ.items() if not key.startswith("SCHNITTSTELLEN_")}
     env.update(DATABASE_URL=database_url, REDIS_URL=redis_url,
+               SECRET_KEY=app.config["SECRET_KEY"], ENCRYPTION_KEYS=app.config["ENCRYPTION_KEYS"],
                SCHNITTSTELLEN_INSTANCE_PATH=str(tmp_path / "instance"))
     result = subprocess.run(
         [sys.executable, "-m", "flask", "--app", "app", "worker", "--burst"],

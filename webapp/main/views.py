@@ -9,7 +9,7 @@ from ..org.models import Branch, Workstation
 from ..org.services import get_chain
 from ..security import safe_next
 from ..users.models import User
-from . import bp
+from . import bp, readiness
 from .navigation import navigation
 
 bp.app_context_processor(navigation)
@@ -36,6 +36,20 @@ def health():
         current_app.logger.exception("Health check failed")
         return jsonify(status="error", database="unreachable"), 503
     return jsonify(status="ok")
+
+
+@bp.get("/ready")
+def ready():
+    """Readiness for monitoring: database, Redis, a live worker, the periodic-job ticker and
+    overdue outbound work; 503 naming what is wrong (webapp/main/readiness.py)."""
+    checks = readiness.ready()
+    failed = [check for check in checks if not check.ok]
+    for check in failed:
+        current_app.logger.warning("Not ready: %s %s", check.name, check.detail)
+    body = {"status": "error" if failed else "ok",
+            "reason": "; ".join(f"{check.name}: {check.detail}" for check in failed),
+            "checks": {check.name: {"ok": check.ok, "detail": check.detail} for check in checks}}
+    return jsonify(body), 503 if failed else 200
 
 
 @bp.post("/language")
