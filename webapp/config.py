@@ -49,11 +49,9 @@ DEFAULTS = dict(
     LOGIN_MAX_FAILURES_PER_IP=30,
     LOGIN_LOCKOUT_SECONDS=15 * 60,
     PAGE_SIZE=25,
-<<<<<<< Updated upstream
     # No form here is near this big; a larger body is refused (413) before it is read. The
     # document upload raises its own limit (webapp/documents/views.py).
     MAX_CONTENT_LENGTH=2 * 1024 * 1024,
-=======
     # /ready and `flask doctor` (webapp/main/readiness.py): a worker counts as alive with a
     # heartbeat this recent (RQ beats at least every ~7 minutes while idle); the ticker of
     # periodic jobs (every minute) must have run this recently; outbound work overdue this
@@ -61,7 +59,6 @@ DEFAULTS = dict(
     READY_WORKER_HEARTBEAT_SECONDS=480,
     READY_TICK_MAX_AGE_SECONDS=300,
     READY_MAX_OVERDUE_SECONDS=600,
->>>>>>> Stashed changes
     # Order delivery (webapp/ordering/pipeline.py): capped exponential backoff with jitter,
     # then Fehler; the claim lease is one adapter call's longest duration plus this margin;
     # the reconciler leaves a due row this long to its own job before re-enqueueing it.
