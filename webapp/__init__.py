@@ -8,7 +8,7 @@ from flask import Flask
 from sqlalchemy import event
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from . import cli, crypto, hx, i18n, outbound_policy, params, programs, references, security, uow
+from . import cli, crypto, hx, i18n, logs, outbound_policy, params, programs, references, security, uow
 from . import config as config_module
 from . import models  # noqa: F401  (every table, for metadata and migrations)
 from .audit import views as audit_views
@@ -108,6 +108,7 @@ def create_app(test_config=None):
     app.config["SQLALCHEMY_DATABASE_URI"] = config_module.normalise_database_url(
         app.config["SQLALCHEMY_DATABASE_URI"]
     )
+    logs.init_app(app)  # first: what follows may log
     _keys(app)
     _trust_proxies(app)
 

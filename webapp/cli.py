@@ -1,5 +1,4 @@
 """`flask` commands: demo data, admin bootstrap, worker, housekeeping."""
-import logging
 import sys
 from dataclasses import dataclass
 
@@ -88,7 +87,6 @@ def create_admin_command(username, name, email, password_stdin):
 def worker_command(burst, queues, tick):
     """Run an RQ worker with its scheduler and the periodic-job ticker. Start several for
     more throughput; each periodic job is still enqueued once per interval."""
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     url = current_app.config.get("REDIS_URL")
     if not url:
         raise click.ClickException("REDIS_URL is not set.")

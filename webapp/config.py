@@ -29,6 +29,9 @@ DEFAULTS = dict(
     # (webapp/users/sessions.py).
     PERMANENT_SESSION_LIFETIME=12 * 3600,
     SESSION_IDLE_MINUTES=120,
+    # Logging of every process (webapp/logs.py): the level, and "text" or "json" lines.
+    LOG_LEVEL="INFO",
+    LOG_FORMAT="text",
     # Development and tests (`make run`, `make test` set SCHNITTSTELLEN_DEVELOPMENT=true):
     # SECRET_KEY and ENCRYPTION_KEYS may be generated into the instance folder. Anywhere else
     # the app refuses to start without them (webapp/__init__.py, _keys).
@@ -93,6 +96,8 @@ ENV_ALIASES = {
     "REDIS_URL": "REDIS_URL",
     "SECRET_KEY": "SECRET_KEY",
     "ENCRYPTION_KEYS": "ENCRYPTION_KEYS",
+    "LOG_LEVEL": "LOG_LEVEL",
+    "LOG_FORMAT": "LOG_FORMAT",
 }
 
 
