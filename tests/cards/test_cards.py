@@ -288,6 +288,18 @@ def test_a_queued_order_can_be_cancelled_and_is_left_out(shop, sandbox, client, 
     assert db.session.scalar(db.select(CardBatch)) is None
 
 
+def test_cancelling_twice_names_the_status_in_words(shop, sandbox, client, csrf):
+    """The refusal said "diese ist cancelled" (the stored code): it names the status as the
+    list shows it."""
+    order = _place(shop, "GOLD", local(2026, 12, 2, 10))
+    for expected in (200, 409):
+        response = client.post(f"/card-orders/{order.id}/cancel", headers=HX,
+                               data={"csrf_token": csrf()})
+        assert response.status_code == expected
+    body = response.get_data(as_text=True)
+    assert "ihr Status ist „Storniert“" in body and "ist cancelled" not in body
+
+
 # --- the key and "Informationen anfordern" ---------------------------------------------------
 
 def test_the_key_never_shows(shop, client, auth, caplog, sandbox, work):
