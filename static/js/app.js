@@ -238,6 +238,34 @@
   });
 })();
 
+// Customer cards (templates/cards): the step Kundenkarte and the employee card answer with
+// the whole panel, and a card order's Stornieren / Erneut senden with its row, so the control
+// used is gone. Focus goes on where the user continues: after a refusal to the field with the
+// reason; after "Karte bestellen" to the message saying when the card goes out; after a new
+// template (the preview) back to the template; after a row's action to its message.
+(function () {
+  "use strict";
+
+  document.addEventListener("htmx:afterSettle", function (event) {
+    var config = event.detail.requestConfig;
+    var id = event.detail.target && event.detail.target.id;
+    if (!config || !id) { return; }
+    if (/^card-order-\d+$/.test(id)) {
+      var row = document.getElementById(id);
+      var said = row && row.querySelector("[role='status'][tabindex='-1']");
+      if (said) { said.focus(); }
+      return;
+    }
+    if (id !== "card-step" && id !== "employee-card") { return; }
+    var root = document.getElementById(id);
+    if (!root) { return; }
+    var next = root.querySelector("[aria-invalid='true']");
+    if (!next && config.verb === "post") { next = root.querySelector(".notice[tabindex='-1']"); }
+    if (!next && config.verb === "get") { next = document.getElementById(id + "-template"); }
+    if (next) { next.focus(); }
+  });
+})();
+
 // Document templates (templates/documents/_picker.html): the search dialog "Suchen …" fills
 // the chosen template's name into the input it was opened for; arrow keys walk the results.
 (function () {
