@@ -21,13 +21,14 @@ from ..processes import services as process_services
 from ..users.models import User
 from . import batching, bp, services
 from .forms import CardOrderForm
-from .models import CANCELLED, ERROR, ORDERED, QUEUED, SENDING
+from .models import ERROR, QUEUED
 
-STATUS_LABELS = {QUEUED: _l("Queued"), SENDING: _l("Being sent"), ORDERED: _l("Ordered"),
-                 ERROR: _l("Error"), CANCELLED: _l("Cancelled")}
+STATUS_LABELS = services.STATUS_LABELS
 INTERVAL_LABELS = {"daily": _l("daily"), "weekly": _l("weekly"), "monthly": _l("monthly")}
 SHIP_TO_LABELS = {"customer": _l("Customer"), "ordering_branch": _l("Ordering branch"),
                   "customer_branch": _l("Customer's branch")}
+# The provider's stages after Bestellt (docs/partners/cards.md); others are shown as sent.
+PROVIDER_STATUS_LABELS = {"in_production": _l("in production"), "shipped": _l("shipped")}
 
 
 def order_rows(orders):
@@ -43,6 +44,8 @@ def order_rows(orders):
                                    "short")
         rows.append(SimpleNamespace(
             order=order, status=STATUS_LABELS.get(order.status, order.status), goes=goes,
+            provider_status=PROVIDER_STATUS_LABELS.get(order.provider_status,
+                                                       order.provider_status),
             interval=INTERVAL_LABELS.get(order.shipping_interval, order.shipping_interval),
             may_cancel=order.status == QUEUED and order.batch_id is None,
             may_resend=order.status == ERROR and order.batch_id is not None))
@@ -62,6 +65,13 @@ def _panel(branch, kind, form, customer=None, user=None):
                 chosen=chosen, ship_to=SHIP_TO_LABELS.get((chosen or {}).get("ship_to")),
                 interval=INTERVAL_LABELS.get((chosen or {}).get("shipping_interval")),
                 service=resolution.service if resolution is not None else None)
+
+
+def _queued(order):
+    """What 'Karte bestellen' says: the order is queued, and when its batch goes out."""
+    return _("Card %(number)s queued. It goes out on %(when)s (%(interval)s).",
+             number=order.number, when=order_rows([order])[0].goes,
+             interval=INTERVAL_LABELS[order.shipping_interval])
 
 
 # --- the process step "Kundenkarte" ----------------------------------------------------------
@@ -127,9 +137,7 @@ def step_post(process_id):
         db.session.rollback()
         apply_domain_error(form, error)
         return _step_answer(process, form, status=422)
-    return _step_answer(process, CardOrderForm(formdata=None), notice=_(
-        "Card %(number)s ordered: it goes out with the %(interval)s batch.",
-        number=order.number, interval=INTERVAL_LABELS[order.shipping_interval]))
+    return _step_answer(process, CardOrderForm(formdata=None), notice=_queued(order))
 
 
 # --- the customer's tab ----------------------------------------------------------------------
@@ -214,9 +222,7 @@ def employee_post(user_id):
         db.session.rollback()
         apply_domain_error(form, error)
         return _employee_answer(user, form, status=422)
-    return _employee_answer(user, CardOrderForm(formdata=None), notice=_(
-        "Card %(number)s ordered: it goes out with the %(interval)s batch.",
-        number=order.number, interval=INTERVAL_LABELS[order.shipping_interval]))
+    return _employee_answer(user, CardOrderForm(formdata=None), notice=_queued(order))
 
 
 # --- a card order's actions ------------------------------------------------------------------
@@ -238,7 +244,8 @@ def _act(order_id, action, notice):
                   url_for("cards.customer_cards_get", customer_id=order.customer_id))
         return hx.redirect(target)
     return render_template("cards/_order_row.html", row=order_rows([order])[0],
-                           message=message, failed=status != 200), status
+                           message=message, failed=status != 200,
+                           compact=request.form.get("compact") == "1"), status
 
 
 @bp.post("/card-orders/<int:order_id>/cancel")
