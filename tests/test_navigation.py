@@ -6,7 +6,7 @@ import pytest
 
 from tests.translated import de
 
-DAILY = ["/interfaces/", "/interfaces/health", "/customers/", "/orders/"]
+DAILY = ["/interfaces/", "/interfaces/health", "/customers/", "/orders/", "/sinno/chats"]
 MASTER_DATA = ["/branches/", "/workstations/", "/users/", "/companies/", "/document-templates/",
                "/chain"]
 
@@ -27,8 +27,9 @@ def navigation(client, url="/"):
 ])
 def test_daily_screens_in_the_bar_the_rest_under_verwaltung(client, auth, make_branch, make_user,
                                                            role, menu):
-    """Every role gets Schnittstellen (with Zustand), Kunden and Bestellungen in the bar and, under
-    Verwaltung, the master-data and settings screens its role may open, in this order."""
+    """Every role gets Schnittstellen (with Zustand), Kunden, Bestellungen and SiNNO-Chat in
+    the bar and, under Verwaltung, the master-data and settings screens its role may open, in
+    this order."""
     branch = make_branch("Stuttgart", "ST")
     make_user("till", role=role, branch_ids=[branch])
     auth.login("till")
