@@ -230,6 +230,12 @@ def _seed_services(branches):
         ("card_order", {"name": "Kundenkarten", "usage_client": True},
          {"base_url": _sandbox_url("cards"), "contract_number": "10001",
           "contract_key": "sandbox-key", "templates": CARD_TEMPLATES}),
+        # SiNNO: Anmelden logs the demo chain in at the sandbox's app API (Firmen-Nr. 70173);
+        # the chat is synchronised through it.
+        ("sinno_app", {"name": "SiNNO-App"},
+         {"server": _sandbox_url("sinno") + "/v1", "client_id": "winpro",
+          "company_number": "70173"}),
+        ("sinno_chat", {"name": "SiNNO-Chat"}, {}),
         ("spryng_rest", {"name": "SMS (ab nächstem Monat)", "start_date": today + timedelta(days=30)},
          {"base_url": "https://rest.spryngsms.com/v1", "api_key": "demo-key-not-real",
           "country_code": "+49"}),
@@ -273,6 +279,9 @@ CUSTOMERS = {
     "LB": (("mr", "Otto", "Ohrenschmaus", "Seestraße 14", "71638", "Ludwigsburg", "+49 7141 555 3001"),
            ("ms", "Frieda", "Feinohr", "Myliusstraße 2", "71638", "Ludwigsburg", "")),
 }
+# Customers who can be given SiNNO app access (Kundenfreischaltung needs a mobile number);
+# the sandbox's app writes as them by this number (README: Try SiNNO).
+APP_MOBILES = {("Erika", "Mustermann"): "+49 170 5551001"}
 # The Otoplastik process of the first Stuttgart customer: one mould per side.
 POSITIONS = (
     dict(side="left", style="Concha", material="Acryl hart", venting=1.0, colour="transparent",
@@ -316,7 +325,8 @@ def _seed_processes(branches):
             if customer is None:
                 customer = customer_services.create_customer(admin, dict(
                     salutation=salutation, first_name=first, last_name=last, street=street,
-                    postal_code=postal_code, city=city, phone=phone, mobile="",
+                    postal_code=postal_code, city=city, phone=phone,
+                    mobile=APP_MOBILES.get((first, last), ""),
                     email=f"{first.lower()}.{last.lower()}@kunde.example".replace("ö", "oe"),
                     note="", branch_id=branch.id))
                 created += 1

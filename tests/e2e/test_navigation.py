@@ -25,18 +25,19 @@ def test_verwaltung_menu_by_keyboard(page, live_server, make_user, make_branch, 
     # One line: every entry of the bar at the height of the first.
     tops = navigation.locator(":scope > ul > li").evaluate_all(
         "items => items.map(item => Math.round(item.getBoundingClientRect().top))")
-    assert len(tops) == 4 and len(set(tops)) == 1
+    assert len(tops) == 5 and len(set(tops)) == 1
     assert page.locator("header.topbar").bounding_box()["height"] < 60
 
-    # Skip link, brand, Schnittstellen, Zustand, Kunden, Bestellungen, then Verwaltung.
-    for _ in range(7):
+    # Skip link, brand, Schnittstellen, Zustand, Kunden, Bestellungen, SiNNO-Chat, then
+    # Verwaltung.
+    for _ in range(8):
         page.keyboard.press("Tab")
     expect(verwaltung).to_be_focused()
     expect(verwaltung).to_have_text("Verwaltung")
     expect(entries.first).to_be_hidden()
     page.keyboard.press("Enter")
-    expect(entries).to_have_text(["Filialen", "Rechner", "Benutzer", "Firmen", "Filialkette",
-                                  "Vorgangsvorlagen", "Änderungsprotokoll"])
+    expect(entries).to_have_text(["Filialen", "Rechner", "Benutzer", "Firmen", "Dokumentvorlagen",
+                                  "Filialkette", "Vorgangsvorlagen", "Änderungsprotokoll"])
     page.keyboard.press("Tab")
     expect(entries.first).to_be_focused()
     page.keyboard.press("Escape")
@@ -44,11 +45,11 @@ def test_verwaltung_menu_by_keyboard(page, live_server, make_user, make_branch, 
     expect(verwaltung).to_be_focused()
 
     page.keyboard.press("Enter")
-    for _ in range(7):
+    for _ in range(8):
         page.keyboard.press("Tab")
     expect(entries.last).to_be_focused()
-    page.keyboard.press("Tab")  # on to the account link: the menu closes behind the focus
-    expect(page.get_by_role("link", name="Anna Admin")).to_be_focused()
+    page.keyboard.press("Tab")  # on to the notifications: the menu closes behind the focus
+    expect(page.get_by_role("link", name="Benachrichtigungen")).to_be_focused()
     expect(entries.last).to_be_hidden()
 
     verwaltung.focus()
