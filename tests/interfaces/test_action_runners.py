@@ -72,9 +72,9 @@ def test_a_registered_runner_previews_then_starts_its_own_run(world, auth, clien
 
 
 def test_without_a_runner_the_action_is_not_built(world, auth, client, make_service):
-    """SiNNO's "Abmelden" has no runner: still disabled with the reason."""
+    """The webhook's "Testnachricht senden" has no runner: still disabled with the reason."""
     auth.login(world.admin)
-    service = make_service("sinno_app", {"server": "https://sinno.example.org",
-                                         "client_id": "winpro", "company_number": "4711"})
+    service = make_service("webhook_notification",
+                           {"webhook_url": "https://hooks.example.org/schnittstellen"})
     page = client.get(f"/interfaces/{service.id}").get_data(as_text=True)
-    assert 'id="action-logout-reason">Noch nicht verfügbar' in page
+    assert 'id="action-send_test_message-reason">Noch nicht verfügbar' in page

@@ -178,19 +178,19 @@ def test_invalid_form_values_are_named_and_nothing_starts(admin, client, csrf, s
 
 def test_actions_that_are_not_built_say_so_and_refuse_to_run(admin, client, csrf,
                                                             make_service):
-    """Every declared action of SiNNO's app appears on its editor; "Anmelden" (its protocol
-    is not built) is disabled with the reason, and a crafted post is refused with the reason
-    and without a row."""
-    service = make_service("sinno_app", {"server": "https://sinno.example.org",
-                                         "client_id": "winpro", "company_number": "4711"},
-                           name="SiNNO")
+    """Every declared action of the generic webhook appears on its editor; "Testnachricht
+    senden" (its protocol is not built) is disabled with the reason, and a crafted post is
+    refused with the reason and without a row."""
+    service = make_service("webhook_notification",
+                           {"webhook_url": "https://hooks.example.org/schnittstellen"},
+                           name="Webhook")
     page = client.get(f"/interfaces/{service.id}").get_data(as_text=True)
-    for label in ("Verbindung testen", "Anmelden", "Abmelden"):
+    for label in ("Verbindung testen", "Testnachricht senden"):
         assert f">{label}</button>" in page
-    assert 'id="action-login-reason">Noch nicht verfügbar' in page
-    # Its test has no server address to test either: three buttons disabled.
-    assert page.count("disabled aria-describedby=\"action-") == 3
-    response = client.post(f"/interfaces/{service.id}/actions/login",
+    assert 'id="action-send_test_message-reason">Noch nicht verfügbar' in page
+    # Its test has no server address to test either: both buttons disabled.
+    assert page.count("disabled aria-describedby=\"action-") == 2
+    response = client.post(f"/interfaces/{service.id}/actions/send_test_message",
                            data={"csrf_token": csrf()}, headers=HX)
     assert response.status_code == 422
     assert "Noch nicht verfügbar" in response.get_data(as_text=True)
