@@ -342,7 +342,9 @@ def test_a_worker_killed_while_the_portal_holds_the_answer_orders_the_cart_once(
     row.lease_until = utcnow() - timedelta(seconds=1)  # the dead worker's lease runs out
     db.session.commit()
     flask_worker()
-    assert engine.reconcile() == 1
+    # The new worker's own periodic reconcile (queued by the dead worker's ticker) may
+    # re-enqueue the row first; either way it is recovered once, as what follows shows.
+    assert engine.reconcile() in (0, 1)
     wait_for(lambda: fresh(Order, order.id).status == ORDERED, 30, every=0.1,
              what="the order to be placed")
     row = fresh(Outbound, row.id)

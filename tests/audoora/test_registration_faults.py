@@ -48,7 +48,9 @@ def test_a_worker_killed_during_registration_neither_loses_it_nor_registers_twic
     db.session.commit()
 
     flask_worker()
-    assert engine.reconcile() == 1
+    # The new worker's own periodic reconcile (queued by the dead worker's ticker) may
+    # re-enqueue the row first; either way it is recovered once, as what follows shows.
+    assert engine.reconcile() in (0, 1)
     wait_for(lambda: fresh(Outbound, row.id).state == DONE, 30, every=0.1,
              what="the registration to end")
     row = fresh(Outbound, row.id)

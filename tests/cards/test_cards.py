@@ -270,7 +270,9 @@ def test_a_worker_killed_mid_batch_sends_it_once(shop, sandbox, flask_worker):  
     row.lease_until = utcnow() - timedelta(seconds=1)
     db.session.commit()
     flask_worker()
-    assert engine.reconcile() == 1
+    # The new worker's own periodic reconcile (queued by the dead worker's ticker) may
+    # re-enqueue the row first; either way it is recovered once, as what follows shows.
+    assert engine.reconcile() in (0, 1)
     wait_for(lambda: fresh(CardOrder, order.id).status == ORDERED, 30, every=0.1,
              what="the card order to be ordered")
     row = fresh(Outbound, row.id)

@@ -67,7 +67,9 @@ def test_a_worker_killed_during_a_test_neither_loses_it_nor_finishes_it_twice(
     db.session.commit()
 
     flask_worker()
-    assert engine.reconcile() == 1
+    # The new worker's own periodic reconcile (queued by the dead worker's ticker) may
+    # re-enqueue the row first; either way it is recovered once, as what follows shows.
+    assert engine.reconcile() in (0, 1)
     wait_for(lambda: fresh(Outbound, row.id).state == FAILED, 30, every=0.1,
              what="the test to end")
     row = fresh(Outbound, row.id)

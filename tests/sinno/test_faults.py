@@ -38,7 +38,9 @@ def _recover(row_id, flask_worker):  # noqa: F811 (the imported fixture)
     row.lease_until = utcnow() - timedelta(seconds=1)
     db.session.commit()
     flask_worker()
-    assert engine.reconcile() == 1
+    # The new worker's own periodic reconcile (queued by the dead worker's ticker) may
+    # re-enqueue the row first; either way it is recovered once, as what follows shows.
+    assert engine.reconcile() in (0, 1)
     wait_for(lambda: fresh(Outbound, row_id).state == DONE, 30, every=0.1,
              what="the run to end")
     row = fresh(Outbound, row_id)
