@@ -8,7 +8,8 @@ from flask import Flask
 from sqlalchemy import event
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from . import cli, crypto, hx, i18n, logs, outbound_policy, params, programs, references, security, uow
+from . import (cli, crypto, hx, i18n, logs, outbound_policy, params, programs, records, references,
+               security, uow)
 from . import config as config_module
 from . import models  # noqa: F401  (every table, for metadata and migrations)
 from .audit import views as audit_views
@@ -283,3 +284,5 @@ def _sqlite_pragmas(app):
             cursor.execute("PRAGMA busy_timeout=10000")
             cursor.execute("PRAGMA journal_mode=WAL")
             cursor.close()
+            # Searches fold umlauts and ß, which SQLite's lower() does not (records.contains).
+            records.register_search_functions(dbapi_connection)

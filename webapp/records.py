@@ -2,8 +2,10 @@
 and unique-constraint races turned into a message beside the field."""
 from flask_babel import format_datetime
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func
+from sqlalchemy import String, func
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.functions import FunctionElement
 
 from .changelog import services as changelog
 from .errors import Conflict, DomainError
@@ -71,6 +73,50 @@ def flush_unique(record, conflict=None):
                                   or f"uq_{table.name}_{column.name}" in message):
                 raise DomainError(_l("This value is already in use."), field=column.name) from error
         raise DomainError(_l("The record could not be saved because it conflicts with another.")) from error
+
+
+# --- searching German text ------------------------------------------------------------------
+# Every list's search matches ignoring case, umlauts and ß included: "öko" finds "Öko-Akustik",
+# "strasse" finds "Straße". SQLite's lower() folds ASCII only, so SQLite gets a Python function
+# (registered on each connection by the factory); PostgreSQL's lower() depends on the
+# cluster's locale (C folds ASCII only), so the letters of German and its neighbours are
+# translated explicitly. Both fold the same way as fold_text() folds the search words.
+_UPPER = "ÄÖÜÀÁÂÃÅÆÇÈÉÊËÌÍÎÏÑÒÓÔÕØÙÚÛÝŒẞ"
+_LOWER = "äöüàáâãåæçèéêëìíîïñòóôõøùúûýœß"
+assert len(_UPPER) == len(_LOWER)
+
+
+def fold_text(text):
+    """`text` as searches compare it: lower case, ß as ss (None stays None)."""
+    return None if text is None else text.lower().replace("ß", "ss")
+
+
+class folded(FunctionElement):  # noqa: N801 - used like a SQL function
+    """SQL: a text column folded like fold_text()."""
+    type = String()
+    name = "fold"
+    inherit_cache = True
+
+
+@compiles(folded)
+def _fold_sqlite(element, compiler, **kw):
+    return f"fold({compiler.process(element.clauses, **kw)})"
+
+
+@compiles(folded, "postgresql")
+def _fold_postgresql(element, compiler, **kw):
+    column = compiler.process(element.clauses, **kw)
+    return f"replace(translate(lower({column}), '{_UPPER}', '{_LOWER}'), 'ß', 'ss')"
+
+
+def register_search_functions(dbapi_connection):
+    """SQLite: fold() for folded(); called for every new connection."""
+    dbapi_connection.create_function("fold", 1, fold_text, deterministic=True)
+
+
+def contains(column, text):
+    """`column` contains `text`, ignoring case (umlauts and ß too), % and _ taken literally."""
+    return folded(column).like(like_pattern(fold_text(text)), escape="\\")
 
 
 def like_pattern(text):

@@ -15,7 +15,7 @@ from ..extensions import db
 from ..org.models import Branch
 from ..org.services import get_chain
 from ..permissions import ADMIN, BRANCH_MANAGER, is_admin
-from ..records import like_pattern
+from ..records import contains, fold_text, folded, like_pattern
 from ..users.models import User
 
 CHAIN_WIDE = "chain"  # the branch filter's value for entries without a branch
@@ -143,16 +143,13 @@ def _day_start(day, zone):
 
 
 def _text_matches(q):
-    """The record's name or the stored changes contain `q`, ignoring case. The JSON text holds
-    non-ASCII letters as \\u escapes, so the escaped form is searched as well. SQLite's LIKE
-    ignores ASCII case by itself (and lower() would only cost time: it folds ASCII only, too);
-    PostgreSQL gets ILIKE."""
+    """The record's name or the stored changes contain `q`, ignoring case (umlauts and ß
+    too). The JSON text holds non-ASCII letters as \\u escapes, whose case folding cannot
+    reach, so the escaped forms of the usual spellings are searched as well."""
     needle = " ".join(q.split())
-    label = ChangeLogEntry.entity_label
-    changes = cast(ChangeLogEntry.changes, Text)
-    patterns = {like_pattern(needle), like_pattern(json.dumps(needle)[1:-1]),
-                like_pattern(json.dumps(needle.lower())[1:-1])}
-    sqlite = db.session.get_bind().dialect.name == "sqlite"
-    return or_(*((column.like if sqlite else column.ilike)(pattern, escape="\\")
-                 for pattern in sorted(patterns) for column in (label, changes)))
-
+    changes = folded(cast(ChangeLogEntry.changes, Text))
+    spellings = {needle, needle.lower(), needle.upper(), needle.capitalize(), needle.title()}
+    spellings |= {word.replace("ss", "ß") for word in spellings}
+    patterns = {like_pattern(fold_text(json.dumps(word)[1:-1])) for word in spellings}
+    return or_(contains(ChangeLogEntry.entity_label, needle),
+               *(changes.like(pattern, escape="\\") for pattern in sorted(patterns)))

@@ -9,7 +9,7 @@ from ..changelog import services as changelog
 from ..errors import DomainError, InUse, PermissionDenied
 from ..extensions import db
 from ..org.models import Branch
-from ..records import check_version, flush_unique, like_pattern, save_changes
+from ..records import check_version, contains, flush_unique, save_changes
 from .models import ORDER_FORMS, Company, CustomerNumber
 
 COMPANY_FIELDS = (
@@ -55,9 +55,8 @@ def search_companies(q="", role=None, page=1, per_page=25):
     """Companies by name or city, optionally only those with a role (supplier, manufacturer, lab)."""
     query = db.select(Company).order_by(func.lower(Company.name), Company.id)
     if q:
-        like = like_pattern(q.lower())
-        query = query.where(or_(func.lower(Company.name).like(like, escape="\\"),
-                                func.lower(Company.city).like(like, escape="\\")))
+        query = query.where(or_(contains(Company.name, q),
+                                contains(Company.city, q)))
     if role in ROLES:
         query = query.where(getattr(Company, ROLES[role]).is_(True))
     return db.paginate(query, page=page, per_page=per_page, error_out=False)

@@ -11,7 +11,7 @@ from ..errors import DomainError, InUse, PermissionDenied
 from ..extensions import db
 from ..org.models import Branch
 from ..org.services import get_chain
-from ..records import check_version, flush_unique, like_pattern, save_changes
+from ..records import check_version, contains, flush_unique, save_changes
 from .models import Customer
 
 CUSTOMER_FIELDS = (
@@ -93,9 +93,8 @@ def search_customers(q="", branch_id=None, page=1, per_page=25, reader=None):
     branch, and of those `reader` reads; by name. The branch comes in the same query."""
     query = (db.select(Customer).join(Customer.branch).options(contains_eager(Customer.branch))
              .order_by(func.lower(Customer.last_name), func.lower(Customer.first_name), Customer.id))
-    for word in q.lower().split():
-        like = like_pattern(word)
-        query = query.where(or_(*(func.lower(column).like(like, escape="\\") for column in (
+    for word in q.split():
+        query = query.where(or_(*(contains(column, word) for column in (
             Customer.last_name, Customer.first_name, Customer.number, Customer.city))))
     if branch_id:
         query = query.where(Customer.branch_id == branch_id)

@@ -15,7 +15,7 @@ from ..changelog import services as changelog
 from ..errors import DomainError, InUse
 from ..extensions import db
 from ..permissions import admin_only, require_admin
-from ..records import check_version, flush_unique, like_pattern, taken
+from ..records import check_version, contains, flush_unique, taken
 from . import files
 from .models import KINDS, DocumentTemplate
 
@@ -37,9 +37,8 @@ def _search(q, kind):
     query = db.select(DocumentTemplate).order_by(func.lower(DocumentTemplate.name),
                                                  DocumentTemplate.id)
     if q:
-        like = like_pattern(q.lower())
-        query = query.where(or_(func.lower(DocumentTemplate.name).like(like, escape="\\"),
-                                func.lower(DocumentTemplate.file_name).like(like, escape="\\")))
+        query = query.where(or_(contains(DocumentTemplate.name, q),
+                                contains(DocumentTemplate.file_name, q)))
     if kind in KINDS:
         query = query.where(DocumentTemplate.kind == kind)
     return query

@@ -42,7 +42,7 @@ from ..errors import DomainError, InUse, PermissionDenied
 from ..extensions import db
 from ..org.models import Branch, Workstation
 from ..org.services import get_chain
-from ..records import check_version, flush_unique, like_pattern
+from ..records import check_version, contains, flush_unique
 from . import catalogue
 from . import values as field_values
 from .models import BRANCH, CHAIN, WORKSTATION, InterfaceService, ServiceCompany, ServiceSecret
@@ -232,11 +232,11 @@ def search_services(q="", group=None, branch=None, with_workstation_settings=Fal
                  .contains_eager(Workstation.branch.of_type(station_branch)))
     )
     if q and q.strip():
-        like = like_pattern(q.strip().lower())
+        term = q.strip()
         keys = [iface.key for _group, iface in catalogue.search(q)]
-        query = query.where(or_(func.lower(InterfaceService.name).like(like, escape="\\"),
-                                func.lower(own_branch.name).like(like, escape="\\"),
-                                func.lower(Workstation.name).like(like, escape="\\"),
+        query = query.where(or_(contains(InterfaceService.name, term),
+                                contains(own_branch.name, term),
+                                contains(Workstation.name, term),
                                 InterfaceService.interface_key.in_(keys)))
     if group:
         query = query.where(InterfaceService.group_key == group)

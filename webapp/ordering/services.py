@@ -20,7 +20,7 @@ from ..permissions import branch_scope, is_admin, reads_branch
 from ..processes.models import OPEN, EarMouldPosition, Process
 from ..processes.services import ordered_position_ids
 from ..queue import enqueue_after_commit
-from ..records import like_pattern
+from ..records import contains
 from . import routing
 from .models import (
     ARTICLES, CANCELLED, CONFIRMED, CREATED, DONE, ERROR, FAILED, OPEN_STATES, ORDER_KIND,
@@ -152,12 +152,11 @@ def search_orders(q="", status="", branch_id=None, page=1, per_page=25, reader=N
     if branch_id:
         query = query.where(Order.branch_id == branch_id)
     if q:
-        like = like_pattern(q.lower())
         customers = (db.select(Process.id).join(Customer)
-                     .where(func.lower(Customer.last_name).like(like, escape="\\")))
-        suppliers = db.select(Company.id).where(func.lower(Company.name).like(like, escape="\\"))
-        query = query.where(func.lower(Order.number).like(like, escape="\\")
-                            | func.lower(Order.external_number).like(like, escape="\\")
+                     .where(contains(Customer.last_name, q)))
+        suppliers = db.select(Company.id).where(contains(Company.name, q))
+        query = query.where(contains(Order.number, q)
+                            | contains(Order.external_number, q)
                             | Order.process_id.in_(customers) | Order.supplier_id.in_(suppliers))
     return db.paginate(query, page=page, per_page=per_page, error_out=False)
 

@@ -11,7 +11,7 @@ from ..permissions import (
 from ..changelog import services as changelog
 from ..errors import DomainError, InUse
 from ..extensions import db
-from ..records import check_version, flush_unique, like_pattern, save_changes, taken
+from ..records import check_version, contains, flush_unique, save_changes, taken
 from .models import Branch, Chain, Workstation
 
 CHAIN_FIELDS = ("name", "timezone", "admins_may_view_secrets", "customers_by_branch",
@@ -45,11 +45,10 @@ def update_chain(actor, data, version):
 def search_branches(q="", page=1, per_page=25):
     query = db.select(Branch).order_by(func.lower(Branch.name), Branch.id)
     if q:
-        like = like_pattern(q.lower())
         query = query.where(or_(
-            func.lower(Branch.name).like(like, escape="\\"),
-            func.lower(Branch.short_code).like(like, escape="\\"),
-            func.lower(Branch.city).like(like, escape="\\"),
+            contains(Branch.name, q),
+            contains(Branch.short_code, q),
+            contains(Branch.city, q),
         ))
     return db.paginate(query, page=page, per_page=per_page, error_out=False)
 
@@ -185,9 +184,8 @@ def search_workstations(q="", branch_id=None, page=1, per_page=25, reader=None):
     query = db.select(Workstation).join(Workstation.branch).order_by(func.lower(Branch.name), func.lower(Workstation.name), Workstation.id)
     query = query.options(contains_eager(Workstation.branch))
     if q:
-        like = like_pattern(q.lower())
-        query = query.where(or_(func.lower(Workstation.name).like(like, escape="\\"),
-                                func.lower(Workstation.description).like(like, escape="\\")))
+        query = query.where(or_(contains(Workstation.name, q),
+                                contains(Workstation.description, q)))
     if branch_id:
         query = query.where(Workstation.branch_id == branch_id)
     scope = branch_scope(reader) if reader is not None else None

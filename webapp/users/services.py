@@ -11,7 +11,7 @@ from ..errors import DomainError, InUse
 from ..extensions import db
 from ..org.models import Branch
 from ..permissions import admin_only, require_admin
-from ..records import check_version, flush_unique, like_pattern, save_changes, taken
+from ..records import check_version, contains, flush_unique, save_changes, taken
 from . import sessions
 from .models import ADMIN, ROLES, User, user_branches
 
@@ -41,11 +41,10 @@ def search_users(q="", role="", page=1, per_page=25):
     query = (db.select(User).options(selectinload(User.branches))
              .order_by(func.lower(User.name), User.username))
     if q:
-        like = like_pattern(q.lower())
         query = query.where(or_(
-            func.lower(User.username).like(like, escape="\\"),
-            func.lower(User.name).like(like, escape="\\"),
-            func.lower(User.email).like(like, escape="\\"),
+            contains(User.username, q),
+            contains(User.name, q),
+            contains(User.email, q),
         ))
     if role in ROLES:
         query = query.where(User.role == role)
