@@ -1,11 +1,13 @@
 # Two commands for a fresh machine: `make run` and `make test` (see README.md).
-# Python 3.11 where it is installed (Debian 12), else the system's python3 (Debian 13: 3.13).
-PYTHON ?= $(shell command -v python3.11 >/dev/null 2>&1 && echo python3.11 || echo python3)
+# The newest of python3.13, 3.12, 3.11 that is installed (Debian 13: 3.13, Debian 12: 3.11),
+# else python3; `make run PYTHON=python3.12` chooses.
+PYTHON ?= $(firstword $(foreach v,3.13 3.12 3.11,$(shell command -v python$(v) >/dev/null 2>&1 && echo python$(v))) python3)
 VENV := .venv
 BIN := $(VENV)/bin
 CHROMIUM := /usr/bin/chromium
 # Extra arguments for pytest, e.g. `make test PYTEST_ARGS="-x tests/jobs"`.
 PYTEST_ARGS ?=
+HOST ?= 127.0.0.1
 
 ifeq ($(SKIP_E2E),1)
 E2E_SELECTION := -m "not e2e"
@@ -13,8 +15,9 @@ endif
 
 .PHONY: run test translations messages check-chromium clean bench bench-orders
 
+# HOST=0.0.0.0 listens on every interface (devrun warns what that exposes); PORT=5001 another port.
 run: $(VENV)/.runtime-installed translations
-	$(BIN)/python -m webapp.devrun
+	HOST=$(HOST) $(BIN)/python -m webapp.devrun
 
 test: $(VENV)/.test-installed translations check-chromium
 	$(BIN)/python -m pytest $(E2E_SELECTION) $(PYTEST_ARGS)
@@ -61,3 +64,4 @@ check-chromium:
 
 clean:
 	rm -rf $(VENV)
+

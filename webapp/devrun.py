@@ -311,10 +311,17 @@ def run():
         flask = [sys.executable, "-m", "flask", "--app", "app"]
         worker = Child("RQ worker", flask + ["worker"], stop_timeout=15, signal_group=False)
         supervisor.start(worker, env)
-        web = Child("web server", flask + ["run", "--host", "127.0.0.1", "--port", str(port)])
+        host = os.environ.get("HOST") or "127.0.0.1"
+        web = Child("web server", flask + ["run", "--host", host, "--port", str(port)])
         supervisor.start(web, env)
         url = f"http://127.0.0.1:{port}/"
         supervisor.wait_for("web server", lambda: _health(url + "health"))
+        if host not in ("127.0.0.1", "localhost", "::1"):
+            print(f"devrun: WARNING: listening on {host}: anyone who reaches this machine gets "
+                  "the demo chain, whose logins share a published password, over plain http "
+                  "(no encryption), from a development server. Use it on a trusted network "
+                  "only; production runs behind a proxy (README, Production).",
+                  file=sys.stderr, flush=True)
         supervisor.wait_for("RQ worker", lambda: _worker_registered(redis_client, worker.proc.pid))
         redis_client.close()
 
