@@ -1,7 +1,8 @@
 # Two commands for a fresh machine: `make run` and `make test` (see README.md).
-# The newest of python3.13, 3.12, 3.11 that is installed (Debian 13: 3.13, Debian 12: 3.11),
-# else python3; `make run PYTHON=python3.12` chooses.
-PYTHON ?= $(firstword $(foreach v,3.13 3.12 3.11,$(shell command -v python$(v) >/dev/null 2>&1 && echo python$(v))) python3)
+# The newest of python3.13, 3.12, 3.11 that runs and can make a venv (Debian 13: 3.13,
+# Debian 12: 3.11), else python3; `make run PYTHON=python3.12` chooses. Running it, not just
+# finding it, skips a pyenv shim for a version that is not enabled.
+PYTHON ?= $(firstword $(foreach v,3.13 3.12 3.11,$(shell python$(v) -c "import venv, ensurepip" >/dev/null 2>&1 && echo python$(v))) python3)
 VENV := .venv
 BIN := $(VENV)/bin
 CHROMIUM := /usr/bin/chromium
