@@ -47,8 +47,9 @@ messages: $(VENV)/.runtime-installed
 	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -o webapp/translations/messages.pot .
 	$(BIN)/pybabel update -i webapp/translations/messages.pot -d webapp/translations
 
-# Throughput and latency of the main pages under gunicorn on a seeded throwaway database; not
-# part of `make test` (see bench/README.md). E.g. `make bench BENCH_ARGS="--seconds 5"`.
+# Throughput and latency of the main pages under gunicorn on a seeded throwaway database,
+# driven by wrk (apt-get install wrk); not part of `make test` (see bench/README.md).
+# E.g. `make bench BENCH_ARGS="--seconds 5"`.
 BENCH_ARGS ?=
 bench: $(VENV)/.runtime-installed translations
 	$(BIN)/python -m bench.run $(BENCH_ARGS)
