@@ -1,32 +1,39 @@
 """Benchmark: the app under gunicorn (2 workers) on a seeded throwaway database, driven over
-loopback by concurrent clients; reports requests/s (also as a ratio to /health) and p50/p99.
+loopback by wrk (a load generator written in C, so the client is not what limits the baseline);
+reports requests/s (also as a ratio to /health), p50 and p99.
 
     .venv/bin/python -m bench.run                      # SQLite in a temporary folder
     BENCH_DATABASE_URL=postgresql://… .venv/bin/python -m bench.run   # an EMPTY database
 
-Bounded: each endpoint gets at most --seconds and --requests; gunicorn runs in its own process
-group and is stopped on exit, on an error and on Ctrl-C. Traffic goes to 127.0.0.1 only.
-See bench/README.md for the figures and how the data is seeded.
+Needs Debian's wrk (apt-get install wrk) and refuses to start without it. Bounded: each
+endpoint gets --seconds; gunicorn runs in its own process group and is stopped on exit, on an
+error and on Ctrl-C. Traffic goes to 127.0.0.1 only. An endpoint fails when any of its
+responses is not 2xx or wrk saw a socket error (exit status 1). See bench/README.md for the
+figures and how the data is seeded.
 """
 import argparse
+import json
+import math
 import os
 import re
+import shutil
 import signal
 import socket
 import subprocess
 import sys
 import tempfile
-import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import requests
 
-from bench import percentile
-
 ROOT = Path(__file__).resolve().parent.parent
+WRK_SCRIPT = Path(__file__).resolve().parent / "wrk_report.lua"
 HX = {"HX-Request": "true"}
+INSTALL_WRK = ("bench: wrk is missing. The benchmark drives the server with wrk, a load "
+               "generator written in C (Python clients saturate before the server does). "
+               "Install it: apt-get install wrk")
 
 
 @dataclass
@@ -39,22 +46,38 @@ class Endpoint:
 
 @dataclass
 class Result:
+    """What wrk measured for one endpoint (latencies in seconds)."""
+
     endpoint: Endpoint
     requests: int
-    errors: int
+    non_2xx: int
     seconds: float
-    latencies: list  # seconds
+    p50: float
+    p99: float
+    socket_errors: dict = field(default_factory=dict)  # connect, read, write, timeout
+
+    @property
+    def errors(self):
+        """Responses that were not 2xx plus requests that got no response."""
+        return self.non_2xx + sum(self.socket_errors.values())
 
     @property
     def rate(self):
         return self.requests / self.seconds if self.seconds else 0.0
 
-    def percentile(self, share):
-        return percentile(self.latencies, share)
+    @property
+    def failure(self):
+        """Why the endpoint failed, or "" when it did not."""
+        problems = [f"{self.non_2xx} responses not 2xx"] if self.non_2xx else []
+        problems += [f"{count} {kind} errors" for kind, count in self.socket_errors.items()
+                     if count]
+        if not self.requests:
+            problems.append("no response at all")
+        return ", ".join(problems)
 
 
 def endpoints(seeded):
-    return [
+    found = [
         Endpoint("health (baseline)", "/health", {}),
         Endpoint("interface search fragment", "/interfaces/?q=smtp", HX, "/interfaces/"),
         Endpoint("interface list page", "/interfaces/", {}, "/interfaces/"),
@@ -64,6 +87,21 @@ def endpoints(seeded):
         Endpoint("change log search fragment",
                  "/changelog/?q=neu&type=interface_service", HX),
     ]
+    if seeded.card_service_id is not None:
+        found.append(Endpoint("interface editor (card templates table)",
+                              f"/interfaces/{seeded.card_service_id}", {},
+                              "/interfaces/<int:service_id>"))
+    found += [Endpoint("order list", "/orders/", {}, "/orders/"),
+              Endpoint("customer list", "/customers/", {}, "/customers/")]
+    return found
+
+
+def find_wrk():
+    """The path of wrk; SystemExit saying how to install it when it is missing."""
+    path = shutil.which("wrk")
+    if path is None:
+        raise SystemExit(INSTALL_WRK)
+    return path
 
 
 def main(argv=None):
@@ -72,18 +110,25 @@ def main(argv=None):
     parser.add_argument("--workstations", type=int, default=500)
     parser.add_argument("--services", type=int, default=10_000)
     parser.add_argument("--changes", type=int, default=200_000)
-    parser.add_argument("--seconds", type=float, default=10.0, help="per endpoint")
-    parser.add_argument("--requests", type=int, default=20_000, help="at most, per endpoint")
-    parser.add_argument("--clients", type=int, default=8, help="concurrent client threads")
+    parser.add_argument("--customers", type=int, default=50_000)
+    parser.add_argument("--orders", type=int, default=20_000)
+    parser.add_argument("--seconds", type=int, default=8, help="wrk's duration per endpoint")
+    parser.add_argument("--threads", type=int, default=2, help="wrk threads")
+    parser.add_argument("--connections", type=int, default=16, help="wrk connections")
     parser.add_argument("--workers", type=int, default=2, help="gunicorn worker processes")
     args = parser.parse_args(argv)
     results = run(args)
     print(report(results, args))
-    return 0 if all(not r.errors for r in results) else 1
+    failed = [r for r in results if r.failure]
+    for result in failed:
+        print(f"bench: FAILED {result.endpoint.name} ({result.endpoint.path}): {result.failure}",
+              file=sys.stderr)
+    return 1 if failed else 0
 
 
 def run(args):
     """Seed, serve, measure; always stops gunicorn. Returns [Result]."""
+    wrk = find_wrk()  # before seeding: refuse at once
     with tempfile.TemporaryDirectory(prefix="schnittstellen-bench-") as folder:
         url = os.environ.get("BENCH_DATABASE_URL") or f"sqlite:///{Path(folder) / 'bench.db'}"
         env = {**os.environ, "DATABASE_URL": url, "SECRET_KEY": "bench-secret-key",
@@ -101,7 +146,7 @@ def run(args):
                     print(f"skipped {endpoint.name}: {endpoint.requires} does not exist yet",
                           file=sys.stderr)
                     continue
-                results.append(drive(server.url, endpoint, cookies, args))
+                results.append(drive(server.url, endpoint, cookies, args, wrk))
                 print(f"{endpoint.name}: {results[-1].rate:.1f} req/s", file=sys.stderr)
         return results
 
@@ -124,7 +169,8 @@ def _seed(url, folder, args):
                              "empty database (the benchmark fills it).")
         db.create_all()
         seeded = seed(branches=args.branches, workstations=args.workstations,
-                      services=args.services, changes=args.changes)
+                      services=args.services, changes=args.changes, customers=args.customers,
+                      orders=args.orders)
         rules = {rule.rule for rule in app.url_map.iter_rules()}
         db.engine.dispose()
     return seeded, rules
@@ -204,59 +250,50 @@ def _log_in(base_url, seeded):
     return session.cookies.get_dict()
 
 
-def drive(base_url, endpoint, cookies, args):
-    """`args.clients` threads request `endpoint` until `args.seconds` pass or `args.requests`
-    are done (after a short warm-up that is not counted)."""
+def drive(base_url, endpoint, cookies, args, wrk):
+    """wrk requests `endpoint` with `args.connections` connections on `args.threads` threads
+    for `args.seconds`, with the session cookie (and the endpoint's headers), after a short
+    warm-up that is not counted. The Lua script counts responses that are not 2xx and prints
+    the summary with p50/p99 as one JSON line."""
     url = base_url + endpoint.path
     warm = requests.Session()
     warm.cookies.update(cookies)
     for _ in range(3):
-        warm.get(url, headers=endpoint.headers, timeout=30)
-    lock = threading.Lock()
-    latencies, errors, issued = [], [0], [0]
-    deadline = time.monotonic() + args.seconds
-
-    def client():
-        session = requests.Session()
-        session.cookies.update(cookies)
-        while time.monotonic() < deadline:
-            with lock:
-                if issued[0] >= args.requests:
-                    return
-                issued[0] += 1
-            began = time.perf_counter()
-            try:
-                response = session.get(url, headers=endpoint.headers, timeout=30,
-                                       allow_redirects=False)
-                ok = response.status_code == 200
-            except requests.RequestException:
-                ok = False
-            took = time.perf_counter() - began
-            with lock:
-                latencies.append(took)
-                errors[0] += not ok
-
-    threads = [threading.Thread(target=client, daemon=True) for _ in range(args.clients)]
-    started = time.monotonic()
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    return Result(endpoint, len(latencies), errors[0], time.monotonic() - started, latencies)
+        warm.get(url, headers=endpoint.headers, timeout=30, allow_redirects=False)
+    headers = {**endpoint.headers}
+    if cookies:
+        headers["Cookie"] = "; ".join(f"{name}={value}" for name, value in cookies.items())
+    command = [wrk, "--threads", str(args.threads), "--connections", str(args.connections),
+               "--duration", f"{args.seconds}s", "--timeout", "30s", "--script", str(WRK_SCRIPT)]
+    for name, value in headers.items():
+        command += ["--header", f"{name}: {value}"]
+    command.append(url)
+    done = subprocess.run(command, capture_output=True, text=True, timeout=args.seconds + 90,
+                          check=False)
+    summary = next((json.loads(line.split(" ", 1)[1]) for line in done.stdout.splitlines()
+                    if line.startswith("BENCH-JSON ")), None)
+    if done.returncode != 0 or summary is None:
+        raise SystemExit(f"bench: wrk failed on {endpoint.path} (exit status {done.returncode}):"
+                         f"\n{done.stdout}{done.stderr}")
+    errors = summary["errors"]
+    return Result(endpoint, summary["requests"], summary["non2xx"],
+                  summary["duration_us"] / 1e6, summary["latency_us"]["p50"] / 1e6,
+                  summary["latency_us"]["p99"] / 1e6,
+                  {kind: errors[kind] for kind in ("connect", "read", "write", "timeout")})
 
 
 def report(results, args):
     """A Markdown table: requests/s, ratio to the baseline, p50 and p99 in milliseconds."""
     baseline = results[0].rate if results else 0
-    lines = [f"{args.clients} clients, {args.workers} gunicorn workers, at most {args.seconds:g} s"
-             f" / {args.requests} requests per endpoint", "",
+    lines = [f"wrk: {args.threads} threads, {args.connections} connections, {args.seconds:g} s "
+             f"per endpoint; gunicorn --workers {args.workers}", "",
              "| endpoint | requests | errors | req/s | ratio to /health | p50 ms | p99 ms |",
              "|---|---:|---:|---:|---:|---:|---:|"]
     for result in results:
-        ratio = result.rate / baseline if baseline else float("nan")
+        ratio = result.rate / baseline if baseline else math.nan
         lines.append(f"| {result.endpoint.name} (`{result.endpoint.path}`) | {result.requests} | "
-                     f"{result.errors} | {result.rate:.1f} | {ratio:.2f} | "
-                     f"{result.percentile(0.5) * 1000:.1f} | {result.percentile(0.99) * 1000:.1f} |")
+                     f"{result.errors} | {result.rate:.1f} | {ratio:.3f} | "
+                     f"{result.p50 * 1000:.1f} | {result.p99 * 1000:.1f} |")
     return "\n".join(lines)
 
 

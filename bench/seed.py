@@ -9,24 +9,35 @@ exclusive slot, protected services only of types a workstation cannot have, and 
 exclusive slots computed by the interface services' own helpers. With the default counts:
 every chain-capable type once at the chain, every branch-capable type once in each of the 50
 branches, and the rest spread evenly over the 500 workstations, rotating through the
-workstation-capable types.
+workstation-capable types. The customer-card services ("card_order") have four card templates
+whose document templates exist (Stammdaten → Dokumentvorlagen), as every document template a
+service names does.
+
+Beside them: customers spread over the branches, and ear-mould orders (two per process, one
+per side, each with its delivery row in the outbound engine) over the last two years.
 """
 import random
+import uuid
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
 
 from flask import current_app
-from sqlalchemy import insert
+from sqlalchemy import insert, update
 
 from webapp import programs
 from webapp.changelog.models import ChangeLogEntry
 from webapp.companies.models import Company
+from webapp.customers.models import Customer
+from webapp.documents.models import DocumentTemplate
 from webapp.extensions import db
 from webapp.interfaces import catalogue
 from webapp.interfaces import services as interface_services
 from webapp.interfaces import values as field_values
 from webapp.interfaces.models import InterfaceService, ServiceCompany, ServiceSecret
+from webapp.ordering.models import ORDER_KIND, ORDER_SUBJECT, Order
 from webapp.org.models import Branch, Chain, Workstation
+from webapp.outbound.models import Outbound
+from webapp.processes.models import EarMouldPosition, Process
 from webapp.users.models import User, user_branches
 
 ADMIN_USERNAME = "bench-admin"
@@ -53,6 +64,34 @@ CANDIDATES = {
     "document_template": ("Standardvorlage",),
 }
 
+# The service whose editor the benchmark opens: a customer-card service at the chain, with a
+# table of card templates (Vorlagen zur Kartenbestellung). Each row's Dokumentvorlage and
+# Anschreiben name a document template the seed creates.
+EDITED = "card_order"
+CARD_TEMPLATE_ROWS = (
+    {"name": "BASIS", "ship_to": "ordering_branch", "shipping_interval": "weekly",
+     "card_template": "Karte BASIS", "card_type": "chip", "card_kind": "customer_card"},
+    {"name": "GOLD", "ship_to": "customer_branch", "shipping_interval": "monthly",
+     "card_template": "Karte GOLD", "card_type": "chip", "card_kind": "customer_card",
+     "validity_required": "y", "comment": "Goldene Prägung"},
+    {"name": "PLATIN", "ship_to": "customer", "shipping_interval": "daily",
+     "card_template": "Karte PLATIN", "cover_letter": "Anschreiben Kundenkarte",
+     "card_type": "nfc_rfid", "card_kind": "customer_card", "gift_box": "y"},
+    {"name": "TEAM", "ship_to": "ordering_branch", "shipping_interval": "weekly",
+     "card_template": "Mitarbeiterkarte", "card_type": "chip", "card_kind": "employee_card",
+     "roller_clip": "y"},
+)
+FIRST_NAMES = ("Erika", "Max", "Anna", "Paul", "Sophie", "Jonas", "Marie", "Lukas", "Emma",
+               "Felix", "Hanna", "Leon", "Lea", "Noah", "Mia", "Elias")
+LAST_NAMES = ("Mustermann", "Müller", "Schmidt", "Schneider", "Fischer", "Weber", "Meyer",
+              "Wagner", "Becker", "Schulz", "Hoffmann", "Koch", "Richter", "Klein", "Wolf",
+              "Schröder", "Neumann", "Schwarz", "Zimmermann", "Braun", "Krüger", "Hofmann")
+# Order.status with its delivery's state, by weight: most orders are long delivered.
+# Orders when no ear-mould ordering service is seeded (tiny counts): the standard process.
+STANDARD = {"interface_key": "ear_mould_standard_order", "name": "Standard Bestellprozess"}
+ORDER_STATES = (("delivered", "done", 45), ("confirmed", "done", 25), ("ordered", "done", 22),
+                ("error", "failed", 4), ("cancelled", "cancelled", 3), ("created", "pending", 1))
+
 
 @dataclass
 class Seeded:
@@ -63,9 +102,11 @@ class Seeded:
     workstation_id: int  # a workstation with services of its own, its branch's and the chain's
     branch_id: int
     counts: dict
+    card_service_id: int | None = None  # the chain's customer-card service (a table field)
 
 
-def seed(*, branches=50, workstations=500, services=10_000, changes=200_000, seed=1):
+def seed(*, branches=50, workstations=500, services=10_000, changes=200_000, customers=50_000,
+         orders=20_000, seed=1):
     """Fill the (empty) database of the current app context; returns Seeded."""
     rng = random.Random(seed)
     if db.session.get(Chain, 1) is None:
@@ -85,6 +126,7 @@ def seed(*, branches=50, workstations=500, services=10_000, changes=200_000, see
     db.session.commit()
 
     templates = _templates(company_ids)
+    _documents(templates)
     service_rows, secrets, links = _plan(templates, branch_ids, station_ids, services, rng)
     service_ids = _insert_ids(InterfaceService, service_rows)
     for rows in (secrets, links):
@@ -98,6 +140,14 @@ def seed(*, branches=50, workstations=500, services=10_000, changes=200_000, see
     _changes(rng, changes, service_rows, service_ids, station_branch, branch_names, user_ids)
     db.session.commit()
 
+    customer_ids = _customers(rng, customers, branch_ids)
+    db.session.commit()
+    _orders(rng, orders, customer_ids, company_ids, service_rows, service_ids)
+    db.session.commit()
+
+    card_service_id = next((service_ids[index] for index, row in enumerate(service_rows)
+                            if row["interface_key"] == EDITED and row["branch_id"] is None
+                            and row["workstation_id"] is None), None)
     own = {}
     for row in service_rows:
         if row["workstation_id"] is not None:
@@ -105,7 +155,8 @@ def seed(*, branches=50, workstations=500, services=10_000, changes=200_000, see
     station_id = max(own, key=own.get) if own else station_ids[0]
     return Seeded(ADMIN_USERNAME, ADMIN_PASSWORD, station_id, station_branch[station_id], {
         "branches": branches, "workstations": workstations, "services": len(service_rows),
-        "changes": changes})
+        "changes": changes, "customers": len(customer_ids), "orders": orders},
+        card_service_id)
 
 
 def _insert_ids(model, rows):
@@ -159,6 +210,8 @@ def _templates(company_ids):
             company = company_ids[number % len(company_ids)]
             number += 1
             raw = _raw(interface, company)
+            if interface.key == EDITED:
+                raw.update(_card_templates(interface))
             parsed = field_values.parse(interface, raw)
             if parsed.errors:
                 raise ValueError(f"bench: no valid values for {interface.key}: {parsed.errors}")
@@ -187,6 +240,33 @@ def _raw(interface, company_id):
     return raw
 
 
+def _card_templates(interface):
+    """The customer-card service as its form posts it once the provider has sent contract and
+    key, with four card templates."""
+    (table,) = interface.tables
+    return {"base_url": "https://karten.example.org", "contract_number": "KV-100234",
+            "contract_key": "Geheim-123", table.key: [dict(row) for row in CARD_TEMPLATE_ROWS]}
+
+
+def _documents(templates):
+    """The document templates every seeded service names (fields and table cells), of the
+    kind the field asks for."""
+    wanted = {}
+    for template in templates.values():
+        interface, stored = template.interface, template.stored
+        for spec in interface.fields:
+            if spec.kind == "document_template" and stored.get(spec.key):
+                wanted.setdefault(stored[spec.key], spec.document_kind or "other")
+        for table in interface.tables:
+            for row in stored.get(table.key) or ():
+                for spec in table.fields:
+                    if spec.kind == "document_template" and row.get(spec.key):
+                        wanted.setdefault(row[spec.key], spec.document_kind or "other")
+    _insert_many(DocumentTemplate, [
+        {"name": name, "kind": kind, "content": "{{ name }}", "updated_by": "Bench Admin"}
+        for name, kind in sorted(wanted.items())])
+
+
 def _candidate(spec):
     if spec.kind == "choice":
         return spec.choices[0][0]
@@ -210,6 +290,9 @@ def _plan(templates, branch_ids, station_ids, total, rng):
     # Protecting a branch service blocks that type at its workstations; only protect types a
     # workstation cannot have, so the seeded data never contradicts protection.
     protectable = {t.interface.key for t in branch_types if "workstation" not in t.interface.scopes}
+    # The edited service and what it requires come first, so small counts keep them.
+    first = {EDITED, *templates[EDITED].interface.requires} if EDITED in templates else set()
+    chain_types.sort(key=lambda t: t.interface.key not in first)
     places = [(t, None, None) for t in chain_types]
     places += [(t, branch_id, None) for branch_id in branch_ids for t in branch_types]
     room = max(total - len(places), 0)
@@ -307,3 +390,88 @@ def _changes(rng, count, service_rows, service_ids, station_branch, branch_names
             rows = []
     if rows:
         db.session.execute(insert(ChangeLogEntry), rows)
+
+
+def _customers(rng, count, branch_ids):
+    """`count` customers spread over the branches; their numbers as the app derives them."""
+    ids = []
+    for start in range(0, count, CHUNK):
+        ids += _insert_ids(Customer, [{
+            "branch_id": branch_ids[number % len(branch_ids)],
+            "salutation": rng.choice(("Frau", "Herr", "")),
+            "first_name": rng.choice(FIRST_NAMES), "last_name": rng.choice(LAST_NAMES),
+            "street": f"Hauptstraße {number % 200 + 1}",
+            "postal_code": f"{10000 + number % 89999}",
+            "city": f"Stadt {number % len(branch_ids) + 1}", "phone": f"+49 30 {number:07d}",
+            "email": f"kunde{number}@example.org", "updated_by": "Bench Admin",
+        } for number in range(start, min(count, start + CHUNK))])
+    _update_many(Customer, [{"id": cid, "number": f"K-{cid:06d}"} for cid in ids])
+    return ids
+
+
+def _orders(rng, count, customer_ids, company_ids, service_rows, service_ids):
+    """`count` ear-mould orders over the last two years, oldest first: two per process (left
+    and right), each routed to an ear-mould ordering service, with its delivery row."""
+    if not count or not customer_ids:
+        return
+    services = [(service_ids[index], row) for index, row in enumerate(service_rows)
+                if row["group_key"] == "ear_mould_ordering"]
+    customer_branch = dict(db.session.execute(db.select(Customer.id, Customer.branch_id)).all())
+    now = datetime.now(timezone.utc)
+    span = int(timedelta(days=2 * 365).total_seconds())
+    times = sorted(now - timedelta(seconds=rng.randint(60, span)) for _ in range((count + 1) // 2))
+    states = [(status, state) for status, state, weight in ORDER_STATES for _ in range(weight)]
+    for start in range(0, len(times), CHUNK // 2):
+        batch = times[start:start + CHUNK // 2]
+        processes = [{"customer_id": rng.choice(customer_ids), "process_type": "ear_mould",
+                      "title": "Otoplastik", "updated_by": "Bench Admin"} for _ in batch]
+        for row in processes:
+            row["branch_id"] = customer_branch[row["customer_id"]]
+        process_ids = _insert_ids(Process, processes)
+        positions = [{"process_id": pid, "side": side, "style": "Vollschale",
+                      "material": "Silikon 40 Shore", "venting": 1.0, "colour": "transparent",
+                      "impression_ref": f"ABD-{side[0].upper()}-{pid}",
+                      "updated_by": "Bench Admin"}
+                     for pid in process_ids for side in ("left", "right")]
+        position_ids = _insert_ids(EarMouldPosition, positions)
+        orders, deliveries = [], []
+        for number, position_id in enumerate(position_ids):
+            if start * 2 + number >= count:
+                break
+            process = processes[number // 2]
+            at = batch[number // 2]
+            status, state = rng.choice(states)
+            service_id, service = rng.choice(services) if services else (None, STANDARD)
+            company_id = rng.choice(company_ids)
+            orders.append({
+                "order_type": "ear_mould", "branch_id": process["branch_id"],
+                "supplier_id": company_id, "company_id": company_id, "service_id": service_id,
+                "interface_key": service["interface_key"], "service_name": service["name"],
+                "process_id": positions[number]["process_id"], "position_id": position_id,
+                "status": status, "ordered_at": at, "ordered_by": "Bench Admin",
+                "external_number": f"EXT-{start * 2 + number:07d}"
+                if status in ("ordered", "confirmed", "delivered") else "",
+                "error_message": "Der Partner lehnt die Bestellung ab."
+                if status == "error" else "",
+                "created_at": at, "updated_at": at, "updated_by": "Bench Admin",
+            })
+            deliveries.append((state, at))
+        order_ids = _insert_ids(Order, orders)
+        _update_many(Order, [{"id": oid, "number": f"B-{row['ordered_at']:%Y}-{oid:06d}"}
+                             for oid, row in zip(order_ids, orders)])
+        _insert_many(Outbound, [{
+            "kind": ORDER_KIND, "subject_type": ORDER_SUBJECT, "subject_id": oid,
+            "exclusive_key": f"order:{oid}",
+            "idempotency_key": str(uuid.UUID(int=rng.getrandbits(128))),
+            "state": state, "attempts": 0 if state == "pending" else 1, "next_attempt_at": at,
+            "requested_by": "Bench Admin", "progress": {}, "created_at": at,
+            "started_at": None if state == "pending" else at,
+            "finished_at": None if state == "pending" else at + timedelta(seconds=2),
+            "last_error": "abgelehnt" if state == "failed" else "",
+        } for oid, (state, at) in zip(order_ids, deliveries)])
+
+
+def _update_many(model, rows):
+    """Bulk UPDATE by primary key."""
+    for start in range(0, len(rows), CHUNK):
+        db.session.execute(update(model), rows[start:start + CHUNK])
