@@ -100,6 +100,35 @@ def test_no_answer_is_run_again_when_a_repeat_is_harmless(handler):
     assert not row.needs_lookup and row.progress == {"step": 2}
 
 
+class Lookup(Scripted):
+    """A kind the partner can answer by key: no answer means "ask first"."""
+
+    kind = "test_lookup"
+    repeat_is_safe = False
+
+    def can_lookup(self, request):
+        return True
+
+    def lookup(self, request, report):
+        self.calls.append(("lookup", request))
+        return self.script.pop(0)
+
+
+def test_giving_up_after_no_answer_keeps_asking_first(app):
+    """The last call got no answer, then the kind gave up: the row fails but still says it
+    may have arrived, so a resend under the same key asks first and nothing may send under
+    a new key (an order twice)."""
+    handler = register(Lookup())
+    handler.script = [Outcome(TRANSIENT, message="busy"),
+                      Outcome(TRANSIENT, message="busy again"),
+                      Outcome(AMBIGUOUS, message="no answer")]
+    with app.app_context():
+        started, _created = engine.start(Lookup.kind, "thing", 1)
+        db.session.commit()
+        row = run_until_final(started.id)
+        assert row.state == FAILED and row.attempts == 3 and row.needs_lookup
+
+
 def test_the_exclusive_key_admits_one_run_and_is_released_at_the_end(handler):
     first = start(exclusive_key="thing:1:go")
     again, created = engine.start(Scripted.kind, "thing", 1, exclusive_key="thing:1:go")

@@ -51,8 +51,8 @@ API = "/api/v1"
 PLACED, CART, INCOMPLETE = "order", "cart", "incomplete"
 
 BUSY = _l("The order is being sent right now; wait a moment.")
-UNCLEAR = _l("A previous attempt may have reached Audoora without an answer. Wait until that "
-             "is cleared up.")
+UNCLEAR = _l("A previous attempt may have reached Audoora without an answer: use “Send again”, "
+             "which asks Audoora first and sends only what did not arrive.")
 CART_GONE = _l("The Audoora cart of this order has expired (it is kept for 6 hours). Order "
                "again to open a new one.")
 
@@ -303,6 +303,21 @@ def _line_position(line, article_id):
         ("name", line["name"]), ("quantity", line["quantity"])) if value not in ("", None)}
 
 
+def _portal_missing(answer):
+    """What a cart misses, in our form, from the portal's cart answer (after a lookup by key
+    the catalogue's hits are not known: the person types the article number instead)."""
+    missing = []
+    for entry in answer.get("missing") or []:
+        if not isinstance(entry, dict):
+            continue
+        if entry.get("what") == "customer_number":
+            missing.append({"what": "customer_number"})
+        elif entry.get("what") == "article" and isinstance(entry.get("line"), int):
+            missing.append({"what": "article", "line": entry["line"], "reason": "not_found",
+                            "candidates": []})
+    return missing
+
+
 class AudooraOrderHandler(Handler):
     kind = KIND
     keeps_exclusive_key = True  # the order's one row, run again for the cart
@@ -426,7 +441,9 @@ class AudooraOrderHandler(Handler):
         order = db.session.get(Order, row.subject_id)
         answer = outcome.details.get("answer") or {}
         found = outcome.details.get("articles") or {}
-        missing = outcome.details.get("missing") or []
+        missing = outcome.details.get("missing")
+        if missing is None:  # found by key after no answer: what the portal's cart says
+            missing = _portal_missing(answer)
         for line in order.lines:
             if line.line_no in found:
                 line.article_id = found[line.line_no]

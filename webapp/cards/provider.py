@@ -140,8 +140,16 @@ class BatchHandler(Handler):
         for order in db.session.scalars(db.select(CardOrder).where(
                 CardOrder.batch_id == batch.id, CardOrder.status == SENDING)):
             card = numbers.get(order.number) or {}
+            number = str(card.get("card_number") or "")[:40]
+            if not number:  # the provider took the batch but gave this card no number
+                order.status = ERROR
+                order.error_message = _("The card provider's answer has no card number for "
+                                        "this card (batch %(batch)s): ask the provider.",
+                                        batch=batch.provider_batch_id)
+                order.version += 1
+                continue
             order.status, order.error_message = ORDERED, ""
-            order.card_number = str(card.get("card_number") or "")[:40]
+            order.card_number = number
             order.provider_status = str(card.get("status") or answer.get("status") or "")[:60]
             order.version += 1
         row.progress = {"ok": True, "batch_id": batch.provider_batch_id,

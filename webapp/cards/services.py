@@ -217,8 +217,8 @@ def resend(actor, order):
         raise DomainError(_l("Only a card order whose batch failed can be sent again."))
     now = utcnow()
     claimed = db.session.execute(
-        update(Outbound).where(Outbound.id == row.id, Outbound.state == FAILED,
-                               Outbound.needs_lookup.is_(False))
+        # Same key: a batch that may have arrived is looked up first (needs_lookup stays).
+        update(Outbound).where(Outbound.id == row.id, Outbound.state == FAILED)
         .values(state=PENDING, next_attempt_at=now, attempts=0, last_error="",
                 lease_until=None, claimed_by=None, finished_at=None)
         .execution_options(synchronize_session=False)).rowcount

@@ -287,9 +287,12 @@ def _ended(row):
 
 def _retry(handler, settings, row, token, attempt, outcome, needs_lookup=None):
     if row.attempts >= settings.max_attempts:
+        # Giving up after a call that got no answer: it may have arrived, so the row keeps
+        # saying so — a resend (same key) asks first, and nothing may send under a new key.
+        extra = {"needs_lookup": True} if needs_lookup else {}
         return _fail(handler, row, token, attempt, _(
             "Gave up after %(count)s attempts. Last answer: %(message)s",
-            count=row.attempts, message=outcome.message), outcome)
+            count=row.attempts, message=outcome.message), outcome, **extra)
     delay = backoff(row.attempts, outcome.retry_after, settings.base_delay, settings.cap)
     job_id = handler.job_id(row.id, f"a{row.attempts}")
     values = dict(state=PENDING, next_attempt_at=utcnow() + timedelta(seconds=delay),

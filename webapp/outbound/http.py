@@ -74,12 +74,18 @@ def refused(response, host):
 
 def accepting(accept):
     """An `answer` for call(): a 2xx whose JSON body satisfies `accept(body)` is ACCEPTED
-    with the body as details["answer"]; anything else is refused()."""
+    with the body as details["answer"]; a 2xx we cannot read (another body, a proxy's HTML
+    page) is AMBIGUOUS — the write may have worked, so the engine asks by key before sending
+    again; anything else is refused()."""
     def answer(response, host):
         data = json_object(response) or {}
-        if 200 <= response.status_code < 300 and accept(data):
-            return Outcome(ACCEPTED, http_status=response.status_code,
-                           details={"answer": data})
+        if 200 <= response.status_code < 300:
+            if accept(data):
+                return Outcome(ACCEPTED, http_status=response.status_code,
+                               details={"answer": data})
+            return Outcome(AMBIGUOUS, http_status=response.status_code,
+                           message=f"{host}: HTTP {response.status_code} with an answer "
+                                   "that could not be read")
         return refused(response, host)
     return answer
 
