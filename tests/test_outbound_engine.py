@@ -129,6 +129,32 @@ def test_giving_up_after_no_answer_keeps_asking_first(app):
         assert row.state == FAILED and row.attempts == 3 and row.needs_lookup
 
 
+class Broken(Scripted):
+    """A kind whose code cannot make sense of what the partner answered."""
+
+    kind = "test_broken"
+
+    def accepted(self, row, outcome):
+        row.progress = {"half": "written"}
+        raise OverflowError("a date far beyond what the code handles")
+
+
+def test_an_answer_that_cannot_be_applied_fails_the_row_instead_of_looping(app):
+    """The partner accepted, but applying its answer raised: the row ends failed with the
+    reason (what accepted() half wrote is rolled back), the subject is told, and the
+    reconciler has nothing to take up again."""
+    handler = register(Broken())
+    handler.script = [Outcome(ACCEPTED)]
+    with app.app_context():
+        started, _created = engine.start(Broken.kind, "thing", 1)
+        db.session.commit()
+        row = run_until_final(started.id)
+        assert row.state == FAILED and "OverflowError" in row.last_error
+        assert row.progress != {"half": "written"}
+        assert handler.results == [("failed", row.last_error)]
+        assert engine.reconcile(now=utcnow() + timedelta(hours=1)) == 0
+
+
 def test_the_exclusive_key_admits_one_run_and_is_released_at_the_end(handler):
     first = start(exclusive_key="thing:1:go")
     again, created = engine.start(Scripted.kind, "thing", 1, exclusive_key="thing:1:go")

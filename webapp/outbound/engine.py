@@ -132,6 +132,11 @@ def deliver(outbound_id, worker=""):
         request = handler.prepare(row)
     except CannotRun as error:
         problem = str(error)
+    except Exception as error:  # noqa: BLE001 - a bug must end the row, not loop in the reconciler
+        log.exception("Outbound %s (%s): prepare failed", outbound_id, handler.kind)
+        db.session.rollback()
+        row = db.session.get(Outbound, outbound_id)
+        problem = _("The work could not be prepared (%(error)s).", error=type(error).__name__)
     lease = (handler.max_duration(request) if request is not None else 0) + settings.lease_margin
     token = uuid.uuid4().hex
     if not _claim(outbound_id, token, now, lease):
@@ -249,7 +254,26 @@ def _settle(handler, row, token, attempt, outcome, final, **values):
 def _accept(handler, row, token, attempt, outcome):
     if _settle(handler, row, token, attempt, outcome, True, state=DONE, needs_lookup=False,
                last_error=""):
-        handler.accepted(row, outcome)
+        try:
+            with db.session.begin_nested():
+                handler.accepted(row, outcome)
+        except Exception as error:  # noqa: BLE001 - an answer we cannot apply must not loop
+            # The partner did it; what its answer says could not be applied here (unexpected
+            # data). The row fails for a person to check, with the subject told so; sending
+            # again would only bring the same answer.
+            log.exception("Outbound %s (%s): the answer could not be applied", row.id,
+                          handler.kind)
+            message = _("The partner answered, but its answer could not be applied "
+                        "(%(error)s). Check with the partner.", error=type(error).__name__)
+            row.state, row.last_error = FAILED, message[:1000]
+            try:
+                with db.session.begin_nested():
+                    handler.failed(row, message, outcome)
+            except Exception:  # noqa: BLE001 - the row's state is what matters now
+                log.exception("Outbound %s (%s): failed() failed too", row.id, handler.kind)
+            _ended(row)
+            db.session.commit()
+            return "failed"
         _ended(row)
     db.session.commit()
     return "accepted"
