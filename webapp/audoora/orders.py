@@ -16,14 +16,12 @@ portal cannot place at once waits in its cart (Warenkorb) for 6 hours.
   key, with what the person completed: a customer number, a chosen article, articles
   removed. Protocol: docs/partners/audoora.md.
 """
-import uuid
 from dataclasses import dataclass
 from urllib.parse import quote
 
 from flask import current_app
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import update
 
 from .. import outbound_policy
 from ..errors import DomainError
@@ -34,8 +32,7 @@ from ..interfaces.models import InterfaceService
 from ..models_base import utcnow
 from ..ordering import services as ordering_services
 from ..ordering.models import (
-    ARTICLES, CREATED, DONE, ERROR, FAILED, OPEN_STATES, ORDER_SUBJECT, ORDERED, PENDING, Order,
-    Outbound,
+    ARTICLES, CREATED, DONE, ERROR, FAILED, OPEN_STATES, ORDER_SUBJECT, ORDERED, Order,
 )
 from ..ordering.pipeline import PROGRESS
 from ..outbound import engine
@@ -128,20 +125,9 @@ def _run(order, action, actor):
         return row
     if row.needs_lookup:
         raise DomainError(UNCLEAR)
-    now = utcnow()
-    restarted = db.session.execute(
-        update(Outbound)
-        .where(Outbound.id == row.id, Outbound.state.in_((DONE, FAILED)),
-               Outbound.needs_lookup.is_(False))
-        .values(kind=KIND, action=action, state=PENDING, idempotency_key=str(uuid.uuid4()),
-                attempts=0, next_attempt_at=now, last_error="", lease_until=None,
-                claimed_by=None, finished_at=None, progress={},
-                requested_by=actor.name[:120])
-        .execution_options(synchronize_session=False)).rowcount
-    if not restarted:
+    if not engine.rerun(row, from_states=(DONE, FAILED), new_key=True, kind=KIND,
+                        action=action, progress={}, requested_by=actor.name[:120]):
         raise DomainError(BUSY)
-    db.session.refresh(row)
-    engine.wake(row, f"r{int(now.timestamp() * 1000)}")
     return row
 
 

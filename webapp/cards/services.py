@@ -11,7 +11,7 @@ with, where the card goes (Karte verschicken an), and the card order itself, whi
   address is refused beside the template choice, naming what is missing and where to fix it.
 """
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import update
+from sqlalchemy import func, update
 from sqlalchemy.orm import selectinload
 
 from .. import references
@@ -22,7 +22,7 @@ from ..interfaces.services import chain_today
 from ..models_base import utcnow
 from ..org.models import Branch
 from ..outbound import engine
-from ..outbound.models import FAILED, PENDING, Outbound
+from ..outbound.models import Outbound
 from ..permissions import is_admin, reads_branch
 from .models import (
     BATCH_SUBJECT, CANCELLED, ERROR, OPEN_STATUSES, ORDERED, QUEUED, SENDING, CardOrder,
@@ -215,31 +215,32 @@ def resend(actor, order):
         if batch is not None else None
     if order.status != ERROR or row is None:
         raise DomainError(_l("Only a card order whose batch failed can be sent again."))
-    now = utcnow()
-    claimed = db.session.execute(
-        # Same key: a batch that may have arrived is looked up first (needs_lookup stays).
-        update(Outbound).where(Outbound.id == row.id, Outbound.state == FAILED)
-        .values(state=PENDING, next_attempt_at=now, attempts=0, last_error="",
-                lease_until=None, claimed_by=None, finished_at=None)
-        .execution_options(synchronize_session=False)).rowcount
-    if not claimed:
+    # Same key: a batch that may have arrived is looked up first.
+    if not engine.rerun(row):
         raise DomainError(_l("The batch is being sent right now."))
     db.session.execute(update(CardOrder).where(CardOrder.batch_id == batch.id,
                                                CardOrder.status == ERROR)
                        .values(status=SENDING, error_message="")
                        .execution_options(synchronize_session=False))
-    db.session.refresh(row)
-    engine.wake(row, f"s{int(now.timestamp() * 1000)}")
     db.session.flush()
     db.session.refresh(order)
 
 
 # --- reading ---------------------------------------------------------------------------------
 
-def orders_of_customer(customer_id):
-    return db.session.scalars(
-        db.select(CardOrder).where(CardOrder.customer_id == customer_id)
-        .options(selectinload(CardOrder.batch)).order_by(CardOrder.id.desc())).all()
+def orders_of_customer(customer_id, process_id=None):
+    """The customer's card orders, newest first; with `process_id`, those of that process."""
+    query = db.select(CardOrder).where(CardOrder.customer_id == customer_id)
+    if process_id is not None:
+        query = query.where(CardOrder.process_id == process_id)
+    return db.session.scalars(query.options(selectinload(CardOrder.batch))
+                              .order_by(CardOrder.id.desc())).all()
+
+
+def count_orders_of_customer(customer):
+    """The number beside the customer's tab Kundenkarten (one COUNT, not the orders)."""
+    return db.session.scalar(db.select(func.count()).select_from(CardOrder)
+                             .where(CardOrder.customer_id == customer.id))
 
 
 def orders_of_user(user_id):

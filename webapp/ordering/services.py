@@ -5,7 +5,7 @@ delivery job only after the commit (queue.enqueue_after_commit): a crash between
 leaves a due row that the reconciler picks up, never a job for a row that does not exist.
 """
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, or_, update
+from sqlalchemy import or_, update
 from sqlalchemy.orm import selectinload
 
 from .. import references
@@ -272,20 +272,11 @@ def resend(actor, order):
     outbound = order.outbound
     if order.status != ERROR or outbound is None:
         raise DomainError(_l("Only an order with status Error can be sent again."))
-    now = utcnow()
-    job_id = submit_job_id(outbound.id, f"s{int(now.timestamp() * 1000)}")
-    claimed = db.session.execute(
-        update(Outbound).where(Outbound.id == outbound.id, Outbound.state == FAILED)
-        .values(state=PENDING, next_attempt_at=now, attempts=0, last_error="", job_id=job_id,
-                lease_until=None, claimed_by=None, finished_at=None)
-        .execution_options(synchronize_session=False)).rowcount
-    if not claimed:
+    if not engine.rerun(outbound):
         raise DomainError(_l("The order is already being sent."))
     order.status, order.error_message = CREATED, ""
     order.updated_by, order.version = actor.name, order.version + 1
-    enqueue_after_commit(SUBMIT_JOB, outbound.id, job_id=job_id)
     db.session.flush()
-    db.session.refresh(outbound)
 
 
 def cancel(actor, order):

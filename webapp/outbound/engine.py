@@ -104,6 +104,31 @@ def wake(row, suffix):
     return row.job_id
 
 
+def rerun(row, from_states=(FAILED,), new_key=False, **values):
+    """Put an ended row back to pending by a conditional UPDATE ("Erneut senden", or a
+    kind's next run on the same row) and enqueue its job after the commit. True when this
+    call did it; False when the row was not in `from_states` (someone else is running it).
+
+    By default the row keeps its idempotency key, so a partner that got the last call
+    answers with what it made, and a row that may have arrived (needs_lookup) is asked by
+    key first. `new_key` is for a different request on the same row: never while the last
+    call may have arrived."""
+    now = utcnow()
+    where = [Outbound.id == row.id, Outbound.state.in_(from_states)]
+    changes = dict(state=PENDING, next_attempt_at=now, attempts=0, last_error="",
+                   lease_until=None, claimed_by=None, finished_at=None, **values)
+    if new_key:
+        where.append(Outbound.needs_lookup.is_(False))
+        changes["idempotency_key"] = str(uuid.uuid4())
+    done = db.session.execute(update(Outbound).where(*where).values(**changes)
+                              .execution_options(synchronize_session=False)).rowcount
+    if not done:
+        return False
+    db.session.refresh(row)  # the UPDATE went past the session's copy
+    wake(row, f"s{int(now.timestamp() * 1000)}")
+    return True
+
+
 def report_progress(row_id, progress):
     """Store what a person watching should see now (committed at once, outside the call's
     lack of a transaction). Only the claim's owner calls it; the row may have moved on."""
