@@ -84,11 +84,10 @@ def process_page_part(process, given):
                 card_panel=_step_context(process, given.get("card_form")))
 
 
-def _step_context(process, form=None, notice=None, status_note=None):
+def _step_context(process, form=None, notice=None):
     form = form or CardOrderForm(formdata=None)
     context = _panel(process.branch, services.CUSTOMER_CARD, form, customer=process.customer)
-    orders = [order for order in services.orders_of_customer(process.customer_id)
-              if order.process_id == process.id]
+    orders = services.orders_of_customer(process.customer_id, process_id=process.id)
     context.update(process=process, rows=order_rows(orders), notice=notice,
                    may_order=services.may_order_for_customer(current_user, process.branch_id)
                    and process.status == "open")
@@ -150,12 +149,8 @@ def customer_cards_get(customer_id):
                       card_rows=order_rows(services.orders_of_customer(customer.id)))
 
 
-def _count(customer):
-    return len(services.orders_of_customer(customer.id))
-
-
 CUSTOMER_TAB = Tab("cards", _l("Customer cards"), "cards.customer_cards_get",
-                   "cards/_customer_cards.html", count=_count)
+                   "cards/_customer_cards.html", count=services.count_orders_of_customer)
 
 
 # --- the employee card -----------------------------------------------------------------------
