@@ -178,7 +178,9 @@ def test_boundaries_in_the_chain_s_time_zone(interval, now, expected):
 ])
 def test_an_order_goes_out_at_the_first_boundary_after_it(interval, ordered, expected):
     assert batching.next_boundary(ordered, interval, BERLIN) == expected
-    assert (expected - timedelta(minutes=1)) < expected
+    # A minute before the boundary still goes out at it; at the boundary, the next one.
+    assert batching.next_boundary(expected - timedelta(minutes=1), interval, BERLIN) == expected
+    assert batching.next_boundary(expected, interval, BERLIN) > expected
 
 
 def _place(world, template, at, **kw):
