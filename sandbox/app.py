@@ -402,6 +402,18 @@ def create_sandbox_app(config=None):
         entry["external_number"] = order["number"]
         return finish(entry, response, faults)
 
+    def read(name, spec, find, missing):
+        """A portal's read: guarded, `find(account)` under the store's lock, its JSON or a 404
+        saying `missing`."""
+        entry, faults, account, refusal = guard(name, spec)
+        if refusal is not None:
+            return refusal
+        with store.lock:
+            found = find(account)
+        response = (jsonify(found) if found is not None else
+                    error(404, "not_found", missing))
+        return finish(entry, response, faults)
+
     def query(name, spec, find):
         entry, faults, account, refusal = guard(name, spec)
         if refusal is not None:
@@ -536,9 +548,9 @@ def create_sandbox_app(config=None):
     # --- portals with their own protocol (not ear-mould orders) ------------------------
 
     cards.register(app, SimpleNamespace(store=store, begin=begin, unavailable=unavailable,
-                                        guard=guard, refuse=refuse, finish=finish,
+                                        guard=guard, refuse=refuse, finish=finish, read=read,
                                         error=error, now=_now))
-    audoora.register(app, SimpleNamespace(store=store, guard=guard, refuse=refuse,
+    audoora.register(app, SimpleNamespace(store=store, guard=guard, refuse=refuse, read=read,
                                           finish=finish, error=error, now=_now))
     sinno.register(app, SimpleNamespace(store=store, guard=guard, refuse=refuse, finish=finish,
                                         error=error, now=_now, begin=begin,

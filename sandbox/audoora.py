@@ -268,14 +268,8 @@ def register(app, tools):
         return tools.finish(entry, response, faults)
 
     def read(find):
-        entry, faults, account, refusal = tools.guard(NAME, SPEC)
-        if refusal is not None:
-            return refusal
-        with store.lock:
-            found = find(state(), account)
-        response = (jsonify(found) if found is not None else
-                    tools.error(404, "not_found", "No such registration."))
-        return tools.finish(entry, response, faults)
+        return tools.read(NAME, SPEC, lambda account: find(state(), account),
+                          "No such resource.")
 
     @app.post(f"{API}/registration", endpoint="audoora_register")
     def audoora_register():

@@ -184,14 +184,7 @@ def register(app, tools):
         return keyed(entry, faults, account, "batch", body, create)
 
     def read(find):
-        entry, faults, account, refusal = tools.guard(NAME, SPEC)
-        if refusal is not None:
-            return refusal
-        with store.lock:
-            found = find(state(), account)
-        response = (jsonify(found) if found is not None else
-                    tools.error(404, "not_found", "No such batch."))
-        return tools.finish(entry, response, faults)
+        return tools.read(NAME, SPEC, lambda account: find(state(), account), "No such batch.")
 
     def view(batch):
         return {key: value for key, value in batch.items()
