@@ -98,6 +98,16 @@
     });
   }
 
+  // Typing in a search field has already fetched its list; the change event the field fires
+  // when it loses focus would fetch the same list again and swap it in under the pointer, so a
+  // click on a result (whose mousedown caused the blur) landed on a removed link and was lost.
+  // Stopped in the capture phase, before the form's `change` trigger hears it.
+  document.addEventListener("change", function (event) {
+    if (event.target.matches && event.target.matches("form[hx-trigger] input[type=search]")) {
+      event.stopPropagation();
+    }
+  }, true);
+
   document.addEventListener("change", function (event) {
     var form = event.target.form;
     if (form && form.querySelector("[data-shown-if]")) { applyShownIf(form); }
