@@ -12,6 +12,7 @@ commits; a rollback, or a session closed without commit, drops them. Callers can
 the second step, and a job never outlives a rolled-back transaction.
 """
 import logging
+from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
 import redis
@@ -135,6 +136,48 @@ def _send_pending(session):
 def _drop_pending(session, transaction):
     if transaction.parent is None:
         session.info.pop(_PENDING, None)
+
+
+@dataclass(frozen=True)
+class WorkerState:
+    """What Redis says about one RQ worker. `job` is the function of the job it runs, never
+    its arguments; `alive`: its last heartbeat is at most the limit old."""
+    name: str
+    state: str  # RQ's: busy, idle, suspended, started, …
+    queues: tuple
+    job: str
+    last_heartbeat: datetime | None
+    alive: bool
+
+
+def workers(heartbeat_limit, connection=None, now=None):
+    """Every worker registered in Redis, by name (a dead one's key lingers a while: it is
+    not `alive`). `heartbeat_limit` in seconds. Raises RedisError when Redis is down."""
+    connection = connection or get_redis()
+    now = now or datetime.now(timezone.utc)
+    found = sorted(Worker.all(connection=connection), key=lambda worker: worker.name)
+    job_ids = [worker.get_current_job_id() for worker in found]
+    jobs = dict(zip(job_ids, Job.fetch_many([i for i in job_ids if i], connection=connection)))
+    states = []
+    for worker, job_id in zip(found, job_ids):
+        job = jobs.get(job_id) if job_id else None
+        beat = worker.last_heartbeat
+        if beat is not None and beat.tzinfo is None:
+            beat = beat.replace(tzinfo=timezone.utc)  # RQ hands back naive UTC
+        states.append(WorkerState(
+            name=worker.name, state=str(worker.get_state() or ""),
+            queues=tuple(queue.name for queue in worker.queues),
+            job=_function_of(job) if job is not None else "", last_heartbeat=beat,
+            alive=beat is not None and (now - beat).total_seconds() <= heartbeat_limit))
+    return states
+
+
+def _function_of(job):
+    """The dotted name of a job's function; '' when its data cannot be read."""
+    try:
+        return job.func_name or ""
+    except Exception:  # noqa: BLE001 - a job written by another version must not break a page
+        return ""
 
 
 class AppWorker(Worker):

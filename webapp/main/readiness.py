@@ -2,13 +2,12 @@
 database, Redis, a live worker, the periodic-job ticker, and outbound work left overdue.
 Each answers a Check; none raises. /health stays cheaper: the web process and its database."""
 from dataclasses import dataclass
-from datetime import timedelta
 
 import redis
 from flask import current_app
-from rq import Worker
 from sqlalchemy import text
 
+from .. import queue
 from ..extensions import db
 from ..models_base import utcnow
 from ..outbound.models import IN_FLIGHT, PENDING, Outbound
@@ -42,13 +41,11 @@ def redis_server():
 
 def workers():
     """At least one RQ worker whose heartbeat is recent (a dead one's key lingers a while)."""
-    limit = timedelta(seconds=current_app.config["READY_WORKER_HEARTBEAT_SECONDS"])
     try:
-        found = Worker.all(connection=get_redis())
+        found = queue.workers(current_app.config["READY_WORKER_HEARTBEAT_SECONDS"])
     except redis.exceptions.RedisError as error:
         return Check("workers", False, f"unknown, Redis unreachable: {error}")
-    now = utcnow()
-    alive = [w for w in found if w.last_heartbeat and now - _aware(w.last_heartbeat) <= limit]
+    alive = [worker for worker in found if worker.alive]
     if not alive:
         return Check("workers", False, "no live worker: start `flask --app app worker` "
                                        "(systemctl start schnittstellen-worker@1)")
