@@ -74,6 +74,23 @@ def search_entries(actor, filters, page=1, per_page=25):
     chain-wide ones (chain services, users, companies, chain settings, process templates,
     deleted branches), except the directory settings, which only administrators see. Staff
     get PermissionDenied."""
+    Entry = ChangeLogEntry
+    query = entries_query(actor, filters)
+    searching = bool(filters.q.strip())
+    # Counting every match of a text search means reading the whole log (the text is not
+    # indexed): text searches only look one entry past the page to know whether there is more.
+    total = None if searching else db.session.scalar(
+        db.select(func.count()).select_from(query.subquery()))
+    page = max(page, 1)
+    rows = db.session.scalars(query.order_by(Entry.at.desc(), Entry.id.desc())
+                              .limit(per_page + 1).offset((page - 1) * per_page)).all()
+    return Page(items=rows[:per_page], page=page, per_page=per_page,
+                has_next=len(rows) > per_page, total=total)
+
+
+def entries_query(actor, filters):
+    """The statement of the entries `actor` may read and `filters` select, unordered (see
+    search_entries); the CSV export runs it whole. PermissionDenied for staff."""
     if not may_read_log(actor):
         raise PermissionDenied(_l("Only administrators and branch managers may read the "
                                   "change log."))
@@ -100,18 +117,9 @@ def search_entries(actor, filters, page=1, per_page=25):
             query = query.where(Entry.at >= _day_start(filters.date_from, zone))
         if filters.date_to:
             query = query.where(Entry.at < _day_start(filters.date_to + timedelta(days=1), zone))
-    searching = bool(filters.q.strip())
-    if searching:
+    if filters.q.strip():
         query = query.where(_text_matches(filters.q))
-    # Counting every match of a text search means reading the whole log (the text is not
-    # indexed): text searches only look one entry past the page to know whether there is more.
-    total = None if searching else db.session.scalar(
-        db.select(func.count()).select_from(query.subquery()))
-    page = max(page, 1)
-    rows = db.session.scalars(query.order_by(Entry.at.desc(), Entry.id.desc())
-                              .limit(per_page + 1).offset((page - 1) * per_page)).all()
-    return Page(items=rows[:per_page], page=page, per_page=per_page,
-                has_next=len(rows) > per_page, total=total)
+    return query
 
 
 @dataclass
