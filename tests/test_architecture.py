@@ -16,7 +16,7 @@ LAYERS = (
                 "webapp.permissions", "webapp.crypto", "webapp.i18n", "webapp.hx", "webapp.queue",
                 "webapp.security", "webapp.forms", "webapp.uow", "webapp.references",
                 "webapp.params", "webapp.outbound_policy", "webapp.programs",
-                "webapp.probes", "webapp.schedule", "webapp.logs")),
+                "webapp.probes", "webapp.schedule", "webapp.logs", "webapp.csv_export")),
     ("outbound", ("webapp.outbound",)),
     ("changelog", ("webapp.changelog",)),
     ("records", ("webapp.records", "webapp.views_helpers")),

@@ -61,6 +61,7 @@ READS = {
     "documents.picker_results_get": ((None,), "everyone"),
     "directory.settings_get": ((None,), "everyone"),  # a redirect to Schnittstellen
     "changelog.entries": ((None,), "manager"),
+    "changelog.entries_csv": ((None,), "manager"),
     "interfaces.list_get": ((None, OWN, OTHER), "branch"),
     "interfaces.edit_get": ((OWN, OTHER, CHAIN), "branch"),
     "interfaces.copy_get": ((OWN, OTHER, CHAIN), "branch"),
@@ -95,6 +96,7 @@ READS = {
     "ordering.step_get": ((OWN, OTHER), "customer"),
     "ordering.process_orders_get": ((OWN, OTHER), "customer"),
     "ordering.orders": ((None,), "everyone"),
+    "ordering.orders_csv": ((None,), "everyone"),
     "ordering.new_order_get": ((None,), "everyone"),
     "ordering.order_get": ((OWN, OTHER), "branch"),
     "ordering.cancel_get": ((OWN, OTHER), "branch"),

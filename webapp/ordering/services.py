@@ -142,6 +142,13 @@ def orders_of_company(company):
 def search_orders(q="", status="", branch_id=None, page=1, per_page=25, reader=None):
     """Orders of stock management (Lagerverwaltung), newest first; filters narrow them down.
     With a `reader`: the orders of the branches they read (administrators: all)."""
+    return db.paginate(orders_query(q, status, branch_id, reader), page=page,
+                       per_page=per_page, error_out=False)
+
+
+def orders_query(q="", status="", branch_id=None, reader=None):
+    """The statement search_orders pages through, newest first (by id): the CSV export runs
+    it whole, in chunks."""
     query = (_readable(db.select(Order), reader)
              .options(selectinload(Order.supplier), selectinload(Order.branch),
                       selectinload(Order.outbound),
@@ -158,7 +165,7 @@ def search_orders(q="", status="", branch_id=None, page=1, per_page=25, reader=N
         query = query.where(contains(Order.number, q)
                             | contains(Order.external_number, q)
                             | Order.process_id.in_(customers) | Order.supplier_id.in_(suppliers))
-    return db.paginate(query, page=page, per_page=per_page, error_out=False)
+    return query
 
 
 # --- the 'Bestellservice' step -----------------------------------------------------------
