@@ -1,6 +1,7 @@
 """`flask` commands: demo data, admin bootstrap, worker, housekeeping."""
 import sys
 from dataclasses import dataclass
+from pathlib import Path
 
 import click
 from flask import current_app
@@ -12,6 +13,7 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 
 from . import crypto, demo
+from .config import VERSION
 from .auth import services as login_locks
 from .auth.services import prune_login_attempts
 from .directory import services as directory
@@ -30,7 +32,8 @@ from .users.services import check_password_policy
 def init_app(app):
     for command in (seed_demo_command, create_admin_command, worker_command,
                     prune_login_attempts_command, disable_directory_login_command,
-                    login_locks_command, lift_login_lock_command, doctor_command):
+                    login_locks_command, lift_login_lock_command, doctor_command,
+                    version_command):
         app.cli.add_command(command)
 
 
@@ -178,19 +181,32 @@ def lift_login_lock_command(address, username):
     click.echo(f"Lifted: {lock}")
 
 
+@click.command("version")
+def version_command():
+    """Print the version of this installation (the file VERSION)."""
+    click.echo(VERSION)
+
+
 @click.command("doctor")
 @with_appcontext
-def doctor_command():
-    """Check keys, database, migrations, Redis, workers, the scheduler and overdue outbound
-    work; say what to fix. Exits 1 when something is wrong."""
-    checks = [_keys_check(), readiness.database(), _migrations_check(), readiness.redis_server(),
-              readiness.workers(), readiness.scheduler(), readiness.overdue_outbound()]
+@click.option("--before-start", is_flag=True,
+              help="Only what an install decides (keys, translations, database, migrations), "
+                   "not the services started after it (Redis, workers, scheduler).")
+def doctor_command(before_start):
+    """Check keys, translations, database, migrations, Redis, workers, the scheduler and
+    overdue outbound work; say what to fix. Exits 1 when something is wrong."""
+    click.echo(f"Schnittstellen {VERSION}")
+    checks = [_keys_check(), _translations_check(), readiness.database(), _migrations_check()]
+    if not before_start:
+        checks += [readiness.redis_server(), readiness.workers(), readiness.scheduler(),
+                   readiness.overdue_outbound()]
     for check in checks:
-        click.echo(f"{'ok  ' if check.ok else 'FAIL'}  {check.name:<10}  {check.detail}")
+        click.echo(f"{'ok  ' if check.ok else 'FAIL'}  {check.name:<12}  {check.detail}")
     failed = [check.name for check in checks if not check.ok]
     if failed:
         raise click.ClickException("Not ready: " + ", ".join(failed))
-    click.echo("All checks passed.")
+    click.echo("All checks passed." + (" Once the web server and the workers run, "
+                                       "`flask --app app doctor` checks them too." if before_start else ""))
 
 
 def _keys_check():
@@ -216,6 +232,20 @@ def _keys_check():
     where = ("generated into the instance folder (development only)" if generated
              else "configured")
     return readiness.Check("keys", True, where + "; stored secrets decrypt")
+
+
+def _translations_check():
+    """Every catalogue is compiled: the .mo files are not in git, and without them the UI
+    falls back to English."""
+    folder = Path(current_app.root_path, "translations")
+    catalogues = sorted(folder.glob("*/LC_MESSAGES/messages.po"))
+    missing = [po.parent.parent.name for po in catalogues if not po.with_suffix(".mo").exists()]
+    if missing:
+        return readiness.Check("translations", False, f"not compiled: {', '.join(missing)}: run "
+                               "`pybabel compile -d webapp/translations -D messages` "
+                               "(deploy/install.sh does)")
+    return readiness.Check("translations", True,
+                           "compiled: " + ", ".join(po.parent.parent.name for po in catalogues))
 
 
 def _migrations_check():

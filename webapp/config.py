@@ -6,6 +6,9 @@ from pathlib import Path
 
 # The checkout: templates, static files, migrations and the default instance folder live here.
 ROOT = Path(__file__).resolve().parent.parent
+# The release, from its one source: the file VERSION (a release sets it and is tagged v<VERSION>).
+# The page footer, `flask --app app version` and `flask doctor` show it.
+VERSION = (ROOT / "VERSION").read_text(encoding="utf-8").strip()
 
 DEFAULTS = dict(
     # Relative SQLite paths are resolved inside the instance folder by Flask-SQLAlchemy.
