@@ -193,6 +193,7 @@ TEMPLATE_GLOBALS = {
     "_", "config", "csrf_meta_tag", "csrf_token", "cycler", "dict", "g", "get_flashed_messages",
     "get_locale", "gettext", "joiner", "lipsum", "namespace", "ngettext", "npgettext", "pgettext",
     "range", "request", "role_label", "session", "url_for", "wants_fragment",
+    "app_version",  # a string read once at start (webapp/config.py VERSION), no query
 }
 
 

@@ -126,6 +126,7 @@ def create_app(test_config=None):
 
     babel.init_app(app, locale_selector=i18n.select_locale, timezone_selector=i18n.select_timezone)
     i18n.init_app(app, chain_timezone=lambda: get_chain().timezone)
+    app.jinja_env.globals["app_version"] = config_module.VERSION  # the page footer
     hx.init_app(app)
     security.init_app(app)
     uow.init_app(app)
