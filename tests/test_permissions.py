@@ -101,6 +101,7 @@ READS = {
     "ordering.order_get": ((OWN, OTHER), "branch"),
     "ordering.cancel_get": ((OWN, OTHER), "branch"),
     "ordering.status_get": ((OWN, OTHER), "branch"),
+    "ordering.statuses_get": ((None,), "everyone"),  # a list's poll: leaves out orders not read
     "ordering.document_get": ((OWN, OTHER), "branch"),
     "notifications.list_get": ((None,), "everyone"),  # SiNNO: everyone's own notifications
     "notifications.badge_get": ((None,), "everyone"),

@@ -207,12 +207,15 @@
 (function () {
   "use strict";
 
-  // A status fragment polling itself is not the user's doing: it must not clear the
-  // messages above (the page-wide handler clears them before every request). Captured at
-  // the document, so the bubbling handlers never see it; the request itself goes on.
+  // A status polling (an order page's status fragment, a list's one poll) is not the
+  // user's doing: it must not clear the messages above (the page-wide handler clears them
+  // before every request). Captured at the document, so the bubbling handlers never see it;
+  // the request itself goes on.
   document.addEventListener("htmx:beforeRequest", function (event) {
     var elt = event.detail.elt;
-    if (elt && elt.matches && elt.matches(".order-status[hx-get]")) { event.stopPropagation(); }
+    if (elt && elt.matches && elt.matches(".order-status[hx-get], .order-status-poll[hx-get]")) {
+      event.stopPropagation();
+    }
   }, true);
 
   // "Bestellen" refused: focus goes to the field with the reason.

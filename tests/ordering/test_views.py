@@ -255,15 +255,16 @@ def test_routing_runs_once_per_request(client, auth, csrf, world, dreve, hoerluc
 # --- the process's orders and the live status --------------------------------------------
 
 def test_process_orders_and_a_status_that_polls_only_while_sending(client, auth, world, dreve):
-    """The process's orders show number, side, supplier, service and a status that asks for
-    itself every second while being sent; at rest it stops, shows the external number and
-    tells the page (order-finished)."""
+    """The process's orders show number, side, supplier, service and their statuses, which
+    one poll for the list keeps up to date (test_status_poll.py); an order page's status asks
+    for itself every second while being sent; at rest it stops, shows the external number
+    and tells the page (order-finished)."""
     first, second = services.place_order(world.staff, world.process, world.dreve.id)
     db.session.commit()  # the request's unit of work
     auth.login(world.staff)
     listing = fragment(client, f"/processes/{world.process.id}/orders")
     assert first.number in listing and second.number in listing and "Dreve ST" in listing
-    assert listing.count('hx-trigger="every 1s"') == 2 and "being sent" in listing
+    assert listing.count('hx-trigger="every 1s"') == 1 and "being sent" in listing
     assert client.get(f"/processes/{world.process.id}/orders").status_code == 302
 
     sending = client.get(f"/orders/{first.id}/status", headers=HX)

@@ -87,6 +87,16 @@ def _readable(query, reader):
     return query if scope is None else query.where(Order.branch_id.in_(scope or {0}))
 
 
+def orders_by_ids(ids, reader=None):
+    """The orders with these ids, newest first, with their delivery rows (two queries
+    however many); with a `reader`, those of the branches they read."""
+    if not ids:
+        return []
+    return db.session.scalars(
+        _readable(db.select(Order), reader).where(Order.id.in_(list(ids)))
+        .options(selectinload(Order.outbound)).order_by(Order.id.desc())).all()
+
+
 def orders_of_process(process_id, reader=None):
     """The orders of one process, newest first, with what their rows show (one query); with a
     `reader`, those of the branches they read."""

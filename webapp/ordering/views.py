@@ -1,12 +1,14 @@
 """Ordering screens: the 'Bestellservice' step of a process (routing preview, "Bestellen"),
 the process's orders, stock management's order list (Lagerverwaltung → Bestellungen), the
-order page with its actions, and the live status of an order.
+order page with its actions, and the live status of orders: one poll per list, however many
+of its orders are being sent, and one on an order's page.
 
 The process page (processes blueprint) shows two parts of ours: the 'Bestellservice' step's
 panel and the process's orders. `process_page_part` builds what they show, once per request;
 the factory registers it with the process page (processes/page.py), so the page and the htmx
 endpoints here render the very same fragments from the very same context. Templates get
 values, never functions that query."""
+import hashlib
 from types import SimpleNamespace
 
 from flask import (
@@ -64,6 +66,8 @@ DOCUMENT_CSP = ("default-src 'none'; style-src 'unsafe-inline'; base-uri 'none';
 # a sending order came to rest, so what shows more than its status reloads.
 ORDERS_CHANGED = "orders-changed"
 ORDER_FINISHED = "order-finished"
+# A list's poll names at most this many orders (a page of the order list has PAGE_SIZE).
+MAX_POLLED = 100
 
 
 # --- what the fragments show -------------------------------------------------------------
@@ -88,13 +92,36 @@ def order_progress(order, brief=False):
         detail = _("being sent")
     elif order.status == CREATED and order.handoff:
         detail = HANDOFF_LABELS.get(order.handoff, "")
-    return SimpleNamespace(label=STATUS_LABELS.get(order.status, order.status), detail=detail,
-                           sending=sending)
+    label = STATUS_LABELS.get(order.status, order.status)
+    # What the cell shows, in eight hex digits: a list's poll names it for each order, and
+    # the answer swaps in only the cells whose version differs.
+    version = hashlib.blake2s(f"{order.status}\x1f{label}\x1f{detail}\x1f{sending}".encode(),
+                              digest_size=4).hexdigest()
+    return SimpleNamespace(label=label, detail=detail, sending=sending, version=version)
 
 
 def order_statuses(orders, brief=False):
     """{order id: what its status fragment says} for the orders a page lists."""
     return {order.id: order_progress(order, brief) for order in orders}
+
+
+def status_poll_url(orders, statuses):
+    """The one request a list makes for the statuses of its orders still being sent, each
+    named with the version its cell shows (None: none is being sent, nothing polls)."""
+    polled = [f"{order.id}.{statuses[order.id].version}" for order in orders
+              if statuses[order.id].sending]
+    return url_for("ordering.statuses_get", o=polled) if polled else None
+
+
+def _polled(values):
+    """{order id: version} from a list's poll (?o=<id>.<version>); malformed ones ignored."""
+    polled = {}
+    for value in values[:MAX_POLLED]:
+        order_id, _dot, version = value.partition(".")
+        order_id = params.to_id(order_id)
+        if order_id is not None:
+            polled[order_id] = version[:8]
+    return polled
 
 
 def order_step_panel(process, form=None, notice=None, route=None, ordered=None):
@@ -121,7 +148,9 @@ def process_orders_context(process):
     """The process's orders, newest first, with their statuses; people of other branches
     read the process (customers are chain-wide) but not its branch's orders."""
     orders = services.orders_of_process(process.id, reader=current_user)
-    return dict(orders=orders, statuses=order_statuses(orders), side_label=side_label,
+    statuses = order_statuses(orders)
+    return dict(orders=orders, statuses=statuses, side_label=side_label,
+                status_poll=status_poll_url(orders, statuses),
                 orders_hidden=not reads_branch(current_user, process.branch_id))
 
 
@@ -214,10 +243,28 @@ def process_orders_get(process_id):
 
 # --- the live status ---------------------------------------------------------------------
 
+@bp.get("/orders/statuses")
+def statuses_get():
+    """A list's poll: the cells of the named orders whose status changed (out of band) and
+    the poll again for those still being sent, or without a trigger once none is, so polling
+    stops. A constant number of queries, however many orders it names; orders the user
+    does not read are left out."""
+    if not hx.wants_fragment():
+        return redirect(url_for("ordering.orders"))
+    polled = _polled(request.args.getlist("o"))
+    orders = services.orders_by_ids(polled, reader=current_user)
+    statuses = order_statuses(orders)
+    return render_template(
+        "ordering/_status_poll.html", statuses=statuses,
+        changed=[order for order in orders if statuses[order.id].version != polled[order.id]],
+        status_poll=status_poll_url(orders, statuses))
+
+
 @bp.get("/orders/<int:order_id>/status")
 def status_get(order_id):
-    """The status fragment, which polls itself while the order is being sent. The answer
-    that finds it at rest also tells the page (order-finished), whose lists reload."""
+    """The status fragment of an order's page, which polls itself while the order is being
+    sent. The answer that finds it at rest also tells the page (order-finished), which
+    reloads."""
     order = _order_or_404(order_id)
     if not hx.wants_fragment():
         return redirect(url_for("ordering.order_get", order_id=order.id))
@@ -246,8 +293,10 @@ def orders():
     pagination = services.search_orders(page=params.page(request.args),
                                         per_page=current_app.config["PAGE_SIZE"],
                                         reader=current_user, **filters)
-    context = dict(pagination=pagination, filters=filters,
-                   statuses=order_statuses(pagination.items), export_url=_export_url(filters))
+    statuses = order_statuses(pagination.items)
+    context = dict(pagination=pagination, filters=filters, statuses=statuses,
+                   status_poll=status_poll_url(pagination.items, statuses),
+                   export_url=_export_url(filters))
     if hx.wants_fragment():
         return render_template("ordering/_order_list.html", **context)
     return render_template("ordering/orders.html", reads_all=branch_scope(current_user) is None,
