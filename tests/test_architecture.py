@@ -41,6 +41,8 @@ LAYERS = (
     # SiNNO, the customer app (issue 14): login, chat, notifications, customer activation.
     ("sinno", ("webapp.sinno",)),
     ("audit", ("webapp.audit",)),
+    # Verwaltung → Betrieb: queues, workers and outbound work of every domain (issue 17).
+    ("operations", ("webapp.operations",)),
     ("main", ("webapp.main",)),
     ("factory", ("webapp", "webapp.models", "webapp.cli", "webapp.demo", "webapp.devrun")),
     ("jobs", ("jobs",)),

@@ -107,6 +107,8 @@ READS = {
     "notifications.badge_get": ((None,), "everyone"),
     "sinno.chats_get": ((None,), "everyone"),  # SiNNO: the conversations of customers read
     "sinno.customer_app_get": ((OWN, OTHER), "customer"),
+    "operations.index": ((None,), "admin"),  # Verwaltung → Betrieb
+    "operations.outbound_get": ((None,), "admin"),
 }
 # GET routes that show no record: the app's static files.
 NOT_PAGES = {"static"}
@@ -199,7 +201,7 @@ def _url(app, rule, scope, records):
             values[name] = "password"
         elif name == "action_key":
             values[name] = "test"
-        elif name in ("step_id", "line_no"):
+        elif name in ("step_id", "line_no", "outbound_id"):
             values[name] = 1
         elif name == "service_id" and "station_id" in rule.arguments:
             values[name] = records["station_services"][scope]

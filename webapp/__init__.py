@@ -54,6 +54,7 @@ from .interfaces.catalogue import load as load_catalogue
 from .main import views as main_views
 from .notifications import services as notification_services
 from .notifications import views as notifications_views
+from .operations import views as operations_views
 from .ordering import connection_test as ordering_connection_test
 from .ordering import pipeline as ordering_pipeline
 from .ordering import services as ordering_services
@@ -82,7 +83,7 @@ BLUEPRINTS = (main_views, auth_views, org_views, users_views, companies_views, d
               directory_views,
               audit_views, effective_views, interfaces_views, customers_views,
               processes_views, ordering_views, audoora_views, card_views, notifications_views,
-              sinno_views)
+              sinno_views, operations_views)
 # What the change log shows of each domain's records; its type filter offers them in this order.
 HISTORIES = (interfaces_history, customers_history, processes_history, org_history,
              users_history, companies_history, documents_history, directory_history,
