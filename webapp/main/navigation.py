@@ -9,7 +9,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from ..audit.search import may_read_log
-from ..permissions import EDIT
+from ..permissions import EDIT, is_admin
 from ..processes.services import template_actions
 
 # (endpoint, endpoint prefix(es) that mark the entry current, label, who may see it or None)
@@ -33,6 +33,7 @@ ADMINISTRATION = (
     ("processes.templates", "processes.template", _l("Process templates"),
      lambda actor: EDIT in template_actions(actor)),
     ("changelog.entries", "changelog.", _l("Change log"), may_read_log),
+    ("operations.index", "operations.", _l("Operations"), is_admin),
 )
 
 

@@ -1,12 +1,16 @@
 """Start page, health check and language switch."""
 from flask import current_app, jsonify, redirect, render_template, request, session, url_for
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import func, text
 
 from ..companies.models import Company
 from ..extensions import db
+from ..ordering import services as order_services
+from ..ordering.models import CREATED, ERROR
 from ..org.models import Branch, Workstation
 from ..org.services import get_chain
+from ..permissions import is_admin
 from ..security import safe_next
 from ..users.models import User
 from . import bp, readiness
@@ -15,16 +19,35 @@ from .navigation import navigation
 bp.app_context_processor(navigation)
 
 
+# How many orders in Fehler and still waiting the start page lists; the rest are a link away.
+ATTENTION = 5
+
+
+def _orders_to_watch(actor):
+    """Staff and branch managers: their branches' orders in Fehler and those not yet
+    Bestellt, newest first (administrators have Verwaltung → Betrieb). A fixed number of
+    queries, however many orders there are."""
+    if is_admin(actor):
+        return None
+    return [dict(status=status, heading=heading,
+                 orders=order_services.search_orders(status=status, per_page=ATTENTION,
+                                                     reader=actor))
+            for status, heading in ((ERROR, _l("Orders with status Error")),
+                                    (CREATED, _l("Orders not yet ordered")))]
+
+
 @bp.get("/")
 def index():
-    """Overview of the chain's master data."""
+    """Overview of the chain's master data; for staff and branch managers also their orders
+    that need attention."""
     counts = {
         "branches": db.session.scalar(db.select(func.count()).select_from(Branch)),
         "workstations": db.session.scalar(db.select(func.count()).select_from(Workstation)),
         "users": db.session.scalar(db.select(func.count()).select_from(User)),
         "companies": db.session.scalar(db.select(func.count()).select_from(Company)),
     }
-    return render_template("main/index.html", chain=get_chain(), counts=counts)
+    return render_template("main/index.html", chain=get_chain(), counts=counts,
+                           watch=_orders_to_watch(current_user))
 
 
 @bp.get("/health")
