@@ -37,7 +37,8 @@ def test_verwaltung_menu_by_keyboard(page, live_server, make_user, make_branch, 
     expect(entries.first).to_be_hidden()
     page.keyboard.press("Enter")
     expect(entries).to_have_text(["Filialen", "Rechner", "Benutzer", "Firmen", "Dokumentvorlagen",
-                                  "Filialkette", "Vorgangsvorlagen", "Änderungsprotokoll"])
+                                  "Filialkette", "Vorgangsvorlagen", "Änderungsprotokoll",
+                                  "Betrieb"])
     page.keyboard.press("Tab")
     expect(entries.first).to_be_focused()
     page.keyboard.press("Escape")
@@ -45,7 +46,7 @@ def test_verwaltung_menu_by_keyboard(page, live_server, make_user, make_branch, 
     expect(verwaltung).to_be_focused()
 
     page.keyboard.press("Enter")
-    for _ in range(8):
+    for _ in range(9):
         page.keyboard.press("Tab")
     expect(entries.last).to_be_focused()
     page.keyboard.press("Tab")  # on to the notifications: the menu closes behind the focus
