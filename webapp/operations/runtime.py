@@ -34,6 +34,7 @@ class QueueState:
 class Runtime:
     queues: list
     workers: list
+    beats: dict  # worker name → how long ago its last heartbeat was, in words
     state_labels: dict
     ticked_at: datetime | None
     ticked: str  # how long ago, in words
@@ -57,6 +58,7 @@ def read():
                                 connection=connection)
         ticked_at = last_tick(connection)
     except redis.exceptions.RedisError as error:
-        return Runtime([], [], WORKER_STATES, None, "",
+        return Runtime([], [], {}, WORKER_STATES, None, "",
                        str(_l("Redis cannot be reached: %(error)s", error=str(error))))
-    return Runtime(queues, workers, WORKER_STATES, ticked_at, age(ticked_at), "")
+    beats = {worker.name: age(worker.last_heartbeat) for worker in workers}
+    return Runtime(queues, workers, beats, WORKER_STATES, ticked_at, age(ticked_at), "")
