@@ -23,7 +23,7 @@ def navigation(client, url="/"):
 @pytest.mark.parametrize("role, menu", [
     ("staff", MASTER_DATA),
     ("branch_manager", MASTER_DATA + ["/changelog/"]),
-    ("admin", MASTER_DATA + ["/process-templates/", "/changelog/"]),
+    ("admin", MASTER_DATA + ["/process-templates/", "/changelog/", "/operations/"]),
 ])
 def test_daily_screens_in_the_bar_the_rest_under_verwaltung(client, auth, make_branch, make_user,
                                                            role, menu):
