@@ -98,10 +98,14 @@ def response(filename, header, rows):
                 buffer.truncate()
         yield buffer.getvalue()
 
-    # Umlauts in the name (Änderungsprotokoll) go in filename* (RFC 6266); filename is the
-    # ASCII fallback for old clients.
-    fallback = unicodedata.normalize("NFKD", filename).encode("ascii", "ignore").decode()
-    disposition = (f'attachment; filename="{fallback.replace(chr(34), "")}"; '
-                   f"filename*=UTF-8''{quote(filename)}")
     return Response(stream_with_context(generate()), mimetype="text/csv",
-                    headers={"Content-Disposition": disposition, "Cache-Control": "no-store"})
+                    headers={"Content-Disposition": disposition(filename),
+                             "Cache-Control": "no-store"})
+
+
+def disposition(filename):
+    """Content-Disposition of a download named `filename`: umlauts (Änderungsprotokoll) go in
+    filename* (RFC 6266), filename is the ASCII fallback for old clients."""
+    fallback = unicodedata.normalize("NFKD", filename).encode("ascii", "ignore").decode()
+    return (f'attachment; filename="{fallback.replace(chr(34), "")}"; '
+            f"filename*=UTF-8''{quote(filename)}")
