@@ -44,6 +44,10 @@ READS = {
     "org.workstation_delete_get": ((OWN, OTHER), "branch"),
     "effective.workstation_get": ((OWN, OTHER), "branch"),
     "effective.branch_get": ((OWN, OTHER), "branch"),
+    "interfaces.export_chain_get": ((None,), "everyone"),  # Konfiguration exportieren
+    "interfaces.export_branch_get": ((OWN, OTHER), "branch"),
+    "interfaces.export_workstation_get": ((OWN, OTHER), "branch"),
+    "interfaces.import_get": ((None,), "admin"),
     "users.users": ((None,), "everyone"),
     "users.user_get": ((OWN,), "everyone"),
     "users.user_new_get": ((None,), "admin"),

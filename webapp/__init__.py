@@ -49,6 +49,7 @@ from .interfaces import health_checks
 from .interfaces import health_views  # noqa: F401  (its route joins the interfaces blueprint)
 from .interfaces import history as interfaces_history
 from .interfaces import services as interface_services
+from .interfaces import transfer_views  # noqa: F401  (its routes join the interfaces blueprint)
 from .interfaces import views as interfaces_views
 from .interfaces.catalogue import load as load_catalogue
 from .main import views as main_views

@@ -410,13 +410,16 @@ def _require_edit(actor, branch_id):
 
 # --- writing -----------------------------------------------------------------------------
 
-def create_service(actor, interface_key, data, raw=None):
+def create_service(actor, interface_key, data, raw=None, secrets_later=False):
     """Create a service of `interface_key` from `data` (COMMON_FIELDS; missing ones take the
     defaults of new_service_defaults) and `raw` field input. Raises PermissionDenied,
-    DomainError for scope/protection/uniqueness, InvalidValues for field input."""
+    DomainError for scope/protection/uniqueness, InvalidValues for field input.
+    `secrets_later`: a required secret may stay unset, as on a copy (an imported
+    configuration carries no secrets; they are entered afterwards)."""
     interface = _interface(interface_key)
     workstation, partial, common, errors = _new_place(actor, interface, data)
-    parsed = field_values.parse(interface, raw, partial=partial)
+    parsed = field_values.parse(interface, raw, partial=partial,
+                                secrets_set=_pending_secrets(interface, secrets_later))
     keep_locked_values(actor, interface, raw, parsed,
                         {} if partial else field_values.defaults(interface))
     _raise_errors({**errors, **parsed.errors})
@@ -461,11 +464,12 @@ def _planned_copy(actor, service, data):
     return interface, workstation, common, parsed
 
 
-def update_service(actor, service, data, raw, version):
+def update_service(actor, service, data, raw, version, secrets_later=False):
     """Save changed common fields (`data`; missing keys stay) and field input (`raw`; None
     keeps values and secrets as they are). Refused over a newer version (Conflict naming who
     saved it), for fields fixed after the first save, and for a workstation service while a
-    protected service blocks it. Returns False — writing nothing — when nothing changed."""
+    protected service blocks it. Returns False — writing nothing — when nothing changed.
+    `secrets_later`: as for create_service."""
     interface = _interface(service.interface_key)
     _require_edit(actor, service.scope_branch_id)
     check_version(service, version)
@@ -483,8 +487,9 @@ def update_service(actor, service, data, raw, version):
     if raw is None:
         parsed = field_values.Parsed(values=current)
     else:
-        parsed = field_values.parse(interface, raw, partial=partial,
-                                    secrets_set=service.secret_keys)
+        parsed = field_values.parse(
+            interface, raw, partial=partial,
+            secrets_set=service.secret_keys | _pending_secrets(interface, secrets_later))
         keep_locked_values(actor, interface, raw, parsed, current)
     _raise_errors({**errors, **parsed.errors})
     for key in interface.fixed_after_save:
@@ -775,6 +780,11 @@ def _common(interface, data, workstation):
         "enabled": bool(data.get("enabled", True)),
     }
     return common, errors
+
+
+def _pending_secrets(interface, later):
+    """The secret keys a save treats as set although they are not (see create_service)."""
+    return {spec.key for spec in interface.secret_fields} if later else set()
 
 
 def _raise_errors(errors):

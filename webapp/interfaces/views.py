@@ -100,6 +100,7 @@ def _list_context(station):
         list_url=url_for("interfaces.list_get", **_args(station)),
         canonical_url=url_for("interfaces.list_get", **_args(station), **query),
         effective_url=_effective_url(station),
+        may_import=is_admin(current_user) and station is None,
     )
 
 
