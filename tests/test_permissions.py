@@ -28,6 +28,7 @@ READS = {
     "main.index": ((None,), "everyone"),
     "main.health": ((None,), "public"),
     "main.ready": ((None,), "public"),
+    "main.help_get": ((None,), "everyone"),  # Hilfe (F1): each screen's help, no record
     "auth.login_get": ((None,), "public"),
     "auth.oidc_login": ((None,), "public"),
     "auth.oidc_callback": ((None,), "public"),

@@ -52,6 +52,7 @@ from .interfaces import services as interface_services
 from .interfaces import transfer_views  # noqa: F401  (its routes join the interfaces blueprint)
 from .interfaces import views as interfaces_views
 from .interfaces.catalogue import load as load_catalogue
+from .main import help_views  # noqa: F401  (its route and the pages' help join the main blueprint)
 from .main import views as main_views
 from .notifications import services as notification_services
 from .notifications import views as notifications_views

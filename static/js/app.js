@@ -43,7 +43,7 @@
   });
 })();
 
-// Interface screens (templates/interfaces): dialogs, fields shown on condition, F1 help,
+// Interface screens (templates/interfaces): dialogs, fields shown on condition,
 // the menus ("Mehr", and the navigation's Verwaltung on every page), table rows and arrow
 // keys in the list. Markup opts in with data-* attributes.
 (function () {
@@ -175,17 +175,6 @@
   });
 
   document.addEventListener("keydown", function (event) {
-    // F1 opens the help of the interface in the editor (else the mask's), not the browser's.
-    if (event.key === "F1") {
-      var page = document.querySelector(".interfaces-page");
-      if (!page || !window.htmx) { return; }
-      event.preventDefault();
-      if (document.querySelector("dialog.help-dialog[open]")) { return; }
-      var source = document.querySelector("#editor [data-help-url]") || page;
-      window.htmx.ajax("GET", source.getAttribute("data-help-url"),
-        { target: "#dialog-slot", swap: "innerHTML" });
-      return;
-    }
     if (event.key === "Escape") {
       var open = event.target.closest && event.target.closest("details.menu[open]");
       if (open) { open.open = false; open.querySelector("summary").focus(); return; }
@@ -201,6 +190,59 @@
     var next = sibling && sibling.querySelector("a");
     if (next) { event.preventDefault(); next.focus(); }
   });
+})();
+
+// Keys on every page: F1 opens the help of the screen (base.html's "Hilfe (F1)", or a more
+// specific data-help-url: the interface in the editor, the interfaces screen's mask) in a
+// modal dialog, not the browser's help; "/" puts the cursor into the page's search field.
+(function () {
+  "use strict";
+
+  // Input types that take no typed text: "/" typed on them is no character of theirs.
+  var NO_TEXT = ["button", "checkbox", "color", "file", "image", "radio", "range", "reset", "submit"];
+
+  function takesText(element) {
+    if (!element || !element.tagName) { return false; }
+    if (element.isContentEditable || element.tagName === "TEXTAREA" || element.tagName === "SELECT") {
+      return true;
+    }
+    return element.tagName === "INPUT" && NO_TEXT.indexOf((element.type || "").toLowerCase()) < 0;
+  }
+
+  function openHelp() {
+    var source = document.querySelector("#editor [data-help-url]")
+      || document.querySelector("main [data-help-url]") || document.querySelector("[data-help-url]");
+    var slot = document.getElementById("help-slot");
+    if (!source || !slot || !window.htmx) { return false; }
+    if (!document.querySelector("dialog.help-dialog[open]")) {
+      window.htmx.ajax("GET", source.getAttribute("data-help-url"),
+        { source: slot, target: slot, swap: "innerHTML" });
+    }
+    return true;
+  }
+
+  document.addEventListener("keydown", function (event) {
+    if (event.key === "F1") {
+      if (openHelp()) { event.preventDefault(); }
+      return;
+    }
+    if (event.key !== "/" || event.ctrlKey || event.metaKey || event.altKey || event.defaultPrevented) {
+      return;
+    }
+    // Typed into a field, "/" is the user's character; behind an open dialog nothing is reachable.
+    if (takesText(event.target) || document.querySelector("dialog[open]")) { return; }
+    var search = document.querySelector("main input[type=search]");
+    if (!search) { return; }
+    event.preventDefault();
+    search.focus();
+  });
+
+  // Opening the help is not an action on the page: the messages above stay (the page-wide
+  // handler clears them before every request).
+  document.addEventListener("htmx:beforeRequest", function (event) {
+    var elt = event.detail.elt;
+    if (elt && elt.matches && elt.matches("#help-slot, a.help-link")) { event.stopPropagation(); }
+  }, true);
 })();
 
 // Ordering (templates/ordering): the live order statuses and the 'Bestellservice' step.
