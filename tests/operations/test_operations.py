@@ -235,6 +235,7 @@ def test_a_group_is_capped_with_a_link_to_all_and_queries_stay_constant(
     assert 'href="/operations/outbound?group=failed">Alle 60 anzeigen' in failed
     all_rows = client.get("/operations/outbound?group=failed&page=2").get_data(as_text=True)
     assert all_rows.count('<tr id="outbound-') == 10  # 50 per page
+    assert '<h2 id="group-failed-heading">' in all_rows and 'rel="prev"' in all_rows
 
 
 # --- orders per day and lab ------------------------------------------------------------------

@@ -39,7 +39,7 @@ def outbound_get():
     context = dict(group=dict(key=group, label=outbound.GROUP_LABELS[group],
                               help=outbound.GROUP_HELP[group], count=pagination.total,
                               rows=rows),
-                   pagination=pagination)
+                   pagination=pagination, heading_level=2)
     if hx.wants_fragment():
         return render_template("operations/_group.html", **context)
     return render_template("operations/outbound.html", **context)
