@@ -6,6 +6,7 @@ the lookups validate on first use as well, so nothing ever works on an unchecked
 Whether an entry comes from the manual or was designed by us is its `source` ("manual" /
 "designed"), with the reasoning in each data module's docstring.
 """
+import functools
 import unicodedata
 
 from .data_accounting import ACCOUNTING, ACCOUNTING_IMPORT, BILLING_EXPORT, INVOICE_DATA_EXCHANGE
@@ -131,7 +132,15 @@ def _entry(key):
 def search(text, group_key=None):
     """(group, interface) pairs whose group or interface name (German or English) or keywords
     contain `text`, ignoring case and umlaut spelling ("hörluchs" = "hoerluchs"), in catalogue
-    order. Empty text lists everything; `group_key` limits the search to one group."""
+    order. Empty text lists everything; `group_key` limits the search to one group.
+
+    Remembered per (text, group): the catalogue is code and does not change while the
+    process runs, and every list request searches it (issue 15)."""
+    return list(_search(text or "", group_key or None))
+
+
+@functools.lru_cache(maxsize=1024)
+def _search(text, group_key):
     groups = (get_group(group_key),) if group_key else load()
     needle = _fold(text or "")
     hits = []
@@ -140,7 +149,7 @@ def search(text, group_key=None):
         for iface in group.interfaces:
             if group_match or _matches(needle, (iface.name_de, iface.name_en, *iface.keywords)):
                 hits.append((group, iface))
-    return hits
+    return tuple(hits)
 
 
 _UMLAUTS = str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue", "ß": "ss"})
