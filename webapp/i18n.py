@@ -1,7 +1,7 @@
 """Language and time-zone selection. German unless a user (or, before login, the session)
 chose English; times are shown in the chain's time zone."""
 from flask import current_app, g, has_request_context, session
-from flask_babel import get_locale
+from flask_babel import Domain, get_domain, get_locale
 from flask_babel import lazy_gettext as _l
 from flask_babel.speaklater import LazyString
 from flask_login import current_user
@@ -50,11 +50,41 @@ def role_label(role):
     return ROLE_LABELS.get(role, role)
 
 
+def translations():
+    """The translations of the current locale, as flask_babel.get_translations() answers, but
+    remembered on `g` beside the locale they belong to. Flask-Babel looks the locale and its
+    catalogue up through several context proxies on every call (~20 µs); a page translates
+    a hundred texts and more (issue 15). A different locale object, as force_locale() sets or
+    refresh() causes, looks them up again."""
+    try:
+        context = g._get_current_object()
+    except RuntimeError:  # no app context: Flask-Babel answers the null translations
+        return Domain.get_translations(get_domain())
+    babel_context = context.__dict__.get("_flask_babel")
+    locale = babel_context.__dict__.get("babel_locale") if babel_context is not None else None
+    cached = context.__dict__.get("_translations")
+    if locale is not None and cached is not None and cached[0] is locale:
+        return cached[1]
+    found = Domain.get_translations(get_domain())
+    context._translations = (get_locale(), found)
+    return found
+
+
 def init_app(app, chain_timezone):
     """`chain_timezone()` answers the chain's time-zone name."""
     app.extensions["schnittstellen.chain_timezone"] = chain_timezone
+    # Python's gettext and lazy strings ask the default domain: it answers through
+    # translations() too (the class's method stays the way to look them up).
+    with app.app_context():
+        app.extensions["babel"].instance.domain_instance.get_translations = translations
     app.jinja_env.globals["get_locale"] = get_locale
     app.jinja_env.globals["role_label"] = role_label
     # Lazy translated strings are iterable but not str: templates need a real list test.
     app.jinja_env.tests["list"] = lambda value: isinstance(value, (list, tuple))
     app.jinja_env.add_extension("jinja2.ext.i18n")
+    app.jinja_env.install_gettext_callables(
+        gettext=lambda s: translations().ugettext(s),
+        ngettext=lambda s, p, n: translations().ungettext(s, p, n),
+        pgettext=lambda c, s: translations().upgettext(c, s),
+        npgettext=lambda c, s, p, n: translations().unpgettext(c, s, p, n),
+        newstyle=True)
