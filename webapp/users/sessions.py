@@ -9,6 +9,7 @@ from datetime import timedelta
 
 from flask import current_app
 from sqlalchemy import delete, or_, update
+from sqlalchemy.orm import joinedload
 
 from ..extensions import db
 from ..models_base import utcnow
@@ -52,8 +53,9 @@ def resume_session(user_id, token):
     for an ended, idle or too old session. Notes the use at most once per TOUCH_EVERY."""
     now = utcnow()
     record = db.session.scalar(
-        db.select(LoginSession).where(LoginSession.token_hash == _digest(token),
-                                      LoginSession.user_id == user_id, *_live(now)))
+        db.select(LoginSession).options(joinedload(LoginSession.user))  # one statement
+        .where(LoginSession.token_hash == _digest(token), LoginSession.user_id == user_id,
+               *_live(now)))
     if record is None or not record.user.active:
         return None
     if now - record.last_seen_at >= TOUCH_EVERY:
