@@ -11,6 +11,7 @@ import pytest
 
 from tests.e2e.conftest import worker  # noqa: F401  (a real `flask worker` subprocess)
 from tests.factories import ear_mould_raw, fresh, make_config, order_one, wait_for
+from tests.ordering.conftest import SandboxControl
 from webapp.extensions import db
 from webapp.models_base import utcnow
 from webapp.ordering.models import CREATED, ERROR, ORDERED, Order
@@ -36,9 +37,8 @@ def dreve(world, make_service, sandbox):
 
 
 def faults(sandbox, **settings):
-    import requests
-    requests.post(f"{sandbox}/_sandbox/faults", json={"partner": "dreve", **settings},
-                  timeout=5).raise_for_status()
+    """The sandbox's Dreve answers with these faults from now on (none: as it should)."""
+    SandboxControl(sandbox).faults("dreve", **settings)
 
 
 def section(body, group):
