@@ -109,7 +109,7 @@ def _fold_postgresql(element, compiler, **kw):
     return f"replace(translate(lower({column}), '{_UPPER}', '{_LOWER}'), 'ß', 'ss')"
 
 
-class _folded_for_like(FunctionElement):  # noqa: N801 - used like a SQL function
+class folded_for_like(FunctionElement):  # noqa: N801 - used like a SQL function
     """SQL: folded() where only a case-insensitive LIKE compares the result. SQLite's LIKE
     already ignores ASCII case, so it calls the Python fold() only for a value with a
     character outside printable ASCII: per row and column that call was most of a list
@@ -119,13 +119,13 @@ class _folded_for_like(FunctionElement):  # noqa: N801 - used like a SQL functio
     inherit_cache = True
 
 
-@compiles(_folded_for_like)
+@compiles(folded_for_like)
 def _fold_like_sqlite(element, compiler, **kw):
     column = compiler.process(element.clauses, **kw)
     return f"CASE WHEN {column} GLOB '*[^ -~]*' THEN fold({column}) ELSE {column} END"
 
 
-@compiles(_folded_for_like, "postgresql")
+@compiles(folded_for_like, "postgresql")
 def _fold_like_postgresql(element, compiler, **kw):
     return _fold_postgresql(element, compiler, **kw)
 
@@ -137,7 +137,7 @@ def register_search_functions(dbapi_connection):
 
 def contains(column, text):
     """`column` contains `text`, ignoring case (umlauts and ß too), % and _ taken literally."""
-    return _folded_for_like(column).like(like_pattern(fold_text(text)), escape="\\")
+    return folded_for_like(column).like(like_pattern(fold_text(text)), escape="\\")
 
 
 def like_pattern(text):

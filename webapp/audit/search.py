@@ -15,7 +15,7 @@ from ..extensions import db
 from ..org.models import Branch
 from ..org.services import get_chain
 from ..permissions import ADMIN, BRANCH_MANAGER, is_admin
-from ..records import contains, fold_text, folded, like_pattern
+from ..records import contains, fold_text, folded_for_like, like_pattern
 from ..users.models import User
 
 CHAIN_WIDE = "chain"  # the branch filter's value for entries without a branch
@@ -76,16 +76,14 @@ def search_entries(actor, filters, page=1, per_page=25):
     get PermissionDenied."""
     Entry = ChangeLogEntry
     query = entries_query(actor, filters)
-    searching = bool(filters.q.strip())
-    # Counting every match of a text search means reading the whole log (the text is not
-    # indexed): text searches only look one entry past the page to know whether there is more.
-    total = None if searching else db.session.scalar(
-        db.select(func.count()).select_from(query.subquery()))
+    # Not counted: counting every entry the filters select reads the whole log (millions of
+    # entries after a few years: a sequential scan per page on PostgreSQL), so a page only
+    # looks one entry past its end to know whether there is more (issue 15).
     page = max(page, 1)
     rows = db.session.scalars(query.order_by(Entry.at.desc(), Entry.id.desc())
                               .limit(per_page + 1).offset((page - 1) * per_page)).all()
     return Page(items=rows[:per_page], page=page, per_page=per_page,
-                has_next=len(rows) > per_page, total=total)
+                has_next=len(rows) > per_page)
 
 
 def entries_query(actor, filters):
@@ -124,22 +122,16 @@ def entries_query(actor, filters):
 
 @dataclass
 class Page:
-    """One page of entries; `total` is None when it was not counted (text searches)."""
+    """One page of entries, not counted (see search_entries)."""
 
     items: list
     page: int
     per_page: int
     has_next: bool
-    total: int | None = None
 
     @property
     def has_prev(self):
         return self.page > 1
-
-    @property
-    def pages(self):
-        """The number of pages, or None when not counted."""
-        return None if self.total is None else max(1, -(-self.total // self.per_page))
 
 
 def _chain_timezone():
@@ -155,7 +147,7 @@ def _text_matches(q):
     too). The JSON text holds non-ASCII letters as \\u escapes, whose case folding cannot
     reach, so the escaped forms of the usual spellings are searched as well."""
     needle = " ".join(q.split())
-    changes = folded(cast(ChangeLogEntry.changes, Text))
+    changes = folded_for_like(cast(ChangeLogEntry.changes, Text))
     spellings = {needle, needle.lower(), needle.upper(), needle.capitalize(), needle.title()}
     spellings |= {word.replace("ss", "ß") for word in spellings}
     patterns = {like_pattern(fold_text(json.dumps(word)[1:-1])) for word in spellings}
