@@ -112,3 +112,22 @@ def test_the_link_carries_the_filters(client, auth, org, add_entry):
     assert (f'href="/changelog/export.csv?type=company&amp;branch={org.st}'
             f'&amp;from=2026-03-01"') in body
     assert "CSV exportieren" in client.get("/changelog/").get_data(as_text=True)
+
+
+def test_statements_do_not_grow_with_the_entries(client, auth, org, add_entry, count_queries):
+    """Words, names and links are read per chunk of entries, not per entry."""
+    add_entry("branch", org.st, "Stuttgart", branch=(org.st, "Stuttgart"))
+    add_entry("workstation", org.st_till, "ST-KASSE",
+              changes=[{"field": "branch_id", "old": org.st, "new": org.ul}])
+    auth.login("admin")
+    client.get("/changelog/export.csv")
+    with count_queries() as few:
+        assert client.get("/changelog/export.csv").status_code == 200
+    for number in range(15):
+        add_entry("branch", org.ul, f"Ulm {number}", branch=(org.ul, "Ulm"))
+        add_entry("workstation", org.st_till, "ST-KASSE",
+                  changes=[{"field": "branch_id", "old": org.ul, "new": org.st}])
+    client.get("/changelog/export.csv")
+    with count_queries() as many:
+        rows = read_csv(client.get("/changelog/export.csv"))
+    assert len(rows) == 33 and many.count == few.count

@@ -10,6 +10,7 @@ import pytest
 
 from tests.factories import HX, make_config
 from webapp import csv_export
+from webapp.companies.models import Company
 from webapp.extensions import db
 from webapp.interfaces.services import chain_today
 from webapp.ordering.models import CREATED, ERROR, ORDERED, Order
@@ -131,3 +132,29 @@ def test_the_link_carries_the_filters_the_list_shows(client, auth, world, orders
     fragment = client.get(f"/orders/?status=error&branch={world.st.id}&q=B-", headers=HX)
     body = fragment.get_data(as_text=True)
     assert f'href="/orders/export.csv?q=B-&amp;status=error&amp;branch={world.st.id}"' in body
+
+
+def test_statements_do_not_grow_with_the_orders(client, auth, world, orders, count_queries):
+    """Customers, suppliers, labs and branches are read per chunk, not per order."""
+    def add(count, start=0):
+        """Orders of labs and suppliers of their own: a read per order would show."""
+        for number in range(start, start + count):
+            lab, supplier = Company(name=f"Labor {number}"), Company(name=f"Handel {number}")
+            db.session.add_all([lab, supplier])
+            db.session.flush()
+            db.session.add(Order(branch_id=(world.st, world.ul)[number % 2].id,
+                                 supplier_id=supplier.id, company_id=lab.id,
+                                 interface_key="x", service_name="S",
+                                 process_id=world.process.id, status=CREATED,
+                                 number=f"Y-{number}", updated_by="test"))
+        db.session.commit()
+    add(2)
+    auth.login(world.admin)
+    client.get("/orders/export.csv")
+    with count_queries() as few:
+        assert client.get("/orders/export.csv").status_code == 200
+    add(20, start=2)
+    client.get("/orders/export.csv")  # as above: the commit expired the cached login
+    with count_queries() as many:
+        rows = read_csv(client.get("/orders/export.csv"))
+    assert len(rows) == 26 and many.count == few.count
