@@ -257,3 +257,21 @@ def test_who_may_export_and_import(client, auth, csrf, world, make_service):
     assert [item["name"] for item in station["services"]] == ["Mail UL-Kasse"]
     page = client.get("/interfaces/").get_data(as_text=True)
     assert 'href="/interfaces/configuration.json"' in page and 'href="/interfaces/import"' in page
+
+
+def test_a_branchs_file_sets_up_another_branch(client, auth, csrf, world, branch_setup):
+    """The file's branch code changed from ST to UL: Ulm gets the same services, Stuttgart's
+    stay as they are."""
+    auth.login(world.admin)
+    content = json.loads(client.get(f"/branches/{world.st.id}/configuration.json").data)
+    for item in content["services"]:
+        item["branch"] = "UL"
+    token = csrf()
+    preview = upload(client, token, content).get_data(as_text=True)
+    assert preview.count('<span class="badge action-create">') == 3
+    assert confirm(client, token, preview).status_code == 200
+    db.session.expire_all()
+    ulm = db.session.scalars(db.select(InterfaceService.name).where(
+        InterfaceService.branch_id == world.ul.id).order_by(InterfaceService.name)).all()
+    assert ulm == ["Dreve ST", "Kundenkarten ST", "Mail ST"]
+    assert len(own_services(world)) == 3
