@@ -249,6 +249,9 @@ def test_who_may_export_and_import(client, auth, csrf, world, make_service):
         assert upload(client, token, {"format": "x"}).status_code == 403
         assert client.post("/interfaces/import/confirm",
                            data={"csrf_token": token, "configuration": "{}"}).status_code == 403
+        listing = client.get("/interfaces/").get_data(as_text=True)
+        assert 'href="/interfaces/configuration.json"' in listing
+        assert 'href="/interfaces/import"' not in listing
         auth.logout()
     auth.login(world.admin)
     station = json.loads(client.get(f"/workstations/{world.ul_till.id}/configuration.json").data)
