@@ -32,10 +32,11 @@ def check_version(record, version):
 
 
 def save_changes(actor, record, fields, data, version, entity_type, branch=None,
-                 extra_before=None, extra_after=None, secret_fields=()):
+                 extra_before=None, extra_after=None, secret_fields=(), restored_from=None):
     """Apply `data` to `record`; write a change-log entry and bump the version only when
     something changed (secret fields are logged as 'changed', never with a value).
-    Returns True when something was saved."""
+    `restored_from`: the change-log entry whose state this save restores (named in the new
+    entry). Returns True when something was saved."""
     check_version(record, version)
     before = changelog.snapshot(record, fields)
     if extra_before:
@@ -49,6 +50,8 @@ def save_changes(actor, record, fields, data, version, entity_type, branch=None,
     changes = changelog.diff(before, after, secret_fields=secret_fields)
     if not changes:
         return False
+    if restored_from is not None:
+        changes.insert(0, changelog.restored_from(restored_from))
     record.version += 1
     record.updated_by = actor.name
     changelog.record(actor, "update", entity_type, record, changes, branch=branch)

@@ -8,6 +8,9 @@ from .models import ChangeLogEntry
 
 RETENTION_YEARS = 3  # DESIGN, change log: "Kept 3 years."
 LIFE_STARTS = ("create", "copy")  # the actions a record's first entry has
+# The item a restore ("Diesen Stand wiederherstellen") puts first into its entry's changes:
+# which entry's state it restored, and when that entry was written (shown in words).
+RESTORED_FROM = "restored_from"
 
 
 def snapshot(obj, fields):
@@ -38,6 +41,11 @@ def _plain(value):
     if value is None or isinstance(value, (bool, int, float, str, list)):
         return value
     return str(value)
+
+
+def restored_from(entry):
+    """The changes item saying that a save restored the state as of `entry`."""
+    return {"field": RESTORED_FROM, "entry": entry.id, "at": entry.at.isoformat()}
 
 
 def record(actor, action, entity_type, entity, changes=None, branch=None):

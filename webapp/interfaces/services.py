@@ -478,12 +478,14 @@ def _planned_copy(actor, service, data):
     return interface, workstation, common, parsed
 
 
-def update_service(actor, service, data, raw, version, secrets_later=False):
+def update_service(actor, service, data, raw, version, secrets_later=False,
+                   restored_from=None):
     """Save changed common fields (`data`; missing keys stay) and field input (`raw`; None
     keeps values and secrets as they are). Refused over a newer version (Conflict naming who
     saved it), for fields fixed after the first save, and for a workstation service while a
     protected service blocks it. Returns False — writing nothing — when nothing changed.
-    `secrets_later`: as for create_service."""
+    `secrets_later`: as for create_service. `restored_from`: the change-log entry whose state
+    this save restores (Diesen Stand wiederherstellen), named in the new entry."""
     interface = _interface(service.interface_key)
     _require_edit(actor, service.scope_branch_id)
     check_version(service, version)
@@ -526,6 +528,8 @@ def update_service(actor, service, data, raw, version, secrets_later=False):
     changes = _diff(before, _log_values(interface, service), changed_secrets)
     if not changes:
         return False  # the values set above equal the stored ones
+    if restored_from is not None:
+        changes.insert(0, changelog.restored_from(restored_from))
     service.version += 1
     service.updated_by = actor.name
     changelog.record(actor, "update", ENTITY, service, changes, branch=service.scope_branch)
@@ -961,6 +965,12 @@ def _apply_secrets(service, changes):
                 row.value = new
                 changed.append(key)
     return sorted(changed)
+
+
+def logged_values(service):
+    """What the change log compares of `service` (no secrets): its values as the log's
+    entries store them, to work out earlier states from (changelog.versions)."""
+    return _log_values(_interface(service.interface_key), service)
 
 
 def _log_values(interface, service):

@@ -134,12 +134,15 @@ def create_branch(actor, data):
     return branch
 
 
-def update_branch(actor, branch, data, version):
+def update_branch(actor, branch, data, version, restored_from=None):
+    """Save the branch's fields; `restored_from`: the change-log entry whose state this
+    restores (see records.save_changes)."""
     require_branch(actor, branch.id)
     check_version(branch, version)
     _check_branch_unique(data, exclude_id=branch.id)
     _check_lab(data, branch)
-    return save_changes(actor, branch, BRANCH_FIELDS, data, version, "branch", branch=branch)
+    return save_changes(actor, branch, BRANCH_FIELDS, data, version, "branch", branch=branch,
+                        restored_from=restored_from)
 
 
 def branch_references(branch):
@@ -214,12 +217,14 @@ def create_workstation(actor, data):
     return station
 
 
-def update_workstation(actor, station, data, version):
+def update_workstation(actor, station, data, version, restored_from=None):
+    """Save the workstation's fields; `restored_from` as for update_branch."""
     require_branch(actor, station.branch_id)
     check_version(station, version)
     _check_workstation(actor, data, exclude_id=station.id)
     return save_changes(actor, station, WORKSTATION_FIELDS, data, version, "workstation",
-                        branch=db.session.get(Branch, data["branch_id"]))
+                        branch=db.session.get(Branch, data["branch_id"]),
+                        restored_from=restored_from)
 
 
 def workstation_references(station):
