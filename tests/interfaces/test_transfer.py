@@ -5,6 +5,7 @@ refused whole with the reason beside the upload field; who may export and import
 import html
 import io
 import json
+from datetime import date
 
 import pytest
 
@@ -51,7 +52,7 @@ def branch_setup(world, make_service):
                                     "contract_number": "10001", "contract_key": SECRETS[1],
                                     "templates": CARD_ROWS},
                      name="Kundenkarten ST", branch_id=st, usage_client=True,
-                     usage_server=False),
+                     usage_server=False, start_date=date(2026, 1, 1)),
         make_service("dreve_smartorder",
                      {**ear_mould_raw(world.dreve, supplier=world.dreve),
                       "password": SECRETS[2], "api_key": SECRETS[3]},
@@ -70,7 +71,7 @@ def snapshot(branch):
             key = entry.interface.key
             values[key] = [
                 (r.service.name, r.origin, r.protected, r.service.usage_server,
-                 r.service.usage_client,
+                 r.service.usage_client, r.service.start_date,
                  {k: (fv.value, fv.origin) for k, fv in r.fields.items()
                   if not fv.spec.is_secret},
                  {k: (t.rows, t.origin) for k, t in r.tables.items()})
