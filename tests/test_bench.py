@@ -54,6 +54,9 @@ def test_benchmark_runs_end_to_end_with_small_counts(monkeypatch):
         assert result.requests > 0 and result.errors == 0 and not result.failure, result
         assert 0.5 < result.seconds < 5 and result.rate > 0
         assert 0 < result.p50 <= result.p99 and not math.isnan(result.p99)
+    # /health again just before each page: the ratio's baseline is measured beside it.
+    assert results[0].baseline_rate is None
+    assert all(result.baseline_rate > 0 for result in results[1:])
     (server,) = servers
     assert server.process.poll() is not None
     with pytest.raises(ProcessLookupError):
