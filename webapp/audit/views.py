@@ -10,7 +10,7 @@ from .. import csv_export, hx, params
 from ..changelog import display, registry
 from ..changelog.models import ACTIONS, ChangeLogEntry
 from ..interfaces.services import chain_today
-from . import bp, search
+from . import bp, search, version_views
 
 
 @bp.get("/changelog/")
@@ -20,7 +20,8 @@ def entries():
     filters = _filters()
     pagination = search.search_entries(current_user, filters, params.page(request.args),
                                        current_app.config["PAGE_SIZE"])
-    context = dict(pagination=pagination, rows=display.readable(pagination.items),
+    context = dict(pagination=pagination,
+                   rows=version_views.with_links(display.readable(pagination.items)),
                    filters=filters, export_url=_export_url(filters))
     if hx.wants_fragment():
         return render_template("changelog/_entries.html", **context)
@@ -59,10 +60,16 @@ def entries_csv():
                 entry = row.entry
                 yield [csv_export.moment(entry.at), entry.user_name, row.type_label,
                        entry.entity_label, entry.branch_name, row.action_label,
-                       "\n".join(_change_text(change) for change in row.changes)]
+                       "\n".join(_restored_text(row) + [_change_text(change)
+                                                         for change in row.changes])]
 
     return csv_export.response(csv_export.filename(_("Change log"), chain_today()), header,
                                rows())
+
+
+def _restored_text(row):
+    return ([_("restored from the entry of %(when)s", when=row.restored_from)]
+            if row.restored_from else [])
 
 
 def _change_text(change):

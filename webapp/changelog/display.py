@@ -4,14 +4,16 @@ them (changelog.registry), and a link to the record while it exists.
 
 For views only (it builds URLs); a constant number of queries per page of entries."""
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 
-from flask_babel import format_date, format_decimal
+from flask_babel import format_date, format_datetime, format_decimal
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from ..extensions import db
 from . import registry
+from .models import ChangeLogEntry
+from .services import RESTORED_FROM
 
 ACTION_LABELS = {
     "create": _l("Created"),
@@ -19,6 +21,13 @@ ACTION_LABELS = {
     "copy": _l("Copied"),
     "delete": _l("Deleted"),
     "reveal": _l("Secret viewed"),
+    # Zugangsdaten planmäßig ändern (interfaces/credential_plans.py).
+    "plan": _l("Credential change planned"),
+    "plan_edit": _l("Planned credential change changed"),
+    "plan_stop": _l("Planned credential change cancelled"),
+    "plan_swap": _l("Credentials changed as planned"),
+    "plan_done": _l("Planned change: test passed"),
+    "plan_back": _l("Planned change rolled back"),
 }
 # A history panel says what happened in a sentence: "Anna Admin: changed".
 ACTION_VERBS = {
@@ -27,6 +36,12 @@ ACTION_VERBS = {
     "copy": _l("copied"),
     "delete": _l("deleted"),
     "reveal": _l("viewed a stored secret"),
+    "plan": _l("planned a credential change"),
+    "plan_edit": _l("changed the planned credential change"),
+    "plan_stop": _l("cancelled the planned credential change"),
+    "plan_swap": _l("changed the credentials as planned"),
+    "plan_done": _l("confirmed the planned change: the connection test passed"),
+    "plan_back": _l("rolled the planned change back: the connection test failed"),
 }
 EMPTY = "—"
 
@@ -38,7 +53,7 @@ class ChangeRow:
     label: str
     old: str = ""  # empty for a new record's values in the change log
     new: str = ""
-    note: str = ""  # secrets: "changed" / "viewed", never a value
+    note: str = ""  # secrets: "changed" / "viewed" / "unchanged", never a value
 
 
 @dataclass
@@ -49,6 +64,9 @@ class EntryRow:
     verb: str  # a history panel's sentence: "changed"
     record_url: str | None
     changes: list = field(default_factory=list)
+    # A restore's entry: when the entry whose state it restored was written, in words.
+    restored_from: str = ""
+    versions_url: str | None = None  # Vergleichen, set by the change-log screen
 
 
 def readable(entries):
@@ -65,6 +83,15 @@ def in_words(entries, detail=None):
     type's detail column (an interface service's interface type). Two queries at most."""
     return _rows(registry.current(), list(entries), {}, created_without_old=False,
                  detail=detail)
+
+
+def differences(entity_type, changes, detail=None):
+    """ChangeRows of `changes` (the change log's {field, old, new} items; secrets as
+    {field, secret, unchanged}) in the change log's words: two states of a record compared
+    (Vergleichen). Secrets read "changed" or "unchanged", never a value."""
+    entry = ChangeLogEntry(entity_type=entity_type, action="update", changes=list(changes))
+    return _rows(registry.current(), [entry], {}, created_without_old=False,
+                 detail=detail)[0].changes
 
 
 def date_in_words(value):
@@ -84,6 +111,9 @@ def _rows(log, entries, existing, created_without_old, detail=None):
         record_detail = found.get(entry.entity_id, detail)
         labels = kind.labels_for(record_detail)
         blank_old = created_without_old and entry.action in ("create", "copy")
+        items = [item for item in entry.changes or () if item.get("field") != RESTORED_FROM]
+        restored = next((item for item in entry.changes or ()
+                         if item.get("field") == RESTORED_FROM), None)
         rows.append(EntryRow(
             entry=entry,
             type_label=str(kind.label),
@@ -92,7 +122,8 @@ def _rows(log, entries, existing, created_without_old, detail=None):
             record_url=(kind.link(entry.entity_id, record_detail)
                         if kind.link is not None and entry.entity_id in found else None),
             changes=[_change(log, kind, entry, item, labels, record_detail, names, blank_old)
-                     for item in _in_form_order(entry.changes or (), labels)],
+                     for item in _in_form_order(items, labels)],
+            restored_from=_moment(restored.get("at")) if restored else "",
         ))
     return rows
 
@@ -166,12 +197,24 @@ def _change(log, kind, entry, item, labels, detail, names, blank_old):
     name = item.get("field", "")
     label = _label(kind, name, labels)
     if item.get("secret"):
-        return ChangeRow(label, note=_("viewed") if entry.action == "reveal" else _("changed"))
+        if item.get("planned"):  # a planned credential change: its new value waits
+            return ChangeRow(label, note=_("planned"))
+        if entry.action == "reveal":
+            return ChangeRow(label, note=_("viewed"))
+        return ChangeRow(label, note=_("unchanged") if item.get("unchanged") else _("changed"))
     old = item.get("old")
     # A new record has no old values: "Name: Till" instead of "Name: — → Till".
     shown_old = ("" if old is None and blank_old
                  else _value(log, kind, name, old, detail, names))
     return ChangeRow(label, shown_old, _value(log, kind, name, item.get("new"), detail, names))
+
+
+def _moment(value):
+    """A stored ISO time as the UI writes it (in the chain's time zone)."""
+    try:
+        return format_datetime(datetime.fromisoformat(str(value)), "short")
+    except ValueError:
+        return str(value)
 
 
 def _value(log, kind, name, value, detail, names):

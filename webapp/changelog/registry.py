@@ -38,6 +38,8 @@ class EntityType:
     field_label: Callable | None = None
     words: Mapping | Callable = field(default_factory=dict)
     admin_only: bool = False  # entries only administrators may read
+    # Its records can be compared and restored (changelog.versions.Versions), or None.
+    versions: object = None
 
     def labels_for(self, detail=None):
         return self.labels(detail) if callable(self.labels) else self.labels

@@ -13,6 +13,7 @@ from ..i18n import ui_language
 from . import catalogue
 from .models import InterfaceService
 from .services import ENTITY
+from .versions import VERSIONS
 
 # The common fields of every interface service, as services._log_values names them.
 COMMON_LABELS = {
@@ -25,6 +26,7 @@ COMMON_LABELS = {
     "protected": _l("Protected"),
     "enabled": _l("Enabled"),
     "copied_from": _l("Copied from"),
+    "planned_for": _l("Planned for"),  # a planned credential change (credential_plans.py)
 }
 
 
@@ -33,7 +35,8 @@ def register(log):
     interface type (its interface_key); while the service is gone, the catalogue's fields
     across all types serve (the entry does not store the type)."""
     log.entity(ENTITY, _l("Interface service"), model=InterfaceService, detail="interface_key",
-               link=_link, labels=labels, field_label=_any_label, words=words)
+               link=_link, labels=labels, field_label=_any_label, words=words,
+               versions=VERSIONS)
 
 
 def _link(service_id, _interface_key):

@@ -5,6 +5,7 @@ from flask_babel import lazy_gettext as _l
 from ..changelog.registry import form_labels, page
 from .forms import BranchForm, ChainForm, WorkstationForm
 from .models import Branch, Chain, Workstation
+from .versions import BRANCH_VERSIONS, WORKSTATION_VERSIONS
 
 
 def register(log):
@@ -15,10 +16,10 @@ def register(log):
     for name in [name for name in branch if name.startswith("office_")]:
         branch[name] = _Joined(office, branch[name])
     log.entity("branch", _l("Branch"), model=Branch, link=page("org.branch_get", "branch_id"),
-               labels=branch)
+               labels=branch, versions=BRANCH_VERSIONS)
     log.entity("workstation", _l("Workstation"), model=Workstation,
                link=page("org.workstation_get", "station_id"),
-               labels=form_labels(WorkstationForm))
+               labels=form_labels(WorkstationForm), versions=WORKSTATION_VERSIONS)
     log.reference("workstation", "branch_id", "branch")
     log.entity("chain", _l("Chain"), model=Chain, link=page("org.chain_get"),
                labels=form_labels(ChainForm))
