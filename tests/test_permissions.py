@@ -67,6 +67,13 @@ READS = {
     "directory.settings_get": ((None,), "everyone"),  # a redirect to Schnittstellen
     "changelog.entries": ((None,), "manager"),
     "changelog.entries_csv": ((None,), "manager"),
+    # Vergleichen / Diesen Stand wiederherstellen (issue 18)
+    "changelog.service_versions_get": ((OWN, OTHER, CHAIN), "log"),
+    "changelog.branch_versions_get": ((OWN, OTHER), "log"),
+    "changelog.workstation_versions_get": ((OWN, OTHER), "log"),
+    "changelog.service_restore_get": ((OWN, OTHER, CHAIN), "log-edit"),
+    "changelog.branch_restore_get": ((OWN, OTHER), "log-edit"),
+    "changelog.workstation_restore_get": ((OWN, OTHER), "log-edit"),
     "interfaces.list_get": ((None, OWN, OTHER), "branch"),
     "interfaces.edit_get": ((OWN, OTHER, CHAIN), "branch"),
     "interfaces.copy_get": ((OWN, OTHER, CHAIN), "branch"),
@@ -129,6 +136,12 @@ def expected(rule, role, scope, customers_by_branch=False):
         return 200 if role in ("admin", "manager") else 403
     if rule == "branch":
         return 404 if scope == OTHER and role != "admin" else 200
+    if rule in ("log", "log-edit"):  # one record in the change log: compare (log), restore
+        if role == "staff":
+            return 403
+        if role == "manager" and scope == OTHER:
+            return 404
+        return 403 if rule == "log-edit" and role == "manager" and scope == CHAIN else 200
     if rule.startswith("customer"):
         if role == "admin":
             return 200

@@ -502,9 +502,14 @@ def history_get(service_id, station_id):
     service = _service(service_id, station)
     interface = _interface_of(service)
     history = in_words(services.service_history(service), detail=service.interface_key)
+    # Vergleichen / Diesen Stand wiederherstellen (the change log's page) for its editors.
+    versions_url = (url_for("changelog.service_versions_get", service_id=service.id)
+                    if services.can_edit_service(current_user, service) else None)
     if hx.wants_fragment():
-        return render_template("interfaces/_history.html", history=history, service=service)
-    return _render_editor(_editor(station, interface, service, history=history))
+        return render_template("interfaces/_history.html", history=history, service=service,
+                               versions_url=versions_url)
+    return _render_editor({**_editor(station, interface, service, history=history),
+                           "versions_url": versions_url})
 
 
 @_route("/<int:service_id>/secrets/<field_key>/reveal", methods=("POST",))
