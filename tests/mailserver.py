@@ -1,8 +1,10 @@
 """A real SMTP server for tests that send or test mail: aiosmtpd on a free loopback port with
 STARTTLS (the test CA's certificate) and AUTH once encrypted, keeping what it takes."""
+import pytest
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult
 
+from tests.probes.tls import make_certificates
 from webapp.devrun import free_port
 
 
@@ -30,3 +32,29 @@ def start_smtp(certificates, user, password, auth_required=False):
                             auth_require_tls=True)
     controller.start()
     return controller
+
+
+# The chain's mail server of the tests that send alerts through it (health board, planned
+# credential changes): its fixtures, imported by those test modules.
+CHAIN_USER, CHAIN_PASSWORD = "kette@example.org", "richtig-geheim-7"
+
+
+@pytest.fixture(scope="module")
+def certificates(tmp_path_factory):
+    return make_certificates(tmp_path_factory.mktemp("certs"))
+
+
+@pytest.fixture(scope="module")
+def smtp_server(certificates):
+    """A real SMTP server on loopback: STARTTLS with the test CA's certificate, AUTH required
+    (only once encrypted) before any mail is taken."""
+    controller = start_smtp(certificates, CHAIN_USER, CHAIN_PASSWORD, auth_required=True)
+    yield controller
+    controller.stop()
+
+
+@pytest.fixture
+def inbox(smtp_server):
+    """The mails the server took during this test."""
+    smtp_server.handler.messages.clear()
+    return smtp_server.handler.messages

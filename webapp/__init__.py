@@ -43,6 +43,8 @@ from .documents import history as documents_history
 from .documents import views as documents_views
 from .extensions import babel, csrf, db, htmx, login_manager, migrate
 from .interfaces import action_views  # noqa: F401  (its routes join the interfaces blueprint)
+from .interfaces import credential_plan_views  # noqa: F401  (its routes join the blueprint)
+from .interfaces import credential_plans
 from .interfaces import actions as interface_actions
 from .interfaces import effective_views
 from .interfaces import health_checks
@@ -175,6 +177,11 @@ def _register_with_lower_layers():
     audoora_registration.register_runners()
     audoora_partners.register_runner()
     outbound_handlers.listen(interface_actions.KIND, "health", health_checks.on_test_finished)
+    # Zugangsdaten planmäßig ändern (issue 18): the swap's test resolves its plan; alerts.
+    outbound_handlers.register(credential_plans.ALERT_HANDLER)
+    outbound_handlers.listen(interface_actions.KIND, "credential_plans",
+                             credential_plans.on_test_finished)
+    notification_services.register_kind(credential_plans.NOTIFICATION, credential_plans.describe)
     # SiNNO (issue 14): Anmelden/Abmelden, the chat's sync and answers, app access.
     customer_page.register_tab(sinno_views.CUSTOMER_TAB)
     for handler in (sinno_session.HANDLER, sinno_chat.SYNC_HANDLER, sinno_chat.ANSWER_HANDLER,

@@ -32,6 +32,9 @@ PERIODIC = (
     # Starts the day's nightly connection tests once the chain's time for them has passed;
     # the day's row in the database, not this interval, makes it once a day.
     Periodic("interface-health", "jobs.health.tick", 5 * 60),
+    # Planned credential changes whose time has come, and plans a killed worker left half
+    # way; the plan rows in the database, not this interval, make each change once.
+    Periodic("credential-plans", "jobs.credential_plans.tick", 60),
     # Refreshes due Audoora registrations once a night when the chain asks for it; the
     # outbound rows in the database, not this interval, make it once a night.
     Periodic("audoora-auto-refresh", "jobs.audoora.refresh_registrations", 5 * 60),

@@ -14,8 +14,9 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from tests.factories import SMTP_RAW, fresh, make_config
-from tests.mailserver import start_smtp
-from tests.probes.tls import make_certificates
+from tests.mailserver import (  # noqa: F401  (fixtures)
+    CHAIN_PASSWORD, CHAIN_USER, certificates, inbox, smtp_server,
+)
 from webapp.extensions import db
 from webapp.interfaces import actions, health_checks
 from webapp.interfaces.health_models import FAILING, RECOVERED, HealthNotice, HealthRun
@@ -26,30 +27,9 @@ from webapp.queue import enqueue_now
 
 pytestmark = pytest.mark.redis
 
-USER, PASSWORD = "kette@example.org", "richtig-geheim-7"
+USER, PASSWORD = CHAIN_USER, CHAIN_PASSWORD
 WRONG = "falsch-geheim-3"
 BERLIN = ZoneInfo("Europe/Berlin")
-
-
-@pytest.fixture(scope="module")
-def certificates(tmp_path_factory):
-    return make_certificates(tmp_path_factory.mktemp("certs"))
-
-
-@pytest.fixture(scope="module")
-def smtp_server(certificates):
-    """A real SMTP server on loopback: STARTTLS with the test CA's certificate, AUTH required
-    (only once encrypted) before any mail is taken."""
-    controller = start_smtp(certificates, USER, PASSWORD, auth_required=True)
-    yield controller
-    controller.stop()
-
-
-@pytest.fixture
-def inbox(smtp_server):
-    """The mails the server took during this test."""
-    smtp_server.handler.messages.clear()
-    return smtp_server.handler.messages
 
 
 @pytest.fixture

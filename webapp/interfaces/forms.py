@@ -6,6 +6,7 @@ and validated by values.parse inside the services, so each rule lives in one pla
 module only turns specs, raw input and messages into what the templates show.
 """
 import json
+from datetime import datetime
 from dataclasses import dataclass, field
 
 from flask import current_app
@@ -270,3 +271,29 @@ def _default_raw(spec):
 
 def _message(message):
     return None if message is None else str(message)
+
+
+# "Zugangsdaten planmäßig ändern": the browser's datetime-local value, or as people type it.
+LOCAL_TIME_FORMATS = ("%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S", "%d.%m.%Y %H:%M", "%Y-%m-%d %H:%M")
+
+
+class LocalDateTime:
+    """Parse a date and time (the chain's time zone) into `field.parsed` (naive)."""
+
+    def __call__(self, form, field_):
+        text = (field_.data or "").strip()
+        for fmt in LOCAL_TIME_FORMATS:
+            try:
+                field_.parsed = datetime.strptime(text, fmt)
+                return
+            except ValueError:
+                continue
+        raise ValidationError(_l("Enter the date and time, e.g. 31.12.2026 18:00."))
+
+
+class CredentialPlanForm(AppForm):
+    """The time of a planned credential change; the new values are the interface's secret
+    fields, read by credential_plans.save_plan from the same post."""
+
+    due_at = StringField(_l("Change at"), validators=[
+        DataRequired(_l("Enter the date and time of the change.")), LocalDateTime()])

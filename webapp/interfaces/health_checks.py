@@ -226,38 +226,46 @@ class AlertMailHandler(Handler):
         notice = db.session.get(HealthNotice, row.subject_id)
         if notice is None:
             raise CannotRun(str(_l("The notice was deleted.")))
-        user = db.session.get(User, (row.progress or {}).get("recipient_id"))
-        if user is None or not user.active or not mail.address(user.email):
-            raise CannotRun(str(_l("The recipient no longer exists or has no e-mail address.")))
-        smtp = resolver.resolve("smtp")
-        if smtp is None:
-            raise CannotRun(str(_l("The chain has no active SMTP outgoing server service.")))
-        values = dict(smtp.values)
-        sender = mail.address(values.get("sender_address"))
-        if not sender:
-            raise CannotRun(str(_l("The SMTP service has no valid sender address.")))
-        with force_locale(user.preferred_language or "de"):
-            subject, text = compose(notice)
-        message = EmailMessage()
-        message["Subject"] = subject
-        message["From"] = formataddr((values.get("sender_name") or "", sender))
-        message["To"] = mail.address(user.email)
-        message["Date"] = formatdate(localtime=True)
-        digest = hashlib.sha256(row.idempotency_key.encode()).hexdigest()[:32]
-        message["Message-ID"] = f"<health.{digest}@{sender.rpartition('@')[2]}>"
-        message.set_content(text, cte="quoted-printable")
-        password = (resolver.secret_for(smtp, "password") if "password" in smtp.fields
-                    else None)
-        config = current_app.config
-        return mail.Mail(values, password, sender, mail.address(user.email), message,
-                         outbound_policy.from_config(config),
-                         mail.tls_context(config.get("OUTBOUND_CA_FILE") or None))
+        return chain_mail(row, lambda: compose(notice), "health")
 
     def max_duration(self, request):
         return request.timeout + 5
 
     def submit(self, request, report):
         return request.send()
+
+
+def chain_mail(row, compose_text, tag):
+    """The e-mail of an alert row to its recipient (`progress["recipient_id"]`) through the
+    chain's SMTP service: `compose_text()` → (subject, text), called in the recipient's
+    language. Its Message-ID comes from the row's idempotency key, so a resend is the same
+    message. CannotRun when the recipient or the chain's SMTP service cannot take it."""
+    user = db.session.get(User, (row.progress or {}).get("recipient_id"))
+    if user is None or not user.active or not mail.address(user.email):
+        raise CannotRun(str(_l("The recipient no longer exists or has no e-mail address.")))
+    smtp = resolver.resolve("smtp")
+    if smtp is None:
+        raise CannotRun(str(_l("The chain has no active SMTP outgoing server service.")))
+    values = dict(smtp.values)
+    sender = mail.address(values.get("sender_address"))
+    if not sender:
+        raise CannotRun(str(_l("The SMTP service has no valid sender address.")))
+    with force_locale(user.preferred_language or "de"):
+        subject, text = compose_text()
+    message = EmailMessage()
+    message["Subject"] = subject
+    message["From"] = formataddr((values.get("sender_name") or "", sender))
+    message["To"] = mail.address(user.email)
+    message["Date"] = formatdate(localtime=True)
+    digest = hashlib.sha256(row.idempotency_key.encode()).hexdigest()[:32]
+    message["Message-ID"] = f"<{tag}.{digest}@{sender.rpartition('@')[2]}>"
+    message.set_content(text, cte="quoted-printable")
+    password = (resolver.secret_for(smtp, "password") if "password" in smtp.fields
+                else None)
+    config = current_app.config
+    return mail.Mail(values, password, sender, mail.address(user.email), message,
+                     outbound_policy.from_config(config),
+                     mail.tls_context(config.get("OUTBOUND_CA_FILE") or None))
 
 
 def compose(notice):

@@ -612,6 +612,12 @@ def stored_secret(service, field_key):
                              "keys."), field=field_key) from error
 
 
+def replace_secrets(service, changes):
+    """Set secrets outside a save ({key: value | None to clear}), for a planned credential
+    change and its rollback; returns the keys that really changed. The caller logs it."""
+    return _apply_secrets(service, changes)
+
+
 # --- answers for the layers below (registered by the factory) ----------------------------
 
 def services_naming_company(company):

@@ -1,0 +1,329 @@
+"""Zugangsdaten planmäßig ändern, against real servers: an SMTP service (aiosmtpd with
+STARTTLS and AUTH) whose planned password passes its test, and a Dreve SmartOrder service
+against the partner sandox served over HTTPS whose planned password the sandbox refuses, so
+the change is rolled back and alerted (e-mail through the chain's SMTP service, a
+notification) naming the failing step. The clock of the plans is injected; the worker, Redis
+and the servers are real. A plan a killed worker left in swapping or testing is resolved once.
+Secrets never appear in the change log, the outbound rows or the job arguments."""
+import email
+import email.policy
+import json
+import threading
+from datetime import timedelta
+
+import pytest
+from flask_babel import force_locale
+from sqlalchemy import update
+from werkzeug.serving import make_server
+
+from sandbox import create_sandbox_app
+from tests.factories import HX, SMTP_RAW, ear_mould_raw, fresh, make_config
+from tests.mailserver import (  # noqa: F401  (fixtures)
+    CHAIN_PASSWORD, CHAIN_USER, certificates, inbox, smtp_server,
+)
+from webapp.changelog.models import ChangeLogEntry
+from webapp.extensions import db
+from webapp.interfaces import credential_plans, services
+from webapp.interfaces.credential_plan_models import (
+    DONE, PLANNED, ROLLED_BACK, SWAPPING, TESTING, CredentialPlan,
+)
+from webapp.models_base import utcnow
+from webapp.notifications import services as notifications
+from webapp.outbound import engine
+from webapp.outbound.models import FAILED, IN_FLIGHT, Outbound, OutboundAttempt
+from webapp.probes import AUTH, AUTH_FAILED, REASON_TEXTS, STEP_LABELS
+
+pytestmark = pytest.mark.redis
+
+USER, PASSWORD = CHAIN_USER, CHAIN_PASSWORD
+OLD = "alt-geheim-3"
+SANDBOX_PASSWORD, WRONG = "sandbox", "falsch-neu-9"
+SECRETS = (PASSWORD, OLD, WRONG)
+
+
+@pytest.fixture(scope="module")
+def https_sandbox(certificates):
+    """The partner sandbox on a TLS server signed by the test CA."""
+    server = make_server("127.0.0.1", 0, create_sandbox_app(), threaded=True,
+                         ssl_context=certificates.server_context())
+    thread = threading.Thread(target=server.serve_forever, kwargs=dict(poll_interval=0.05),
+                              daemon=True)
+    thread.start()
+    yield f"https://127.0.0.1:{server.port}"
+    server.shutdown()
+    server.server_close()
+    thread.join(5)
+
+
+@pytest.fixture
+def app_config(tmp_path, redis_url, certificates):
+    return make_config(tmp_path, REDIS_URL=redis_url, BABEL_DEFAULT_LOCALE="en",
+                       OUTBOUND_CA_FILE=str(certificates.ca_file),
+                       OUTBOUND_RETRY_BASE_SECONDS=0.05, OUTBOUND_RETRY_CAP_SECONDS=0.2,
+                       OUTBOUND_LEASE_MARGIN_SECONDS=1)
+
+
+def smtp_raw(smtp_server, password):
+    return {**SMTP_RAW, "host": "127.0.0.1", "port": str(smtp_server.port), "username": USER,
+            "password": password, "sender_address": "zentrale@kette.example.org"}
+
+
+@pytest.fixture
+def admin_mail(world):
+    """The admin hears about interface failures, in German."""
+    world.admin.email, world.admin.notify_interface_failures = "anna@kette.example.org", True
+    world.admin.preferred_language = "de"
+    db.session.commit()
+    return world.admin
+
+
+def plan_for(service, actor, secrets, now, minutes=2):
+    """A plan `minutes` after `now` (the injected clock), committed."""
+    due = credential_plans.local_time(now + timedelta(minutes=minutes))
+    plan, _changed = credential_plans.save_plan(actor, service, secrets, due, now=now)
+    db.session.commit()
+    return plan
+
+
+def assert_no_secret_anywhere(queue):
+    entries = db.session.scalars(db.select(ChangeLogEntry)).all()
+    rows = db.session.scalars(db.select(Outbound)).all()
+    attempts = db.session.scalars(db.select(OutboundAttempt)).all()
+    said = json.dumps([entry.changes for entry in entries]
+                      + [[row.progress, row.last_error, row.sealed, row.requested_by]
+                         for row in rows] + [a.message for a in attempts], default=str)
+    said += " ".join(str(job.args) for job in queue.jobs)
+    for secret in SECRETS:
+        assert secret not in said
+
+
+def actions_logged(service):
+    return [entry.action for entry in db.session.scalars(
+        db.select(ChangeLogEntry).where(ChangeLogEntry.entity_id == service.id,
+                                        ChangeLogEntry.entity_type == services.ENTITY)
+        .order_by(ChangeLogEntry.id))]
+
+
+def test_a_planned_smtp_password_is_swapped_at_its_time_and_passes(
+        world, make_service, smtp_server, queue, work, inbox):
+    """Before its time the tick leaves the plan alone; at its time the password is swapped,
+    "Verbindung testen" runs against the real SMTP server and passes: the plan is done, the
+    new password stays, the change log says planned / changed / passed without a value."""
+    service = make_service("smtp", smtp_raw(smtp_server, OLD), name="Mail Kette",
+                           usage_server=True)
+    now = utcnow()
+    plan = plan_for(service, world.admin, {"password": PASSWORD}, now)
+    assert credential_plans.run_due(now=now + timedelta(minutes=1))["swapped"] == 0
+    assert fresh(CredentialPlan, plan.id).state == PLANNED
+    assert services.stored_secret(fresh(type(service), service.id), "password") == OLD
+
+    assert credential_plans.run_due(now=now + timedelta(minutes=3))["swapped"] == 1
+    assert fresh(CredentialPlan, plan.id).state == TESTING
+    assert work()
+    plan = fresh(CredentialPlan, plan.id)
+    assert plan.state == DONE and plan.open_key is None
+    assert plan.new_secrets is None and plan.previous_secrets is None
+    assert services.stored_secret(fresh(type(service), service.id), "password") == PASSWORD
+    test_run = db.session.get(Outbound, plan.test_run_id)
+    assert test_run.state == "done" and test_run.requested_by == "System"
+    assert actions_logged(service) == ["create", "plan", "plan_swap", "plan_done"]
+    assert credential_plans.run_due(now=now + timedelta(minutes=5)) == {
+        "swapped": 0, "resolved": 0, "retested": 0}
+    assert not inbox  # nothing to alert
+    assert_no_secret_anywhere(queue)
+
+
+def test_a_planned_partner_password_the_sandbox_refuses_is_rolled_back_and_alerted(
+        world, make_service, smtp_server, https_sandbox, admin_mail, queue, work, inbox,
+        client, auth):
+    """A Dreve SmartOrder password planned for two minutes ahead: swapped, its test fails at
+    Anmeldung against the sandbox over HTTPS, the previous password is back, the service
+    warns in the editor and the list, and the admin gets one e-mail (through the chain's
+    SMTP service) and one notification naming the failing step."""
+    make_service("smtp", smtp_raw(smtp_server, PASSWORD), name="Mail Kette", usage_server=True)
+    service = make_service("dreve_smartorder", ear_mould_raw(
+        world.dreve, supplier=world.dreve, base_url=f"{https_sandbox}/dreve",
+        password=SANDBOX_PASSWORD), name="Dreve ST", branch_id=world.st.id, usage_server=True)
+    now = utcnow()
+    plan = plan_for(service, world.admin, {"password": WRONG}, now)
+    assert credential_plans.run_due(now=now + timedelta(minutes=2))["swapped"] == 1
+    assert services.stored_secret(fresh(type(service), service.id), "password") == WRONG
+    assert work()
+
+    plan = fresh(CredentialPlan, plan.id)
+    assert plan.state == ROLLED_BACK
+    assert (plan.failed_step, plan.failed_reason) == (AUTH, AUTH_FAILED)
+    assert services.stored_secret(fresh(type(service), service.id), "password") == \
+        SANDBOX_PASSWORD
+    assert actions_logged(service) == ["create", "plan", "plan_swap", "plan_back"]
+
+    (message,) = inbox
+    assert message.rcpt_tos == ["anna@kette.example.org"]
+    mail = email.message_from_bytes(message.content, policy=email.policy.default)
+    body = mail.get_body().get_content()
+    with force_locale("de"):
+        step, reason = str(STEP_LABELS[AUTH]), str(REASON_TEXTS[AUTH_FAILED])
+    assert step == "Anmeldung" and step in body and reason in body and "Dreve ST" in body
+
+    with client.application.test_request_context():
+        (shown,) = notifications.latest(world.admin)
+    assert "Dreve ST" in shown.text and str(STEP_LABELS[AUTH]) in shown.text
+    assert shown.url.endswith(f"/interfaces/{service.id}")
+
+    auth.login(world.admin)
+    editor = client.get(f"/interfaces/{service.id}").get_data(as_text=True)
+    assert "was rolled back" in editor and str(STEP_LABELS[AUTH]) in editor
+    assert "Credential change rolled back" in client.get("/interfaces/").get_data(as_text=True)
+    for secret in SECRETS + (SANDBOX_PASSWORD,):
+        assert secret not in editor
+    assert credential_plans.run_due(now=now + timedelta(minutes=9))["resolved"] == 0
+    assert len(inbox) == 1
+    assert_no_secret_anywhere(queue)
+
+
+def test_a_plan_left_in_swapping_is_swapped_once_after_its_lease(world, make_service,
+                                                                  smtp_server, queue, work):
+    """A worker killed after claiming (before the swap's commit) left the plan in swapping
+    and the service untouched: within the lease nothing happens; after it the next tick
+    swaps, once, however often it ticks."""
+    service = make_service("smtp", smtp_raw(smtp_server, OLD), name="Mail Kette",
+                           usage_server=True)
+    now = utcnow()
+    plan = plan_for(service, world.admin, {"password": PASSWORD}, now)
+    db.session.execute(update(CredentialPlan).where(CredentialPlan.id == plan.id).values(
+        state=SWAPPING, claimed_by="dead-worker", lease_until=now + timedelta(minutes=3)))
+    db.session.commit()
+    assert credential_plans.run_due(now=now + timedelta(minutes=2))["swapped"] == 0
+    assert services.stored_secret(fresh(type(service), service.id), "password") == OLD
+
+    assert credential_plans.run_due(now=now + timedelta(minutes=4))["swapped"] == 1
+    assert credential_plans.run_due(now=now + timedelta(minutes=10))["swapped"] == 0
+    assert work()
+    assert fresh(CredentialPlan, plan.id).state == DONE
+    assert actions_logged(service).count("plan_swap") == 1
+    assert db.session.scalar(db.select(db.func.count()).select_from(Outbound)) == 1
+
+
+def test_a_plan_whose_test_was_interrupted_is_resolved_once(world, make_service, smtp_server,
+                                                            admin_mail, queue, work, inbox):
+    """The swap committed, then the worker running the test died mid-call: the engine's
+    reconciler runs the test again, the plan is rolled back once (one rollback entry, one
+    alert e-mail), and later ticks find nothing to do."""
+    make_service("smtp", smtp_raw(smtp_server, PASSWORD), name="Mail Kette", usage_server=True)
+    service = make_service("smtp", smtp_raw(smtp_server, PASSWORD), name="Mail ST",
+                           branch_id=world.st.id, usage_server=True)
+    now = utcnow()
+    plan = plan_for(service, world.admin, {"password": WRONG}, now)
+    assert credential_plans.run_due(now=now + timedelta(minutes=3))["swapped"] == 1
+    plan = fresh(CredentialPlan, plan.id)
+    # The test's worker claimed it, wrote its attempt and died.
+    db.session.execute(update(Outbound).where(Outbound.id == plan.test_run_id).values(
+        state=IN_FLIGHT, claimed_by="dead", lease_until=utcnow() - timedelta(seconds=1)))
+    db.session.add(OutboundAttempt(outbound_id=plan.test_run_id, action="submit"))
+    db.session.commit()
+    queue.connection.flushall()  # and Redis lost every job
+    assert credential_plans.run_due(now=now + timedelta(minutes=4)) == {
+        "swapped": 0, "resolved": 0, "retested": 0}
+    assert engine.reconcile() == 1
+    assert work()
+    plan = fresh(CredentialPlan, plan.id)
+    assert plan.state == ROLLED_BACK and plan.failed_step == AUTH
+    assert services.stored_secret(fresh(type(service), service.id), "password") == PASSWORD
+    assert credential_plans.run_due(now=now + timedelta(minutes=6))["resolved"] == 0
+    assert actions_logged(service).count("plan_back") == 1
+    assert len(inbox) == 1
+
+
+def test_a_plan_whose_ended_test_went_unresolved_is_resolved_by_the_tick_once(
+        world, make_service, smtp_server, queue):
+    """The test ended but its plan stayed in testing (its listener failed): the tick
+    resolves it from the test's result — the previous value back — once."""
+    service = make_service("smtp", smtp_raw(smtp_server, PASSWORD), name="Mail Kette",
+                           usage_server=True)
+    now = utcnow()
+    plan = plan_for(service, world.admin, {"password": WRONG}, now)
+    credential_plans.run_due(now=now + timedelta(minutes=3))
+    plan = fresh(CredentialPlan, plan.id)
+    db.session.execute(update(Outbound).where(Outbound.id == plan.test_run_id).values(
+        state=FAILED, progress={"ok": False, "steps": [
+            {"step": AUTH, "state": "failed", "reason": AUTH_FAILED, "detail": "535"}]}))
+    db.session.commit()
+    assert credential_plans.run_due(now=now + timedelta(minutes=4))["resolved"] == 1
+    assert credential_plans.run_due(now=now + timedelta(minutes=5))["resolved"] == 0
+    assert fresh(CredentialPlan, plan.id).state == ROLLED_BACK
+    assert services.stored_secret(fresh(type(service), service.id), "password") == PASSWORD
+    assert actions_logged(service).count("plan_back") == 1
+
+
+# --- the screens --------------------------------------------------------------------------
+
+def test_planning_changing_and_cancelling_from_the_editor(world, make_service, smtp_server,
+                                                           client, auth, csrf):
+    """The dialog plans (a time in the past: 422 beside the field; nothing typed: 422), the
+    editor shows when, who and which fields, never a value; changing the time and cancelling
+    are logged; the change log says "planned" for the secret."""
+    service = make_service("smtp", smtp_raw(smtp_server, OLD), name="Mail Kette",
+                           usage_server=True)
+    world.admin.preferred_language = "en"
+    db.session.commit()
+    auth.login(world.admin)
+    url = f"/interfaces/{service.id}/credential-plan"
+    assert client.get(url, headers=HX).status_code == 200
+    past = credential_plans.local_time(utcnow() - timedelta(minutes=1)).strftime("%Y-%m-%dT%H:%M")
+    later = credential_plans.local_time(utcnow() + timedelta(days=1)).strftime("%Y-%m-%dT%H:%M")
+    response = client.post(url, data={"csrf_token": csrf(), "password": PASSWORD,
+                                      "due_at": past}, headers=HX)
+    assert response.status_code == 422
+    page = response.get_data(as_text=True)
+    assert 'id="plan-due-at-error"' in page and "in the future" in page and PASSWORD not in page
+    response = client.post(url, data={"csrf_token": csrf(), "due_at": later}, headers=HX)
+    assert response.status_code == 422 and "at least one new value" in response.get_data(
+        as_text=True)
+    assert db.session.scalar(db.select(CredentialPlan)) is None
+
+    response = client.post(url, data={"csrf_token": csrf(), "password": PASSWORD,
+                                      "due_at": later}, headers=HX)
+    assert response.status_code == 200 and response.headers["HX-Retarget"] == "#editor"
+    editor = response.get_data(as_text=True)
+    assert 'id="credential-plan-title"' in editor and "Anna Admin" in editor
+    assert PASSWORD not in editor
+    plan = db.session.scalar(db.select(CredentialPlan))
+    assert plan.state == PLANNED and json.loads(plan.new_secrets) == {"password": PASSWORD}
+    raw_row = db.session.execute(db.text("SELECT new_secrets FROM credential_plans")).scalar()
+    assert PASSWORD not in raw_row  # encrypted at rest
+
+    even_later = credential_plans.local_time(utcnow() + timedelta(days=2)) \
+        .strftime("%Y-%m-%dT%H:%M")
+    response = client.post(url, data={"csrf_token": csrf(), "due_at": even_later}, headers=HX)
+    assert response.status_code == 200
+    assert json.loads(fresh(CredentialPlan, plan.id).new_secrets) == {"password": PASSWORD}
+    history = client.get(f"/interfaces/{service.id}/history", headers=HX).get_data(as_text=True)
+    assert "planned" in history and PASSWORD not in history
+
+    response = client.post(f"{url}/cancel", data={"csrf_token": csrf()}, headers=HX)
+    assert response.status_code == 200
+    plan = fresh(CredentialPlan, plan.id)
+    assert plan.state == "cancelled" and plan.new_secrets is None
+    assert actions_logged(service) == ["create", "plan", "plan_edit", "plan_stop"]
+    assert services.stored_secret(fresh(type(service), service.id), "password") == OLD
+
+
+def test_staff_may_not_plan_and_posts_need_csrf(world, make_service, smtp_server, client,
+                                                 auth, csrf):
+    """Staff get 403 on the form and every post; without the CSRF token a post is refused
+    and nothing is planned."""
+    service = make_service("smtp", smtp_raw(smtp_server, OLD), name="Mail ST",
+                           branch_id=world.st.id, usage_server=True)
+    url = f"/interfaces/{service.id}/credential-plan"
+    later = credential_plans.local_time(utcnow() + timedelta(days=1)).strftime("%Y-%m-%dT%H:%M")
+    auth.login(world.staff)
+    assert client.get(url).status_code == 403
+    for target in (url, f"{url}/cancel", f"{url}/hide"):
+        assert client.post(target, data={"csrf_token": csrf(), "password": PASSWORD,
+                                         "due_at": later}).status_code == 403
+    auth.login(world.admin)
+    response = client.post(url, data={"password": PASSWORD, "due_at": later})
+    assert response.status_code == 403  # the app's answer to a missing CSRF token
+    assert db.session.scalar(db.select(CredentialPlan)) is None
+    auth.login(world.manager)  # the branch's manager may
+    assert client.get(url).status_code == 200

@@ -1,0 +1,511 @@
+"""Zugangsdaten planmäßig ändern: new values for a service's secret fields, put in place at a
+planned time, tested at once, and taken back when the test fails.
+
+- **Planning** (editor, administrator or whoever may edit the service): the new values are
+  encrypted at rest (CredentialPlan.new_secrets) and never shown; the change log says only
+  "geplant". Until its time the plan can be changed and cancelled.
+- **The swap** runs from the periodic tick (jobs.credential_plans.tick, every minute), never
+  from a job carrying the plan: the database decides, so a flushed Redis loses nothing. A
+  plan is claimed by a conditional UPDATE (planned → swapping, with a lease); the secrets
+  are swapped, the previous ones kept encrypted in the plan, the connection test started and
+  the plan moved to testing **in one transaction**. A worker killed before that commit left
+  the service untouched and the plan in swapping: once the lease ran out the next tick
+  claims it again and swaps. One killed after it left the plan in testing.
+- **The test** is "Verbindung testen" with the saved values (an outbound row of the
+  service_action kind, in the service's run history). When it ends, the outbound listener
+  resolves the plan in the transaction that stores the result: passed → done; failed → the
+  previous values back, the service marked, an alert by e-mail (the chain's SMTP service)
+  and in the app naming the failing step. A tick that finds a plan in testing whose test
+  ended unresolved resolves it; one whose test is gone starts another. Each resolution is a
+  conditional UPDATE (testing → done / rolled_back): a plan is resolved once.
+"""
+import json
+import logging
+import uuid
+from datetime import datetime, timedelta, timezone
+from zoneinfo import ZoneInfo
+
+from flask import url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import and_, or_, update
+
+from ..changelog import services as changelog
+from ..errors import DomainError, PermissionDenied
+from ..extensions import db
+from ..i18n import ui_language
+from ..models_base import utcnow
+from ..notifications import services as notifications
+from ..org.models import Branch
+from ..org.services import get_chain
+from ..outbound import engine
+from ..outbound.handlers import CannotRun, Handler
+from ..outbound.models import DONE as RUN_DONE
+from ..outbound.models import FAILED as RUN_FAILED
+from ..outbound.models import Outbound
+from ..permissions import reads_branch
+from ..probes import FAILED as STEP_FAILED
+from ..probes import REASON_TEXTS, STEP_LABELS
+from ..records import flush_unique
+from ..users.models import User
+from . import actions, catalogue, health_checks, services
+from .credential_plan_models import (
+    CANCELLED, DONE, OPEN, PLANNED, ROLLED_BACK, SWAPPING, TESTING, CredentialPlan,
+)
+from .values import InvalidValues, _string_problem
+
+log = logging.getLogger(__name__)
+
+SUBJECT = "credential_plan"
+ALERT_KIND, ALERT_ACTION = "credential_plan_alert", "mail"
+NOTIFICATION = "credential_plan"
+# Change-log actions of a service (changelog.display names them).
+PLAN, PLAN_EDIT, PLAN_CANCEL = "plan", "plan_edit", "plan_stop"
+PLAN_SWAP, PLAN_PASS, PLAN_BACK = "plan_swap", "plan_done", "plan_back"
+DUE_FIELD = "planned_for"   # the change log's field of the planned time
+# Longer than one swap can take (a few statements); a swap still running is never taken over.
+LEASE = timedelta(minutes=2)
+BATCH = 100
+
+RUNNING = _l("The planned change is being carried out now; it can no longer be changed.")
+NOT_PLANNED = _l("There is no planned change to cancel.")
+IN_FUTURE = _l("Enter a time in the future.")
+REQUIRED_TIME = _l("Enter the date and time of the change.")
+ONE_VALUE = _l("Enter at least one new value.")
+RACED = _l("Someone planned a change of this service at the same moment. Reload and check.")
+
+
+def chain_zone():
+    return ZoneInfo(get_chain().timezone or "Europe/Berlin")
+
+
+def local_time(moment):
+    """An aware UTC moment as the chain's local naive time (for the form and the log)."""
+    return moment.astimezone(chain_zone()).replace(tzinfo=None)
+
+
+# --- who may, and what --------------------------------------------------------------------
+
+def plannable_fields(actor, service):
+    """The secret FieldSpecs of the service's type that `actor` may plan new values for
+    (branch managers keep what only administrators change)."""
+    try:
+        interface = catalogue.get_interface(service.interface_key)
+    except KeyError:
+        return []
+    locked = services.locked_fields(actor, interface)
+    return [spec for spec in interface.secret_fields if spec.key not in locked]
+
+
+def may_plan(actor, service):
+    """Whether `actor` may plan, change and cancel credential changes of `service`."""
+    return services.can_edit_service(actor, service) and bool(plannable_fields(actor, service))
+
+
+def _require(actor, service):
+    if not may_plan(actor, service):
+        raise PermissionDenied(_l("You may not change the credentials of this service."))
+
+
+def open_plan(service):
+    return db.session.scalar(db.select(CredentialPlan).where(
+        CredentialPlan.service_id == service.id, CredentialPlan.state.in_(OPEN)))
+
+
+def shown_plan(service):
+    """What the service shows: its open plan, else its last ended one nobody has hidden."""
+    return db.session.scalar(
+        db.select(CredentialPlan)
+        .where(CredentialPlan.service_id == service.id,
+               or_(CredentialPlan.state.in_(OPEN),
+                   and_(CredentialPlan.state.in_((DONE, ROLLED_BACK)),
+                        CredentialPlan.acknowledged_at.is_(None))))
+        .order_by(CredentialPlan.id.desc()).limit(1))
+
+
+def warned_service_ids(service_ids):
+    """The ids among `service_ids` whose planned change was rolled back and not yet seen
+    to (the list's warning), in one query."""
+    if not service_ids:
+        return set()
+    return set(db.session.scalars(db.select(CredentialPlan.service_id).where(
+        CredentialPlan.service_id.in_(service_ids), CredentialPlan.state == ROLLED_BACK,
+        CredentialPlan.acknowledged_at.is_(None))))
+
+
+def step_in_words(step, reason):
+    """(step label, reason text) of a failed test, in the current language."""
+    return (str(STEP_LABELS.get(step, step)) if step else "",
+            str(REASON_TEXTS.get(reason, reason)) if reason else "")
+
+
+def panel(actor, service):
+    """What the editor shows of planned credential changes, or None where the service has no
+    secrets the actor may change and nothing to show."""
+    allowed = may_plan(actor, service)
+    plan = shown_plan(service) if services.can_edit_service(actor, service) else None
+    if plan is None and not allowed:
+        return None
+    labels = {spec.key: spec.text("label", ui_language())
+              for spec in catalogue.get_interface(service.interface_key).secret_fields}
+    step, reason = step_in_words(plan.failed_step, plan.failed_reason) if plan else ("", "")
+    return dict(plan=plan, may_plan=allowed, may_change=allowed and plan is not None
+                and plan.state == PLANNED,
+                fields=[labels.get(key, key) for key in (plan.fields if plan else [])],
+                due=local_time(plan.due_at) if plan else None, step=step, reason=reason,
+                zone=get_chain().timezone or "Europe/Berlin")
+
+
+# --- planning ------------------------------------------------------------------------------
+
+def save_plan(actor, service, raw, due_local, now=None):
+    """Plan new values (`raw`: {secret field key: typed value}; empty = unchanged) for
+    `due_local` (a naive datetime in the chain's time zone), or change the open plan.
+    Returns (plan, changed). InvalidValues beside the fields; DomainError once it runs."""
+    _require(actor, service)
+    now = now or utcnow()
+    plan = open_plan(service)
+    if plan is not None and plan.state != PLANNED:
+        raise DomainError(RUNNING)
+    errors = {}
+    due_at = None
+    if due_local is None:
+        errors["due_at"] = REQUIRED_TIME
+    else:
+        due_at = due_local.replace(tzinfo=chain_zone()).astimezone(timezone.utc)
+        if due_at <= now:
+            errors["due_at"] = IN_FUTURE
+    fields = plannable_fields(actor, service)
+    entered = {}
+    for spec in fields:
+        value = raw.get(spec.key) or ""
+        if not value:
+            continue
+        problem = _string_problem(spec, value)
+        if problem is not None:
+            errors[spec.key] = problem
+        else:
+            entered[spec.key] = value
+    planned = json.loads(plan.new_secrets or "{}") if plan is not None else {}
+    if not entered and not planned and fields:
+        errors.setdefault(fields[0].key, ONE_VALUE)
+    if errors:
+        raise InvalidValues(errors)
+    merged = {**planned, **entered}
+    secret_items = [{"field": key, "secret": True, "planned": True} for key in sorted(entered)]
+    due_text = local_time(due_at).strftime("%Y-%m-%d %H:%M")
+    if plan is None:
+        _acknowledge(service)
+        plan = CredentialPlan(service_id=service.id, open_key=f"service:{service.id}",
+                              state=PLANNED, due_at=due_at, fields=sorted(merged),
+                              new_secrets=json.dumps(merged), planned_by=actor.name,
+                              planned_by_id=getattr(actor, "id", None))
+        db.session.add(plan)
+        flush_unique(plan, conflict=RACED)
+        changelog.record(actor, PLAN, services.ENTITY, service,
+                         [{"field": DUE_FIELD, "old": None, "new": due_text}, *secret_items],
+                         branch=service.scope_branch)
+        return plan, True
+    items = list(secret_items)
+    old_text = local_time(plan.due_at).strftime("%Y-%m-%d %H:%M")
+    if old_text != due_text:
+        items.insert(0, {"field": DUE_FIELD, "old": old_text, "new": due_text})
+    if not items:
+        return plan, False
+    # Only a plan still waiting changes: the tick may have claimed it a moment ago.
+    moved = db.session.execute(
+        update(CredentialPlan).where(CredentialPlan.id == plan.id,
+                                     CredentialPlan.state == PLANNED)
+        .values(due_at=due_at, fields=sorted(merged), new_secrets=json.dumps(merged),
+                planned_by=actor.name, planned_by_id=getattr(actor, "id", None),
+                updated_at=now)
+        .execution_options(synchronize_session=False)).rowcount
+    if not moved:
+        raise DomainError(RUNNING)
+    db.session.refresh(plan)
+    changelog.record(actor, PLAN_EDIT, services.ENTITY, service, items,
+                     branch=service.scope_branch)
+    return plan, True
+
+
+def cancel_plan(actor, service, now=None):
+    """Cancel the service's plan while it waits; its new values are dropped."""
+    _require(actor, service)
+    plan = open_plan(service)
+    if plan is None:
+        raise DomainError(NOT_PLANNED)
+    moved = db.session.execute(
+        update(CredentialPlan).where(CredentialPlan.id == plan.id,
+                                     CredentialPlan.state == PLANNED)
+        .values(state=CANCELLED, open_key=None, new_secrets=None,
+                finished_at=now or utcnow())
+        .execution_options(synchronize_session=False)).rowcount
+    if not moved:
+        raise DomainError(RUNNING)
+    changelog.record(actor, PLAN_CANCEL, services.ENTITY, service,
+                     [{"field": DUE_FIELD, "old": local_time(plan.due_at)
+                       .strftime("%Y-%m-%d %H:%M"), "new": None}],
+                     branch=service.scope_branch)
+    db.session.flush()
+    return plan
+
+
+def acknowledge(actor, service):
+    """Hide the result of the service's last planned change (and its warning)."""
+    _require(actor, service)
+    return _acknowledge(service)
+
+
+def _acknowledge(service):
+    return db.session.execute(
+        update(CredentialPlan).where(CredentialPlan.service_id == service.id,
+                                     CredentialPlan.state.in_((DONE, ROLLED_BACK)),
+                                     CredentialPlan.acknowledged_at.is_(None))
+        .values(acknowledged_at=utcnow()).execution_options(synchronize_session=False)).rowcount
+
+
+# --- the worker's side ------------------------------------------------------------------------
+
+def run_due(now=None):
+    """The periodic tick: swap the plans whose time has come (and those a killed worker left
+    in swapping), and resolve those whose test ended unresolved. Commits per plan. Returns
+    {"swapped": n, "resolved": n, "retested": n}."""
+    now = now or utcnow()
+    counts = {"swapped": 0, "resolved": 0, "retested": 0}
+    due = db.session.scalars(
+        db.select(CredentialPlan.id)
+        .where(or_(and_(CredentialPlan.state == PLANNED, CredentialPlan.due_at <= now),
+                   and_(CredentialPlan.state == SWAPPING, CredentialPlan.lease_until < now)))
+        .order_by(CredentialPlan.due_at).limit(BATCH)).all()
+    db.session.rollback()
+    for plan_id in due:
+        counts["swapped"] += swap(plan_id, now)
+    testing = db.session.scalars(db.select(CredentialPlan.id).where(
+        CredentialPlan.state == TESTING).order_by(CredentialPlan.id).limit(BATCH)).all()
+    for plan_id in testing:
+        outcome = _settle_testing(plan_id)
+        if outcome:
+            counts[outcome] += 1
+    db.session.commit()
+    return counts
+
+
+def swap(plan_id, now=None):
+    """Claim the plan and swap its secrets, keep the previous ones, start the connection
+    test and move it to testing, all in one transaction. True when this call did it."""
+    now = now or utcnow()
+    token = uuid.uuid4().hex
+    claimed = db.session.execute(
+        update(CredentialPlan)
+        .where(CredentialPlan.id == plan_id,
+               or_(and_(CredentialPlan.state == PLANNED, CredentialPlan.due_at <= now),
+                   and_(CredentialPlan.state == SWAPPING, CredentialPlan.lease_until < now)))
+        .values(state=SWAPPING, claimed_by=token, lease_until=now + LEASE)
+        .execution_options(synchronize_session=False)).rowcount
+    db.session.commit()
+    if not claimed:
+        return False
+    plan = db.session.get(CredentialPlan, plan_id)
+    service = plan.service
+    new = json.loads(plan.new_secrets or "{}")
+    previous = {key: services.stored_secret(service, key) for key in sorted(new)}
+    changed = services.replace_secrets(service, new)
+    if changed:
+        service.version += 1
+        service.updated_by = health_checks.SYSTEM_NAME
+    run = _start_test(plan)
+    moved = db.session.execute(
+        update(CredentialPlan)
+        .where(CredentialPlan.id == plan_id, CredentialPlan.state == SWAPPING,
+               CredentialPlan.claimed_by == token)
+        .values(state=TESTING, previous_secrets=json.dumps(previous), swapped_at=now,
+                test_run_id=run.id, lease_until=None, claimed_by=None)
+        .execution_options(synchronize_session=False)).rowcount
+    if not moved:  # the lease ran out and another tick took the plan over
+        db.session.rollback()
+        return False
+    changelog.record(health_checks.SYSTEM, PLAN_SWAP, services.ENTITY, service,
+                     [{"field": key, "secret": True} for key in changed],
+                     branch=service.scope_branch)
+    db.session.commit()
+    log.info("Credential plan %s: service %s swapped (%s), testing", plan_id, service.id,
+             ", ".join(changed) or "unchanged")
+    return True
+
+
+def _start_test(plan):
+    """'Verbindung testen' with the saved values, as System; its own exclusive key, so a test
+    a person runs at the same moment (maybe with other values in the form) is not taken
+    for the plan's."""
+    row, _created = engine.start(actions.KIND, actions.SUBJECT, plan.service_id,
+                                 action=actions.TEST,
+                                 exclusive_key=f"{SUBJECT}:{plan.id}:{actions.TEST}",
+                                 requested_by=health_checks.SYSTEM_NAME,
+                                 progress={"steps": []})
+    return row
+
+
+def _settle_testing(plan_id):
+    """A plan in testing, looked at by the tick: resolve it when its test ended (the worker
+    that stored the result died before, or its listener failed), start a new test when its
+    test is gone; leave it while the test runs (the engine's reconciler keeps it moving)."""
+    plan = db.session.get(CredentialPlan, plan_id)
+    run = db.session.get(Outbound, plan.test_run_id) if plan.test_run_id else None
+    if run is not None and run.state in (RUN_DONE, RUN_FAILED):
+        resolved = resolve(plan_id, run)
+        db.session.commit()
+        return "resolved" if resolved else None
+    if run is not None:
+        return None
+    new_run = _start_test(plan)
+    moved = db.session.execute(
+        update(CredentialPlan).where(CredentialPlan.id == plan_id, CredentialPlan.state == TESTING,
+                                     CredentialPlan.test_run_id == plan.test_run_id)
+        .values(test_run_id=new_run.id).execution_options(synchronize_session=False)).rowcount
+    if not moved:
+        db.session.rollback()
+        return None
+    db.session.commit()
+    return "retested"
+
+
+def on_test_finished(row):
+    """The outbound listener of service actions: a plan whose test this was is resolved in
+    the transaction that stores the test's result."""
+    if row.subject_type != actions.SUBJECT or row.action != actions.TEST:
+        return
+    plan_id = db.session.scalar(db.select(CredentialPlan.id).where(
+        CredentialPlan.test_run_id == row.id, CredentialPlan.state == TESTING))
+    if plan_id is not None:
+        resolve(plan_id, row)
+
+
+def resolve(plan_id, run):
+    """End a plan in testing by its test `run`: done when it passed; else the previous values
+    back, the failing step kept, the alerts started. The caller commits. True when this call
+    resolved it (a conditional UPDATE: never twice)."""
+    plan = db.session.get(CredentialPlan, plan_id)
+    now = utcnow()
+    ended = dict(open_key=None, new_secrets=None, previous_secrets=None, finished_at=now,
+                 claimed_by=None, lease_until=None)
+    where = (CredentialPlan.id == plan_id, CredentialPlan.state == TESTING,
+             CredentialPlan.test_run_id == run.id)
+    service = plan.service
+    if actions.passed(run):
+        moved = db.session.execute(update(CredentialPlan).where(*where)
+                                   .values(state=DONE, **ended)
+                                   .execution_options(synchronize_session=False)).rowcount
+        if moved:
+            changelog.record(health_checks.SYSTEM, PLAN_PASS, services.ENTITY, service, [],
+                             branch=service.scope_branch)
+            log.info("Credential plan %s: the test passed", plan_id)
+        return bool(moved)
+    previous = json.loads(plan.previous_secrets or "{}")
+    step, reason = failing_step(run)
+    moved = db.session.execute(update(CredentialPlan).where(*where)
+                               .values(state=ROLLED_BACK, failed_step=step, failed_reason=reason,
+                                       **ended)
+                               .execution_options(synchronize_session=False)).rowcount
+    if not moved:
+        return False
+    changed = services.replace_secrets(service, previous)
+    if changed:
+        service.version += 1
+        service.updated_by = health_checks.SYSTEM_NAME
+    changelog.record(health_checks.SYSTEM, PLAN_BACK, services.ENTITY, service,
+                     [{"field": key, "secret": True} for key in changed],
+                     branch=service.scope_branch)
+    db.session.flush()
+    db.session.refresh(plan)
+    _alert(plan, service)
+    log.warning("Credential plan %s: the test failed at %s (%s); previous values restored",
+                plan_id, step or "?", reason or "?")
+    return True
+
+
+def failing_step(run):
+    """(step, reason) codes of a failed test's failing step; ("", "") when it could not run."""
+    for item in (run.progress or {}).get("steps", []):
+        if item.get("state") == STEP_FAILED:
+            return item.get("step", "")[:20], (item.get("reason") or "")[:20]
+    return "", ""
+
+
+# --- alerts ----------------------------------------------------------------------------------
+
+def _alert(plan, service):
+    """Tell those who hear about interface failures and read the service's branch, and the
+    planner: a notification each, and an e-mail each through the chain's SMTP service (one
+    outbound row per plan and user, its key kept: never said twice)."""
+    branch_id = service.scope_branch_id
+    users = {user.id: user for user in health_checks.recipients(branch_id)}
+    planner = db.session.get(User, plan.planned_by_id) if plan.planned_by_id else None
+    if planner is not None and planner.active and reads_branch(planner, branch_id):
+        users.setdefault(planner.id, planner)
+    notifications.notify(list(users), NOTIFICATION, f"{SUBJECT}:{plan.id}", {
+        "plan_id": plan.id, "service_id": service.id, "service_name": service.name,
+        "step": plan.failed_step, "reason": plan.failed_reason})
+    for user in users.values():
+        if not user.email:
+            continue
+        engine.start(ALERT_KIND, SUBJECT, plan.id, action=ALERT_ACTION,
+                     exclusive_key=f"{SUBJECT}:{plan.id}:{ALERT_ACTION}:{user.id}",
+                     requested_by=health_checks.SYSTEM_NAME, progress={"recipient_id": user.id})
+
+
+def describe(params):
+    """The notification in the reader's language, leading to the service."""
+    step, reason = step_in_words(params.get("step"), params.get("reason"))
+    text = _("The planned credential change of “%(service)s” was rolled back: its connection "
+             "test failed at %(step)s (%(reason)s). The previous values are in place again.",
+             service=params.get("service_name", ""), step=step or "?", reason=reason or "?")
+    return text, url_for("interfaces.edit_get", service_id=params.get("service_id"))
+
+
+def compose(plan):
+    """(subject, text) of the alert e-mail in the current language; no secret."""
+    service = plan.service
+    branch = db.session.get(Branch, service.scope_branch_id) if service.scope_branch_id else None
+    step, reason = step_in_words(plan.failed_step, plan.failed_reason)
+    try:
+        interface = catalogue.get_interface(service.interface_key).text("name", ui_language())
+    except KeyError:
+        interface = service.interface_key
+    what = dict(service=service.name, interface=interface,
+                place=branch.name if branch is not None else _("the whole chain"),
+                when=local_time(plan.swapped_at or plan.due_at).strftime("%d.%m.%Y %H:%M"),
+                who=plan.planned_by, step=step or "?", reason=reason or "?")
+    subject = _("Planned credential change rolled back: %(service)s (%(place)s)", **what)
+    lines = [
+        _("At %(when)s the new credentials of %(service)s (%(interface)s, %(place)s), planned "
+          "by %(who)s, were put in place.", **what),
+        _("The connection test that followed failed at step %(step)s: %(reason)s.", **what),
+        _("The previous credentials were restored. Check the new ones with the partner, then "
+          "plan the change again."),
+        "", _("You get this e-mail because your account asks to hear about interface "
+              "failures (My account), or because you planned the change."),
+    ]
+    return subject, "\n".join(lines) + "\n"
+
+
+class AlertMailHandler(Handler):
+    """One alert e-mail about a rolled-back plan to one user, through the chain's SMTP
+    service; the row keeps its key for good (one mail per plan and user)."""
+
+    kind = ALERT_KIND
+    keeps_exclusive_key = True
+
+    def prepare(self, row):
+        plan = db.session.get(CredentialPlan, row.subject_id)
+        if plan is None:
+            raise CannotRun(str(_l("The planned change was deleted.")))
+        return health_checks.chain_mail(row, lambda: compose(plan), "credentials")
+
+    def max_duration(self, request):
+        return request.timeout + 5
+
+    def submit(self, request, report):
+        return request.send()
+
+
+ALERT_HANDLER = AlertMailHandler()
