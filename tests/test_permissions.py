@@ -19,8 +19,10 @@ OWN, OTHER, CHAIN = "own", "other", "chain"
 
 # What each GET route shows, and to whom: endpoint → (records it is asked for, rule).
 # Rules: "everyone" (any logged-in user), "admin" (403 for the others), "manager" (admins and
-# branch managers; 403 for staff), "branch" (admins all; others only their branches' and the
-# chain's, 404 otherwise), "customer" (chain-wide unless the chain keeps customers to their
+# branch managers; 403 for staff), "branch-edit" (a change screen: admins all; branch managers
+# their branches' records, 403 for the chain's; staff 403; 404 where they do not read), "branch"
+# (admins all; others only their branches' and the chain's, 404 otherwise), "customer"
+# (chain-wide unless the chain keeps customers to their
 # branches), "customer-work" (working on a process: admins, and the users of its branch; 403
 # for the others), "customer-delete" (admins and the customer's branch managers), "public" (no
 # login needed).
@@ -81,6 +83,7 @@ READS = {
     "interfaces.history_get": ((OWN, OTHER, CHAIN), "branch"),
     "interfaces.action_status_get": ((OWN, OTHER, CHAIN), "branch"),
     "interfaces.action_history_get": ((OWN, OTHER, CHAIN), "branch"),
+    "interfaces.credential_plan_get": ((OWN, OTHER, CHAIN), "branch-edit"),
     "interfaces.help_get": ((None,), "everyone"),
     "interfaces.new_get": ((None, OWN, OTHER), "branch"),
     "interfaces.new_form_get": ((None, OWN, OTHER), "branch"),
@@ -142,6 +145,12 @@ def expected(rule, role, scope, customers_by_branch=False):
         if role == "manager" and scope == OTHER:
             return 404
         return 403 if rule == "log-edit" and role == "manager" and scope == CHAIN else 200
+    if rule == "branch-edit":  # a change screen of a record: where one may change it
+        if role == "admin":
+            return 200
+        if scope == OTHER:
+            return 404
+        return 200 if role == "manager" and scope == OWN else 403
     if rule.startswith("customer"):
         if role == "admin":
             return 200

@@ -18,7 +18,7 @@ from ..errors import Conflict, DomainError, PermissionDenied
 from ..extensions import db
 from ..org import services as org_services
 from ..views_helpers import refusal_status
-from . import catalogue, services
+from . import catalogue, credential_plans, services
 from .action_display import action_items
 from .blueprint import bp
 from .forms import (
@@ -101,6 +101,8 @@ def _list_context(station):
         canonical_url=url_for("interfaces.list_get", **_args(station), **query),
         effective_url=_effective_url(station),
         may_import=is_admin(current_user) and station is None,
+        credential_warnings=credential_plans.warned_service_ids(
+            [service.id for service in pagination.items]),
     )
 
 
@@ -283,6 +285,8 @@ def _editor(station, interface, service=None, form=None, raw=None, errors=None, 
         interface_name=services.interface_name(interface),
         help_url=url_for("interfaces.help_get", interface_key=interface.key),
         actions=action_items(service, interface, station),
+        credential_plan=(credential_plans.panel(current_user, service)
+                         if service is not None else None),
     )
 
 
