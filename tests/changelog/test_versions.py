@@ -369,3 +369,22 @@ def test_start_date_and_flags_restore(world, make_service):
     versions.restore(world.admin, services.ENTITY, service, created)
     db.session.commit()
     assert (service.start_date, service.enabled) == (None, True)
+
+
+def test_versions_page_reads_a_constant_number_of_statements(client, auth, world, smtp,
+                                                             count_queries):
+    """The Versions page with two states compared: as many statements for 4 entries as for
+    24 (the differences are worked out from the loaded entries)."""
+    service, created, _host = smtp
+    auth.login(world.admin)
+    url = f"/changelog/services/{service.id}/versions?from={created.id}&to=now"
+    client.get(url)
+    _update(world.admin, service, {"sender_name": "Zentrale"})  # as before the second count
+    with count_queries() as few:
+        assert client.get(url).status_code == 200
+    for number in range(10):
+        _update(world.admin, service, {"sender_name": f"Filiale {number}"})
+        _update(world.admin, service, {"password": f"geheim-{number}"})
+    with count_queries() as many:
+        assert client.get(url).status_code == 200
+    assert many.count == few.count
