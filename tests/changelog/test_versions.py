@@ -95,8 +95,12 @@ def test_compare_two_entries_says_unchanged_secret(client, auth, csrf, world, sm
 
 def test_state_after_puts_old_values_back():
     """A state is the current values with the later entries' old values put back, newest
-    first; secrets and the restore's own reference are no fields."""
+    first; secrets, the restore's own reference and a planned change's time are no fields,
+    and a planned secret is not changed yet."""
     entries = [
+        ChangeLogEntry(id=4, action="plan", changes=[  # a planned credential change waits
+            {"field": "planned_for", "old": None, "new": "2026-03-09 10:00"},
+            {"field": "password", "secret": True, "planned": True}]),
         ChangeLogEntry(id=3, action="update", changes=[
             {"field": "restored_from", "entry": 1, "at": "2026-03-01T09:00:00+00:00"},
             {"field": "host", "old": "b", "new": "c"}, {"field": "password", "secret": True}]),
@@ -106,12 +110,15 @@ def test_state_after_puts_old_values_back():
                                                         "new": "a"}]),
     ]
     current = {"host": "c", "port": 587}
+    assert versions.state_after(entries, current, 4) == current
     assert versions.state_after(entries, current, 3) == current
     assert versions.state_after(entries, current, 2) == {"host": "b", "port": 587}
     assert versions.state_after(entries, current, 1) == {"host": "a", "port": 25}
     changes = versions.compare(entries, current, ["password"], 1, versions.NOW)
     assert {"field": "password", "secret": True, "unchanged": False} in changes
     assert versions.compare(entries, current, ["password"], 1, 2)[-1]["unchanged"] is True
+    assert versions.compare(entries, current, ["password"], 3, 4) == [
+        {"field": "password", "secret": True, "unchanged": True}]
     with pytest.raises(KeyError):
         versions.state_after(entries, current, 99)
 

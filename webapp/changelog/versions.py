@@ -19,12 +19,10 @@ from ..errors import DomainError
 from ..extensions import db
 from . import registry
 from .models import ChangeLogEntry
-from .services import RESTORED_FROM, entries_for
+from .services import entries_for
 
 NOW = "now"  # "compare with the current state"
 LIMIT = 200  # the entries a record's Versions page offers (a state needs every later one)
-# Items of an entry that are no fields of the record.
-NOT_FIELDS = frozenset({RESTORED_FROM, "copied_from"})
 
 DELETED = _l("This record was deleted. A deleted record cannot be restored here; the change "
              "log keeps its entries.")
@@ -76,7 +74,9 @@ def gone_name(entity_type, entity_id):
 
 def state_after(entries, current, entry_id):
     """The values right after the entry `entry_id` was written: `current` with the old
-    values of every later entry of `entries` (newest first) put back. KeyError when
+    values of every later entry of `entries` (newest first) put back. Items that are no
+    field of the record now (a copy's source, a restore's reference, a planned credential
+    change's time, a field the catalogue dropped) and secrets are left out. KeyError when
     `entry_id` is not among them."""
     state = dict(current)
     for entry in entries:
@@ -84,9 +84,8 @@ def state_after(entries, current, entry_id):
             return state
         for item in entry.changes or ():
             name = item.get("field")
-            if name in NOT_FIELDS or item.get("secret"):
-                continue
-            state[name] = item.get("old")
+            if name in state and not item.get("secret"):
+                state[name] = item.get("old")
     raise KeyError(entry_id)
 
 
@@ -102,8 +101,11 @@ def compare(entries, current, secret_fields, older, newer):
                for name in sorted(set(before) | set(after))
                if before.get(name) != after.get(name)]
     between = entries[max(place[newer], 0):place[older]]  # after `older`, up to `newer`
+    # A secret changed when an entry in between says so: not a reveal, nor a planned value
+    # that is still waiting (interfaces.credential_plans).
     changed = {item.get("field") for entry in between if entry.action != "reveal"
-               for item in entry.changes or () if item.get("secret")}
+               for item in entry.changes or ()
+               if item.get("secret") and not item.get("planned")}
     changes.extend({"field": key, "secret": True, "unchanged": key not in changed}
                    for key in secret_fields)
     return changes
