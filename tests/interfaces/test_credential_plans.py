@@ -327,3 +327,36 @@ def test_staff_may_not_plan_and_posts_need_csrf(world, make_service, smtp_server
     assert db.session.scalar(db.select(CredentialPlan)) is None
     auth.login(world.manager)  # the branch's manager may
     assert client.get(url).status_code == 200
+
+
+def test_the_list_and_editor_take_the_same_statements_for_1_and_for_many_plans(
+        world, make_service, smtp_server, client, auth, count_queries):
+    """The list's warnings are one query however many services were rolled back, and the
+    editor's plan panel one however many plans a service had."""
+    def rolled_back(*services_, times=1):
+        for service in services_:
+            for _time in range(times):
+                db.session.add(CredentialPlan(service_id=service.id, state=ROLLED_BACK,
+                                              due_at=utcnow(), fields=["password"],
+                                              failed_step=AUTH, failed_reason=AUTH_FAILED))
+        db.session.commit()
+
+    def editor():
+        client.get(f"/interfaces/{chain.id}")
+        with count_queries() as counter:
+            page = client.get(f"/interfaces/{chain.id}").get_data(as_text=True)
+        return counter.count, page.count("Credential change rolled back")
+
+    chain = make_service("smtp", smtp_raw(smtp_server, OLD), name="Mail Kette", usage_server=True)
+    rolled_back(chain)
+    world.admin.preferred_language = "en"
+    db.session.commit()
+    auth.login(world.admin)
+    small, warned = editor()
+    assert warned == 1
+    others = [make_service("smtp", smtp_raw(smtp_server, OLD), name=f"Mail {branch.name}",
+                           branch_id=branch.id, usage_server=True)
+              for branch in (world.st, world.ul)]
+    rolled_back(chain, *others, times=6)
+    big, warned = editor()
+    assert warned == 3 and big == small
