@@ -44,7 +44,7 @@ def test_doctor_before_start_checks_what_the_install_decides(tmp_path):
     assert result.exit_code == 0, result.output
     assert result.output.startswith(f"Schnittstellen {VERSION}\n")
     checked = re.findall(r"^(?:ok  |FAIL)  (\S+)", result.output, re.MULTILINE)
-    assert checked == ["keys", "translations", "database", "migrations"], result.output
+    assert checked == ["keys", "translations", "database", "encoding", "migrations"], result.output
     assert "ok    translations  compiled: de" in result.output
     full = runner.invoke(args=["doctor"])
     assert full.exit_code == 1

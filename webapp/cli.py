@@ -8,6 +8,7 @@ from flask import current_app
 from flask.cli import with_appcontext
 from flask_babel import force_locale
 from rq import Queue
+from sqlalchemy import text
 
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
@@ -196,7 +197,8 @@ def doctor_command(before_start):
     """Check keys, translations, database, migrations, Redis, workers, the scheduler and
     overdue outbound work; say what to fix. Exits 1 when something is wrong."""
     click.echo(f"Schnittstellen {VERSION}")
-    checks = [_keys_check(), _translations_check(), readiness.database(), _migrations_check()]
+    checks = [_keys_check(), _translations_check(), readiness.database(), _encoding_check(),
+              _migrations_check()]
     if not before_start:
         checks += [readiness.redis_server(), readiness.workers(), readiness.scheduler(),
                    readiness.overdue_outbound()]
@@ -246,6 +248,24 @@ def _translations_check():
                                "(deploy/install.sh does)")
     return readiness.Check("translations", True,
                            "compiled: " + ", ".join(po.parent.parent.name for po in catalogues))
+
+
+def _encoding_check():
+    """PostgreSQL stores text as UTF-8: searches fold umlauts and ß, and take ASCII values by
+    their byte length (records.folded_for_like), which only UTF-8 keeps apart."""
+    if db.engine.dialect.name != "postgresql":
+        return readiness.Check("encoding", True, "SQLite stores text as UTF-8")
+    try:
+        encoding = db.session.scalar(text("SHOW server_encoding"))
+    except Exception as error:  # noqa: BLE001 - reported, not raised
+        db.session.rollback()
+        return readiness.Check("encoding", False, f"unknown: {type(error).__name__}")
+    encoding = encoding.decode() if isinstance(encoding, bytes) else encoding
+    if encoding != "UTF8":
+        return readiness.Check("encoding", False, f"the database is {encoding}: searches for "
+                               "umlauts fail; create it with `createdb -E UTF8 -T template0` "
+                               "and move the data over (pg_dump, pg_restore)")
+    return readiness.Check("encoding", True, "UTF8")
 
 
 def _migrations_check():

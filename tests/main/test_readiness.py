@@ -1,12 +1,14 @@
 """/ready and `flask doctor` against a real Redis, a registered RQ worker and the ticker:
 200 when all is well, 503 naming the reason when Redis is down, no worker lives, the ticker
 stopped or outbound work is overdue."""
+import uuid
 from datetime import timedelta
 
 import pytest
 from rq import Worker
+from sqlalchemy.engine import make_url
 
-from tests.factories import make_config
+from tests.factories import PG_URL, make_config
 from webapp import create_app
 from webapp.devrun import free_port
 from webapp.extensions import db
@@ -132,3 +134,31 @@ def test_doctor_names_a_database_behind_the_migrations(app, runner, redis_url):
     result = runner.invoke(args=["doctor"])
     assert result.exit_code == 1
     assert "FAIL  migrations" in result.output and "db upgrade" in result.output
+
+
+@pytest.mark.skipif(not PG_URL, reason="PostgreSQL only (TEST_DATABASE_URL)")
+def test_doctor_refuses_a_postgresql_database_that_is_not_utf8(tmp_path):
+    """Searches fold umlauts and tell ASCII values by their byte length: on a LATIN1
+    database (what createdb gives under a Latin-1 locale) "öko" would quietly miss
+    "Öko-Akustik"; doctor says so."""
+    import psycopg
+
+    server = make_url(PG_URL)
+    name = f"doctor_{uuid.uuid4().hex[:12]}"
+    admin = server.set(drivername="postgresql", database="postgres").render_as_string(
+        hide_password=False)
+    with psycopg.connect(admin, autocommit=True) as connection:
+        connection.execute(f"CREATE DATABASE \"{name}\" ENCODING 'LATIN1' TEMPLATE template0 "
+                           "LC_COLLATE 'C' LC_CTYPE 'C'")
+    try:
+        app = create_app(make_config(tmp_path, SQLALCHEMY_DATABASE_URI=server.set(
+            database=name).render_as_string(hide_password=False)))
+        result = app.test_cli_runner().invoke(args=["doctor", "--before-start"])
+        with app.app_context():
+            db.engine.dispose()
+    finally:
+        with psycopg.connect(admin, autocommit=True) as connection:
+            connection.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
+    assert result.exit_code == 1
+    assert "FAIL  encoding      the database is LATIN1" in result.output
+    assert "createdb -E UTF8 -T template0" in result.output
