@@ -64,7 +64,7 @@ def measure(args, folder):
     with app.app_context():
         seeded = _seeded(db, seed, args, folder)
     gc.freeze()  # as app.py
-    gc.set_threshold(50_000, 20, 100)
+    gc.set_threshold(50_000, 10, 10)
     client = app.test_client()
     _log_in(client, seeded)
     statements = []
