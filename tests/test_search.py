@@ -3,15 +3,22 @@ PostgreSQL alike ("öko" finds "Öko-Akustik", "strasse" finds "Straße"); % and
 The suite runs on PostgreSQL with TEST_DATABASE_URL (tests/factories.py)."""
 import pytest
 
+from tests.factories import new_process
 from webapp.audit.search import EntryFilter, search_entries
 from webapp.changelog import services as changelog
 from webapp.companies.models import Company
 from webapp.companies.services import search_companies
+from webapp.customers.models import Customer
 from webapp.customers.services import search_customers
 from webapp.documents.models import DocumentTemplate
 from webapp.documents.services import search_documents
 from webapp.extensions import db
+from webapp.interfaces.models import InterfaceService
+from webapp.interfaces.services import search_services
+from webapp.ordering.models import Order
+from webapp.ordering.services import orders_query
 from webapp.org.services import search_branches, search_workstations
+from webapp.processes.models import ProcessTemplate
 from webapp.records import fold_text
 from webapp.users.models import User
 from webapp.users.services import search_users
@@ -100,3 +107,92 @@ def test_the_company_list_page_finds_umlauts(client, admin, app):
         db.session.commit()
     page = client.get("/companies/?q=%C3%B6ko").get_data(as_text=True)
     assert "Öko-Akustik" in page and "Dreve" not in page
+
+
+# --- the interface list and the order list ------------------------------------------------
+# Each expects exact names: an ASCII word in another case ("SMTP", "dreve") takes the
+# databases' fast path for ASCII values, a word with an umlaut or ß the folding one.
+
+SERVICE_HITS = [("öko", {"Öko-Akustik SMTP"}), ("ÖKO", {"Öko-Akustik SMTP"}),
+                ("strasse", {"Lieferung Straße"}), ("STRASSE", {"Lieferung Straße"}),
+                ("Straße", {"Lieferung Straße"}), ("überlingen", {"Kasse"}),
+                ("SMTP", {"Öko-Akustik SMTP", "smtp relay"}), ("relay", {"smtp relay"}),
+                ("nord", {"GEOCODER NORD"}), ("oeko", set()), ("%", set()), ("_", set())]
+
+
+def add_services(make_branch):
+    """Chain services of one interface whose catalogue names match none of the words (the
+    list also finds services by interface name), and a service of the branch Überlingen."""
+    branch = make_branch("Überlingen", "UEB")
+    db.session.add_all(
+        InterfaceService(interface_key="geocoding_http", group_key="geo_services", name=name,
+                         usage_server=True,
+                         branch_id=branch if name == "Kasse" else None)
+        for name in ("Öko-Akustik SMTP", "Lieferung Straße", "smtp relay", "GEOCODER NORD",
+                     "Kasse"))
+    db.session.commit()
+
+
+@pytest.mark.parametrize("q, expected", SERVICE_HITS)
+def test_interface_services(app, make_branch, q, expected):
+    """Schnittstellen by service name and branch name."""
+    with app.app_context():
+        add_services(make_branch)
+        assert set(names(search_services(q))) == expected
+
+
+ORDER_HITS = [("öko", {"Öko-Akustik GmbH"}), ("ÖKO", {"Öko-Akustik GmbH"}),
+              ("öztürk", {"Öztürk"}), ("ÖZTÜRK", {"Öztürk"}),
+              ("strasse", {"Hörgeräte Straße"}), ("STRASSE", {"Hörgeräte Straße"}),
+              ("straße", {"Hörgeräte Straße"}), ("dreve", {"DREVE"}), ("Dreve", {"DREVE"}),
+              ("MEIER", {"meier"}), ("oeko", set()), ("%", set()), ("_", set())]
+
+
+def add_orders(make_branch):
+    """An order per supplier (Öko-Akustik GmbH, DREVE, Hörgeräte Straße) and per customer
+    (Öztürk, meier; their supplier is Egger, their lab's name found by none of the words),
+    each labelled by the name it is to be found by. Returns {order id: label}."""
+    branch = make_branch("Ulm", "UL")
+    template = ProcessTemplate(name="Otoplastik", process_type="ear_mould")
+    egger = Company(name="Egger", is_lab=True, is_supplier=True)
+    db.session.add_all([template, egger])
+    labels = {}
+    for number, (supplier, last_name) in enumerate(
+            (("Öko-Akustik GmbH", "Muster"), ("DREVE", "Muster"), (None, "Öztürk"),
+             (None, "meier"), ("Hörgeräte Straße", "Muster")), start=1):
+        company = Company(name=supplier, is_lab=True, is_supplier=True) if supplier else egger
+        customer = Customer(number=f"K-{number:06d}", branch_id=branch, first_name="Erika",
+                            last_name=last_name)
+        db.session.add_all([company, customer])
+        db.session.flush()
+        order = Order(number=f"B-2026-{number:06d}", branch_id=branch, supplier=company,
+                      company=company, interface_key="dreve_smartorder",
+                      service_name="Partner",
+                      process=new_process(customer, template, customer.branch, sides=("left",)))
+        db.session.add(order)
+        db.session.flush()
+        labels[order.id] = supplier or last_name
+    db.session.commit()
+    return labels
+
+
+@pytest.mark.parametrize("q, expected", ORDER_HITS)
+def test_orders(app, make_branch, q, expected):
+    """Bestellungen by customer and supplier name."""
+    with app.app_context():
+        labels = add_orders(make_branch)
+        found = db.session.scalars(orders_query(q)).all()
+        assert {labels[order.id] for order in found} == expected
+
+
+def test_the_interface_and_order_list_pages_find_umlauts(client, admin, app, make_branch):
+    """The list screens pass the search through: Schnittstellen?q=öko lists Öko-Akustik SMTP,
+    Bestellungen?q=strasse the order from Hörgeräte Straße."""
+    with app.app_context():
+        add_services(make_branch)
+        labels = add_orders(make_branch)
+        numbers = {label: db.session.get(Order, id_).number for id_, label in labels.items()}
+    page = client.get("/interfaces/?q=%C3%B6ko").get_data(as_text=True)
+    assert "Öko-Akustik SMTP" in page and "Lieferung Straße" not in page
+    page = client.get("/orders/?q=strasse").get_data(as_text=True)
+    assert numbers["Hörgeräte Straße"] in page and numbers["DREVE"] not in page
