@@ -5,6 +5,7 @@ import logging
 from webapp.auth.services import prune_login_attempts as prune_attempts
 from webapp.changelog.services import prune as prune_entries
 from webapp.extensions import db
+from webapp.submissions import prune as prune_submissions
 from webapp.users.sessions import prune_sessions
 
 from . import app_context
@@ -13,12 +14,13 @@ log = logging.getLogger(__name__)
 
 
 def prune_login_attempts():
-    """Delete login attempts older than the throttling needs, and login sessions ended or
-    unused for as long; returns how many attempts."""
+    """Delete login attempts older than the throttling needs, login sessions ended or unused
+    for as long, and old one-time form tokens; returns how many attempts."""
     with app_context():
-        count, sessions = prune_attempts(), prune_sessions()
+        count, sessions, tokens = prune_attempts(), prune_sessions(), prune_submissions()
         db.session.commit()
-    log.info("Pruned %d old login attempts and %d old login sessions", count, sessions)
+    log.info("Pruned %d old login attempts, %d old login sessions and %d old form tokens",
+             count, sessions, tokens)
     return count
 
 

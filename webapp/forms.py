@@ -1,5 +1,6 @@
 """The base of every form, and the validators and filters the forms of every domain share."""
 import re
+import secrets
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
@@ -138,3 +139,27 @@ def apply_domain_error(form, error):
         field.errors = list(field.errors or []) + [str(error.message)]
     else:
         form.form_errors.append(str(error.message))
+
+
+def new_submission_token():
+    return secrets.token_urlsafe(24)
+
+
+SUBMISSION_TOKEN = re.compile(r"[A-Za-z0-9_-]{16,64}")
+
+
+class SubmissionField(HiddenField):
+    """The one-time token of a form that creates a record (webapp/submissions.py): a new one
+    each time the form is rendered empty. Missing or malformed, the form is refused as
+    damaged (422), and the form shown again carries a fresh token."""
+
+    def __init__(self, label=None, validators=None, **kwargs):
+        kwargs.setdefault("default", new_submission_token)
+        super().__init__(label, validators, **kwargs)
+
+    def pre_validate(self, form):
+        # raw_data is empty when the post left the field out (data is then the default).
+        if not (self.raw_data and isinstance(self.data, str)
+                and SUBMISSION_TOKEN.fullmatch(self.data)):
+            self.data = new_submission_token()
+            raise StopValidation(DAMAGED)

@@ -19,3 +19,4 @@ from .documents.models import DocumentTemplate  # noqa: F401
 from .cards.models import CardBatch, CardOrder  # noqa: F401
 from .notifications.models import Notification  # noqa: F401
 from .sinno.models import SinnoActivation, SinnoLogin, SinnoMessage  # noqa: F401
+from .submissions import FormSubmission  # noqa: F401

@@ -2,6 +2,8 @@
 and an in-process worker: ordering from the process step "Kundenkarte" and for an employee,
 where the card goes, the batches per interval in the chain's time zone (an injected clock),
 sent once — also when the provider fails or a worker dies — and the card numbers back."""
+import re
+import threading
 from datetime import date, datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
@@ -14,11 +16,16 @@ from webapp.cards import batching, services
 from webapp.cards.models import ERROR, ORDERED, QUEUED, SENDING, CardBatch, CardOrder
 from webapp.changelog.models import ChangeLogEntry
 from webapp.documents.models import DocumentTemplate
+from webapp import submissions
+from webapp.customers.models import Customer
 from webapp.extensions import db
+from webapp.forms import new_submission_token
 from webapp.models_base import utcnow
 from webapp.outbound import engine
 from webapp.outbound.models import DONE, IN_FLIGHT, INTERRUPTED, Outbound
+from webapp.org.models import Branch
 from webapp.processes.models import CUSTOMER_CARD, ProcessStep
+from webapp.users.models import User
 
 pytestmark = pytest.mark.redis
 
@@ -78,9 +85,10 @@ def _card_step(process):
                        kind=CUSTOMER_CARD)
 
 
-def _order(client, csrf, world, template, valid=""):
+def _order(client, csrf, world, template, valid="", submission=None):
     return client.post(f"/processes/{world.process.id}/card-order", headers=HX, data={
-        "csrf_token": csrf(), "template": template, "valid_until": valid})
+        "csrf_token": csrf(), "template": template, "valid_until": valid,
+        "submission": submission or new_submission_token()})
 
 
 def _batches(sandbox):
@@ -222,7 +230,8 @@ def test_the_customer_and_the_employee_show_their_card_numbers(shop, sandbox, wo
     order = _place(shop, "GOLD", local(2026, 12, 2, 10))
     auth.login(shop.admin)
     response = client.post(f"/users/{shop.manager.id}/card-order", headers=HX, data={
-        "csrf_token": csrf(), "template": "TEAM", "valid_until": ""})
+        "csrf_token": csrf(), "template": "TEAM", "valid_until": "",
+        "submission": new_submission_token()})
     assert response.status_code == 200, response.get_data(as_text=True)
     employee = db.session.scalar(db.select(CardOrder).where(CardOrder.user_id.is_not(None)))
     employee.ordered_at = local(2026, 11, 20)  # last month, as if ordered then
@@ -333,3 +342,54 @@ def test_request_information_sends_the_chain_s_details_and_shows_when(shop, clie
     assert [b["name"] for b in sent["body"]["branches"]] == ["Stuttgart", "Ulm"]
     editor = client.get(f"/interfaces/{shop.cards.id}").get_data(as_text=True)
     assert "Angefordert am" in editor and sent["request_id"] in editor
+
+
+# --- one card per form (a double click, a resent post) ----------------------------------------
+
+def test_the_same_form_posted_twice_orders_one_card_and_says_so(shop, client, csrf):
+    token = new_submission_token()
+    first = _order(client, csrf, shop, "GOLD", submission=token)
+    assert first.status_code == 200
+    assert "schon gesendet" not in first.get_data(as_text=True)
+    again = _order(client, csrf, shop, "GOLD", submission=token)
+    (order,) = db.session.scalars(db.select(CardOrder))
+    body = again.get_data(as_text=True)
+    assert again.status_code == 200
+    assert f"Dieses Formular wurde schon gesendet: Karte {order.number}" in body
+    # The panel shows a fresh form: its token is a new one.
+    assert token not in body and 'name="submission"' in body
+    assert _order(client, csrf, shop, "GOLD").status_code == 200  # another form: another card
+    assert db.session.scalar(db.select(db.func.count(CardOrder.id))) == 2
+
+
+def test_a_card_order_without_its_token_is_refused(shop, client, csrf):
+    response = client.post(f"/processes/{shop.process.id}/card-order", headers=HX, data={
+        "csrf_token": csrf(), "template": "GOLD", "valid_until": ""})
+    body = response.get_data(as_text=True)
+    assert response.status_code == 422 and "Das Formular ist beschädigt" in body
+    assert db.session.scalar(db.select(CardOrder)) is None
+    # The form shown again carries a token that works.
+    token = re.search(r'name="submission" type="hidden" value="([^"]+)"', body).group(1)
+    assert _order(client, csrf, shop, "GOLD", submission=token).status_code == 200
+
+
+def test_two_concurrent_posts_of_one_form_order_one_card(app, shop, client, csrf):
+    token, results = new_submission_token(), []
+    url, data = f"/processes/{shop.process.id}/card-order", {
+        "csrf_token": csrf(), "template": "GOLD", "valid_until": "", "submission": token}
+    post = threading.Thread(target=lambda: results.append(
+        client.post(url, headers=HX, data=data)))
+    with app.app_context():  # another request's transaction, not committed yet
+        staff, branch = db.session.get(User, shop.staff.id), db.session.get(Branch, shop.st.id)
+        _, first = submissions.once(token, CardOrder, lambda: services.place(
+            staff, "GOLD", None, branch, customer=db.session.get(Customer, shop.customer.id)))
+        assert first
+        post.start()
+        post.join(1)
+        assert post.is_alive()  # it waits for the token's row
+        db.session.commit()
+    post.join(15)
+    (response,) = results
+    assert response.status_code == 200
+    assert "Dieses Formular wurde schon gesendet" in response.get_data(as_text=True)
+    assert db.session.scalar(db.select(db.func.count(CardOrder.id))) == 1

@@ -11,7 +11,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
-from .. import hx
+from .. import hx, submissions
 from ..customers.page import Tab, customer_or_404, render_tab
 from ..errors import DomainError
 from ..extensions import db
@@ -21,7 +21,7 @@ from ..processes import services as process_services
 from ..users.models import User
 from . import batching, bp, services
 from .forms import CardOrderForm
-from .models import ERROR, QUEUED
+from .models import ERROR, QUEUED, CardOrder
 
 STATUS_LABELS = services.STATUS_LABELS
 INTERVAL_LABELS = {"daily": _l("daily"), "weekly": _l("weekly"), "monthly": _l("monthly")}
@@ -67,11 +67,21 @@ def _panel(branch, kind, form, customer=None, user=None):
                 service=resolution.service if resolution is not None else None)
 
 
-def _queued(order):
-    """What 'Karte bestellen' says: the order is queued, and when its batch goes out."""
+def _queued(order, first=True):
+    """What 'Karte bestellen' says: the order is queued, and when its batch goes out; to
+    the same form posted again, that the card was ordered already (nothing new is)."""
+    if not first:
+        return _("This form was sent already: card %(number)s is ordered once.",
+                 number=order.number if order is not None else "")
     return _("Card %(number)s queued. It goes out on %(when)s (%(interval)s).",
              number=order.number, when=order_rows([order])[0].goes,
              interval=INTERVAL_LABELS[order.shipping_interval])
+
+
+def _place_once(form, place):
+    """`place()` once per the form's submission token: (order, whether this post placed
+    it)."""
+    return submissions.once(form.submission.data, CardOrder, place)
 
 
 # --- the process step "Kundenkarte" ----------------------------------------------------------
@@ -130,13 +140,14 @@ def step_post(process_id):
     try:
         if process.status != "open":
             raise DomainError(_l("The process is closed; reopen it to order."), "template")
-        order = services.place(current_user, form.template.data, form.valid_until.data,
-                               process.branch, customer=process.customer, process=process)
+        order, first = _place_once(form, lambda: services.place(
+            current_user, form.template.data, form.valid_until.data, process.branch,
+            customer=process.customer, process=process))
     except DomainError as error:
         db.session.rollback()
         apply_domain_error(form, error)
         return _step_answer(process, form, status=422)
-    return _step_answer(process, CardOrderForm(formdata=None), notice=_queued(order))
+    return _step_answer(process, CardOrderForm(formdata=None), notice=_queued(order, first))
 
 
 # --- the customer's tab ----------------------------------------------------------------------
@@ -211,13 +222,14 @@ def employee_post(user_id):
     try:
         if context["branch"] is None:
             raise DomainError(context["problem"], "template")
-        order = services.place(current_user, form.template.data, form.valid_until.data,
-                               context["branch"], user=user)
+        order, first = _place_once(form, lambda: services.place(
+            current_user, form.template.data, form.valid_until.data, context["branch"],
+            user=user))
     except DomainError as error:
         db.session.rollback()
         apply_domain_error(form, error)
         return _employee_answer(user, form, status=422)
-    return _employee_answer(user, CardOrderForm(formdata=None), notice=_queued(order))
+    return _employee_answer(user, CardOrderForm(formdata=None), notice=_queued(order, first))
 
 
 # --- a card order's actions ------------------------------------------------------------------
