@@ -11,6 +11,7 @@ from jobs import sinno as sinno_jobs
 from tests.factories import HX, fresh
 from tests.sinno.conftest import customer_writes, runs, sandbox_state, sync
 from webapp.extensions import db
+from webapp.forms import new_submission_token
 from webapp.notifications.models import Notification
 from webapp.outbound.models import DONE
 from webapp.sinno import chat
@@ -119,11 +120,22 @@ def test_staff_answer_is_delivered_once_and_not_duplicated_by_the_sync(
     sync(activated.chat, work)
     auth.login(world.staff)
     url = f"/customers/{world.customer.id}/sinno/answer"
-    empty = client.post(url, headers=HX, data={"csrf_token": csrf(), "text": "  "})
+    token = new_submission_token()
+    empty = client.post(url, headers=HX, data={"csrf_token": csrf(), "text": "  ",
+                                               "submission": token})
     assert empty.status_code == 422 and 'id="text-error"' in empty.get_data(as_text=True)
-    sent = client.post(url, headers=HX, data={"csrf_token": csrf(),
-                                              "text": "Mo–Fr 9 bis 18 Uhr."})
+    answer = {"csrf_token": csrf(), "text": "Mo–Fr 9 bis 18 Uhr."}
+    untokened = client.post(url, headers=HX, data=answer)
+    assert untokened.status_code == 422 and "beschädigt" in untokened.get_data(as_text=True)
+    assert len(_messages()) == 1
+    sent = client.post(url, headers=HX, data={**answer, "submission": token})
     assert sent.status_code == 200 and "Wird gesendet" in sent.get_data(as_text=True)
+    assert "schon gesendet" not in sent.get_data(as_text=True)
+    # A double click: the same form again is answered with the first message, no second one.
+    again = client.post(url, headers=HX, data={**answer, "submission": token})
+    assert again.status_code == 200
+    assert "Diese Antwort wurde schon gesendet." in again.get_data(as_text=True)
+    assert len(_messages()) == 2
     assert work()
     answer = _messages()[-1]
     assert (answer.state, answer.author) == (SENT, "Sam") and answer.partner_id.startswith("SMSG-")

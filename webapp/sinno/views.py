@@ -2,20 +2,23 @@
 answer box) and the list of chat conversations. Every change is a POST that answers with
 the tab again; while something is on its way the tab asks for itself every two seconds."""
 from flask import render_template
+from flask_babel import gettext as _
 from flask_login import current_user
 
+from .. import submissions
 from ..customers.page import Tab, customer_or_404, render_tab
 from ..errors import DomainError, PermissionDenied
 from ..extensions import db
 from . import activation, bp, chat
 from .forms import AnswerForm, ReadForm
+from .models import SinnoMessage
 
 TAB = "sinno"
 CUSTOMER_TAB = Tab(TAB, "SiNNO-App", "sinno.customer_app_get", "sinno/_customer_app.html",
                    count=chat.unread_of)
 
 
-def _tab(customer, status=200, form=None, problems=()):
+def _tab(customer, status=200, form=None, problems=(), notice=None):
     access = activation.state(current_user, customer)
     messages = chat.messages_of(customer)
     return render_tab(customer, TAB, status, access=access, messages=messages,
@@ -23,8 +26,9 @@ def _tab(customer, status=200, form=None, problems=()):
                       unread=chat.unread_of(customer),
                       may_answer=chat.may_answer(current_user, customer),
                       polling=access["running"] or chat.sending(customer),
-                      answer_form=form or AnswerForm(), read_form=ReadForm(),
-                      problems=list(problems))
+                      answer_form=form or AnswerForm(formdata=None), read_form=ReadForm(),
+                      problems=list(problems) + list(form.form_errors if form else ()),
+                      notice=notice)
 
 
 @bp.get("/customers/<int:customer_id>/sinno")
@@ -67,12 +71,14 @@ def answer_post(customer_id):
     if not form.validate_on_submit():
         return _tab(customer, 422, form=form)
     try:
-        chat.answer(current_user, customer, form.text.data.strip())
+        _message, first = submissions.once(
+            form.submission.data, SinnoMessage,
+            lambda: chat.answer(current_user, customer, form.text.data.strip()))
     except DomainError as error:
         db.session.rollback()
         form.text.errors = [str(error)]
         return _tab(customer_or_404(customer_id), 422, form=form)
-    return _tab(customer)
+    return _tab(customer, notice=None if first else _("This answer was sent already."))
 
 
 @bp.post("/customers/<int:customer_id>/sinno/read")
