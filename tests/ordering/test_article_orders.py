@@ -6,6 +6,7 @@ import pytest
 
 from tests.factories import HX, count
 from webapp.extensions import db
+from webapp.forms import new_submission_token
 from webapp.ordering.models import ARTICLES, CREATED, Order
 
 
@@ -20,7 +21,8 @@ def staff(world, auth):
 
 
 def _filled(world, **extra):
-    data = {"branch_id": str(world.st.id), "supplier_id": str(world.dreve.id),
+    data = {"submission": new_submission_token(),
+            "branch_id": str(world.st.id), "supplier_id": str(world.dreve.id),
             "note": "Bitte bis Freitag", "lines-0-article_number": "DRV-1001",
             "lines-0-name": "Otoplastik", "lines-0-quantity": "2",
             "lines-1-article_number": "", "lines-1-name": "Schallschlauch",
@@ -106,3 +108,24 @@ def test_another_line_puts_the_keyboard_into_the_new_row(staff, client, csrf):
     assert '<input autofocus id="lines-3-article_number"' in page
     assert page.count("autofocus") == 1
     assert "autofocus" not in client.get("/orders/new").get_data(as_text=True)
+
+
+def test_the_same_form_posted_twice_creates_one_order_and_says_so(staff, client, csrf):
+    data = _filled(staff)
+    first = _post(client, csrf(), **data)
+    again = _post(client, csrf(), **data)
+    (order,) = db.session.scalars(db.select(Order))
+    assert first.status_code == again.status_code == 204
+    assert first.headers["HX-Redirect"] == again.headers["HX-Redirect"] == f"/orders/{order.id}"
+    page = client.get(f"/orders/{order.id}").get_data(as_text=True)
+    assert f"Dieses Formular wurde schon gesendet: Bestellung {order.number}" in page
+    assert _post(client, csrf(), **_filled(staff)).status_code == 204  # another form
+    assert db.session.scalar(db.select(db.func.count(Order.id))) == 2
+
+
+def test_an_article_order_without_its_token_is_refused(staff, client, csrf):
+    data = _filled(staff)
+    del data["submission"]
+    response = _post(client, csrf(), **data)
+    assert response.status_code == 422 and "beschädigt" in response.get_data(as_text=True)
+    assert db.session.scalar(db.select(Order)) is None

@@ -9,7 +9,7 @@ from wtforms.validators import Length, NumberRange, Optional
 
 from ..companies.models import Company
 from ..extensions import db
-from ..forms import AppForm, optional_id, strip
+from ..forms import AppForm, SubmissionField, optional_id, strip
 from ..org.forms import lab_choices
 from .models import MAX_LINES
 
@@ -62,6 +62,8 @@ class ArticleOrderForm(AppForm):
     note = TextAreaField(_l("Note for the supplier"), filters=[strip],
                          validators=[Length(max=500)], render_kw={"rows": 2})
     lines = FieldList(FormField(LineForm), min_entries=NEW_LINES, max_entries=MAX_LINES)
+    # A double click or a resent post creates one order (webapp/submissions.py).
+    submission = SubmissionField()
 
     def validate(self, extra_validators=None):
         valid = super().validate(extra_validators)

@@ -20,7 +20,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy.orm import selectinload
 
-from .. import csv_export, hx, params
+from .. import csv_export, hx, params, submissions
 from ..errors import DomainError
 from ..forms import apply_domain_error
 from ..interfaces.catalogue import get_interface
@@ -372,12 +372,18 @@ def new_order_post():
     lines = [(line.form.article_number.data, line.form.name.data, line.form.quantity.data)
              for line in form.lines if line.form.filled]
     try:
-        order = services.create_article_order(current_user, form.branch_id.data,
-                                              form.supplier_id.data, lines, form.note.data)
+        order, first = submissions.once(
+            form.submission.data, Order, lambda: services.create_article_order(
+                current_user, form.branch_id.data, form.supplier_id.data, lines,
+                form.note.data))
     except DomainError as error:
         apply_domain_error(form, error)
         return _new_order_page(form, 422)
+    if order is None:  # the first post's order was deleted since
+        return hx.redirect(url_for("ordering.orders"))
     flash(_("Order %(number)s was created. Check it and order it with “Place order”.",
+            number=order.number) if first else
+          _("This form was sent already: order %(number)s was created once.",
             number=order.number), "success")
     return hx.redirect(url_for("ordering.order_get", order_id=order.id))
 
