@@ -29,7 +29,7 @@ from pathlib import Path
 from sqlalchemy import event
 
 from .run import endpoints
-from .seed import Seeded
+from .seed import ADMIN_PASSWORD, ADMIN_USERNAME, Seeded, add_data_options, seed_from
 
 
 def main(argv=None):
@@ -38,12 +38,7 @@ def main(argv=None):
     parser.add_argument("--requests", type=int, default=30)
     parser.add_argument("--profile", action="append", default=[], metavar="NAME")
     parser.add_argument("--top", type=int, default=40)
-    parser.add_argument("--branches", type=int, default=50)
-    parser.add_argument("--workstations", type=int, default=500)
-    parser.add_argument("--services", type=int, default=10_000)
-    parser.add_argument("--changes", type=int, default=200_000)
-    parser.add_argument("--customers", type=int, default=50_000)
-    parser.add_argument("--orders", type=int, default=20_000)
+    add_data_options(parser)
     args = parser.parse_args(argv)
     if args.data:
         Path(args.data).mkdir(parents=True, exist_ok=True)
@@ -56,13 +51,11 @@ def measure(args, folder):
     from webapp import create_app, demo
     from webapp.extensions import db
 
-    from .seed import seed
-
     url = os.environ.get("BENCH_DATABASE_URL") or f"sqlite:///{Path(folder) / 'bench.db'}"
     app = create_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "bench-secret-key",
                       "ENCRYPTION_KEYS": "bench-encryption-key", **demo.SETTINGS})
     with app.app_context():
-        seeded = _seeded(db, seed, args, folder)
+        seeded = _seeded(db, args, folder)
     gc.freeze()  # as app.py
     gc.set_threshold(50_000, 10, 10)
     client = app.test_client()
@@ -100,20 +93,18 @@ def measure(args, folder):
     return 0
 
 
-def _seeded(db, seed, args, folder):
+def _seeded(db, args, folder):
     """Seed an empty database, or read back what an earlier run seeded into `folder`."""
     marker = Path(folder) / "seeded.txt"
     if db.inspect(db.engine).get_table_names():
         if not marker.exists():
             raise SystemExit("bench.profile: the database is not empty and was not seeded here")
         values = marker.read_text().split()
-        return Seeded("bench-admin", "Bench-Passwort-1", int(values[0]), int(values[1]), {},
+        return Seeded(ADMIN_USERNAME, ADMIN_PASSWORD, int(values[0]), int(values[1]), {},
                       int(values[2]) if values[2] != "-" else None)
     db.create_all()
     started = time.monotonic()
-    seeded = seed(branches=args.branches, workstations=args.workstations,
-                  services=args.services, changes=args.changes, customers=args.customers,
-                  orders=args.orders)
+    seeded = seed_from(args)
     print(f"seeded in {time.monotonic() - started:.0f} s", file=sys.stderr)
     card = seeded.card_service_id if seeded.card_service_id is not None else "-"
     marker.write_text(f"{seeded.workstation_id} {seeded.branch_id} {card}\n")

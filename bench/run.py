@@ -107,12 +107,8 @@ def find_wrk():
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--branches", type=int, default=50)
-    parser.add_argument("--workstations", type=int, default=500)
-    parser.add_argument("--services", type=int, default=10_000)
-    parser.add_argument("--changes", type=int, default=200_000)
-    parser.add_argument("--customers", type=int, default=50_000)
-    parser.add_argument("--orders", type=int, default=20_000)
+    from .seed import add_data_options  # as _seed: bench.seed imports the app's models
+    add_data_options(parser)
     parser.add_argument("--seconds", type=int, default=8, help="wrk's duration per endpoint")
     parser.add_argument("--threads", type=int, default=2, help="wrk threads")
     parser.add_argument("--connections", type=int, default=16, help="wrk connections")
@@ -164,7 +160,7 @@ def _seed(url, folder, args):
     from webapp import create_app, demo
     from webapp.extensions import db
 
-    from .seed import seed
+    from .seed import seed_from
 
     # The demo's settings allow one ordering program, as an operator would for the
     # command-line services the benchmark seeds.
@@ -176,9 +172,7 @@ def _seed(url, folder, args):
             raise SystemExit("bench: the database is not empty; BENCH_DATABASE_URL must name an "
                              "empty database (the benchmark fills it).")
         db.create_all()
-        seeded = seed(branches=args.branches, workstations=args.workstations,
-                      services=args.services, changes=args.changes, customers=args.customers,
-                      orders=args.orders)
+        seeded = seed_from(args)
         rules = {rule.rule for rule in app.url_map.iter_rules()}
         db.engine.dispose()
     return seeded, rules

@@ -105,6 +105,24 @@ class Seeded:
     card_service_id: int | None = None  # the chain's customer-card service (a table field)
 
 
+# The data's size: the same options for the benchmark (bench.run) and the profile
+# (bench.profile), which must seed alike to be compared.
+DATA_OPTIONS = (("branches", 50), ("workstations", 500), ("services", 10_000),
+                ("changes", 200_000), ("customers", 50_000), ("orders", 20_000))
+
+
+def add_data_options(parser):
+    """--branches --workstations --services --changes --customers --orders, with the
+    defaults of seed()."""
+    for name, default in DATA_OPTIONS:
+        parser.add_argument(f"--{name}", type=int, default=default)
+
+
+def seed_from(args):
+    """seed() with the sizes that add_data_options() parsed into `args`."""
+    return seed(**{name: getattr(args, name) for name, _default in DATA_OPTIONS})
+
+
 def seed(*, branches=50, workstations=500, services=10_000, changes=200_000, customers=50_000,
          orders=20_000, seed=1):
     """Fill the (empty) database of the current app context; returns Seeded."""
