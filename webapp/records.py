@@ -94,30 +94,12 @@ def fold_text(text):
     return None if text is None else text.lower().replace("ß", "ss")
 
 
-class folded(FunctionElement):  # noqa: N801 - used like a SQL function
-    """SQL: a text column folded like fold_text()."""
-    type = String()
-    name = "fold"
-    inherit_cache = True
-
-
-@compiles(folded)
-def _fold_sqlite(element, compiler, **kw):
-    return f"fold({compiler.process(element.clauses, **kw)})"
-
-
-@compiles(folded, "postgresql")
-def _fold_postgresql(element, compiler, **kw):
-    column = compiler.process(element.clauses, **kw)
-    return f"replace(translate(lower({column}), '{_UPPER}', '{_LOWER}'), 'ß', 'ss')"
-
-
 class folded_for_like(FunctionElement):  # noqa: N801 - used like a SQL function
-    """SQL: folded() where only a case-insensitive LIKE compares the result. SQLite's LIKE
+    """SQL: a text column folded like fold_text(), where only a case-insensitive LIKE
+    compares the result (contains, and the change log's search of its JSON). SQLite's LIKE
     already ignores ASCII case, so it calls the Python fold() only for a value with a
     character outside printable ASCII: per row and column that call was most of a list
-    search's time (issue 15). PostgreSQL folds an ASCII value with lower() alone. The result
-    is the same."""
+    search's time (issue 15). PostgreSQL folds an ASCII value with lower() alone."""
     type = String()
     name = "fold_like"
     inherit_cache = True
@@ -134,12 +116,13 @@ def _fold_like_postgresql(element, compiler, **kw):
     # translate() over the list of letters costs about ten times lower(); a value whose
     # bytes are its characters (ASCII) folds with lower() alone.
     column = compiler.process(element.clauses, **kw)
+    full = f"replace(translate(lower({column}), '{_UPPER}', '{_LOWER}'), 'ß', 'ss')"
     return (f"CASE WHEN octet_length({column}) = char_length({column}) THEN lower({column}) "
-            f"ELSE {_fold_postgresql(element, compiler, **kw)} END")
+            f"ELSE {full} END")
 
 
 def register_search_functions(dbapi_connection):
-    """SQLite: fold() for folded(); called for every new connection."""
+    """SQLite: fold() for folded_for_like(); called for every new connection."""
     dbapi_connection.create_function("fold", 1, fold_text, deterministic=True)
 
 
