@@ -7,7 +7,8 @@ code, the templates and the database per request.
     .venv/bin/python -m bench.profile --data /tmp/bench-data  # seed once, reuse on later runs
 
 Per endpoint it prints the mean wall-clock and CPU time of `--requests` requests after a
-warm-up, the ratio of `/health`'s CPU time in the same run to the endpoint's (CPU time moves
+warm-up (with `--rounds N`, the round with the least CPU time of N such rounds: other work on
+the machine only ever adds time, so the best round is the steadiest figure to compare), the ratio of `/health`'s CPU time in the same run to the endpoint's (CPU time moves
 less than wall-clock time when other work shares the machine), and the number of SQL
 statements of one request. With `--profile NAME` (repeatable; a substring of the endpoint's
 name) it also prints cProfile's top functions by cumulative CPU time for that endpoint. The
@@ -36,6 +37,9 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--data", help="folder for the seeded SQLite database, kept and reused")
     parser.add_argument("--requests", type=int, default=30)
+    parser.add_argument("--rounds", type=int, default=1, help="report the best of N rounds")
+    parser.add_argument("--only", action="append", default=[], metavar="NAME",
+                        help="measure only these endpoints (a substring of the name; repeatable)")
     parser.add_argument("--profile", action="append", default=[], metavar="NAME")
     parser.add_argument("--top", type=int, default=40)
     add_data_options(parser)
@@ -68,6 +72,8 @@ def measure(args, folder):
     rows = []
     baseline = None
     for endpoint in endpoints(seeded):
+        if args.only and baseline is not None and not _named(endpoint, args.only):
+            continue
         headers = dict(endpoint.headers)
         for _ in range(3):
             response = client.get(endpoint.path, headers=headers)
@@ -76,21 +82,31 @@ def measure(args, folder):
         statements.clear()
         client.get(endpoint.path, headers=headers)
         count = len(statements)
-        started, cpu = time.perf_counter(), time.process_time()
-        for _ in range(args.requests):
-            client.get(endpoint.path, headers=headers)
-        ms = (time.perf_counter() - started) * 1000 / args.requests
-        cpu_ms = (time.process_time() - cpu) * 1000 / args.requests
+        ms, cpu_ms = min((_round(client, endpoint.path, headers, args.requests)
+                          for _ in range(args.rounds)), key=lambda times: times[1])
         baseline = baseline or cpu_ms
         rows.append((endpoint.name, endpoint.path, ms, cpu_ms, baseline / cpu_ms, count,
                      len(response.data)))
-        if any(name.lower() in endpoint.name.lower() for name in args.profile):
+        if _named(endpoint, args.profile):
             _profile(client, endpoint.path, headers, args)
     print("| endpoint | ms | CPU ms | ratio to /health (CPU) | statements | bytes |")
     print("|---|---:|---:|---:|---:|---:|")
     for name, path, ms, cpu_ms, ratio, count, size in rows:
         print(f"| {name} (`{path}`) | {ms:.2f} | {cpu_ms:.2f} | {ratio:.3f} | {count} | {size} |")
     return 0
+
+
+def _named(endpoint, names):
+    return any(name.lower() in endpoint.name.lower() for name in names)
+
+
+def _round(client, path, headers, requests):
+    """Mean wall-clock and CPU milliseconds of `requests` requests."""
+    started, cpu = time.perf_counter(), time.process_time()
+    for _ in range(requests):
+        client.get(path, headers=headers)
+    return ((time.perf_counter() - started) * 1000 / requests,
+            (time.process_time() - cpu) * 1000 / requests)
 
 
 def _seeded(db, args, folder):
