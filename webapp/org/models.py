@@ -1,5 +1,6 @@
-"""The chain, its branches (Filialen) and workstations (Rechner)."""
-from sqlalchemy import Boolean, ForeignKey, Integer, String, false
+"""The chain, its branches (Filialen), their organisations (Filialorganisationen) and
+workstations (Rechner)."""
+from sqlalchemy import Boolean, Column, ForeignKey, Integer, String, Table, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
@@ -71,6 +72,35 @@ class Workstation(Tracked, db.Model):
     branch_id: Mapped[int] = mapped_column(ForeignKey("branches.id"), index=True)
 
     branch: Mapped[Branch] = relationship(back_populates="workstations")
+
+    def __str__(self):
+        return self.name
+
+
+# A branch leaves its organisations when it is deleted: membership never blocks the delete
+# (services.delete_branch logs the change of each organisation first).
+branch_organisation_members = Table(
+    "branch_organisation_members",
+    db.metadata,
+    Column("organisation_id", ForeignKey("branch_organisations.id", ondelete="CASCADE"),
+           primary_key=True),
+    Column("branch_id", ForeignKey("branches.id", ondelete="CASCADE"), primary_key=True,
+           index=True),
+)
+
+
+class BranchOrganisation(Tracked, db.Model):
+    """A named group of branches (Filialorganisation), e.g. a region: a choice of branches
+    that other screens can name at once."""
+
+    __tablename__ = "branch_organisations"
+    __table_args__ = IDS_NEVER_REUSED
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(120), unique=True)
+    description: Mapped[str] = mapped_column(String(200), default="")
+
+    branches: Mapped[list[Branch]] = relationship(secondary=branch_organisation_members,
+                                                  order_by=Branch.name)
 
     def __str__(self):
         return self.name
