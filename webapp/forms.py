@@ -4,8 +4,9 @@ import secrets
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import HiddenField, StringField, TextAreaField
+from wtforms import HiddenField, SelectMultipleField, StringField, TextAreaField
 from wtforms.validators import StopValidation, ValidationError
+from wtforms.widgets import CheckboxInput, ListWidget
 
 from .errors import Conflict
 from .params import CONTROL, to_id, to_int
@@ -83,6 +84,13 @@ class VersionField(HiddenField):
 class VersionedForm(AppForm):
     # The version the user loaded; saving over a newer one is refused (409).
     version = VersionField()
+
+
+class CheckboxesField(SelectMultipleField):
+    """A multiple choice shown as checkboxes; the template puts them in a fieldset."""
+
+    widget = ListWidget(prefix_label=False)
+    option_widget = CheckboxInput()
 
 
 def optional_id(value):

@@ -1,11 +1,9 @@
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from wtforms import (BooleanField, PasswordField, SelectChoice, SelectField, SelectMultipleField,
-                     StringField)
+from wtforms import BooleanField, PasswordField, SelectChoice, SelectField, StringField
 from wtforms.validators import DataRequired, Email, EqualTo, Length, Optional, Regexp, ValidationError
-from wtforms.widgets import CheckboxInput, ListWidget
 
-from ..forms import AppForm, NoMarkup, Phone, VersionedForm, strip
+from ..forms import AppForm, CheckboxesField, NoMarkup, Phone, VersionedForm, strip
 from ..i18n import role_label
 from .models import ROLES
 from .services import USERNAME_PATTERN, check_password_policy
@@ -16,13 +14,6 @@ POLICY_HINT = _l("At least 8 characters, with a lower- and an upper-case letter 
 
 def lower(value):
     return value.strip().lower() if isinstance(value, str) else value
-
-
-class CheckboxesField(SelectMultipleField):
-    """A multiple choice shown as checkboxes; the template puts them in a fieldset."""
-
-    widget = ListWidget(prefix_label=False)
-    option_widget = CheckboxInput()
 
 
 class PreferencesForm(AppForm):
