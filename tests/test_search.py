@@ -1,6 +1,8 @@
 """German text in every list's search: case-insensitive with umlauts and ß on SQLite and
 PostgreSQL alike ("öko" finds "Öko-Akustik", "strasse" finds "Straße"); % and _ stay literal.
 The suite runs on PostgreSQL with TEST_DATABASE_URL (tests/factories.py)."""
+import sys
+
 import pytest
 
 from tests.factories import new_process
@@ -19,7 +21,7 @@ from webapp.ordering.models import Order
 from webapp.ordering.services import orders_query
 from webapp.org.services import search_branches, search_workstations
 from webapp.processes.models import ProcessTemplate
-from webapp.records import fold_text
+from webapp.records import _FOLDED_INTO_ASCII, fold_text
 from webapp.users.models import User
 from webapp.users.services import search_users
 
@@ -98,6 +100,41 @@ def test_change_log(app, make_user, q):
 def test_fold_text():
     """The search words fold as the database folds the columns."""
     assert fold_text("ÖKO-Straße ẞ") == "öko-strasse ss"
+
+
+def test_only_these_characters_fold_into_ascii_letters():
+    """The ASCII words' fast path checks values for exactly the characters whose folded form
+    holds an ASCII character (ß, ẞ, İ, the Kelvin sign), each with that letter."""
+    folding = {}
+    for code in range(128, sys.maxunicode + 1):
+        ascii_part = {c for c in fold_text(chr(code)) if c.isascii()}
+        if ascii_part:
+            folding[chr(code)] = "".join(sorted(ascii_part))
+    assert folding == dict(_FOLDED_INTO_ASCII)
+
+
+# A value only its folded form matches the word in (ß, ẞ as ss; the Kelvin sign as k; İ as i
+# followed by a combining dot), and values that match as they are.
+FOLDED_HITS = [("ss", {"Große Straße", "GROẞ", "Strasse"}), ("STRASS", {"Große Straße", "Strasse"}),
+               ("sse", {"Große Straße", "Strasse"}), ("grosse", {"Große Straße"}),
+               ("kelvin", {"\u212aelvin", "KELVIN"}),
+               ("i", {"\u0130stanbul", "Mit", "\u212aelvin", "KELVIN"}),
+               ("mit", {"Mit"}), ("k", {"\u212aelvin", "KELVIN"})]
+
+
+@pytest.mark.parametrize("q, expected", FOLDED_HITS)
+def test_ascii_words_find_values_that_fold_into_them(app, q, expected):
+    """An ASCII word finds a value holding ß, ẞ (and on SQLite the Kelvin sign or İ) where
+    only the folded value holds the word; PostgreSQL folds the latter two by its lower()."""
+    with app.app_context():
+        db.session.add_all(Company(name=name) for name in (
+            "Große Straße", "GROẞ", "Strasse", "\u212aelvin", "KELVIN", "\u0130stanbul", "Mit"))
+        db.session.commit()
+        hits = set(names(search_companies(q, per_page=50)))
+        if db.engine.dialect.name != "sqlite":
+            expected = {name for name in expected if name[0] not in "\u212a\u0130"}
+            hits = {name for name in hits if name[0] not in "\u212a\u0130"}
+    assert hits == expected
 
 
 def test_the_company_list_page_finds_umlauts(client, admin, app):
