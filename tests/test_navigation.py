@@ -7,8 +7,8 @@ import pytest
 from tests.translated import de
 
 DAILY = ["/interfaces/", "/interfaces/health", "/customers/", "/orders/", "/sinno/chats"]
-MASTER_DATA = ["/branches/", "/workstations/", "/users/", "/companies/", "/document-templates/",
-               "/chain"]
+MASTER_DATA = ["/branches/", "/branch-organisations/", "/workstations/", "/users/", "/companies/",
+               "/document-templates/", "/chain"]
 
 
 def navigation(client, url="/"):

@@ -12,6 +12,7 @@ from webapp.extensions import db
 from webapp.interfaces import catalogue
 from webapp.notifications.models import Notification
 from webapp.ordering.models import Order
+from webapp.org.models import BranchOrganisation
 from webapp.org.services import get_chain
 
 ROLES = ("admin", "manager", "staff")
@@ -41,6 +42,11 @@ READS = {
     "org.branch_get": ((OWN, OTHER), "everyone"),
     "org.branch_new_get": ((None,), "everyone"),
     "org.branch_delete_get": ((OWN, OTHER), "admin"),
+    # Filialorganisationen: chain-wide groups of branches, everyone reads them.
+    "org.organisations": ((None,), "everyone"),
+    "org.organisation_get": ((OWN,), "everyone"),
+    "org.organisation_new_get": ((None,), "admin"),
+    "org.organisation_delete_get": ((OWN,), "admin"),
     "org.workstations": ((None,), "everyone"),
     "org.workstation_get": ((OWN, OTHER), "branch"),
     "org.workstation_new_get": ((None,), "everyone"),
@@ -193,6 +199,9 @@ def records(app, world, make_service):
                                 file_type="application/pdf", file_size=9,
                                 file_data=b"%PDF-1.4\n", updated_by="test")
     db.session.add(document)
+    organisation = BranchOrganisation(name="Region Süd", branches=[world.st, world.ul],
+                                      updated_by="test")
+    db.session.add(organisation)
     # SiNNO: a notification of the admin's, which nobody else may mark read.
     notification = Notification(user_id=world.admin.id, kind="sinno_chat", topic="t",
                                 params={})
@@ -204,7 +213,7 @@ def records(app, world, make_service):
                   process_id=world.process.id, position_id=st_position.id,
                   user_id=world.staff.id, company_id=world.dreve.id,
                   template_id=world.template.id, document_id=document.id,
-                  notification_id=notification.id),
+                  notification_id=notification.id, organisation_id=organisation.id),
         OTHER: dict(branch_id=world.ul.id, station_id=world.ul_till.id,
                     service_id=ul_service.id, order_id=orders[OTHER].id,
                     customer_id=ul_customer.id, process_id=ul_process.id,

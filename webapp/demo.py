@@ -20,7 +20,7 @@ from .interfaces.models import InterfaceService
 from .interfaces.values import InvalidValues
 from .ordering import services as ordering_services
 from .ordering.models import Order
-from .org.models import Branch, Workstation
+from .org.models import Branch, BranchOrganisation, Workstation
 from .org.services import get_chain
 from .permissions import ADMIN, BRANCH_MANAGER, STAFF
 from .processes import services as process_services
@@ -59,6 +59,11 @@ BRANCHES = (
          office_street="Wilhelmstraße 20", office_postal_code="71638", office_city="Ludwigsburg",
          office_email="ludwigsburg@hoerwelt-demo.example", office_phone="+49 7141 555 0300",
          workstations=(("LB-EMPFANG", "Empfang"), ("LB-WERKSTATT", "Werkstatt"))),
+)
+
+# Filialorganisationen: name, description, branch short codes.
+ORGANISATIONS = (
+    ("Region Neckar", "Filialen am Neckar", ("ES", "LB")),
 )
 
 # username, name, role, branch short codes
@@ -129,6 +134,11 @@ def seed():
             _, new = _get_or_create(Workstation, "name", dict(
                 name=hostname, description=description, branch=branch))
             created += new
+
+    for name, description, codes in ORGANISATIONS:
+        _, new = _get_or_create(BranchOrganisation, "name", dict(
+            name=name, description=description, branches=[branches[code] for code in codes]))
+        created += new
 
     for username, name, role, codes in USERS:
         user, new = _get_or_create(User, "username", dict(

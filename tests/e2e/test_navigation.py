@@ -36,9 +36,9 @@ def test_verwaltung_menu_by_keyboard(page, live_server, make_user, make_branch, 
     expect(verwaltung).to_have_text("Verwaltung")
     expect(entries.first).to_be_hidden()
     page.keyboard.press("Enter")
-    expect(entries).to_have_text(["Filialen", "Rechner", "Benutzer", "Firmen", "Dokumentvorlagen",
-                                  "Filialkette", "Vorgangsvorlagen", "Änderungsprotokoll",
-                                  "Betrieb"])
+    expect(entries).to_have_text(["Filialen", "Filialorganisationen", "Rechner", "Benutzer",
+                                  "Firmen", "Dokumentvorlagen", "Filialkette",
+                                  "Vorgangsvorlagen", "Änderungsprotokoll", "Betrieb"])
     page.keyboard.press("Tab")
     expect(entries.first).to_be_focused()
     page.keyboard.press("Escape")
@@ -46,7 +46,7 @@ def test_verwaltung_menu_by_keyboard(page, live_server, make_user, make_branch, 
     expect(verwaltung).to_be_focused()
 
     page.keyboard.press("Enter")
-    for _ in range(9):
+    for _ in range(10):
         page.keyboard.press("Tab")
     expect(entries.last).to_be_focused()
     page.keyboard.press("Tab")  # on to the notifications: the menu closes behind the focus
@@ -55,7 +55,7 @@ def test_verwaltung_menu_by_keyboard(page, live_server, make_user, make_branch, 
 
     verwaltung.focus()
     page.keyboard.press("Enter")
-    for _ in range(4):
+    for _ in range(5):
         page.keyboard.press("Tab")
     expect(page.locator(":focus")).to_have_text("Firmen")
     page.keyboard.press("Enter")

@@ -25,6 +25,7 @@ SUBENTRIES = {
 }
 ADMINISTRATION = (
     ("org.branches", "org.branch", _l("Branches"), None),
+    ("org.organisations", "org.organisation", _l("Branch organisations"), None),
     ("org.workstations", "org.workstation", _l("Workstations"), None),
     ("users.users", "users.user", _l("Users"), None),
     ("companies.companies", "companies.compan", _l("Companies"), None),

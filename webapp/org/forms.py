@@ -4,7 +4,8 @@ from flask_babel import lazy_gettext as _l
 from wtforms import BooleanField, IntegerField, SelectChoice, SelectField, StringField
 from wtforms.validators import DataRequired, Email, Length, NumberRange, Optional, Regexp
 
-from ..forms import NoMarkup, Phone, PostalCode, VersionedForm, optional_id, record_id, strip
+from ..forms import (CheckboxesField, NoMarkup, Phone, PostalCode, VersionedForm, optional_id,
+                     record_id, strip)
 from . import services
 
 TIMEZONES = sorted(tz for tz in available_timezones() if "/" in tz and not tz.startswith("Etc/"))
@@ -83,3 +84,12 @@ class WorkstationForm(VersionedForm):
                               validators=[Length(max=200), NoMarkup()])
     branch_id = SelectField(_l("Branch"), coerce=record_id, validate_choice=True,
                             validators=[DataRequired()])
+
+
+class BranchOrganisationForm(VersionedForm):
+    name = StringField(_l("Name"), filters=[strip],
+                       validators=[DataRequired(), Length(max=120), NoMarkup()])
+    description = StringField(_l("Description"), filters=[strip],
+                              validators=[Length(max=200), NoMarkup()])
+    # Choices: every branch (views._organisation_choices); at least one (the service says).
+    branch_ids = CheckboxesField(_l("Branches"), coerce=record_id)

@@ -102,5 +102,10 @@ class BranchOrganisation(Tracked, db.Model):
     branches: Mapped[list[Branch]] = relationship(secondary=branch_organisation_members,
                                                   order_by=Branch.name)
 
+    @property
+    def branch_ids(self):
+        """The members' ids, as the editor's checkboxes hold them."""
+        return [branch.id for branch in self.branches]
+
     def __str__(self):
         return self.name

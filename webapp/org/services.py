@@ -1,7 +1,7 @@
-"""Rules for the chain, branches and workstations."""
+"""Rules for the chain, branches, branch organisations and workstations."""
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, or_
-from sqlalchemy.orm import contains_eager
+from sqlalchemy.orm import contains_eager, selectinload
 
 from .. import references
 from ..permissions import (
@@ -12,7 +12,7 @@ from ..changelog import services as changelog
 from ..errors import DomainError, InUse
 from ..extensions import db
 from ..records import check_version, contains, flush_unique, save_changes, taken
-from .models import Branch, Chain, Workstation
+from .models import Branch, BranchOrganisation, Chain, Workstation, branch_organisation_members
 
 CHAIN_FIELDS = ("name", "timezone", "admins_may_view_secrets", "customers_by_branch",
                 "health_check_time", "health_alert_after", "audoora_auto_refresh")
@@ -22,6 +22,10 @@ BRANCH_FIELDS = (
     "ear_mould_lab_id",
 )
 WORKSTATION_FIELDS = ("name", "description", "branch_id")
+ORGANISATION_FIELDS = ("name", "description")
+# The change log's entity type of branch organisations (org.history registers it).
+ORGANISATION = "branch_organisation"
+ORGANISATION_NAME_TAKEN = _l("A branch organisation with this name already exists.")
 
 
 def get_chain():
@@ -158,9 +162,126 @@ def delete_branch(actor, branch):
     refs = branch_references(branch)
     if refs:
         raise InUse(_l("The branch is still in use (%(refs)s).", refs="; ".join(str(r) for r in refs)))
+    _leave_organisations(actor, branch)
     changelog.record(actor, "delete", "branch", branch, branch=None)
     db.session.delete(branch)
     db.session.flush()
+
+
+# --- branch organisations (Filialorganisationen) -------------------------------------------
+
+def list_organisations():
+    """Every branch organisation by name, each with its branches (by name) loaded:
+    len(organisation.branches) is its member count. Two queries however many there are."""
+    return db.session.scalars(
+        db.select(BranchOrganisation).options(selectinload(BranchOrganisation.branches))
+        .order_by(func.lower(BranchOrganisation.name), BranchOrganisation.id)).all()
+
+
+def get_organisation(organisation_id):
+    """The branch organisation, or None. Everyone reads them."""
+    return db.session.get(BranchOrganisation, organisation_id)
+
+
+def branch_ids_of_organisation(organisation_id):
+    """The ids of the organisation's branches, by branch name ([] once its last branch was
+    deleted); a DomainError on `organisation_id` when there is no such organisation."""
+    organisation = get_organisation(organisation_id)
+    if organisation is None:
+        raise DomainError(_l("Choose an existing branch organisation."), field="organisation_id")
+    return [branch.id for branch in organisation.branches]
+
+
+def organisation_actions(actor):
+    """Administrators create, change and delete branch organisations; the others read."""
+    return admin_only(actor)
+
+
+def _organisation_branches(data, exclude_id=None):
+    """Every rule of the organisation's editor; returns the branches chosen."""
+    name = (data.get("name") or "").strip()
+    if not name:
+        raise DomainError(_l("Enter a name."), field="name")
+    if taken(BranchOrganisation, "name", name, exclude_id):
+        raise DomainError(ORGANISATION_NAME_TAKEN, field="name")
+    ids = set(data.get("branch_ids") or ())
+    if not ids:
+        raise DomainError(_l("Choose at least one branch."), field="branch_ids")
+    branches = db.session.scalars(db.select(Branch).where(Branch.id.in_(ids))).all()
+    if len(branches) != len(ids):
+        raise DomainError(_l("Choose existing branches only."), field="branch_ids")
+    return branches
+
+
+def _name_checked(save):
+    """Run `save`; a name a concurrent save took after the check above (the database's
+    refusal, records.flush_unique) reads as the check's own message."""
+    try:
+        return save()
+    except DomainError as error:
+        if error.field != "name":
+            raise
+        raise DomainError(ORGANISATION_NAME_TAKEN, field="name") from error
+
+
+def _members(organisation):
+    # Under the form field's name, as names: the log reads the same after a branch is gone.
+    return {"branch_ids": sorted(branch.name for branch in organisation.branches)}
+
+
+def create_organisation(actor, data):
+    """A new branch organisation of `data` (name, description, branch_ids), logged."""
+    require_admin(actor)
+    branches = _organisation_branches(data)
+    organisation = BranchOrganisation(name=data["name"].strip(),
+                                      description=data.get("description") or "",
+                                      branches=branches, updated_by=actor.name)
+    db.session.add(organisation)
+    _name_checked(lambda: flush_unique(organisation))
+    after = {**changelog.snapshot(organisation, ORGANISATION_FIELDS), **_members(organisation)}
+    changelog.record(actor, "create", ORGANISATION, organisation, changelog.diff({}, after))
+    return organisation
+
+
+def update_organisation(actor, organisation, data, version):
+    """Save name, description and branches over the `version` the form was loaded at;
+    True when something changed (then logged, the branches by name)."""
+    require_admin(actor)
+    check_version(organisation, version)
+    branches = _organisation_branches(data, exclude_id=organisation.id)
+    before = _members(organisation)
+    organisation.branches = branches
+    return _name_checked(lambda: save_changes(
+        actor, organisation, ORGANISATION_FIELDS, data, version, ORGANISATION,
+        extra_before=before, extra_after=_members(organisation)))
+
+
+def delete_organisation(actor, organisation):
+    """Delete the organisation (its memberships go with it), unless a domain above says
+    something still refers to it."""
+    require_admin(actor)
+    refs = references.referring(ORGANISATION, organisation)
+    if refs:
+        raise InUse(_l("The branch organisation is still in use (%(refs)s).",
+                       refs="; ".join(str(ref) for ref in refs)))
+    changelog.record(actor, "delete", ORGANISATION, organisation)
+    db.session.delete(organisation)
+    db.session.flush()
+
+
+def _leave_organisations(actor, branch):
+    """A branch about to be deleted leaves its organisations, each change logged (the
+    database's ON DELETE CASCADE would drop the rows without a word)."""
+    organisations = db.session.scalars(
+        db.select(BranchOrganisation).join(branch_organisation_members)
+        .where(branch_organisation_members.c.branch_id == branch.id)).all()
+    for organisation in organisations:
+        before = _members(organisation)
+        organisation.branches.remove(branch)
+        changes = changelog.diff(before, _members(organisation))
+        organisation.version += 1
+        organisation.updated_by = actor.name
+        changelog.record(actor, "update", ORGANISATION, organisation, changes)
 
 
 # --- workstations ------------------------------------------------------------------------

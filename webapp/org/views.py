@@ -1,4 +1,5 @@
-"""Chain settings, branches (Filialen) and workstations (Rechner)."""
+"""Chain settings, branches (Filialen), branch organisations (Filialorganisationen) and
+workstations (Rechner)."""
 from flask import abort, current_app, flash, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -6,15 +7,15 @@ from wtforms import SelectChoice
 
 from .. import hx, params
 from ..views_helpers import after_save, delete_response, refusal_status
-from ..permissions import CREATE, DELETE, EDIT
+from ..permissions import CREATE, DELETE, EDIT, require_admin
 from ..changelog.display import in_words
 from ..changelog.services import record_history
 from ..errors import DomainError
 from ..extensions import db
 from ..forms import apply_domain_error
 from . import bp, services
-from .forms import BranchForm, ChainForm, WorkstationForm
-from .models import Branch
+from .forms import BranchForm, BranchOrganisationForm, ChainForm, WorkstationForm
+from .models import Branch, BranchOrganisation
 
 
 def _page():
@@ -149,6 +150,120 @@ def _refused_branch(branch, error):
     form = BranchForm(obj=branch, version=branch.version)
     form.form_errors.append(str(error.message))
     return _branch_editor(form, branch, status=409)
+
+
+# --- branch organisations (Filialorganisationen) -------------------------------------------
+
+def _organisation_choices(form):
+    form.branch_ids.choices = [SelectChoice(b.id, b.name) for b in services.all_branches()]
+
+
+def _organisation_url(organisation):
+    return url_for("org.organisation_get", organisation_id=organisation.id)
+
+
+@bp.get("/branch-organisations/")
+def organisations():
+    """Branch organisations with their branches; htmx refreshes get only the list."""
+    organisations = services.list_organisations()
+    if hx.wants_fragment():
+        return render_template("org/_organisation_list.html", organisations=organisations)
+    return render_template("org/organisations.html", organisations=organisations, form=None,
+                           organisation=None, may=services.organisation_actions(current_user))
+
+
+def _organisation_editor(form, organisation, status=200, notice=None):
+    """The editor pane: a fragment for htmx, otherwise the whole page with the list."""
+    may = services.organisation_actions(current_user)
+    context = dict(form=form, organisation=organisation, notice=notice, may=may,
+                   editable=(CREATE if organisation is None else EDIT) in may,
+                   history=in_words(record_history(services.ORGANISATION, organisation))
+                   if organisation else [])
+    if hx.wants_fragment():
+        return render_template("org/_organisation_form.html", **context), status
+    return render_template("org/organisations.html",
+                           organisations=services.list_organisations(), **context), status
+
+
+@bp.get("/branch-organisations/new")
+def organisation_new_get():
+    require_admin(current_user)
+    form = BranchOrganisationForm()
+    _organisation_choices(form)
+    return _organisation_editor(form, None)
+
+
+@bp.post("/branch-organisations/new")
+def organisation_new_post():
+    # Checked before validation too, so the others get 403 rather than field messages.
+    require_admin(current_user)
+    form = BranchOrganisationForm()
+    _organisation_choices(form)
+    if form.validate_on_submit():
+        try:
+            organisation = services.create_organisation(current_user, form.data)
+        except DomainError as error:
+            apply_domain_error(form, error)
+        else:
+            return after_save(organisation, _organisation_url(organisation),
+                              "organisations-changed", _("Branch organisation created."),
+                              _organisation_editor, BranchOrganisationForm, created=True,
+                              choices=_organisation_choices)
+    return _organisation_editor(form, None, status=422)
+
+
+@bp.get("/branch-organisations/<int:organisation_id>")
+def organisation_get(organisation_id):
+    organisation = db.get_or_404(BranchOrganisation, organisation_id)
+    form = BranchOrganisationForm(obj=organisation, version=organisation.version)
+    _organisation_choices(form)
+    return _organisation_editor(form, organisation)
+
+
+@bp.post("/branch-organisations/<int:organisation_id>")
+def organisation_post(organisation_id):
+    organisation = db.get_or_404(BranchOrganisation, organisation_id)
+    require_admin(current_user)
+    form = BranchOrganisationForm()
+    _organisation_choices(form)
+    if form.validate_on_submit():
+        try:
+            saved = services.update_organisation(current_user, organisation, form.data,
+                                                 form.version.data)
+        except DomainError as error:
+            apply_domain_error(form, error)
+        else:
+            return after_save(organisation, _organisation_url(organisation),
+                              "organisations-changed", _("Saved.") if saved else _("No changes."),
+                              _organisation_editor, BranchOrganisationForm,
+                              choices=_organisation_choices)
+    return _organisation_editor(form, organisation, status=refusal_status(form))
+
+
+@bp.get("/branch-organisations/<int:organisation_id>/delete")
+def organisation_delete_get(organisation_id):
+    """Confirmation page for browsers without htmx (htmx asks with hx-confirm)."""
+    organisation = db.get_or_404(BranchOrganisation, organisation_id)
+    require_admin(current_user)
+    return render_template(
+        "confirm_delete.html", record=organisation, kind=_("branch organisation"),
+        action=url_for("org.organisation_delete_post", organisation_id=organisation.id),
+        cancel=_organisation_url(organisation))
+
+
+@bp.post("/branch-organisations/<int:organisation_id>/delete")
+def organisation_delete_post(organisation_id):
+    organisation = db.get_or_404(BranchOrganisation, organisation_id)
+
+    def refused(error):
+        form = BranchOrganisationForm(obj=organisation, formdata=None,
+                                      version=organisation.version)
+        _organisation_choices(form)
+        form.form_errors.append(str(error.message))
+        return _organisation_editor(form, organisation, status=409)
+
+    return delete_response(organisation, services.delete_organisation, "org.organisations",
+                           "organisations-changed", refused)
 
 
 # --- workstations ------------------------------------------------------------------------
