@@ -6,7 +6,11 @@ conftest.py holds only what is its own.
 
 SQLite by default (a file per test); set TEST_DATABASE_URL to run the same suite on
 PostgreSQL (tables are created once per session and emptied after every test)."""
+import json
+import os
 import re
+import subprocess
+import sys
 import uuid
 from types import SimpleNamespace
 from urllib.parse import quote
@@ -18,11 +22,13 @@ from sqlalchemy import text
 from sandbox import create_sandbox_app
 from tests.auth import servers
 from tests.factories import (
-    PASSWORD, PG_URL, SMTP_RAW, AuthActions, make_config, new_process, serving,
+    LOOPBACK, PASSWORD, PG_URL, SMTP_RAW, AuthActions, kill_worker, make_config, new_process,
+    serving,
 )
 from webapp import create_app
 from webapp.companies.models import Company, CustomerNumber
 from webapp.customers.models import Customer
+from webapp.devrun import ROOT
 from webapp.extensions import db
 from webapp.interfaces import services as interface_services
 from webapp.org.models import Branch, Chain, Workstation
@@ -425,3 +431,44 @@ def sandbox(sandbox_server):
     requests.post(f"{sandbox_server}/_sandbox/reset", timeout=5).raise_for_status()
     yield sandbox_server
     requests.post(f"{sandbox_server}/_sandbox/reset", timeout=5).raise_for_status()
+
+
+# --- real workers ---------------------------------------------------------------------------
+
+# Timing settings a real worker takes from the test's app config (short leases and retries).
+WORKER_SETTINGS = ("ORDER_LEASE_MARGIN_SECONDS", "ORDER_RETRY_BASE_SECONDS",
+                   "ORDER_RETRY_CAP_SECONDS", "ROLLOUT_LEASE_SECONDS")
+
+
+@pytest.fixture
+def flask_worker(app, redis_url, tmp_path):
+    """Start real `flask worker` processes (each in its own process group, as operators run
+    them) on the test's database and Redis, with the test app's keys and timing settings;
+    all of them are killed afterwards (factories.kill_worker). The module's app_config must
+    name the test's Redis (REDIS_URL from the redis_url fixture)."""
+    started = []
+    with app.app_context():
+        database_url = db.engine.url.render_as_string(hide_password=False)
+    env = {key: value for key, value in os.environ.items()
+           if not key.startswith("SCHNITTSTELLEN_")}
+    env.update(DATABASE_URL=database_url, REDIS_URL=redis_url, PYTHONUNBUFFERED="1",
+               SCHNITTSTELLEN_INSTANCE_PATH=str(tmp_path / "instance"),
+               SECRET_KEY=app.config["SECRET_KEY"], ENCRYPTION_KEYS=app.config["ENCRYPTION_KEYS"],
+               **{f"SCHNITTSTELLEN_{key}": json.dumps(app.config[key])
+                  for key in WORKER_SETTINGS},
+               # The sandbox on loopback, allowed as in the tests' configuration.
+               **{f"SCHNITTSTELLEN_{key}": json.dumps(app.config[key]) for key in LOOPBACK})
+
+    def start():
+        with open(tmp_path / f"worker-{len(started)}.log", "wb") as log:
+            process = subprocess.Popen(
+                [sys.executable, "-m", "flask", "--app", "app", "worker", "--tick", "1"],
+                cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL, start_new_session=True)
+        started.append(process)
+        return process
+
+    yield start
+    for process in started:
+        if process.poll() is None:
+            kill_worker(process)

@@ -6,6 +6,7 @@ another package's conftest.py."""
 import contextlib
 import datetime
 import os
+import signal
 import threading
 import time
 
@@ -15,6 +16,7 @@ from werkzeug.serving import make_server
 
 from webapp.changelog.models import ChangeLogEntry
 from webapp.companies.models import CustomerNumber
+from webapp.devrun import descendants
 from webapp.documents.models import DocumentTemplate
 from webapp.extensions import db
 from webapp.ordering import services as ordering
@@ -276,3 +278,16 @@ def attempts_of(order):
     """The order's attempts as the database has them: (action, outcome, HTTP status)."""
     return [(a.action, a.outcome, a.http_status)
             for a in fresh(Order, order.id).outbound.attempt_log]
+
+
+def kill_worker(process):
+    """SIGKILL to the worker's process group and to its work-horse, which RQ puts into a
+    group of its own: nothing of the worker survives to finish the call."""
+    horses = descendants(process.pid)
+    os.killpg(process.pid, signal.SIGKILL)
+    for pid in horses:
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+    process.wait(10)

@@ -10,6 +10,7 @@ from webapp.customers.models import Customer
 from webapp.documents.models import DocumentTemplate
 from webapp.extensions import db
 from webapp.interfaces import catalogue
+from webapp.interfaces.rollout_models import Rollout
 from webapp.notifications.models import Notification
 from webapp.ordering.models import Order
 from webapp.org.models import BranchOrganisation
@@ -90,6 +91,10 @@ READS = {
     "interfaces.action_status_get": ((OWN, OTHER, CHAIN), "branch"),
     "interfaces.action_history_get": ((OWN, OTHER, CHAIN), "branch"),
     "interfaces.credential_plan_get": ((OWN, OTHER, CHAIN), "branch-edit"),
+    # Auf Filialen übertragen: administrators only, from any chain or branch service.
+    "interfaces.rollout_form_get": ((OWN, OTHER, CHAIN), "admin"),
+    "interfaces.rollouts_get": ((None,), "admin"),
+    "interfaces.rollout_get": ((OWN,), "admin"),
     "interfaces.help_get": ((None,), "everyone"),
     "interfaces.new_get": ((None, OWN, OTHER), "branch"),
     "interfaces.new_form_get": ((None, OWN, OTHER), "branch"),
@@ -202,6 +207,9 @@ def records(app, world, make_service):
     organisation = BranchOrganisation(name="Region Süd", branches=[world.st, world.ul],
                                       updated_by="test")
     db.session.add(organisation)
+    rollout = Rollout(source_id=st_service.id, source_name=st_service.name,
+                      interface_key="smtp", state="done", created_by="test")
+    db.session.add(rollout)
     # SiNNO: a notification of the admin's, which nobody else may mark read.
     notification = Notification(user_id=world.admin.id, kind="sinno_chat", topic="t",
                                 params={})
@@ -213,7 +221,8 @@ def records(app, world, make_service):
                   process_id=world.process.id, position_id=st_position.id,
                   user_id=world.staff.id, company_id=world.dreve.id,
                   template_id=world.template.id, document_id=document.id,
-                  notification_id=notification.id, organisation_id=organisation.id),
+                  notification_id=notification.id, organisation_id=organisation.id,
+                  rollout_id=rollout.id),
         OTHER: dict(branch_id=world.ul.id, station_id=world.ul_till.id,
                     service_id=ul_service.id, order_id=orders[OTHER].id,
                     customer_id=ul_customer.id, process_id=ul_process.id,

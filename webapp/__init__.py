@@ -50,6 +50,8 @@ from .interfaces import effective_views
 from .interfaces import health_checks
 from .interfaces import health_views  # noqa: F401  (its route joins the interfaces blueprint)
 from .interfaces import history as interfaces_history
+from .interfaces import rollout_views  # noqa: F401  (its routes join the interfaces blueprint)
+from .interfaces import rollouts
 from .interfaces import services as interface_services
 from .interfaces import transfer_views  # noqa: F401  (its routes join the interfaces blueprint)
 from .interfaces import views as interfaces_views
@@ -182,6 +184,7 @@ def _register_with_lower_layers():
     outbound_handlers.listen(interface_actions.KIND, "credential_plans",
                              credential_plans.on_test_finished)
     notification_services.register_kind(credential_plans.NOTIFICATION, credential_plans.describe)
+    notification_services.register_kind(rollouts.NOTIFICATION, rollouts.describe)
     # SiNNO (issue 14): Anmelden/Abmelden, the chat's sync and answers, app access.
     customer_page.register_tab(sinno_views.CUSTOMER_TAB)
     for handler in (sinno_session.HANDLER, sinno_chat.SYNC_HANDLER, sinno_chat.ANSWER_HANDLER,

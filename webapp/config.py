@@ -73,6 +73,9 @@ DEFAULTS = dict(
     ORDER_MAX_ATTEMPTS=10,
     ORDER_LEASE_MARGIN_SECONDS=30,
     ORDER_RECONCILE_GRACE_SECONDS=30,
+    # Roll-outs to many branches (webapp/interfaces/rollouts.py): how long a worker's claim
+    # holds without a branch done; a roll-out whose claim ran out is resumed by the next tick.
+    ROLLOUT_LEASE_SECONDS=60,
     # The same for every other kind of outbound work (webapp/outbound/): connection tests,
     # registrations, logins. A person is waiting for most of them, so they give up sooner.
     OUTBOUND_RETRY_BASE_SECONDS=2,

@@ -5,6 +5,7 @@ from .companies.models import Company, CustomerNumber  # noqa: F401
 from .interfaces.models import InterfaceService, ServiceCompany, ServiceSecret  # noqa: F401
 from .interfaces.health_models import HealthNotice, HealthRun  # noqa: F401
 from .interfaces.credential_plan_models import CredentialPlan  # noqa: F401
+from .interfaces.rollout_models import Rollout, RolloutStep  # noqa: F401
 from .org.models import Branch, BranchOrganisation, Chain, Workstation  # noqa: F401
 from .users.models import LoginSession, User  # noqa: F401
 from .customers.models import Customer  # noqa: F401

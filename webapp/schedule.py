@@ -35,6 +35,9 @@ PERIODIC = (
     # Planned credential changes whose time has come, and plans a killed worker left half
     # way; the plan rows in the database, not this interval, make each change once.
     Periodic("credential-plans", "jobs.credential_plans.tick", 60),
+    # Roll-outs a killed worker or a lost job left running, once their lease ran out; the
+    # steps in the database, not this interval, make each branch's change once.
+    Periodic("rollouts", "jobs.rollouts.reconcile", 60),
     # Refreshes due Audoora registrations once a night when the chain asks for it; the
     # outbound rows in the database, not this interval, make it once a night.
     Periodic("audoora-auto-refresh", "jobs.audoora.refresh_registrations", 5 * 60),

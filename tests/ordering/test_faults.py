@@ -2,11 +2,6 @@
 Retry-After, refusals, timeouts, dropped connections), RQ's scheduler waking retries, Redis
 emptied under the pipeline, and a real `flask worker` killed with SIGKILL mid-call. Whatever
 happens, an order reaches the partner exactly once per idempotency key."""
-import json
-import os
-import signal
-import subprocess
-import sys
 from datetime import timedelta
 
 import pytest
@@ -14,9 +9,8 @@ from rq import SimpleWorker
 
 import jobs.orders
 from tests.factories import (
-    LOOPBACK, attempts_of, ear_mould_raw, fresh, new_process, order_one, wait_for,
+    attempts_of, ear_mould_raw, fresh, kill_worker, new_process, order_one, wait_for,
 )
-from webapp.devrun import ROOT, descendants
 from webapp.extensions import db
 from webapp.models_base import utcnow
 from webapp.ordering import pipeline, services
@@ -340,53 +334,6 @@ def test_a_retry_whose_scheduler_is_gone_is_reenqueued_by_the_reconciler(app, wo
 
 
 # --- a real worker killed mid-call ------------------------------------------------------------
-
-@pytest.fixture
-def flask_worker(app, redis_url, tmp_path):
-    """Start real `flask worker` processes (each in its own process group, as operators run
-    them) on the test's database and Redis; all of them are killed afterwards."""
-    started = []
-    with app.app_context():
-        database_url = db.engine.url.render_as_string(hide_password=False)
-    env = {key: value for key, value in os.environ.items()
-           if not key.startswith("SCHNITTSTELLEN_")}
-    env.update(DATABASE_URL=database_url, REDIS_URL=redis_url,
-               SCHNITTSTELLEN_INSTANCE_PATH=str(tmp_path / "instance"),
-               SECRET_KEY=app.config["SECRET_KEY"], ENCRYPTION_KEYS=app.config["ENCRYPTION_KEYS"],
-               SCHNITTSTELLEN_ORDER_LEASE_MARGIN_SECONDS="1",
-               SCHNITTSTELLEN_ORDER_RETRY_BASE_SECONDS=str(BASE),
-               SCHNITTSTELLEN_ORDER_RETRY_CAP_SECONDS=str(CAP), PYTHONUNBUFFERED="1",
-               # The sandbox on loopback, allowed as in the tests' configuration.
-               **{f"SCHNITTSTELLEN_{key}": json.dumps(app.config[key]) for key in LOOPBACK})
-
-    def start():
-        log = open(tmp_path / f"worker-{len(started)}.log", "wb")
-        process = subprocess.Popen(
-            [sys.executable, "-m", "flask", "--app", "app", "worker", "--tick", "1"],
-            cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-            start_new_session=True)
-        log.close()
-        started.append(process)
-        return process
-
-    yield start
-    for process in started:
-        if process.poll() is None:
-            kill_worker(process)
-
-
-def kill_worker(process):
-    """SIGKILL to the worker's process group and to its work-horse, which RQ puts into a
-    group of its own: nothing of the worker survives to finish the call."""
-    horses = descendants(process.pid)
-    os.killpg(process.pid, signal.SIGKILL)
-    for pid in horses:
-        try:
-            os.kill(pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
-    process.wait(10)
-
 
 def test_worker_killed_mid_call_is_recovered_and_the_partner_has_one_order(
         world, make_service, sandbox, control, flask_worker):

@@ -13,7 +13,7 @@ from flask_babel import lazy_gettext as _l
 from ..extensions import db
 from . import registry
 from .models import ChangeLogEntry
-from .services import RESTORED_FROM
+from .services import RESTORED_FROM, ROLLOUT
 
 ACTION_LABELS = {
     "create": _l("Created"),
@@ -66,6 +66,8 @@ class EntryRow:
     changes: list = field(default_factory=list)
     # A restore's entry: when the entry whose state it restored was written, in words.
     restored_from: str = ""
+    # A roll-out's entry (Auf Filialen übertragen): {"id", "reference", "source"}, else None.
+    rollout: dict | None = None
     versions_url: str | None = None  # Vergleichen, set by the change-log screen
 
 
@@ -111,9 +113,12 @@ def _rows(log, entries, existing, created_without_old, detail=None):
         record_detail = found.get(entry.entity_id, detail)
         labels = kind.labels_for(record_detail)
         blank_old = created_without_old and entry.action in ("create", "copy")
-        items = [item for item in entry.changes or () if item.get("field") != RESTORED_FROM]
+        items = [item for item in entry.changes or ()
+                 if item.get("field") not in (RESTORED_FROM, ROLLOUT)]
         restored = next((item for item in entry.changes or ()
                          if item.get("field") == RESTORED_FROM), None)
+        rollout = next((item for item in entry.changes or ()
+                        if item.get("field") == ROLLOUT), None)
         rows.append(EntryRow(
             entry=entry,
             type_label=str(kind.label),
@@ -124,6 +129,8 @@ def _rows(log, entries, existing, created_without_old, detail=None):
             changes=[_change(log, kind, entry, item, labels, record_detail, names, blank_old)
                      for item in _in_form_order(items, labels)],
             restored_from=_moment(restored.get("at")) if restored else "",
+            rollout=({"id": rollout.get("rollout"), "reference": rollout.get("reference", ""),
+                      "source": rollout.get("source", "")} if rollout else None),
         ))
     return rows
 

@@ -11,6 +11,8 @@ LIFE_STARTS = ("create", "copy")  # the actions a record's first entry has
 # The item a restore ("Diesen Stand wiederherstellen") puts first into its entry's changes:
 # which entry's state it restored, and when that entry was written (shown in words).
 RESTORED_FROM = "restored_from"
+# The item of a change made by a roll-out (Auf Filialen übertragen): its id and reference.
+ROLLOUT = "rollout"
 
 
 def snapshot(obj, fields):
@@ -46,6 +48,12 @@ def _plain(value):
 def restored_from(entry):
     """The changes item saying that a save restored the state as of `entry`."""
     return {"field": RESTORED_FROM, "entry": entry.id, "at": entry.at.isoformat()}
+
+
+def rolled_out(rollout):
+    """The changes item saying that a roll-out's step made this change."""
+    return {"field": ROLLOUT, "rollout": rollout.id, "reference": rollout.reference,
+            "source": rollout.source_name}
 
 
 def record(actor, action, entity_type, entity, changes=None, branch=None):

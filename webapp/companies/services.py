@@ -163,6 +163,26 @@ def update_company(actor, company, data, numbers, version):
                         extra_before=before, extra_after=after)
 
 
+def set_customer_number(actor, company, branch, number, rollout=None):
+    """One branch's customer number at `company`, as a save of the company's numbers would
+    change it (a roll-out enters it with the branch's service). `rollout`: named in the change
+    log. Returns False (writing nothing) when it is the stored one."""
+    require_editor(actor)
+    changes = _number_changes(actor, company, {branch.id: number}, [branch])
+    if not changes:
+        return False
+    before, after = _number_log(changes)
+    _apply_numbers(company, changes)
+    items = changelog.diff(before, after)
+    if rollout is not None:
+        items.insert(0, changelog.rolled_out(rollout))
+    company.version += 1
+    company.updated_by = actor.name
+    changelog.record(actor, "update", "company", company, items, branch=branch)
+    db.session.flush()
+    return True
+
+
 def company_references(company):
     """What still refers to a company, as human-readable strings. Customer numbers belong to
     the company and go with it; what the domains above answer (interface services naming it

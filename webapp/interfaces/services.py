@@ -424,12 +424,13 @@ def _require_edit(actor, branch_id):
 
 # --- writing -----------------------------------------------------------------------------
 
-def create_service(actor, interface_key, data, raw=None, secrets_later=False):
+def create_service(actor, interface_key, data, raw=None, secrets_later=False, rollout=None):
     """Create a service of `interface_key` from `data` (COMMON_FIELDS; missing ones take the
     defaults of new_service_defaults) and `raw` field input. Raises PermissionDenied,
     DomainError for scope/protection/uniqueness, InvalidValues for field input.
     `secrets_later`: a required secret may stay unset, as on a copy (an imported
-    configuration carries no secrets; they are entered afterwards)."""
+    configuration carries no secrets; they are entered afterwards). `rollout`: the roll-out
+    (Auf Filialen übertragen) this creation is a step of, named in the change log."""
     interface = _interface(interface_key)
     workstation, partial, common, errors = _new_place(actor, interface, data)
     parsed = field_values.parse(interface, raw, partial=partial,
@@ -437,7 +438,8 @@ def create_service(actor, interface_key, data, raw=None, secrets_later=False):
     keep_locked_values(actor, interface, raw, parsed,
                         {} if partial else field_values.defaults(interface))
     _raise_errors({**errors, **parsed.errors})
-    return _insert(actor, interface, workstation, common, parsed, "create", raw=raw)
+    return _insert(actor, interface, workstation, common, parsed, "create", raw=raw,
+                   rollout=rollout)
 
 
 def copy_service(actor, service, data=None):
@@ -479,13 +481,14 @@ def _planned_copy(actor, service, data):
 
 
 def update_service(actor, service, data, raw, version, secrets_later=False,
-                   restored_from=None):
+                   restored_from=None, rollout=None):
     """Save changed common fields (`data`; missing keys stay) and field input (`raw`; None
     keeps values and secrets as they are). Refused over a newer version (Conflict naming who
     saved it), for fields fixed after the first save, and for a workstation service while a
     protected service blocks it. Returns False — writing nothing — when nothing changed.
     `secrets_later`: as for create_service. `restored_from`: the change-log entry whose state
-    this save restores (Diesen Stand wiederherstellen), named in the new entry."""
+    this save restores (Diesen Stand wiederherstellen), named in the new entry. `rollout`: as
+    for create_service."""
     interface = _interface(service.interface_key)
     _require_edit(actor, service.scope_branch_id)
     check_version(service, version)
@@ -530,6 +533,8 @@ def update_service(actor, service, data, raw, version, secrets_later=False,
         return False  # the values set above equal the stored ones
     if restored_from is not None:
         changes.insert(0, changelog.restored_from(restored_from))
+    if rollout is not None:
+        changes.insert(0, changelog.rolled_out(rollout))
     service.version += 1
     service.updated_by = actor.name
     changelog.record(actor, "update", ENTITY, service, changes, branch=service.scope_branch)
@@ -817,7 +822,7 @@ def _raise_errors(errors):
 
 
 def _insert(actor, interface, workstation, common, parsed, action, copied_from=None,
-            raw=None):
+            raw=None, rollout=None):
     service = InterfaceService(
         interface_key=interface.key, group_key=catalogue.group_of(interface.key).key,
         workstation_id=workstation.id if workstation else None, workstation=workstation,
@@ -835,6 +840,8 @@ def _insert(actor, interface, workstation, common, parsed, action, copied_from=N
     changes = _diff({}, _log_values(interface, service), changed_secrets)
     if copied_from is not None:
         changes.insert(0, {"field": "copied_from", "old": None, "new": copied_from.name})
+    if rollout is not None:
+        changes.insert(0, changelog.rolled_out(rollout))
     changelog.record(actor, action, ENTITY, service, changes, branch=service.scope_branch)
     flush_unique(service, conflict=RACED)
     _run_checks(actor, service, action, raw=raw)

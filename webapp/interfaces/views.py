@@ -18,7 +18,7 @@ from ..errors import Conflict, DomainError, PermissionDenied
 from ..extensions import db
 from ..org import services as org_services
 from ..views_helpers import refusal_status
-from . import catalogue, credential_plans, services
+from . import catalogue, credential_plans, rollouts, services
 from .action_display import action_items
 from .blueprint import bp
 from .forms import (
@@ -277,6 +277,8 @@ def _editor(station, interface, service=None, form=None, raw=None, errors=None, 
         editable=may_edit and refusal is None and locked_by is None,
         may_delete=service is not None and may_edit,
         may_copy=service is not None and _may_create(station),
+        may_roll_out=(station is None and service is not None
+                      and rollouts.refusal(current_user, service) is None),
         may_reveal=service is not None and is_admin(current_user)
         and chain.admins_may_view_secrets,
         state=services.service_state(service) if service is not None else None,
