@@ -266,22 +266,19 @@ def search_services(q="", group=None, branch=None, with_workstation_settings=Fal
 
 
 @functools.cache
-def _catalogue_order():
-    """SQL for the catalogue's order of groups and of interface types (a CASE over the key),
-    built once per process: the catalogue is code, and building both per request cost about
-    a third of the list's time (issue 15). The keys are the catalogue's identifiers, inlined
-    as literals so that the statement's cache key stays short."""
-    def inlined(expression):
-        return literal_column(str(expression.compile(compile_kwargs={"literal_binds": True})))
-    groups = case({g.key: i for i, g in enumerate(catalogue.load())},
-                  value=InterfaceService.group_key, else_=len(catalogue.load()))
+def _interface_order():
+    """SQL for the catalogue's order of interface types (a CASE over the key), built once per
+    process: the catalogue is code, and building it per request cost about a third of the
+    list's time (issue 15). The keys are the catalogue's identifiers, inlined as literals so
+    that the statement's cache key stays short. The order of groups is stored
+    (InterfaceService.group_position) and indexed with the name for the default order."""
     interfaces = case({iface.key: i for i, (_g, iface) in enumerate(catalogue.search(""))},
                       value=InterfaceService.interface_key, else_=10_000)
-    return inlined(groups), inlined(interfaces)
+    return literal_column(str(interfaces.compile(compile_kwargs={"literal_binds": True})))
 
 
 def _ordering(sort, own_branch, station_branch):
-    groups, interfaces = _catalogue_order()
+    groups, interfaces = InterfaceService.group_position, _interface_order()
     name = (func.lower(InterfaceService.name), InterfaceService.id)
     if sort == "name":
         return name

@@ -112,6 +112,18 @@ def get_group(key):
         raise KeyError(f"unknown interface group {key!r}") from None
 
 
+def group_position(key):
+    """The group's place in the catalogue's order (0 first); after every group for a key the
+    catalogue does not have (a removed group)."""
+    positions = _positions()
+    return positions.get(key, len(positions))
+
+
+@functools.cache
+def _positions():
+    return {group.key: position for position, group in enumerate(load())}
+
+
 def get_interface(key):
     """The interface type with this key; KeyError if there is none (e.g. a removed type)."""
     return _entry(key)[1]
