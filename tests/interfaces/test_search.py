@@ -57,6 +57,22 @@ def test_sorting_and_paging(world, make_service):
     assert names(services.search_services(sort="bogus")) == names(services.search_services())
 
 
+def test_totals_count_what_the_filters_select(world, make_service):
+    """"Seite 1 von N" counts exactly the services each filter and reader selects (the count
+    joins only what the filters need)."""
+    some_services(world, make_service)
+    for filters in ({}, {"q": "SMTP"}, {"q": "ulm"}, {"q": "kasse"}, {"group": "telephone"},
+                    {"branch": world.st.id}, {"branch": "chain"},
+                    {"with_workstation_settings": True},
+                    {"with_workstation_settings": True, "branch": world.st.id},
+                    {"workstation": world.st_till}, {"reader": world.manager},
+                    {"reader": world.ul_staff, "q": "mail"},
+                    {"reader": world.manager, "with_workstation_settings": True}):
+        every = services.search_services(**filters, per_page=100)
+        page = services.search_services(**filters, per_page=1)
+        assert page.total == every.total == len(every.items), filters
+
+
 def many_services(world, make_service, count):
     """`count` CalDAV accounts, alternating between Stuttgart and Ulm."""
     for i in range(count):

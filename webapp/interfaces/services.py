@@ -223,6 +223,39 @@ def search_services(q="", group=None, branch=None, with_workstation_settings=Fal
     sort: one of SORTS (unknown → "group", catalogue order); reader: only what this actor
     reads (their branches' services and workstations', and the chain's)."""
     own_branch, station_branch = aliased(Branch), aliased(Branch)
+    conditions, joined = [], set()  # joined: what the conditions need besides the service
+    if q and q.strip():
+        term = q.strip()
+        keys = [iface.key for _group, iface in catalogue.search(q)]
+        conditions.append(or_(contains(InterfaceService.name, term),
+                              contains(own_branch.name, term),
+                              contains(Workstation.name, term),
+                              InterfaceService.interface_key.in_(keys)))
+        joined |= {own_branch, Workstation}
+    if group:
+        conditions.append(InterfaceService.group_key == group)
+    if workstation is not None:
+        conditions.append(InterfaceService.workstation_id == _id(workstation))
+    elif with_workstation_settings:
+        conditions.append(InterfaceService.workstation_id.is_not(None))
+    else:
+        conditions.append(InterfaceService.workstation_id.is_(None))
+    if branch == CHAIN:
+        conditions += [InterfaceService.branch_id.is_(None),
+                       InterfaceService.workstation_id.is_(None)]
+    elif branch:
+        branch_id = _id(branch)
+        conditions.append(or_(InterfaceService.branch_id == branch_id,
+                              Workstation.branch_id == branch_id))
+        joined.add(Workstation)
+    scope = branch_scope(reader) if reader is not None else None
+    if scope is not None:
+        scope = scope or {0}
+        conditions.append(or_(InterfaceService.branch_id.in_(scope),
+                              Workstation.branch_id.in_(scope),
+                              (InterfaceService.branch_id.is_(None)
+                               & InterfaceService.workstation_id.is_(None))))
+        joined.add(Workstation)
     query = (
         db.select(InterfaceService)
         .outerjoin(own_branch, InterfaceService.branch)
@@ -231,38 +264,24 @@ def search_services(q="", group=None, branch=None, with_workstation_settings=Fal
         .options(contains_eager(InterfaceService.branch.of_type(own_branch)),
                  contains_eager(InterfaceService.workstation)
                  .contains_eager(Workstation.branch.of_type(station_branch)))
+        .where(*conditions)
+        .order_by(*_ordering(sort, own_branch, station_branch))
     )
-    if q and q.strip():
-        term = q.strip()
-        keys = [iface.key for _group, iface in catalogue.search(q)]
-        query = query.where(or_(contains(InterfaceService.name, term),
-                                contains(own_branch.name, term),
-                                contains(Workstation.name, term),
-                                InterfaceService.interface_key.in_(keys)))
-    if group:
-        query = query.where(InterfaceService.group_key == group)
-    if workstation is not None:
-        query = query.where(InterfaceService.workstation_id == _id(workstation))
-    elif with_workstation_settings:
-        query = query.where(InterfaceService.workstation_id.is_not(None))
-    else:
-        query = query.where(InterfaceService.workstation_id.is_(None))
-    if branch == CHAIN:
-        query = query.where(InterfaceService.branch_id.is_(None),
-                            InterfaceService.workstation_id.is_(None))
-    elif branch:
-        branch_id = _id(branch)
-        query = query.where(or_(InterfaceService.branch_id == branch_id,
-                                Workstation.branch_id == branch_id))
-    scope = branch_scope(reader) if reader is not None else None
-    if scope is not None:
-        scope = scope or {0}
-        query = query.where(or_(InterfaceService.branch_id.in_(scope),
-                                Workstation.branch_id.in_(scope),
-                                (InterfaceService.branch_id.is_(None)
-                                 & InterfaceService.workstation_id.is_(None))))
-    return db.paginate(query.order_by(*_ordering(sort, own_branch, station_branch)),
-                       page=page, per_page=per_page, error_out=False)
+    pagination = db.paginate(query, page=page, per_page=per_page, error_out=False, count=False)
+    pagination.total = db.session.scalar(_count(conditions, joined, own_branch))
+    return pagination
+
+
+def _count(conditions, joined, own_branch):
+    """How many services the conditions select, joining only what they need: counting through
+    every join of the page's statement took longer than reading the page (issue 15). The
+    joins are to one row at most, so they do not change the count."""
+    query = db.select(func.count()).select_from(InterfaceService)
+    if own_branch in joined:
+        query = query.outerjoin(own_branch, InterfaceService.branch)
+    if Workstation in joined:
+        query = query.outerjoin(Workstation, InterfaceService.workstation)
+    return query.where(*conditions)
 
 
 @functools.cache
