@@ -435,17 +435,18 @@ def sandbox(sandbox_server):
 
 # --- real workers ---------------------------------------------------------------------------
 
-# Timing settings a real worker takes from the test's app config (short leases and retries).
-WORKER_SETTINGS = ("ORDER_LEASE_MARGIN_SECONDS", "ORDER_RETRY_BASE_SECONDS",
-                   "ORDER_RETRY_CAP_SECONDS", "ROLLOUT_LEASE_SECONDS")
+# What the fault tests' workers run with: fast retries, a short lease margin (the ordering
+# tests' app_config; other packages' tests wait on the worker's own timing).
+FAST_WORKER = {"ORDER_LEASE_MARGIN_SECONDS": 1, "ORDER_RETRY_BASE_SECONDS": 0.05,
+               "ORDER_RETRY_CAP_SECONDS": 0.2}
 
 
 @pytest.fixture
 def flask_worker(app, redis_url, tmp_path):
     """Start real `flask worker` processes (each in its own process group, as operators run
-    them) on the test's database and Redis, with the test app's keys and timing settings;
-    all of them are killed afterwards (factories.kill_worker). The module's app_config must
-    name the test's Redis (REDIS_URL from the redis_url fixture)."""
+    them) on the test's database and Redis, with the test app's keys and roll-out lease; all
+    of them are killed afterwards (factories.kill_worker). The module's app_config must name
+    the test's Redis (REDIS_URL from the redis_url fixture)."""
     started = []
     with app.app_context():
         database_url = db.engine.url.render_as_string(hide_password=False)
@@ -454,16 +455,23 @@ def flask_worker(app, redis_url, tmp_path):
     env.update(DATABASE_URL=database_url, REDIS_URL=redis_url, PYTHONUNBUFFERED="1",
                SCHNITTSTELLEN_INSTANCE_PATH=str(tmp_path / "instance"),
                SECRET_KEY=app.config["SECRET_KEY"], ENCRYPTION_KEYS=app.config["ENCRYPTION_KEYS"],
-               **{f"SCHNITTSTELLEN_{key}": json.dumps(app.config[key])
-                  for key in WORKER_SETTINGS},
+               SCHNITTSTELLEN_ROLLOUT_LEASE_SECONDS=str(app.config["ROLLOUT_LEASE_SECONDS"]),
                # The sandbox on loopback, allowed as in the tests' configuration.
-               **{f"SCHNITTSTELLEN_{key}": json.dumps(app.config[key]) for key in LOOPBACK})
+               **{f"SCHNITTSTELLEN_{key}": json.dumps(app.config[key]) for key in LOOPBACK},
+               **{f"SCHNITTSTELLEN_{key}": json.dumps(app.config[key])
+                  for key in ("OUTBOUND_CA_FILE",) if app.config.get(key)})
 
-    def start():
+    def start(tick=1, fast=True):
+        """A worker whose ticker enqueues the periodic jobs every `tick` seconds (None: the
+        default minute, so that none runs within a short test); `fast`: FAST_WORKER."""
+        argv = [sys.executable, "-m", "flask", "--app", "app", "worker"]
+        if tick is not None:
+            argv += ["--tick", str(tick)]
+        settings = {f"SCHNITTSTELLEN_{key}": json.dumps(value)
+                    for key, value in FAST_WORKER.items()} if fast else {}
         with open(tmp_path / f"worker-{len(started)}.log", "wb") as log:
             process = subprocess.Popen(
-                [sys.executable, "-m", "flask", "--app", "app", "worker", "--tick", "1"],
-                cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+                argv, cwd=ROOT, env={**env, **settings}, stdout=log, stderr=subprocess.STDOUT,
                 stdin=subprocess.DEVNULL, start_new_session=True)
         started.append(process)
         return process
@@ -472,3 +480,10 @@ def flask_worker(app, redis_url, tmp_path):
     for process in started:
         if process.poll() is None:
             kill_worker(process)
+
+
+@pytest.fixture
+def worker(flask_worker):
+    """One `flask worker` as operators run it (its own timing, the ticker's default minute),
+    on the test's database and Redis; stopped after the test."""
+    return flask_worker(tick=None, fast=False)

@@ -12,7 +12,7 @@ import requests
 from tests.factories import (
     HX, control, ear_mould_raw, fresh, make_config, received, wait_for,
 )
-from tests.ordering.test_faults import flask_worker, kill_worker  # noqa: F401 (a fixture)
+from tests.factories import kill_worker
 from tests.translated import de
 from webapp.audoora import carts, orders, registration
 from webapp.companies.models import Company, CustomerNumber
@@ -322,7 +322,7 @@ def test_the_portal_down_is_retried_and_the_order_is_placed_once(portal, client,
 
 
 def test_a_worker_killed_while_the_portal_holds_the_answer_orders_the_cart_once(
-        portal, client, csrf, sandbox, work, flask_worker):  # noqa: F811 (imported fixture)
+        portal, client, csrf, sandbox, work, flask_worker):
     """The cart is ordered; the portal places the order and holds its answer back; the real
     worker is killed. The next worker asks by the run's key and takes the portal's order
     instead of ordering again."""

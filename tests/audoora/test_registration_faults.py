@@ -7,7 +7,7 @@ import pytest
 import requests
 
 from tests.factories import control, fresh, make_config, received, wait_for
-from tests.ordering.test_faults import flask_worker, kill_worker  # noqa: F401 (a fixture)
+from tests.factories import kill_worker
 from webapp.audoora import partners, registration
 from webapp.audoora.models import AudooraRegistration
 from webapp.extensions import db
@@ -24,7 +24,7 @@ def app_config(tmp_path, redis_url):
 
 
 def test_a_worker_killed_during_registration_neither_loses_it_nor_registers_twice(
-        world, make_service, sandbox, flask_worker):  # noqa: F811 (the imported fixture)
+        world, make_service, sandbox, flask_worker):
     service = make_service("audoora_order", {
         "base_url": f"{sandbox}/audoora", "registration_email": "zentrale@example.org",
         "username": "10001", "password": "sandbox"}, name="Audoora")

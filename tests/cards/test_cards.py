@@ -11,7 +11,7 @@ import pytest
 import requests
 
 from tests.factories import HX, control, fresh, make_config, received, wait_for
-from tests.ordering.test_faults import flask_worker, kill_worker  # noqa: F401 (a fixture)
+from tests.factories import kill_worker
 from webapp.cards import batching, services
 from webapp.cards.models import ERROR, ORDERED, QUEUED, SENDING, CardBatch, CardOrder
 from webapp.changelog.models import ChangeLogEntry
@@ -266,7 +266,7 @@ def test_a_failing_provider_is_retried_and_the_batch_sent_once(shop, sandbox, wo
     assert len(_batches(sandbox)) == 1
 
 
-def test_a_worker_killed_mid_batch_sends_it_once(shop, sandbox, flask_worker):  # noqa: F811
+def test_a_worker_killed_mid_batch_sends_it_once(shop, sandbox, flask_worker):
     order = _place(shop, "BASIS", local(2026, 12, 2, 10), valid=date(2030, 1, 1))
     control(requests, sandbox, "faults", partner="cards", timeout_rate=1, timeout_ms=60000)
     batching.collect(now=local(2026, 12, 3, 0, 1))

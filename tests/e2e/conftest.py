@@ -1,11 +1,7 @@
 """Browser journeys: Debian's Chromium driven by Playwright against the real app, served by
 werkzeug on a free loopback port in a thread. The served app is the `app` fixture's, so a
 test module configures it by overriding `app_config` and seeds data with the usual fixtures."""
-import json
-import os
 import re
-import subprocess
-import sys
 import threading
 from dataclasses import dataclass
 
@@ -14,9 +10,7 @@ from flask import Flask
 from playwright.sync_api import expect
 from werkzeug.serving import make_server
 
-from tests.factories import LOOPBACK, PASSWORD
-from webapp.devrun import ROOT
-from webapp.extensions import db
+from tests.factories import PASSWORD
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
@@ -54,35 +48,6 @@ def live_server(app):
         server.shutdown()
         server.server_close()
         thread.join(5)
-
-
-@pytest.fixture
-def worker(app, redis_url, tmp_path):
-    """`flask worker` as operators run it, on the test's database and Redis, with the test
-    app's keys (it decrypts the service's password). Stopped after the test. The module's
-    app_config must name the test's Redis (REDIS_URL from the redis_url fixture)."""
-    with app.app_context():
-        database_url = db.engine.url.render_as_string(hide_password=False)
-    env = {key: value for key, value in os.environ.items() if not key.startswith("SCHNITTSTELLEN_")}
-    env.update(DATABASE_URL=database_url, REDIS_URL=redis_url,
-               SCHNITTSTELLEN_INSTANCE_PATH=str(tmp_path / "worker-instance"),
-               SECRET_KEY=app.config["SECRET_KEY"], ENCRYPTION_KEYS=app.config["ENCRYPTION_KEYS"],
-               # The sandbox on loopback, allowed as in the tests' configuration.
-               **{f"SCHNITTSTELLEN_{key}": json.dumps(app.config[key]) for key in LOOPBACK},
-               **{f"SCHNITTSTELLEN_{key}": json.dumps(app.config[key])
-                  for key in ("OUTBOUND_CA_FILE",) if app.config.get(key)})
-    with open(tmp_path / "worker.log", "w") as log:
-        process = subprocess.Popen([sys.executable, "-m", "flask", "--app", "app", "worker"],
-                                   cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
-        try:
-            yield process
-        finally:
-            process.terminate()
-            try:
-                process.wait(20)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait(5)
 
 
 @pytest.fixture

@@ -8,7 +8,7 @@ from datetime import timedelta
 import pytest
 
 from tests.factories import SMTP_RAW, fresh, make_config, wait_for
-from tests.ordering.test_faults import flask_worker, kill_worker  # noqa: F401 (a fixture)
+from tests.factories import kill_worker
 from webapp.extensions import db
 from webapp.interfaces import actions
 from webapp.models_base import utcnow
@@ -50,7 +50,7 @@ def silent_server():
 
 
 def test_a_worker_killed_during_a_test_neither_loses_it_nor_finishes_it_twice(
-        world, make_service, silent_server, flask_worker):  # noqa: F811 (the imported fixture)
+        world, make_service, silent_server, flask_worker):
     service = make_service("smtp", {**SMTP_RAW, "host": "127.0.0.1", "port": str(silent_server),
                                     "encryption": "none", "timeout": "3"}, name="Stumm")
     row, created = actions.start(world.admin, service, "test")

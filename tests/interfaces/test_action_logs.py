@@ -7,7 +7,6 @@ import logging
 
 import pytest
 
-from tests.e2e.conftest import worker  # noqa: F401  (a real `flask worker` subprocess)
 from tests.factories import HX, SMTP_RAW, fresh, make_config, wait_for
 from tests.mailserver import start_smtp
 from tests.probes.tls import make_certificates

@@ -9,7 +9,6 @@ import pytest
 from rq import Worker
 from sqlalchemy.engine import make_url
 
-from tests.e2e.conftest import worker as flask_worker  # noqa: F401  (a real `flask worker`)
 from tests.factories import PG_URL, make_config, wait_for
 from webapp import create_app
 from webapp.devrun import free_port
@@ -166,18 +165,19 @@ def test_doctor_refuses_a_postgresql_database_that_is_not_utf8(tmp_path):
     assert "createdb -E UTF8 -T template0" in result.output
 
 
-def test_not_ready_once_a_real_worker_stopped(client, flask_worker, tmp_path):  # noqa: F811
+def test_not_ready_once_a_real_worker_stopped(client, flask_worker, tmp_path):
     """`flask worker` as operators run it: /ready is 200 while it runs (it ticks as it
     starts); stopped as systemd stops it (SIGTERM) and exited, /ready is 503 naming it."""
+    process = flask_worker(tick=None, fast=False)
     ready = wait_for(lambda: (response := client.get("/ready")).status_code == 200 and response,
                      timeout=15, every=0.2, what="/ready to see the worker")
     assert ready.json["checks"]["workers"]["ok"]
     # RQ registers the worker before it handles SIGTERM (a SIGTERM then kills it outright,
     # leaving its registration); once it has run a job, it handles it.
-    wait_for(lambda: "Job OK (periodic-" in (tmp_path / "worker.log").read_text(), timeout=10,
+    wait_for(lambda: "Job OK (periodic-" in (tmp_path / "worker-0.log").read_text(), timeout=10,
              every=0.1, what="the worker to run the periodic jobs it enqueued")
-    flask_worker.send_signal(signal.SIGTERM)
-    assert flask_worker.wait(15) == 0  # a warm shutdown: it deregisters itself
+    process.send_signal(signal.SIGTERM)
+    assert process.wait(15) == 0  # a warm shutdown: it deregisters itself
     response = client.get("/ready")
     assert response.status_code == 503
     assert response.json["reason"].startswith("workers: no live worker")

@@ -9,7 +9,6 @@ from html import unescape
 
 import pytest
 
-from tests.e2e.conftest import worker  # noqa: F401  (a real `flask worker` subprocess)
 from tests.factories import ear_mould_raw, fresh, make_config, order_one, wait_for
 from tests.ordering.conftest import SandboxControl
 from webapp.extensions import db
@@ -85,7 +84,7 @@ def test_resend_needs_the_csrf_token(client, auth, world):
 # --- queues and workers --------------------------------------------------------------------
 
 def test_a_real_worker_shows_its_current_job_and_heartbeat(app, client, auth, world, dreve,
-                                                            sandbox, worker):  # noqa: F811
+                                                            sandbox, worker):
     """A real `flask worker` delivering an order the sandbox holds for a few seconds: the
     page lists it alive, busy, with the job's function (not its arguments) and a heartbeat,
     the queue, and the row in flight; afterwards the order is Bestellt."""

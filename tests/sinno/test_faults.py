@@ -8,7 +8,7 @@ import pytest
 import requests
 
 from tests.factories import control, fresh, make_config, wait_for
-from tests.ordering.test_faults import flask_worker, kill_worker  # noqa: F401 (a fixture)
+from tests.factories import kill_worker
 from tests.sinno.conftest import APP_RAW, sandbox_state, sinno_received
 from webapp.extensions import db
 from webapp.models_base import utcnow
@@ -30,7 +30,7 @@ def _hold_answers(url):
     control(requests, url, "faults", partner="sinno", timeout_rate=1, timeout_ms=60000)
 
 
-def _recover(row_id, flask_worker):  # noqa: F811 (the imported fixture)
+def _recover(row_id, flask_worker):
     """The dead worker's lease runs out (instead of waiting for it); a new worker and the
     reconciler take the row to its end."""
     row = fresh(Outbound, row_id)
@@ -51,7 +51,7 @@ def _recover(row_id, flask_worker):  # noqa: F811 (the imported fixture)
 
 
 def test_a_worker_killed_during_login_neither_loses_it_nor_logs_in_twice(
-        offices, make_service, sandbox, world, flask_worker):  # noqa: F811
+        offices, make_service, sandbox, world, flask_worker):
     service = make_service("sinno_app", {"server": f"{sandbox}/sinno/v1", **APP_RAW},
                            name="SiNNO-App")
     row, created = session.start(world.admin, service, session.LOGIN, None)
@@ -80,7 +80,7 @@ def test_a_worker_killed_during_login_neither_loses_it_nor_logs_in_twice(
 
 
 def test_a_worker_killed_during_an_answer_neither_loses_it_nor_sends_it_twice(
-        offices, make_service, sandbox, world, flask_worker, work):  # noqa: F811
+        offices, make_service, sandbox, world, flask_worker, work):
     service = make_service("sinno_app", {"server": f"{sandbox}/sinno/v1", **APP_RAW},
                            name="SiNNO-App")
     session.start(world.admin, service, session.LOGIN, None)

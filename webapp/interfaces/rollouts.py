@@ -376,10 +376,14 @@ def _row(interface, source, carried, cols, branch, target, posted, keep_secrets)
 
 
 def _suggested_name(source, branch):
-    """The source's name with its branch's name replaced by the target's ("Dreve SmartOrder
-    Stuttgart" → "Dreve SmartOrder Esslingen"), else the source's name."""
-    if source.branch is not None and source.branch.name in source.name:
-        return source.name.replace(source.branch.name, branch.name)[:services.NAME_MAX_LENGTH]
+    """The source's name with its branch named as the target ("Dreve SmartOrder Stuttgart"
+    of branch "Stuttgart Mitte" → "Dreve SmartOrder Esslingen"): the source branch's name,
+    city or first word, whichever the name contains; else the source's name."""
+    own = source.branch
+    if own is not None:
+        for word in (own.name, own.city, own.name.split()[0] if own.name else ""):
+            if word and word in source.name:
+                return source.name.replace(word, branch.name)[:services.NAME_MAX_LENGTH]
     return source.name
 
 

@@ -16,6 +16,7 @@ TOPICS = {
     "start": _l("Start page"),
     "interfaces": _l("Interfaces"),
     "health": _l("Health"),
+    "rollouts": _l("Roll out to branches"),
     "effective": _l("Effective configuration"),
     "customers": _l("Customers"),
     "processes": _l("Processes"),
@@ -39,6 +40,7 @@ TOPICS = {
 SCREENS = {
     "main.index": "start",
     "interfaces.health": "health",
+    "interfaces.rollout": "rollouts",
     "interfaces.": "interfaces",
     "directory.": "interfaces",
     "effective.": "effective",
