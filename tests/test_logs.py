@@ -6,9 +6,11 @@ import subprocess
 import sys
 
 import pytest
+from sqlalchemy import event
 
 from tests.factories import PASSWORD, make_config
 from webapp.config import ROOT
+from webapp.extensions import db
 from webapp.logs import redact
 
 SECRET = "Streng-Geheim-4711"
@@ -47,6 +49,27 @@ def test_json_lines_carry_request_id_and_user(client, admin, capsys):
     request_line = [e for e in entries if e["logger"] == "webapp.request"][-1]
     assert request_line["message"].startswith("GET / 200")
     assert (request_line["request_id"], request_line["user"]) == ("abcdef-1234", "admin")
+
+
+def test_the_request_line_names_the_user_without_loading_it_again(client, admin, app, capsys):
+    """The request line is written after the commit, which expires the user: it names the
+    user noted at the login check, and the page reads the users table only with the login
+    session (one statement), not once more for the log."""
+    statements = []
+
+    def note(_connection, _cursor, statement, *_args):
+        statements.append(statement)
+
+    with app.app_context():
+        engine = db.engine
+    capsys.readouterr()
+    event.listen(engine, "before_cursor_execute", note)
+    try:
+        assert client.get("/interfaces/help").status_code == 200
+    finally:
+        event.remove(engine, "before_cursor_execute", note)
+    assert " admin] GET /interfaces/help 200" in capsys.readouterr().err
+    assert len([s for s in statements if "FROM users" in s or "JOIN users" in s]) == 1
 
 
 def test_a_forged_request_id_is_replaced(client):

@@ -35,9 +35,17 @@ class _Context(logging.Filter):
         if has_request_context():
             record.request_id = g.get("request_id", "-")
             # Only a user Flask-Login has loaded already: logging must not query the database.
+            # The name noted when the login was checked first: the request line is written
+            # after the commit, which expires the user, and reading its name then loaded the
+            # user again — a statement on every page (issue 15).
             user = g.get("_login_user")
-            record.user = getattr(user, "username", None) or "-"
+            record.user = g.get("log_user") or getattr(user, "username", None) or "-"
         return True
+
+
+def note_user(name):
+    """The name of the user this request is logged in as, for the log lines."""
+    g.log_user = name
 
 
 class TextFormatter(logging.Formatter):

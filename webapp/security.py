@@ -9,6 +9,7 @@ from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
+from . import logs
 from .errors import PermissionDenied
 from .extensions import login_manager
 from .hx import wants_fragment
@@ -53,6 +54,7 @@ def _require_login():
         return None
     if not current_user.is_authenticated:
         return login_manager.unauthorized()
+    logs.note_user(current_user.username)
     return None
 
 
