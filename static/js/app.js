@@ -113,6 +113,13 @@
     if (form && form.querySelector("[data-shown-if]")) { applyShownIf(form); }
   });
 
+  // A choice that belongs to a radio button (the roll-out's branch organisation) selects it.
+  document.addEventListener("change", function (event) {
+    var id = event.target.getAttribute && event.target.getAttribute("data-selects");
+    var radio = id && document.getElementById(id);
+    if (radio) { radio.checked = true; }
+  });
+
   document.addEventListener("htmx:load", function (event) {
     openDialogs(event.detail.elt);
     applyShownIf(event.detail.elt.closest ? (event.detail.elt.closest("form") || event.detail.elt) : document);

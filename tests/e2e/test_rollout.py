@@ -45,8 +45,9 @@ def test_roll_out_dreve_to_esslingen_and_ludwigsburg(page, live_server, demo_cha
     expect(page.get_by_role("heading", level=1)).to_have_text(
         "„Dreve SmartOrder Stuttgart“ auf Filialen übertragen")
 
-    page.get_by_label("Die Filialen einer Filialorganisation").check()
+    # Choosing the organisation selects its radio button.
     page.get_by_label("Filialorganisation", exact=True).select_option(label="Region Neckar (2)")
+    expect(page.get_by_label("Die Filialen einer Filialorganisation")).to_be_checked()
     page.get_by_role("button", name="Vorschau anzeigen").click()
 
     rows = page.locator("table.rollout-preview tbody tr")

@@ -4,6 +4,7 @@ stops the roll-out with the branches before it done and the ones after it untouc
 continued; a real worker killed half way, and the roll-out resumed by the reconciler; the
 screens, for administrators only."""
 import json
+from datetime import timedelta
 
 import pytest
 from werkzeug.datastructures import MultiDict
@@ -300,7 +301,7 @@ def test_a_failed_branch_can_be_skipped_and_the_rest_cancelled(
     rollout = fresh(Rollout, rollout.id)
     assert rollout.state == CANCELLED
     assert [s.state for s in rollout.steps] == [SKIPPED, CANCELLED, CANCELLED]
-    assert all(s.secrets is None for s in rollout.steps[1:])
+    assert all(s.secrets is None for s in rollout.steps)
     assert not entries(rollout)
 
 
@@ -322,6 +323,96 @@ def test_a_preview_that_no_longer_holds_is_refused(world, make_service, dreve_st
     with pytest.raises(rollouts.RolloutRefused):
         rollouts.start(world.admin, dreve_st, choose(es, lb), fresh_posted)
     assert db.session.scalar(db.select(db.func.count()).select_from(Rollout)) == 0
+
+
+def test_an_update_keeps_what_was_saved_in_the_branch_after_the_preview(
+        world, make_service, dreve_st, branches, work):
+    """The roll-out sets the carried fields and what was typed into the table; a field it
+    does not set keeps the value saved in the branch after the preview."""
+    from webapp.interfaces import catalogue
+    from webapp.interfaces.values import form_data
+
+    (lb,) = branches("Ludwigsburg")
+    old = make_service("dreve_smartorder", ear_mould_raw(world.dreve, username="LB-1",
+                                                         read_timeout="5"),
+                       name="Dreve Ludwigsburg", branch_id=lb.id)
+    rollout = start(world, dreve_st, choose(lb), table((lb, {})))
+    interface = catalogue.get_interface("dreve_smartorder")
+    raw = {**form_data(interface, services.service_values(old)), "username": "LB-NEU"}
+    services.update_service(world.admin, old, {}, raw, old.version)
+    db.session.commit()
+    work()
+    assert fresh(Rollout, rollout.id).state == DONE
+    values = services.service_values(fresh(InterfaceService, old.id))
+    assert (values["username"], values["read_timeout"]) == ("LB-NEU", 20)
+
+
+def test_a_changed_choice_of_fields_is_refused_as_not_previewed(world, dreve_st, branches):
+    (es,) = branches("Esslingen")
+    posted = table((es, login(es)))
+    shown = rollouts.preview(world.admin, dreve_st, choose(es), posted)
+    posted["plan"], posted["actions"] = shown.signature, rollouts.actions_of(shown)
+    carried = choose(es).carried + ["username"]
+    with pytest.raises(rollouts.RolloutRefused) as refused:
+        rollouts.start(world.admin, dreve_st, choose(es, carried=carried), posted)
+    assert refused.value.message == rollouts.CHANGED
+
+
+@pytest.mark.parametrize("cell, value, message", [
+    ("name", "Dreve\x00Esslingen", "control characters"),
+    ("name", "<b>Dreve</b>", "angle brackets"),
+    ("name", "D" * 121, "at most 120 characters"),
+    ("cn", "X" * 41, "at most 40 characters"),
+])
+def test_a_bad_name_or_customer_number_skips_the_branch_with_the_reason(
+        world, dreve_st, branches, cell, value, message):
+    (es,) = branches("Esslingen")
+    key = "name" if cell == "name" else f"cn-{world.dreve.id}"
+    shown = rollouts.preview(world.admin, dreve_st, choose(es),
+                             table((es, {**login(es), key: value})))
+    row = shown.rows[0]
+    assert row.action == SKIP and message in row.reason and message in row.errors[key]
+
+
+def test_a_demoted_starter_stops_the_roll_out_at_its_first_branch(
+        world, dreve_st, branches, work):
+    (es,) = branches("Esslingen")
+    rollout = start(world, dreve_st, choose(es), table((es, login(es))))
+    world.admin.role = "branch_manager"
+    db.session.commit()
+    work()
+    rollout = fresh(Rollout, rollout.id)
+    assert rollout.state == STOPPED and "no longer an administrator" in rollout.steps[0].reason
+
+
+def test_cancel_and_continue_only_from_the_state_they_were_shown_in(
+        world, dreve_st, branches, work):
+    (es,) = branches("Esslingen")
+    rollout = start(world, dreve_st, choose(es), table((es, login(es))))
+    shown = fresh(Rollout, rollout.id)
+    work()  # done meanwhile
+    with pytest.raises(rollouts.DomainError):
+        rollouts.cancel(world.admin, shown)
+    with pytest.raises(rollouts.DomainError):
+        rollouts.resume(world.admin, fresh(Rollout, rollout.id))
+    assert fresh(Rollout, rollout.id).state == DONE
+
+
+def test_a_roll_out_continued_waits_for_its_worker_without_looking_stalled(
+        world, make_service, dreve_st, branches, work):
+    (aa,) = branches("Aalen")
+    rollout = start(world, dreve_st, choose(aa), table((aa, login(aa))))
+    blocker = make_service("egger_order_system", ear_mould_raw(world.dreve),
+                           name="Egger Aalen", branch_id=aa.id)
+    work()
+    services.delete_service(world.admin, blocker)
+    rollouts.resume(world.admin, fresh(Rollout, rollout.id))
+    db.session.commit()
+    later = utcnow() + timedelta(minutes=5)
+    assert not rollouts.is_stalled(fresh(Rollout, rollout.id), now=later)
+    assert rollouts.reconcile(now=later) == [rollout.id]  # the reconciler wakes it anyway
+    work()
+    assert fresh(Rollout, rollout.id).state == DONE
 
 
 # --- a killed worker ---------------------------------------------------------------------

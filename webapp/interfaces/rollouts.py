@@ -34,14 +34,17 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, func, or_, update
 from sqlalchemy.exc import OperationalError
+from rq.timeouts import JobTimeoutException
 from sqlalchemy.orm import selectinload
 
+from .. import params
 from ..changelog import services as changelog
 from ..changelog.display import differences
 from ..companies import services as company_services
 from ..companies.models import Company
 from ..errors import DomainError, PermissionDenied
 from ..extensions import db
+from ..forms import MARKUP, control_characters
 from ..i18n import ui_language
 from ..models_base import utcnow
 from ..notifications import services as notifications
@@ -63,8 +66,12 @@ from .values import InvalidValues
 log = logging.getLogger(__name__)
 
 ALL, ORGANISATION, LIST = "all", "organisation", "list"
+MAX_BRANCHES = 5000  # branch ids read from one form
+NUMBER_MAX_LENGTH = 40  # companies.models.CustomerNumber.number
 SELECTIONS = (ALL, ORGANISATION, LIST)
 JOB = "jobs.rollouts.run"
+# A job applies branch after branch; one that runs out of time is resumed after its lease.
+JOB_TIMEOUT = 3600
 NOTIFICATION = "rollout"
 # Transient database errors (a locked SQLite file, a serialisation failure) are retried this
 # often per branch, waiting 0.5 s, 1 s, 2 s, before the roll-out stops on them.
@@ -78,6 +85,9 @@ ADMINS_ONLY = _l("Only administrators may roll services out to branches: a roll-
 CHANGED = _l("What the roll-out would do has changed since the preview (someone saved "
              "meanwhile). Check the new preview and press “Roll out” again.")
 NOTHING = _l("Every branch is skipped: there is nothing to roll out.")
+NOT_STOPPED = _l("The roll-out is not stopped.")
+# claimed_by of a roll-out woken by Fortsetzen until a worker claims it: not "stalled".
+WAKING = "waking"
 
 
 class RolloutRefused(DomainError):
@@ -121,6 +131,9 @@ class Row:
     raw: dict = field(default_factory=dict)  # field input for the save (no secrets)
     secrets: dict = field(default_factory=dict)  # {field key: new value}
     numbers: dict = field(default_factory=dict)  # {company id: customer number to store}
+    # Fields of the table the roll-out sets here: all in a new service; in an existing one
+    # those whose value differs from the service's (the rest it keeps as it is then).
+    typed: set = field(default_factory=set)
 
     def input_name(self, column):
         return input_name(self.branch.id, column.key)
@@ -189,8 +202,10 @@ def choice_from(form, interface):
     known = {key for key, _label, _default in carry_options(interface)}
     return Choice(
         selection=selection if selection in SELECTIONS else LIST,
-        organisation_id=_int(form.get("organisation_id")),
-        branch_ids=[i for i in (_int(v) for v in form.getlist("branch_ids")) if i is not None],
+        organisation_id=params.to_id(form.get("organisation_id")),
+        # Ids of no branch are dropped by chosen_branches; at most as many as there could be.
+        branch_ids=sorted({i for i in (params.to_id(v) for v in form.getlist("branch_ids")[:MAX_BRANCHES])
+                           if i is not None}),
         carried=[key for key in form.getlist("carried") if key in known],
     )
 
@@ -269,16 +284,17 @@ def preview(actor, source, choice, posted, keep_secrets=True):
                    posted, keep_secrets)
         _try(actor, interface, source, row, cols)
         rows.append(row)
-    return Preview(rows, cols, _signature(source, rows))
+    return Preview(rows, cols, _signature(source, choice, rows))
 
 
-def _signature(source, rows):
-    """A digest of the state the preview was computed on — the source's version, and per
-    branch the service it would update and that service's version — to notice at
-    "Übertragen" that someone saved meanwhile. (What the admin types into the table is not in
+def _signature(source, choice, rows):
+    """A digest of the state the preview was computed on — the source's version, the fields
+    carried over, and per branch the service it would update and that service's version —
+    to notice at "Übertragen" that someone saved meanwhile or the choice changed. (What the admin types into the table is not in
     it: that is sent again with "Übertragen".)"""
-    plan = [source.version] + [(row.branch.id, row.target.id if row.target else None,
-                                row.target.version if row.target else None) for row in rows]
+    plan = [source.version, sorted(choice.carried)] + [
+        (row.branch.id, row.target.id if row.target else None,
+         row.target.version if row.target else None) for row in rows]
     return hashlib.sha256(json.dumps(plan).encode()).hexdigest()[:16]
 
 
@@ -306,10 +322,16 @@ def _targets(interface, source, branches):
         companies = {int(i) for i in field_values.company_ids(interface, values)
                      .get(interface.unique_by, ())}
     found = {}
+    by_id = {branch.id: branch for branch in branches}
     for service in candidates:
         if service.branch_id in found:
             continue
-        if service.unique_slot is not None:
+        if service.unique_slot is None and not interface.unique_by:
+            # Several allowed without a deciding field: the one of the name the roll-out
+            # gives (rolling out again updates it instead of adding another).
+            if service.name == _suggested_name(source, by_id[service.branch_id]):
+                found[service.branch_id] = service
+        elif service.unique_slot is not None:
             wanted = services.unique_slot_of(interface, f"b{service.branch_id}", values)
             if service.unique_slot == wanted:
                 found[service.branch_id] = service
@@ -342,11 +364,17 @@ def _row(interface, source, carried, cols, branch, target, posted, keep_secrets)
             if shown is None:
                 shown = target.name if target else _suggested_name(source, branch)
             row.inputs[column.key] = shown.strip()
+            problem = _text_problem(row.inputs[column.key], services.NAME_MAX_LENGTH)
+            if problem:
+                row.errors[column.key] = problem
         elif column.company is not None:
             stored = column.company.customer_number_for(branch.id)
             shown = (posted.get(name, "") if was_posted and name in posted else stored).strip()
             row.inputs[column.key] = shown
-            if shown and shown != stored:
+            problem = _text_problem(shown, NUMBER_MAX_LENGTH)
+            if problem:
+                row.errors[column.key] = problem
+            elif shown and shown != stored:
                 row.numbers[str(column.company.id)] = shown
         elif column.spec.is_secret:
             value = posted.get(name, "") if was_posted and keep_secrets else ""
@@ -365,6 +393,8 @@ def _row(interface, source, carried, cols, branch, target, posted, keep_secrets)
                 shown = (base_raw if target is not None else source_raw).get(spec.key, "")
             row.inputs[column.key] = shown
             raw[spec.key] = shown
+            if target is None or shown != base_raw.get(spec.key, ""):
+                row.typed.add(spec.key)
     row.raw = raw
     row.data = {
         "name": row.inputs["name"], "branch_id": branch.id, "workstation_id": None,
@@ -373,6 +403,15 @@ def _row(interface, source, carried, cols, branch, target, posted, keep_secrets)
         "enabled": source.enabled,
     }
     return row
+
+
+def _text_problem(text, max_length):
+    """Why a typed name or customer number cannot be stored, or None."""
+    if control_characters(text) or MARKUP.search(text):
+        return str(_l("Enter plain text without control characters or angle brackets."))
+    if len(text) > max_length:
+        return str(_l("Enter at most %(max)s characters.", max=max_length))
+    return None
 
 
 def _suggested_name(source, branch):
@@ -393,6 +432,9 @@ def _try(actor, interface, source, row, cols):
     if source.branch_id == row.branch.id:
         row.action, row.reason = SKIP, str(_l("The service being rolled out is this "
                                               "branch's own."))
+        return
+    if row.errors:
+        row.action, row.reason = SKIP, " ".join(dict.fromkeys(row.errors.values()))
         return
     if row.target is not None and row.target.protected:
         row.action, row.reason = SKIP, str(_l(
@@ -426,7 +468,8 @@ def _try(actor, interface, source, row, cols):
     except (DomainError, PermissionDenied) as error:
         row.action, row.reason = SKIP, str(getattr(error, "message", None) or error)
     finally:
-        savepoint.rollback()
+        if savepoint.is_active:  # records.flush_unique may have rolled back everything
+            savepoint.rollback()
     if row.target is not None:
         # The rollback expired it; the preview shows its name and version.
         db.session.refresh(row.target)
@@ -502,12 +545,15 @@ def start(actor, source, choice, posted):
                       interface_key=source.interface_key, carried=list(choice.carried),
                       state=RUNNING, created_by=actor.name, created_by_id=actor.id)
     for position, row in enumerate(fresh.rows, start=1):
+        sets = set(choice.carried) | row.typed
         data = {**row.data, "start_date": (row.data["start_date"].isoformat()
                                            if row.data["start_date"] else None)}
         step = RolloutStep(position=position, branch_id=row.branch.id,
                            branch_name=row.branch.name, action=row.action,
                            target_id=row.target.id if row.target else None,
-                           values={"data": data, "raw": row.raw}, numbers=dict(row.numbers),
+                           values={"data": data, "raw": _set_by_rollout(row.raw, sets),
+                                   "sets": sorted(sets)},
+                           numbers=dict(row.numbers),
                            reason=row.reason[:500])
         if row.action == SKIP:
             step.state = SKIPPED
@@ -516,8 +562,15 @@ def start(actor, source, choice, posted):
         rollout.steps.append(step)
     db.session.add(rollout)
     db.session.flush()
-    enqueue_after_commit(JOB, rollout.id)
+    enqueue_after_commit(JOB, rollout.id, job_timeout=JOB_TIMEOUT)
     return rollout
+
+
+def _set_by_rollout(raw, keys):
+    """The part of a branch's field input the roll-out sets: the carried fields and tables
+    and the table's cells. The rest is taken from the branch's service as it is when the
+    branch is applied, so that what someone saved there meanwhile is kept."""
+    return {key: value for key, value in raw.items() if key.split("-", 1)[0] in keys}
 
 
 def run(rollout_id, worker=None):
@@ -604,9 +657,9 @@ def _apply(rollout_id, step_id, token, actor):
     step = db.session.get(RolloutStep, step_id)
     rollout = step.rollout
     try:
-        if actor is None:
+        if actor is None or not actor.active or not is_admin(actor):
             raise PermissionDenied(_l("The administrator who started the roll-out no longer "
-                                      "exists."))
+                                      "exists or is no longer an administrator."))
         service = _apply_step(actor, rollout, step)
     except InvalidValues as error:
         db.session.rollback()
@@ -619,8 +672,8 @@ def _apply(rollout_id, step_id, token, actor):
         db.session.rollback()
         return _fail(rollout_id, step_id, token,
                      str(getattr(error, "message", None) or error))
-    except OperationalError:
-        raise  # tried again by _apply_with_retries
+    except (OperationalError, JobTimeoutException):
+        raise  # tried again by _apply_with_retries; a timed-out job's lease runs out
     except Exception:  # a defect: the branch stays untouched, the roll-out stops and says so
         log.exception("Roll-out %s: branch step %s failed", rollout_id, step_id)
         db.session.rollback()
@@ -661,8 +714,12 @@ def _apply_step(actor, rollout, step):
             raise DomainError(_l("The branch's service that the roll-out was to change was "
                                  "deleted meanwhile."))
     secrets = json.loads(step.secrets) if step.secrets else {}
-    saved = _save(actor, interface, target, data, dict(step.values.get("raw") or {}), secrets,
-                  rollout)
+    current = services.service_values(target) if target is not None else None
+    sets = set(step.values.get("sets") or ())
+    raw = {key: value for key, value in field_values.form_data(interface, current).items()
+           if key.split("-", 1)[0] not in sets}
+    raw.update(step.values.get("raw") or {})
+    saved = _save(actor, interface, target, data, raw, secrets, rollout)
     return saved or target
 
 
@@ -707,36 +764,48 @@ def describe(params):
 def resume(actor, rollout, skip_failed=False):
     """Fortsetzen: the failed branch is tried again (or, `skip_failed`, skipped) and the
     roll-out goes on from there, in a worker woken after the commit. Also wakes a roll-out a
-    killed worker left (its lease ran out)."""
+    killed worker left (its lease ran out). Conditional on the state it was shown in."""
     _require_admin(actor)
+    now = utcnow()
     if rollout.state == STOPPED:
+        woken = db.session.execute(
+            update(Rollout).where(Rollout.id == rollout.id, Rollout.state == STOPPED)
+            .values(state=RUNNING, claimed_by=WAKING, lease_until=None))
+        if woken.rowcount != 1:
+            raise DomainError(NOT_STOPPED)
         db.session.execute(
             update(RolloutStep)
             .where(RolloutStep.rollout_id == rollout.id, RolloutStep.state == FAILED)
             .values(state=SKIPPED if skip_failed else PENDING,
-                    reason=RolloutStep.reason if skip_failed else ""))
-        rollout.state = RUNNING
-        rollout.claimed_by = rollout.lease_until = None
-    elif rollout.state != RUNNING or (rollout.lease_until is not None
-                                      and rollout.lease_until > utcnow()):
-        raise DomainError(_l("The roll-out is not stopped."))
+                    reason=RolloutStep.reason if skip_failed else "",
+                    secrets=None if skip_failed else RolloutStep.secrets))
+    elif not is_stalled(rollout, now):
+        raise DomainError(NOT_STOPPED)
+    else:
+        db.session.execute(update(Rollout).where(Rollout.id == rollout.id)
+                           .values(claimed_by=WAKING))
     db.session.flush()
-    enqueue_after_commit(JOB, rollout.id)
+    db.session.expire(rollout)
+    # A job id of its own: a killed worker's job may still read "started" in Redis.
+    enqueue_after_commit(JOB, rollout.id, job_id=f"{job_id_for(JOB, rollout.id)}-w"
+                         f"{int(now.timestamp() * 1000)}", job_timeout=JOB_TIMEOUT)
 
 
 def cancel(actor, rollout):
     """Abbrechen: the branches not done yet stay as they are; their secrets are dropped."""
     _require_admin(actor)
-    if rollout.state not in (RUNNING, STOPPED):
+    cancelled = db.session.execute(
+        update(Rollout).where(Rollout.id == rollout.id, Rollout.state.in_((RUNNING, STOPPED)))
+        .values(state=CANCELLED, finished_at=utcnow(), claimed_by=None, lease_until=None))
+    if cancelled.rowcount != 1:
         raise DomainError(_l("The roll-out has ended already."))
     db.session.execute(
         update(RolloutStep)
         .where(RolloutStep.rollout_id == rollout.id,
                RolloutStep.state.in_((PENDING, FAILED)))
         .values(state=CANCELLED, secrets=None))
-    rollout.state, rollout.finished_at = CANCELLED, utcnow()
-    rollout.claimed_by = rollout.lease_until = None
     db.session.flush()
+    db.session.expire(rollout)
 
 
 def _require_admin(actor):
@@ -778,11 +847,14 @@ def progress(rollout):
 
 
 def is_stalled(rollout, now=None):
-    """Running, but no worker holds it: the reconciler will wake it (or Fortsetzen now)."""
+    """Running, but no worker holds it: the reconciler will wake it (or Fortsetzen now).
+    One just woken by Fortsetzen waits for its worker, it is not stalled."""
     now = now or utcnow()
-    return rollout.state == RUNNING and (
-        rollout.lease_until is None and rollout.created_at < now - lease() / 2
-        or rollout.lease_until is not None and rollout.lease_until < now)
+    if rollout.state != RUNNING:
+        return False
+    if rollout.lease_until is None:
+        return rollout.claimed_by != WAKING and rollout.created_at < now - lease() / 2
+    return rollout.lease_until < now
 
 
 def recent(limit=20):
@@ -799,8 +871,3 @@ def recent(limit=20):
     return [(rollout, counts.get(rollout.id, {})) for rollout in rollouts]
 
 
-def _int(value):
-    try:
-        return int(value) if value not in (None, "") else None
-    except (TypeError, ValueError):
-        return None
