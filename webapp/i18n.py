@@ -5,6 +5,8 @@ from flask_babel import Domain, get_domain, get_locale
 from flask_babel import lazy_gettext as _l
 from flask_babel.speaklater import LazyString
 from flask_login import current_user
+from jinja2 import pass_eval_context
+from markupsafe import Markup
 
 # Flask-Babel gives lazy strings an __html__ method, so Jinja treats them as safe markup and
 # values interpolated into them (usernames, directory error texts, URLs) would reach pages
@@ -88,3 +90,17 @@ def init_app(app, chain_timezone):
         pgettext=lambda c, s: translations().upgettext(c, s),
         npgettext=lambda c, s, p, n: translations().unpgettext(c, s, p, n),
         newstyle=True)
+    # `_()` in templates called Jinja's alias, which called the newstyle gettext, which called
+    # the function above, each through the template context's call machinery (~3 µs a
+    # text; a page has 40 to 200, issue 15). One function does what the three did.
+    app.jinja_env.globals["_"] = _template_gettext
+
+
+@pass_eval_context
+def _template_gettext(eval_context, string, **variables):
+    """Jinja's newstyle gettext: translated, markup where the template autoescapes, and
+    always formatted with the variables (escaped), so that %% is % with or without them."""
+    translated = translations().ugettext(string)
+    if eval_context.autoescape:
+        translated = Markup(translated)
+    return translated % variables
