@@ -36,9 +36,23 @@ def select_timezone():
 
 
 def ui_language():
-    """The language code of the UI now ("de" or "en"): catalogue texts come in both."""
-    locale = get_locale()
+    """The language code of the UI now ("de" or "en"): catalogue texts come in both. Lists
+    ask once per row and more (issue 15): the locale the request chose already is read
+    without Flask-Babel's context proxies."""
+    locale = _chosen_locale()[1] or get_locale()
     return locale.language if locale else "de"
+
+
+def _chosen_locale():
+    """(g, the locale Flask-Babel chose for this request, or None before it chose one);
+    (None, None) outside an app context."""
+    try:
+        context = g._get_current_object()
+    except RuntimeError:
+        return None, None
+    babel_context = context.__dict__.get("_flask_babel")
+    return context, (babel_context.__dict__.get("babel_locale")
+                     if babel_context is not None else None)
 
 
 ROLE_LABELS = {
@@ -58,12 +72,9 @@ def translations():
     catalogue up through several context proxies on every call (~20 µs); a page translates
     a hundred texts and more (issue 15). A different locale object, as force_locale() sets or
     refresh() causes, looks them up again."""
-    try:
-        context = g._get_current_object()
-    except RuntimeError:  # no app context: Flask-Babel answers the null translations
+    context, locale = _chosen_locale()
+    if context is None:  # no app context: Flask-Babel answers the null translations
         return Domain.get_translations(get_domain())
-    babel_context = context.__dict__.get("_flask_babel")
-    locale = babel_context.__dict__.get("babel_locale") if babel_context is not None else None
     cached = context.__dict__.get("_translations")
     if locale is not None and cached is not None and cached[0] is locale:
         return cached[1]
