@@ -14,10 +14,12 @@ SPEC = dict(auth=dict(kind="api_key", header="X-Card-Key", account_header="X-Car
 # A batch moves on one step per status query: in production → shipped.
 STAGES = ("in_production", "shipped")
 
-TEMPLATE_FIELDS = {"name": True, "card_type": True, "card_kind": True, "gift_box": True,
+# The batch names the template; each card carries the template as its order kept it.
+TEMPLATE_FIELDS = {"card_type": True, "card_kind": True, "gift_box": True,
                    "roller_clip": True, "comment": False, "document_template": True,
                    "cover_letter": False}
-CARD_FIELDS = {"ref": True, "holder": True, "valid_until": False, "ship_to": True}
+CARD_FIELDS = {"ref": True, "holder": True, "valid_until": False, "ship_to": True,
+               "template": True}
 ADDRESS_FIELDS = ("name", "street", "postal_code", "city")
 
 
@@ -27,6 +29,29 @@ def _fingerprint(body):
 
 def _text(value, limit=254):
     return isinstance(value, str) and 0 < len(value.strip()) <= limit
+
+
+def _template_errors(template, where):
+    """Field errors of a card's template ("cards[0].template.card_type": message)."""
+    if not isinstance(template, dict):
+        return {where: "required, an object"}
+    errors = {f"{where}.{key}": "unknown field" for key in template
+              if key not in TEMPLATE_FIELDS}
+    for key, required in TEMPLATE_FIELDS.items():
+        value = template.get(key)
+        if key in ("gift_box", "roller_clip"):
+            if not isinstance(value, bool):
+                errors[f"{where}.{key}"] = "true or false"
+        elif value is None:
+            if required:
+                errors[f"{where}.{key}"] = "required"
+        elif not _text(value, 500):
+            errors[f"{where}.{key}"] = "a text (leave empty values out)"
+    if template.get("card_type") not in ("chip", "nfc_rfid"):
+        errors[f"{where}.card_type"] = "chip or nfc_rfid"
+    if template.get("card_kind") not in ("customer_card", "employee_card"):
+        errors[f"{where}.card_kind"] = "customer_card or employee_card"
+    return errors
 
 
 def validate_batch(body):
@@ -41,25 +66,11 @@ def validate_batch(body):
     if body.get("interval") not in ("daily", "weekly", "monthly"):
         errors["interval"] = "one of daily, weekly, monthly"
     template = body.get("template")
-    if not isinstance(template, dict):
-        errors["template"] = "required, an object"
+    if not isinstance(template, dict) or not _text(template.get("name"), 80):
+        errors["template.name"] = "required, the template's name"
     else:
-        for key, required in TEMPLATE_FIELDS.items():
-            value = template.get(key)
-            if key in ("gift_box", "roller_clip"):
-                if not isinstance(value, bool):
-                    errors[f"template.{key}"] = "true or false"
-            elif value is None:
-                if required:
-                    errors[f"template.{key}"] = "required"
-            elif not _text(value, 500):
-                errors[f"template.{key}"] = "a text (leave empty values out)"
-        if template.get("card_type") not in ("chip", "nfc_rfid"):
-            errors["template.card_type"] = "chip or nfc_rfid"
-        if template.get("card_kind") not in ("customer_card", "employee_card"):
-            errors["template.card_kind"] = "customer_card or employee_card"
         errors.update({f"template.{key}": "unknown field" for key in template
-                       if key not in TEMPLATE_FIELDS})
+                       if key != "name"})
     cards = body.get("cards")
     if not isinstance(cards, list) or not 1 <= len(cards) <= 1000:
         errors["cards"] = "required, a list of 1 to 1000 cards"
@@ -80,6 +91,7 @@ def validate_batch(body):
         valid = card.get("valid_until")
         if valid is not None and not (isinstance(valid, str) and len(valid) == 10):
             errors[f"{where}.valid_until"] = "a date YYYY-MM-DD (leave it out when none)"
+        errors.update(_template_errors(card.get("template"), f"{where}.template"))
         address = card.get("ship_to")
         if not isinstance(address, dict):
             errors[f"{where}.ship_to"] = "required, an address"
@@ -174,7 +186,7 @@ def register(app, tools):
             cards = []
             for card in body["cards"]:
                 provider["counts"]["card"] += 1
-                prefix = "9276" if body["template"]["card_kind"] == "customer_card" else "9277"
+                prefix = "9276" if card["template"]["card_kind"] == "customer_card" else "9277"
                 cards.append(dict(ref=card["ref"], status=STAGES[0],
                                   card_number=f"{prefix}{provider['counts']['card']:012d}"))
             answer = dict(kind="batch", batch_id=number, reference=body["reference"],

@@ -210,8 +210,9 @@ def test_the_weekly_batch_goes_out_once_at_the_week_boundary(shop, sandbox, work
     assert work()
     (sent,) = _batches(sandbox)
     assert [card["ref"] for card in sent["body"]["cards"]] == [first.number, second.number]
-    assert sent["body"]["template"] == {
-        "name": "GOLD", "card_type": "nfc_rfid", "card_kind": "customer_card",
+    assert sent["body"]["template"] == {"name": "GOLD"}
+    assert sent["body"]["cards"][0]["template"] == {
+        "card_type": "nfc_rfid", "card_kind": "customer_card",
         "gift_box": True, "roller_clip": False, "comment": "Bitte mit Geschenkbox",
         "document_template": "Karte GOLD", "cover_letter": "Anschreiben Karte"}
     assert sent["body"]["cards"][0]["ship_to"]["street"] == "Olgastr. 3"
@@ -223,6 +224,32 @@ def test_the_weekly_batch_goes_out_once_at_the_week_boundary(shop, sandbox, work
     assert entry["headers"]["X-Card-Key"] == "***"
     (batch_row,) = db.session.scalars(db.select(Outbound).where(Outbound.kind == "card_batch"))
     assert entry["idempotency_key"] == batch_row.idempotency_key
+
+
+def test_each_card_goes_out_with_the_template_its_order_kept(shop, sandbox, work):
+    """A template edited between two orders of one interval: the batch sent the first
+    order's copy for both cards; each card now carries the template as its order kept it."""
+    first = _place(shop, "GOLD", local(2026, 12, 2, 10))
+    edited = dict(TEMPLATES[0], card_type="chip", gift_box=False, comment="Ohne Geschenkbox")
+    shop.cards.values = {**shop.cards.values, "templates": [edited, *TEMPLATES[1:]]}
+    db.session.commit()
+    second = _place(shop, "GOLD", local(2026, 12, 3, 10))
+    assert first.template["gift_box"] is True and second.template["gift_box"] is False
+    batching.collect(now=local(2026, 12, 7, 0, 1))
+    assert work()
+    (sent,) = _batches(sandbox)
+    assert sent["body"]["template"] == {"name": "GOLD"}
+    templates = {card["ref"]: card["template"] for card in sent["body"]["cards"]}
+    assert templates == {
+        first.number: {"card_type": "nfc_rfid", "card_kind": "customer_card",
+                       "gift_box": True, "roller_clip": False,
+                       "comment": "Bitte mit Geschenkbox", "document_template": "Karte GOLD",
+                       "cover_letter": "Anschreiben Karte"},
+        second.number: {"card_type": "chip", "card_kind": "customer_card", "gift_box": False,
+                        "roller_clip": False, "comment": "Ohne Geschenkbox",
+                        "document_template": "Karte GOLD",
+                        "cover_letter": "Anschreiben Karte"}}
+    assert {fresh(CardOrder, o.id).status for o in (first, second)} == {ORDERED}
 
 
 def test_the_customer_and_the_employee_show_their_card_numbers(shop, sandbox, work, client,
@@ -239,7 +266,7 @@ def test_the_customer_and_the_employee_show_their_card_numbers(shop, sandbox, wo
     batching.collect(now=local(2026, 12, 7, 0, 1))
     assert work()
     team = next(b for b in _batches(sandbox) if b["body"]["template"]["name"] == "TEAM")
-    assert team["body"]["template"]["roller_clip"] is True
+    assert team["body"]["cards"][0]["template"]["roller_clip"] is True
     assert team["body"]["cards"][0]["ship_to"]["name"] == "Stuttgart"
     numbers = [fresh(CardOrder, o.id).card_number for o in (order, employee)]
     tab = client.get(f"/customers/{shop.customer.id}/cards").get_data(as_text=True)

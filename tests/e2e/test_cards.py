@@ -197,7 +197,7 @@ def test_an_admin_orders_an_employee_card_with_a_roller_clip(
     order = db.session.scalar(db.select(CardOrder))
     order = _send_due_batches(order.id)
     (sent,) = requests.get(f"{sandbox}/_sandbox/cards", timeout=5).json()["batches"]
-    assert sent["body"]["template"]["roller_clip"] is True
+    assert sent["body"]["cards"][0]["template"]["roller_clip"] is True
     assert order.card_number.startswith("9277")
     page.reload()
     row = page.get_by_role("region", name=de("Employee card")).get_by_role("row").filter(

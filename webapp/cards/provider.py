@@ -69,25 +69,32 @@ def _lookup(request, path):
 
 # --- batches ---------------------------------------------------------------------------------
 
+def _card_template(copy):
+    """A card's template as its order kept it (the row may have changed since): only what
+    is filled in."""
+    template = {"card_type": copy.get("card_type") or "chip",
+                "card_kind": copy.get("card_kind") or "customer_card",
+                "gift_box": bool(copy.get("gift_box")),
+                "roller_clip": bool(copy.get("roller_clip"))
+                and copy.get("card_kind") == "employee_card",
+                "comment": copy.get("comment") or None,
+                "document_template": copy.get("card_template") or None,
+                "cover_letter": (copy.get("cover_letter") or None)
+                if copy.get("ship_to") == "customer" else None}
+    return {key: value for key, value in template.items() if value is not None}
+
+
 def batch_body(batch, orders):
-    """What a batch sends: the template as ordered, and each card with holder, validity and
-    where it goes — only what is filled in."""
-    first = orders[0].template
-    template = {"name": batch.template_name, "card_type": first.get("card_type") or "chip",
-                "card_kind": first.get("card_kind") or "customer_card",
-                "gift_box": bool(first.get("gift_box")),
-                "roller_clip": bool(first.get("roller_clip"))
-                and first.get("card_kind") == "employee_card",
-                "comment": first.get("comment") or None,
-                "document_template": first.get("card_template") or None,
-                "cover_letter": (first.get("cover_letter") or None)
-                if first.get("ship_to") == "customer" else None}
+    """What a batch sends: the template's name, and each card with holder, validity, where
+    it goes and its own order's copy of the template — only what is filled in. The orders of
+    one batch may hold different copies (the row was edited between them)."""
     return {"reference": batch.reference, "interval": batch.shipping_interval,
-            "template": {key: value for key, value in template.items() if value is not None},
+            "template": {"name": batch.template_name},
             "cards": [{key: value for key, value in (
                 ("ref", order.number), ("holder", order.holder_name),
                 ("valid_until", order.valid_until.isoformat() if order.valid_until else None),
-                ("ship_to", order.recipient)) if value is not None} for order in orders]}
+                ("ship_to", order.recipient), ("template", _card_template(order.template)))
+                if value is not None} for order in orders]}
 
 
 def _batch_answer(data):
