@@ -200,6 +200,7 @@ def test_filters(client, auth, org, add_entry):
     add_entry("branch", org.ul, "Ulm", action="create", branch=(org.ul, "Ulm"), at=at(3),
               user=(org.manager, "Maria Manager"))
     add_entry("company", 7, "Hörgeräte Müller", action="create", at=at(4))
+    add_entry("interface_service", 5, "Mail ST", action="plan_back", at=at(5))
     # 23:30 UTC on 1 March is already 2 March in Berlin.
     add_entry("chain", 1, "Testkette", at=datetime(2026, 3, 1, 23, 30, tzinfo=timezone.utc))
     auth.login("admin")
@@ -209,8 +210,10 @@ def test_filters(client, auth, org, add_entry):
 
     assert names("type=branch") == ["Stuttgart", "Ulm"]
     assert names("action=create") == ["Hörgeräte Müller", "Ulm"]
+    # The steps of a planned credential change are change types of their own.
+    assert names("action=plan_back") == ["Mail ST"]
     assert names(f"branch={org.ul}") == ["Ulm"]
-    assert names("branch=chain") == ["Hörgeräte Müller", "Testkette"]
+    assert names("branch=chain") == ["Hörgeräte Müller", "Mail ST", "Testkette"]
     assert names(f"user={org.manager}") == ["Ulm"]
     assert names("from=2026-03-02&to=2026-03-02") == ["Stuttgart", "Testkette"]
     assert names("to=2026-03-01") == []
@@ -218,7 +221,7 @@ def test_filters(client, auth, org, add_entry):
     assert names("q=K%C3%B6nigstra%C3%9Fe") == ["Stuttgart"]  # inside the stored changes
     assert names("q=50%25") == []  # LIKE wildcards are searched literally
     assert names("type=nonsense&action=nonsense&from=gestern") == sorted(
-        ["Stuttgart", "Ulm", "Hörgeräte Müller", "Testkette"])
+        ["Stuttgart", "Ulm", "Hörgeräte Müller", "Mail ST", "Testkette"])
 
 
 def test_htmx_gets_the_entries_and_the_page_reflects_the_url(client, auth, org, add_entry):

@@ -7,7 +7,10 @@ from sqlalchemy.orm import Mapped, mapped_column
 from ..extensions import db
 from ..models_base import UTC, utcnow
 
-ACTIONS = ("create", "update", "copy", "delete", "reveal")  # reveal: a secret was shown
+# reveal: a secret was shown; plan…: the steps of a planned credential change of a service
+# (interfaces/credential_plans.py). The change log's filter offers each.
+ACTIONS = ("create", "update", "copy", "delete", "reveal", "plan", "plan_edit", "plan_stop",
+           "plan_swap", "plan_done", "plan_back")
 
 
 class ChangeLogEntry(db.Model):
