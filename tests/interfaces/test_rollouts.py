@@ -547,3 +547,28 @@ def test_a_workstation_service_is_not_rolled_out(world, make_service, client, au
                            workstation_id=world.st_till.id)
     auth.login(world.admin)
     assert client.get(f"/interfaces/{station.id}/rollout").status_code == 403
+
+
+def test_the_roll_out_pages_take_the_same_statements_for_few_and_many_branches(
+        world, dreve_st, branches, client, auth, count_queries, work):
+    """The choice page, a roll-out's page and the list of roll-outs read the same number of
+    statements however many branches and roll-outs there are."""
+    auth.login(world.admin)
+
+    def statements(url):
+        client.get(url)
+        with count_queries() as counter:
+            assert client.get(url).status_code == 200
+        return counter.count
+
+    few = branches("Aalen", "Biberach")
+    first = start(world, dreve_st, choose(*few), table(*((b, login(b)) for b in few)))
+    work()
+    counts = [statements(f"/interfaces/{dreve_st.id}/rollout"),
+              statements(f"/interfaces/rollouts/{first.id}"), statements("/interfaces/rollouts/")]
+    many = branches(*[f"Filiale {number:02d}" for number in range(1, 13)])
+    second = start(world, dreve_st, choose(*many), table(*((b, login(b)) for b in many)))
+    work()
+    assert [statements(f"/interfaces/{dreve_st.id}/rollout"),
+            statements(f"/interfaces/rollouts/{second.id}"),
+            statements("/interfaces/rollouts/")] == counts
