@@ -16,7 +16,7 @@ from ..companies.models import Company
 from ..errors import DomainError
 from ..extensions import db
 from ..interfaces import actions, catalogue, services
-from ..interfaces.resolver import resolve, resolve_for_company
+from ..interfaces.resolver import company_resolver, resolve, resolve_for_company
 from ..ordering import routing
 from ..org.models import Branch
 from ..outbound import engine
@@ -84,6 +84,22 @@ def specific_service_for(company, branch_id, today=None):
     return None
 
 
+def specific_services_at(branch_ids, today=None):
+    """specific_service_for at once for every company at each of `branch_ids`: a lookup
+    (company id, branch id) → service or None, read in a fixed number of statements (the
+    partner check asks it for every partner at every branch)."""
+    today = today or services.chain_today()
+    lookups = [company_resolver(group, branch_ids, today) for group in PRECEDENCE_GROUPS]
+
+    def lookup(company_id, branch_id):
+        for resolver in lookups:
+            found = resolver(company_id, branch_id)
+            if found is not None:
+                return found.service
+        return None
+    return lookup
+
+
 def audoora_service_for(branch_id, today=None):
     """The active Audoora service for branch `branch_id` (the branch's, else the chain's;
     None: the chain's only), or None."""
@@ -146,6 +162,7 @@ def check(actor, service):
         db.session.scalars(db.select(Company).where(
             Company.id.in_([c.id for c in found.values()]))
             .options(selectinload(Company.customer_numbers))).all()
+    specific = specific_services_at([b.id for b in branches])
     rows = []
     for partner in stored.partners or []:
         company = found.get(normalised(partner.get("name")))
@@ -157,7 +174,7 @@ def check(actor, service):
                                                           company.order_form))
             row["missing_numbers"] = [b for b in branches
                                       if not (company.customer_number_for(b.id) or "").strip()]
-            row["precedence"] = _precedence(actor, company, branches, service)
+            row["precedence"] = _precedence(actor, company, branches, specific)
         row["ok"] = (company is not None and row["order_form_ok"]
                      and not row["missing_numbers"] and not row["precedence"])
         rows.append(row)
@@ -165,12 +182,13 @@ def check(actor, service):
                 ready=sum(1 for row in rows if row["ok"]))
 
 
-def _precedence(actor, company, branches, service):
+def _precedence(actor, company, branches, specific_service):
     """The active company-specific services that keep taking `company`'s orders instead of
-    Audoora, each with the branches it does so in (or chain-wide when it is the chain's)."""
+    Audoora, each with the branches it does so in (or chain-wide when it is the chain's);
+    `specific_service` is specific_services_at's lookup for `branches`."""
     held = {}
     for branch in branches:
-        specific = specific_service_for(company, branch.id)
+        specific = specific_service(company.id, branch.id)
         if specific is None:
             continue
         entry = held.setdefault(specific.id, dict(

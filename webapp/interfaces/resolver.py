@@ -197,12 +197,37 @@ def resolve_for_company(group_key, company_id, workstation=None, branch=None, to
     group = catalogue.get_group(group_key)
     workstation, branch = _place(workstation, branch)
     found = _candidates(workstation, branch, list(group.interface_keys))
+    return _naming(_group_applied(group, found, today or chain_today()), company_id)
+
+
+def company_resolver(group_key, branch_ids, today=None):
+    """resolve_for_company for any company at each of `branch_ids` (None: chain-wide only)
+    at once, for screens that ask it for many companies and branches (Audoora's partner
+    check): two statements in all. Returns `lookup(company_id, branch_id)` → the Resolution
+    resolve_for_company(group_key, company_id, branch=branch_id) gives, or None."""
+    group = catalogue.get_group(group_key)
+    branch_ids = list(dict.fromkeys(branch_ids))
     today = today or chain_today()
+    named = [b for b in branch_ids if b is not None]
+    found = _services_at([InterfaceService.branch_id.in_(named)] if named else [],
+                         list(group.interface_keys))
+    applied = {branch_id: _group_applied(group, [s for s in found if s.branch_id is None
+                                                 or s.branch_id == branch_id], today)
+               for branch_id in branch_ids}
+    return lambda company_id, branch_id: _naming(applied[branch_id], company_id)
+
+
+def _group_applied(group, found, today):
+    """The applying Resolutions of every type of `group` among `found` (one place's)."""
     by_key = defaultdict(list)
     for service in found:
         by_key[service.interface_key].append(service)
-    applied = [resolution for iface in group.interfaces if iface.key in by_key
-               for resolution in _entry(group, iface, by_key[iface.key], today).applied]
+    return [resolution for iface in group.interfaces if iface.key in by_key
+            for resolution in _entry(group, iface, by_key[iface.key], today).applied]
+
+
+def _naming(applied, company_id):
+    """The most specific of `applied` whose company field names `company_id`, or None."""
     matching = [r for r in applied if _names_company(r, company_id)]
     matching.sort(key=lambda r: (SCOPE_RANK[r.origin], r.service.id))
     return matching[0] if matching else None
@@ -236,13 +261,19 @@ def _place(workstation, branch):
 def _candidates(workstation, branch, interface_keys=None):
     """Every service at the chain, the branch and the workstation, with secret states — two
     statements."""
-    places = [and_(InterfaceService.branch_id.is_(None),
-                   InterfaceService.workstation_id.is_(None))]
+    places = []
     if branch is not None:
         places.append(InterfaceService.branch_id == branch.id)
     if workstation is not None:
         places.append(InterfaceService.workstation_id == workstation.id)
-    query = (db.select(InterfaceService).where(or_(*places))
+    return _services_at(places, interface_keys)
+
+
+def _services_at(places, interface_keys=None):
+    """The chain's services and those matching one of `places` (conditions), with secret
+    states — two statements."""
+    chain = and_(InterfaceService.branch_id.is_(None), InterfaceService.workstation_id.is_(None))
+    query = (db.select(InterfaceService).where(or_(chain, *places))
              .options(selectinload(InterfaceService.secrets))
              .order_by(InterfaceService.id))
     if interface_keys is not None:
