@@ -237,6 +237,43 @@ def test_a_group_is_capped_with_a_link_to_all_and_queries_stay_constant(
     assert '<h2 id="group-failed-heading">' in all_rows and 'rel="prev"' in all_rows
 
 
+def test_unfinished_roll_outs_are_listed_and_queries_stay_constant(
+        client, auth, world, make_service, count_queries):
+    """Betrieb lists the roll-outs still running or stopped (with their branches' counts),
+    not the finished ones, at the same cost for 3 as for 15."""
+    from webapp.interfaces.rollout_models import Rollout, RolloutStep
+
+    service = make_service("smtp", name="Mail Kette")
+    auth.login(world.admin)
+
+    def add(*states):
+        made = []
+        for state in states:
+            rollout = Rollout(source_id=service.id, source_name="Mail Kette",
+                              interface_key="smtp", state=state, created_by="test")
+            rollout.steps = [RolloutStep(position=1, branch_id=world.st.id,
+                                         branch_name="Stuttgart", action="create",
+                                         state="failed" if state == "stopped" else "done"),
+                             RolloutStep(position=2, branch_id=world.ul.id, branch_name="Ulm",
+                                         action="create", state="pending")]
+            db.session.add(rollout)
+            made.append(rollout)
+        db.session.commit()
+        return made
+
+    stopped, running, done = add("stopped", "running", "done")
+    client.get("/operations/")
+    with count_queries() as few:
+        body = client.get("/operations/").get_data(as_text=True)
+    assert f">{stopped.reference}</a>" in body and f">{running.reference}</a>" in body
+    assert f">{done.reference}</a>" not in body
+    assert "0 erledigt, 0 übersprungen, 1 fehlgeschlagen, 1 wartend" in body
+    add(*["running"] * 12)
+    with count_queries() as many:
+        client.get("/operations/")
+    assert many.count == few.count
+
+
 # --- orders per day and lab ------------------------------------------------------------------
 
 def test_the_chart_and_its_table_have_the_same_numbers(client, auth, world):

@@ -857,10 +857,13 @@ def is_stalled(rollout, now=None):
     return rollout.lease_until < now
 
 
-def recent(limit=20):
-    """The latest roll-outs with their step counts (two queries)."""
-    rollouts = db.session.scalars(db.select(Rollout).order_by(Rollout.id.desc())
-                                  .limit(limit)).all()
+def recent(limit=20, unfinished=False):
+    """The latest roll-outs with their step counts (two queries); `unfinished`: only those
+    running or stopped (Verwaltung → Betrieb)."""
+    query = db.select(Rollout).order_by(Rollout.id.desc()).limit(limit)
+    if unfinished:
+        query = query.where(Rollout.state.in_((RUNNING, STOPPED)))
+    rollouts = db.session.scalars(query).all()
     counts = {}
     if rollouts:
         for rollout_id, state, count in db.session.execute(

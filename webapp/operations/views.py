@@ -7,8 +7,11 @@ from flask_login import current_user
 
 from .. import hx, params
 from ..errors import DomainError
+from ..interfaces import rollouts
 from ..permissions import require_admin
 from . import bp, chart, outbound, runtime
+
+ROLLOUTS_SHOWN = 10
 
 
 def _groups():
@@ -25,7 +28,8 @@ def index():
     require_admin(current_user)
     days, series = chart.orders_per_day()
     return render_template("operations/index.html", runtime=runtime.read(), groups=_groups(),
-                           days=days, series=series, chart=chart.chart(days, series))
+                           days=days, series=series, chart=chart.chart(days, series),
+                           rollouts=rollouts.recent(ROLLOUTS_SHOWN, unfinished=True))
 
 
 @bp.get("/outbound")
