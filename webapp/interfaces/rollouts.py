@@ -30,6 +30,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 from flask import current_app
+from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, func, or_, update
@@ -587,9 +588,12 @@ def run(rollout_id, worker=None):
                                         RolloutStep.state == PENDING)
         .order_by(RolloutStep.position)).all()
     db.session.commit()
-    for step_id in pending:
-        if not _apply_with_retries(rollout_id, step_id, token, actor):
-            return _state(rollout_id)
+    # The reasons a branch fails are stored as text: in the starter's language, as the
+    # preview's reasons were.
+    with force_locale(getattr(actor, "preferred_language", None) or "de"):
+        for step_id in pending:
+            if not _apply_with_retries(rollout_id, step_id, token, actor):
+                return _state(rollout_id)
     finished = db.session.execute(
         update(Rollout)
         .where(Rollout.id == rollout_id, Rollout.claimed_by == token,
