@@ -40,8 +40,8 @@ def register(app, tools):
 
     def company(portal, number):
         return portal["companies"].setdefault(number, dict(
-            number=number, name=COMPANIES[number], session=None, ended={}, keys={},
-            customers={}, messages=[], codes=[]))
+            number=number, name=COMPANIES[number], status="active", session=None, ended={},
+            keys={}, customers={}, messages=[], codes=[]))
 
     def text_of(value, limit):
         return isinstance(value, str) and 0 < len(value.strip()) and len(value) <= limit
@@ -177,6 +177,11 @@ def register(app, tools):
         entry, faults, mine, _token, refusal = session_of()
         if refusal is not None:
             return refusal
+        with store.lock:
+            locked = mine["status"] != "active"
+        if locked:
+            return tools.refuse(entry, faults, tools.error(
+                403, "account_locked", "The company's account is locked; ask SiNNO."))
         with store.lock:
             answer = dict(company=dict(number=mine["number"], name=mine["name"]),
                           status="active", session_id=mine["session"]["id"],
@@ -387,6 +392,19 @@ def register(app, tools):
                         return response
         return tools.error(404, "not_found", "No activated customer with this mobile number "
                            "or reference.")
+
+    @app.post("/_sandbox/sinno/account")
+    def sinno_control_account():
+        """Lock or unlock a company's account: {"company_number", "status": "active" or
+        "locked"}. A locked one still gets logins, but its account check answers 403."""
+        body = request.get_json(silent=True)
+        if not isinstance(body, dict) or body.get("company_number") not in COMPANIES \
+                or body.get("status") not in ("active", "locked"):
+            return tools.error(422, "validation_failed", "Give a known company_number and a "
+                               "status of active or locked.")
+        with store.lock:
+            company(state(), body["company_number"])["status"] = body["status"]
+        return jsonify(company_number=body["company_number"], status=body["status"])
 
     @app.get("/_sandbox/sinno/state")
     def sinno_control_state():

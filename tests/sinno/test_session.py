@@ -110,6 +110,48 @@ def test_sinno_down_is_retried_with_a_message_and_logs_in_once(
     assert {e["idempotency_key"] for e in logins} == {row.idempotency_key}
 
 
+def _logins_and_logouts(url):
+    return [(e["path"].rsplit("/v1", 1)[1], e["status"]) for e in sinno_received(url)]
+
+
+def test_a_failed_connection_test_ends_the_login_at_sinno(sinno, world, client, auth, csrf,
+                                                          work):
+    """SiNNO gives a login but refuses the account check (403): the run fails at once and
+    logs the login out again, so no login stays open at SiNNO; the run says so."""
+    control(requests, sinno.url, "sinno/account", company_number="4711", status="locked")
+    auth.login(world.admin)
+    assert action(client, csrf, sinno.app, "login").status_code == 200
+    assert work()
+    [row] = runs(session.KIND)
+    assert row.state == FAILED and row.attempts == 1
+    assert _logins_and_logouts(sinno.url) == [
+        ("/auth/login", 201), ("/account", 403), ("/auth/logout", 200)]
+    assert not sandbox_state(sinno.url)[0]["logged_in"]
+    assert "account_locked" in row.last_error
+    assert "Die Anmeldung bei SiNNO wurde wieder beendet." in row.last_error
+    assert _login_row(sinno.app) is None
+    status = client.get(f"/interfaces/{sinno.app.id}/actions/login/status").get_data(as_text=True)
+    assert "Nicht angemeldet" in status and "wieder beendet" in status
+
+
+def test_a_connection_test_failing_at_the_last_attempt_ends_the_login(sinno, world, app,
+                                                                     work):
+    """SiNNO is unreachable for the account check on the last attempt (a transient failure
+    until then keeps the login for the retry): giving up logs the login out again."""
+    app.config["OUTBOUND_MAX_ATTEMPTS"] = 1
+    # Seeded: the login passes, the account check gets 503, the logout passes.
+    control(requests, sinno.url, "faults", partner="sinno", error_rate=0.5, seed=0)
+    session.start(world.admin, sinno.app, session.LOGIN, None)
+    db.session.commit()
+    assert work()
+    [row] = runs(session.KIND)
+    assert row.state == FAILED and "Die Anmeldung bei SiNNO wurde wieder beendet." in \
+        row.last_error
+    assert _logins_and_logouts(sinno.url) == [
+        ("/auth/login", 201), ("/account", 503), ("/auth/logout", 200)]
+    assert not sandbox_state(sinno.url)[0]["logged_in"]
+
+
 def test_a_branch_without_business_office_email_is_refused_with_a_link_to_it(
         sinno, world, client, auth, csrf):
     """Ulm's business office has no e-mail address: Anmelden is refused (422), nothing

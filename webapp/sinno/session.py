@@ -4,7 +4,8 @@ run from the service editor's actions (interfaces.actions.register_runner).
 - **Anmelden** sends ClientID and Firmen-Nr. with the business-office e-mail address of every
   branch the service covers (the app shows it when a customer sets it up), gets a token,
   tests the connection with it and stores it encrypted; the editor then says "angemeldet seit
-  …". While a covered branch's business office has no e-mail address it is refused, with a
+  …". A connection test that fails for good (refused, or on the last attempt) logs the login
+  out again, so none stays open at SiNNO. While a covered branch's business office has no e-mail address it is refused, with a
   link to that branch.
 - **Abmelden** is confirmed first (all customers lose access to their app data), then ends
   the login at SiNNO and drops the token.
@@ -14,11 +15,12 @@ run from the service editor's actions (interfaces.actions.register_runner).
   logout alike), so neither happens twice."""
 import json
 import uuid
+from dataclasses import replace
 from urllib.parse import quote
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask import url_for
+from flask import current_app, url_for
 
 from ..errors import DomainError
 from ..extensions import db
@@ -52,13 +54,10 @@ def covered_branches(service):
     if service.branch_id is not None:
         return [db.session.get(Branch, service.branch_id)]
     branches = db.session.scalars(db.select(Branch).order_by(Branch.name, Branch.id)).all()
-    covered = []
-    for branch in branches:
-        applying = resolver.resolve(api.APP, branch=branch)
-        # None: no active service there (this one is switched off): it would serve it.
-        if applying is None or applying.service.id == service.id:
-            covered.append(branch)
-    return covered
+    applying = resolver.resolve_at_branches(api.APP, [branch.id for branch in branches])
+    # None: no active service there (this one is switched off): it would serve it.
+    return [branch for branch in branches if applying[branch.id] is None
+            or applying[branch.id].service.id == service.id]
 
 
 def missing_office_email(service):
@@ -203,7 +202,8 @@ def _has_token(data):
 
 def _connection_test(request, answer):
     """With the token just obtained: GET /account. ACCEPTED with the token (for accepted()
-    only; never in a message), else why not."""
+    only; never in a message), else why not. A test that fails for good (refused, or on the
+    last attempt) logs the login out again: none may stay open at SiNNO unknown to us."""
     token = answer["access_token"]
     tested = api.ApiRequest(base=request.base, key=request.key, policy=request.policy,
                             token=token)
@@ -211,19 +211,41 @@ def _connection_test(request, answer):
                                  http.accepting(lambda d: isinstance(d.get("company"), dict)),
                                  api.bearer(tested))
     if outcome.kind != ACCEPTED:
+        if outcome.kind != PERMANENT and not request.about.get("last_attempt"):
+            # Nothing is lost: the login is given again under the same key on the next try.
+            return Outcome(TRANSIENT, http_status=outcome.http_status,
+                           retry_after=outcome.retry_after, message=outcome.message)
+        message = _end_login(replace(tested, key=f"{request.key}-logout"), outcome.message)
         if outcome.kind == PERMANENT:
             return Outcome(PERMANENT, http_status=outcome.http_status, message=str(_l(
                 "SiNNO gave a login, but the connection test with it failed: %(message)s",
-                message=outcome.message)))
-        # Nothing is lost: the login is given again under the same key on the next try.
-        return Outcome(TRANSIENT, http_status=outcome.http_status,
-                       retry_after=outcome.retry_after, message=outcome.message)
+                message=message)))
+        return Outcome(TRANSIENT, http_status=outcome.http_status, message=message)
     company = outcome.details["answer"]["company"]
     return Outcome(ACCEPTED, http_status=200, message=f"logged in, session "
                    f"{str(answer.get('session_id', ''))[:40]}",
                    details={"token": token, "session_id": str(answer.get("session_id", ""))[:40],
                             "company_name": str(company.get("name", ""))[:120],
                             "company_number": str(company.get("number", ""))[:40]})
+
+
+def _end_login(request, message):
+    """Log out the login of a failed connection test; `message` with what became of it."""
+    message = message.rstrip(". ")
+    ended = _logout(request)
+    if ended.kind == ACCEPTED:
+        return str(_l("%(message)s. The login at SiNNO was ended again.", message=message))
+    return str(_l("%(message)s. Ending the login at SiNNO failed as well (%(error)s); the "
+                  "next login replaces it.", message=message, error=ended.message))
+
+
+def _logout(request):
+    response, outcome = api.call(request, "POST", LOGOUT_PATH, http.accepting(
+        lambda d: d.get("status") == "logged_out"), api.bearer(request))
+    if response is not None and response.status_code == 401:
+        # SiNNO knows the token no more: the login has ended there already.
+        return Outcome(ACCEPTED, http_status=401, message="the session had ended at SiNNO")
+    return outcome
 
 
 def _login_refused(outcome):
@@ -242,8 +264,10 @@ class SessionHandler(Handler):
             body = json.loads(sealed) if sealed else None
             if body is None:
                 raise CannotRun(str(_l("The data to send is gone; log in again.")))
+            # On the last attempt a failed connection test ends the login (no retry uses it).
+            last = row.attempts + 1 >= self.settings(current_app.config).max_attempts
             return api.request_for(row.subject_id, row.idempotency_key, body=body,
-                                   about={"action": LOGIN})
+                                   about={"action": LOGIN, "last_attempt": last})
         return api.request_for(row.subject_id, row.idempotency_key, token=True,
                                about={"action": LOGOUT})
 
@@ -255,7 +279,7 @@ class SessionHandler(Handler):
 
     def submit(self, request, report):
         if request.about["action"] == LOGOUT:
-            return self._logout(request)
+            return _logout(request)
         response, outcome = api.call(request, "POST", LOGIN_PATH, http.accepting(_has_token),
                                      api.client_auth(request), json=request.body)
         if outcome.kind != ACCEPTED:
@@ -267,7 +291,7 @@ class SessionHandler(Handler):
         if request.about["action"] == LOGOUT:
             # Asking whether a logout arrived is logging out again: SiNNO answers a repeated
             # logout (same key, same token) as it answered the first.
-            return self._logout(request)
+            return _logout(request)
         response, outcome = api.call(request, "GET", f"{LOGIN_PATH}/by-key/{quote(request.key)}",
                                      http.accepting(_has_token), api.client_auth(request))
         outcome = api.found_by_key(response, outcome)
@@ -275,14 +299,6 @@ class SessionHandler(Handler):
             return outcome
         report({"step": "connection_test"})
         return _connection_test(request, outcome.details["answer"])
-
-    def _logout(self, request):
-        response, outcome = api.call(request, "POST", LOGOUT_PATH, http.accepting(
-            lambda d: d.get("status") == "logged_out"), api.bearer(request))
-        if response is not None and response.status_code == 401:
-            # SiNNO knows the token no more: the login has ended there already.
-            return Outcome(ACCEPTED, http_status=401, message="the session had ended at SiNNO")
-        return outcome
 
     def accepted(self, row, outcome):
         login = api.login_of(row.subject_id)
