@@ -206,15 +206,32 @@ def company_resolver(group_key, branch_ids, today=None):
     check): two statements in all. Returns `lookup(company_id, branch_id)` → the Resolution
     resolve_for_company(group_key, company_id, branch=branch_id) gives, or None."""
     group = catalogue.get_group(group_key)
-    branch_ids = list(dict.fromkeys(branch_ids))
     today = today or chain_today()
+    applied = {branch_id: _group_applied(group, found, today) for branch_id, found
+               in _at_branches(branch_ids, list(group.interface_keys)).items()}
+    return lambda company_id, branch_id: _naming(applied[branch_id], company_id)
+
+
+def resolve_at_branches(interface_key, branch_ids, today=None):
+    """resolve(interface_key, branch=…) for each of `branch_ids` (None: chain-wide) at once,
+    for screens that show many branches (the branches a SiNNO-App service serves): two
+    statements in all. {branch id: Resolution or None}."""
+    interface = catalogue.get_interface(interface_key)
+    group = catalogue.group_of(interface_key)
+    today = today or chain_today()
+    return {branch_id: _entry(group, interface, found, today).resolution if found else None
+            for branch_id, found in _at_branches(branch_ids, [interface_key]).items()}
+
+
+def _at_branches(branch_ids, interface_keys):
+    """{branch id: the services of `interface_keys` at the chain and that branch (None: the
+    chain's only)}, as _candidates finds them for each, read at once."""
+    branch_ids = list(dict.fromkeys(branch_ids))
     named = [b for b in branch_ids if b is not None]
     found = _services_at([InterfaceService.branch_id.in_(named)] if named else [],
-                         list(group.interface_keys))
-    applied = {branch_id: _group_applied(group, [s for s in found if s.branch_id is None
-                                                 or s.branch_id == branch_id], today)
-               for branch_id in branch_ids}
-    return lambda company_id, branch_id: _naming(applied[branch_id], company_id)
+                         interface_keys)
+    return {branch_id: [s for s in found if s.branch_id is None or s.branch_id == branch_id]
+            for branch_id in branch_ids}
 
 
 def _group_applied(group, found, today):
