@@ -6,7 +6,7 @@ leaves a due row that the reconciler picks up, never a job for a row that does n
 """
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import or_, update
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload, selectinload
 
 from .. import references
 from ..companies.models import Company
@@ -159,10 +159,12 @@ def search_orders(q="", status="", branch_id=None, page=1, per_page=25, reader=N
 def orders_query(q="", status="", branch_id=None, reader=None):
     """The statement search_orders pages through, newest first (by id): the CSV export runs
     it whole, in chunks."""
+    # What a row shows, each one row at most, joined into the same statement: five more
+    # statements (one per relationship) cost a third of the list's time (issue 15).
     query = (_readable(db.select(Order), reader)
-             .options(selectinload(Order.supplier), selectinload(Order.branch),
-                      selectinload(Order.outbound),
-                      selectinload(Order.process).selectinload(Process.customer))
+             .options(joinedload(Order.supplier), joinedload(Order.branch),
+                      joinedload(Order.outbound),
+                      joinedload(Order.process).joinedload(Process.customer))
              .order_by(Order.id.desc()))
     if status:
         query = query.where(Order.status == status)
