@@ -60,8 +60,10 @@ def test_activate_and_deactivate_show_on_the_customer(logged_in, world, client, 
 
 
 def test_a_duplicate_mobile_number_is_refused(activated, world, client, auth, csrf):
-    """Another customer with Erika's mobile number, written another way: the tab names the
-    activated customer who uses it, and a switch-on is refused before anything is sent."""
+    """Another customer with Erika's mobile number, written another way: a switch-on is
+    refused before anything is sent, saying the number is linked to another customer and who
+    can clear it — without naming that customer (their number or name is not Otto's
+    business)."""
     other = Customer(number="K-000002", branch=world.st, first_name="Otto", last_name="Muster",
                      mobile="0049 170 555 0001", email="otto@example.org")
     db.session.add(other)
@@ -70,7 +72,13 @@ def test_a_duplicate_mobile_number_is_refused(activated, world, client, auth, cs
     refused = _post(client, csrf, other, "activate")
     body = refused.get_data(as_text=True)
     assert refused.status_code == 422
-    assert "Die Mobilnummer +491705550001 nutzt bereits der freigeschaltete Kunde K-000001." in body
+    linked = ("Die Mobilnummer +491705550001 ist bereits mit der SiNNO-App eines anderen "
+              "Kunden verbunden.")
+    assert linked in body and "Administrator" in body
+    tab = client.get(f"/customers/{other.id}/sinno").get_data(as_text=True)
+    assert linked in tab
+    for text in (body, tab):
+        assert world.customer.number not in text and "Erika" not in text
     assert activation.activation_of(other) is None
     assert len(runs(activation.KIND)) == 1  # Erika's
     # The database holds the rule too: a second holder of the number cannot be written.

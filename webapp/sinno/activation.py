@@ -85,7 +85,8 @@ def state(actor, customer):
 
 def problems(customer):
     """Why the customer cannot be activated as they are: missing mobile number or e-mail
-    address, or one another activated customer uses."""
+    address, or one another activated customer uses — never naming that customer, whom the
+    person asking has no business knowing."""
     found = []
     mobile, email = normal_mobile(customer.mobile), normal_email(customer.email)
     if not mobile:
@@ -94,16 +95,16 @@ def problems(customer):
         found.append(_("The customer has no e-mail address."))
     for column, value, words in (
             (SinnoActivation.held_mobile, mobile,
-             _l("The mobile number %(value)s is used by the activated customer %(other)s.")),
+             _l("The mobile number %(value)s is already linked to another customer's SiNNO "
+                "app. Ask the customer who else uses it: that customer's app access must be "
+                "switched off first, by their branch or an administrator.")),
             (SinnoActivation.held_email, email,
-             _l("The e-mail address %(value)s is used by the activated customer %(other)s."))):
-        if not value:
-            continue
-        other = db.session.scalar(db.select(SinnoActivation).where(
-            column == value, SinnoActivation.customer_id != customer.id))
-        if other is not None:
-            holder = db.session.get(Customer, other.customer_id)
-            found.append(str(words) % {"value": value, "other": holder.number or holder.id})
+             _l("The e-mail address %(value)s is already linked to another customer's SiNNO "
+                "app. Ask the customer who else uses it: that customer's app access must be "
+                "switched off first, by their branch or an administrator."))):
+        if value and db.session.scalar(db.select(SinnoActivation.id).where(
+                column == value, SinnoActivation.customer_id != customer.id).limit(1)):
+            found.append(str(words) % {"value": value})
     return found
 
 
