@@ -279,27 +279,37 @@ def register_runner():
 
 # --- conversations -----------------------------------------------------------------------------
 
-def conversations(reader):
-    """Per customer the reader reads who has chat messages: the customer, the newest
-    message, how many are unread; newest first."""
-    unread = func.sum(db.case((db.and_(SinnoMessage.direction == FROM_CUSTOMER,
-                                       SinnoMessage.read_at.is_(None)), 1), else_=0))
-    query = (db.select(SinnoMessage.customer_id, func.max(SinnoMessage.id), unread)
+def conversations(reader, page=1, per_page=25):
+    """One page of the conversations of the customers the reader reads who have chat
+    messages, newest first: a Pagination whose items are {customer, last (the newest
+    message), unread (how many)}. Five statements however many conversations there are:
+    the page's customer ids and their count, then only that page's messages and
+    customers."""
+    newest = func.max(SinnoMessage.id)
+    query = (db.select(SinnoMessage.customer_id)
              .where(SinnoMessage.customer_id.is_not(None))
-             .group_by(SinnoMessage.customer_id))
+             .group_by(SinnoMessage.customer_id)
+             .order_by(newest.desc()))  # message ids are never reused: no ties
     scope = customer_services.customer_scope(reader)
     if scope is not None:
         query = query.join(Customer, Customer.id == SinnoMessage.customer_id).where(
             Customer.branch_id.in_(scope or {0}))
-    rows = db.session.execute(query).all()
+    pagination = db.paginate(query, page=page, per_page=per_page, error_out=False)
+    ids = list(pagination.items) or [0]
+    unread = func.sum(db.case((db.and_(SinnoMessage.direction == FROM_CUSTOMER,
+                                       SinnoMessage.read_at.is_(None)), 1), else_=0))
+    rows = db.session.execute(
+        db.select(SinnoMessage.customer_id, newest, unread)
+        .where(SinnoMessage.customer_id.in_(ids)).group_by(SinnoMessage.customer_id)).all()
     customers = {c.id: c for c in db.session.scalars(
-        db.select(Customer).where(Customer.id.in_([r[0] for r in rows] or [0])))}
+        db.select(Customer).where(Customer.id.in_(ids)))}
     last = {m.id: m for m in db.session.scalars(
         db.select(SinnoMessage).where(SinnoMessage.id.in_([r[1] for r in rows] or [0])))}
     found = [dict(customer=customers[customer_id], last=last[last_id], unread=int(count or 0))
              for customer_id, last_id, count in rows]
     found.sort(key=lambda c: c["last"].id, reverse=True)
-    return found
+    pagination.items = found
+    return pagination
 
 
 def messages_of(customer):

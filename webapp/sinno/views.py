@@ -1,11 +1,11 @@
 """The customer's SiNNO-App tab (app access on and off, the chat with the customer and the
 answer box) and the list of chat conversations. Every change is a POST that answers with
 the tab again; while something is on its way the tab asks for itself every two seconds."""
-from flask import render_template
+from flask import current_app, render_template, request
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from .. import submissions
+from .. import hx, params, submissions
 from ..customers.page import Tab, customer_or_404, render_tab
 from ..errors import DomainError, PermissionDenied
 from ..extensions import db
@@ -95,6 +95,9 @@ def read_post(customer_id):
 @bp.get("/sinno/chats")
 def chats_get():
     """SiNNO-Chat: the conversations of the customers the user reads, newest first, with
-    their unread messages."""
-    return render_template("sinno/chats.html",
-                           conversations=chat.conversations(current_user))
+    their unread messages, a page at a time; htmx paging gets the list only."""
+    pagination = chat.conversations(current_user, page=params.page(request.args),
+                                    per_page=current_app.config["PAGE_SIZE"])
+    if hx.wants_fragment():
+        return render_template("sinno/_conversation_list.html", pagination=pagination)
+    return render_template("sinno/chats.html", pagination=pagination)
