@@ -24,6 +24,7 @@ from tests.mailserver import (  # noqa: F401  (fixtures)
 from webapp.changelog.models import ChangeLogEntry
 from webapp.extensions import db
 from webapp.interfaces import credential_plans, services
+from webapp.interfaces.models import ServiceSecret
 from webapp.interfaces.credential_plan_models import (
     DONE, PLANNED, ROLLED_BACK, SWAPPING, TESTING, CredentialPlan,
 )
@@ -75,6 +76,13 @@ def admin_mail(world):
     world.admin.preferred_language = "de"
     db.session.commit()
     return world.admin
+
+
+def stuttgart_mail(world, make_service, smtp_server, password):
+    """Stuttgart's SMTP service with `password`, beside the chain's (the alerts' way out)."""
+    make_service("smtp", smtp_raw(smtp_server, PASSWORD), name="Mail Kette", usage_server=True)
+    return make_service("smtp", smtp_raw(smtp_server, password), name="Mail ST",
+                        branch_id=world.st.id, usage_server=True)
 
 
 def plan_for(service, actor, secrets, now, minutes=2):
@@ -209,9 +217,7 @@ def test_a_plan_whose_test_was_interrupted_is_resolved_once(world, make_service,
     """The swap committed, then the worker running the test died mid-call: the engine's
     reconciler runs the test again, the plan is rolled back once (one rollback entry, one
     alert e-mail), and later ticks find nothing to do."""
-    make_service("smtp", smtp_raw(smtp_server, PASSWORD), name="Mail Kette", usage_server=True)
-    service = make_service("smtp", smtp_raw(smtp_server, PASSWORD), name="Mail ST",
-                           branch_id=world.st.id, usage_server=True)
+    service = stuttgart_mail(world, make_service, smtp_server, PASSWORD)
     now = utcnow()
     plan = plan_for(service, world.admin, {"password": WRONG}, now)
     assert credential_plans.run_due(now=now + timedelta(minutes=3))["swapped"] == 1
@@ -253,6 +259,108 @@ def test_a_plan_whose_ended_test_went_unresolved_is_resolved_by_the_tick_once(
     assert fresh(CredentialPlan, plan.id).state == ROLLED_BACK
     assert services.stored_secret(fresh(type(service), service.id), "password") == PASSWORD
     assert actions_logged(service).count("plan_back") == 1
+
+
+# --- a value that cannot be decrypted (a key gone from ENCRYPTION_KEYS) ---------------------
+
+def written_with_a_lost_key(app, statement):
+    """Run `statement` with a key this installation no longer has: what it encrypts can
+    never be decrypted here again."""
+    keys = app.config["ENCRYPTION_KEYS"]
+    app.config["ENCRYPTION_KEYS"] = "a-key-that-was-removed-from-encryption-keys"
+    try:
+        db.session.execute(statement)
+        db.session.commit()
+    finally:
+        app.config["ENCRYPTION_KEYS"] = keys
+
+
+def test_planned_values_that_cannot_be_decrypted_end_the_plan_once_and_alert(
+        app, world, make_service, smtp_server, admin_mail, queue, work, inbox, client, auth):
+    """The plan's new values were encrypted with a key since removed: the tick raised at
+    every lease and the plan stayed in swapping without a word. Now the plan ends (rolled
+    back, the reason "cannot be decrypted"), the service is untouched, the planner hears it
+    by notification and e-mail, and later ticks find nothing to do."""
+    service = stuttgart_mail(world, make_service, smtp_server, OLD)
+    version = service.version
+    now = utcnow()
+    plan = plan_for(service, world.admin, {"password": PASSWORD}, now)
+    written_with_a_lost_key(app, update(CredentialPlan).where(CredentialPlan.id == plan.id)
+                            .values(new_secrets=json.dumps({"password": PASSWORD})))
+    assert credential_plans.run_due(now=now + timedelta(minutes=3)) == {
+        "swapped": 0, "resolved": 0, "retested": 0}
+    plan = fresh(CredentialPlan, plan.id)
+    assert (plan.state, plan.failed_reason) == (ROLLED_BACK, credential_plans.UNREADABLE_NEW)
+    assert plan.open_key is None and plan.new_secrets is None and plan.test_run_id is None
+    service = fresh(type(service), service.id)
+    assert services.stored_secret(service, "password") == OLD and service.version == version
+    assert actions_logged(service) == ["create", "plan"]
+
+    assert work()
+    (message,) = inbox
+    mail = email.message_from_bytes(message.content, policy=email.policy.default)
+    assert "Die geplanten Werte können nicht entschlüsselt werden (Schlüssel fehlt)." in \
+        mail.get_body().get_content()
+    with client.application.test_request_context():
+        (shown,) = notifications.latest(world.admin)
+        why = credential_plans.unreadable_in_words("", credential_plans.UNREADABLE_NEW)
+    assert "Mail ST" in shown.text and why in shown.text
+    auth.login(world.admin)
+    editor = client.get(f"/interfaces/{service.id}").get_data(as_text=True)
+    assert "failed: " + why in editor
+    for later in (5, 10):
+        assert credential_plans.run_due(now=now + timedelta(minutes=later)) == {
+            "swapped": 0, "resolved": 0, "retested": 0}
+    work()
+    assert len(inbox) == 1 and fresh(CredentialPlan, plan.id).state == ROLLED_BACK
+    assert_no_secret_anywhere(queue)
+
+
+def test_a_current_value_that_cannot_be_decrypted_leaves_the_service_untouched(
+        app, world, make_service, smtp_server, queue):
+    """The service's own password was written with a lost key, so it cannot be kept to
+    restore: the plan ends without swapping, and says why."""
+    service = make_service("smtp", smtp_raw(smtp_server, OLD), name="Mail Kette",
+                           usage_server=True)
+    now = utcnow()
+    plan = plan_for(service, world.admin, {"password": PASSWORD}, now)
+    written_with_a_lost_key(app, update(ServiceSecret).where(
+        ServiceSecret.service_id == service.id, ServiceSecret.field_key == "password")
+        .values(value=OLD))
+    raw = "SELECT value FROM interface_service_secrets WHERE field_key = 'password'"
+    stored = db.session.execute(db.text(raw)).scalar()
+    credential_plans.run_due(now=now + timedelta(minutes=3))
+    plan = fresh(CredentialPlan, plan.id)
+    assert (plan.state, plan.failed_reason) == (ROLLED_BACK,
+                                                credential_plans.UNREADABLE_CURRENT)
+    assert db.session.execute(db.text(raw)).scalar() == stored
+    assert credential_plans.run_due(now=now + timedelta(minutes=5))["swapped"] == 0
+
+
+def test_previous_values_that_cannot_be_decrypted_end_a_failed_test_once(
+        app, world, make_service, smtp_server, admin_mail, queue, work, inbox):
+    """The test of the new password failed, and the previous values kept in the plan cannot
+    be decrypted: the resolution raised in the listener and at every tick. Now the plan
+    ends saying the new values stay in place, once, with one alert."""
+    service = stuttgart_mail(world, make_service, smtp_server, PASSWORD)
+    now = utcnow()
+    plan = plan_for(service, world.admin, {"password": WRONG}, now)
+    assert credential_plans.run_due(now=now + timedelta(minutes=3))["swapped"] == 1
+    written_with_a_lost_key(app, update(CredentialPlan).where(CredentialPlan.id == plan.id)
+                            .values(previous_secrets=json.dumps({"password": PASSWORD})))
+    assert work()
+    plan = fresh(CredentialPlan, plan.id)
+    assert (plan.state, plan.failed_step, plan.failed_reason) == (
+        ROLLED_BACK, AUTH, credential_plans.UNREADABLE_PREVIOUS)
+    assert plan.previous_secrets is None
+    assert services.stored_secret(fresh(type(service), service.id), "password") == WRONG
+    assert credential_plans.run_due(now=now + timedelta(minutes=5)) == {
+        "swapped": 0, "resolved": 0, "retested": 0}
+    work()
+    (message,) = inbox
+    body = email.message_from_bytes(message.content, policy=email.policy.default) \
+        .get_body().get_content()
+    assert "Anmeldung" in body and "bleiben die neuen Werte" in body
 
 
 # --- the screens --------------------------------------------------------------------------

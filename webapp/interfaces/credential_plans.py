@@ -18,6 +18,10 @@ planned time, tested at once, and taken back when the test fails.
   and in the app naming the failing step. A tick that finds a plan in testing whose test
   ended unresolved resolves it; one whose test is gone starts another. Each resolution is a
   conditional UPDATE (testing → done / rolled_back): a plan is resolved once.
+- **A value that cannot be decrypted** (its key was removed from ENCRYPTION_KEYS) ends the
+  plan as rolled back with the reason, and alerts as a failed test does, instead of raising
+  at every tick: planned or current values at the swap leave the service untouched; previous
+  values after a failed test leave the new ones in place.
 """
 import json
 import logging
@@ -31,6 +35,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, or_, update
 
 from ..changelog import services as changelog
+from ..crypto import SecretUnreadable
 from ..errors import DomainError, PermissionDenied
 from ..extensions import db
 from ..i18n import ui_language
@@ -73,6 +78,19 @@ IN_FUTURE = _l("Enter a time in the future.")
 REQUIRED_TIME = _l("Enter the date and time of the change.")
 ONE_VALUE = _l("Enter at least one new value.")
 RACED = _l("Someone planned a change of this service at the same moment. Reload and check.")
+# CredentialPlan.failed_reason of a plan ended because a value could not be decrypted.
+UNREADABLE_NEW, UNREADABLE_CURRENT, UNREADABLE_PREVIOUS = (
+    "unreadable_new", "unreadable_current", "unreadable_previous")
+UNREADABLE = {
+    UNREADABLE_NEW: _l("The planned values cannot be decrypted (key missing). The service was "
+                       "left unchanged; plan the change again."),
+    UNREADABLE_CURRENT: _l("The service's current values cannot be decrypted (key missing), so "
+                           "they could not be kept for a rollback. The service was left "
+                           "unchanged; enter its credentials in the editor instead."),
+    UNREADABLE_PREVIOUS: _l("The connection test failed at %(step)s, and the previous values "
+                            "cannot be decrypted (key missing), so the new values stay in "
+                            "place. Enter working credentials in the editor."),
+}
 
 
 def chain_zone():
@@ -139,6 +157,13 @@ def step_in_words(step, reason):
             str(REASON_TEXTS.get(reason, reason)) if reason else "")
 
 
+def unreadable_in_words(step, reason):
+    """Why a plan ended because a value could not be decrypted, in the current language; ""
+    for every other ending."""
+    text = UNREADABLE.get(reason)
+    return str(text) % {"step": step_in_words(step, "")[0] or "?"} if text else ""
+
+
 def panel(actor, service):
     """What the editor shows of planned credential changes, or None where the service has no
     secrets the actor may change and nothing to show."""
@@ -153,6 +178,8 @@ def panel(actor, service):
                 and plan.state == PLANNED,
                 fields=[labels.get(key, key) for key in (plan.fields if plan else [])],
                 due=local_time(plan.due_at) if plan else None, step=step, reason=reason,
+                unreadable=unreadable_in_words(plan.failed_step, plan.failed_reason)
+                if plan else "",
                 zone=get_chain().timezone or "Europe/Berlin")
 
 
@@ -307,8 +334,14 @@ def swap(plan_id, now=None):
         return False
     plan = db.session.get(CredentialPlan, plan_id)
     service = plan.service
-    new = json.loads(plan.new_secrets or "{}")
-    previous = {key: services.stored_secret(service, key) for key in sorted(new)}
+    try:
+        new = json.loads(plan.new_secrets or "{}")
+    except SecretUnreadable:
+        return _end_unreadable(plan_id, token, UNREADABLE_NEW)
+    try:
+        previous = _current_values(service, new)
+    except SecretUnreadable:
+        return _end_unreadable(plan_id, token, UNREADABLE_CURRENT)
     changed = services.replace_secrets(service, new)
     if changed:
         service.version += 1
@@ -331,6 +364,41 @@ def swap(plan_id, now=None):
     log.info("Credential plan %s: service %s swapped (%s), testing", plan_id, service.id,
              ", ".join(changed) or "unchanged")
     return True
+
+
+def _current_values(service, keys):
+    """The service's values of `keys` (None where not set), kept to restore.
+    SecretUnreadable when one cannot be decrypted."""
+    rows = {secret.field_key: secret for secret in service.secrets}
+    return {key: rows[key].value if key in rows else None for key in sorted(keys)}
+
+
+def _end_unreadable(plan_id, token, reason):
+    """End a claimed plan whose values cannot be decrypted, the service untouched: rolled
+    back with the reason, alerted. It would fail the same way at every lease. False: nothing
+    was swapped."""
+    db.session.rollback()
+    moved = db.session.execute(
+        update(CredentialPlan).where(CredentialPlan.id == plan_id,
+                                     CredentialPlan.state == SWAPPING,
+                                     CredentialPlan.claimed_by == token)
+        .values(state=ROLLED_BACK, failed_step="", failed_reason=reason,
+                **_ended(utcnow()))
+        .execution_options(synchronize_session=False)).rowcount
+    if moved:
+        plan = db.session.get(CredentialPlan, plan_id)
+        db.session.refresh(plan)
+        _alert(plan, plan.service)
+        log.warning("Credential plan %s: a value cannot be decrypted (%s); ended, the "
+                    "service untouched", plan_id, reason)
+    db.session.commit()
+    return False
+
+
+def _ended(now):
+    """What every ended plan drops."""
+    return dict(open_key=None, new_secrets=None, previous_secrets=None, finished_at=now,
+                claimed_by=None, lease_until=None)
 
 
 def _start_test(plan):
@@ -385,9 +453,7 @@ def resolve(plan_id, run):
     back, the failing step kept, the alerts started. The caller commits. True when this call
     resolved it (a conditional UPDATE: never twice)."""
     plan = db.session.get(CredentialPlan, plan_id)
-    now = utcnow()
-    ended = dict(open_key=None, new_secrets=None, previous_secrets=None, finished_at=now,
-                 claimed_by=None, lease_until=None)
+    ended = _ended(utcnow())
     where = (CredentialPlan.id == plan_id, CredentialPlan.state == TESTING,
              CredentialPlan.test_run_id == run.id)
     service = plan.service
@@ -400,14 +466,24 @@ def resolve(plan_id, run):
                              branch=service.scope_branch)
             log.info("Credential plan %s: the test passed", plan_id)
         return bool(moved)
-    previous = json.loads(plan.previous_secrets or "{}")
     step, reason = failing_step(run)
+    try:
+        previous = json.loads(plan.previous_secrets or "{}")
+    except SecretUnreadable:  # nothing to restore: the new values stay, and the plan says so
+        previous, reason = None, UNREADABLE_PREVIOUS
     moved = db.session.execute(update(CredentialPlan).where(*where)
                                .values(state=ROLLED_BACK, failed_step=step, failed_reason=reason,
                                        **ended)
                                .execution_options(synchronize_session=False)).rowcount
     if not moved:
         return False
+    if previous is None:
+        db.session.flush()
+        db.session.refresh(plan)
+        _alert(plan, service)
+        log.warning("Credential plan %s: the test failed at %s and the previous values "
+                    "cannot be decrypted; the new values stay", plan_id, step or "?")
+        return True
     changed = services.replace_secrets(service, previous)
     if changed:
         service.version += 1
@@ -455,11 +531,16 @@ def _alert(plan, service):
 
 def describe(params):
     """The notification in the reader's language, leading to the service."""
+    url = url_for("interfaces.edit_get", service_id=params.get("service_id"))
+    why = unreadable_in_words(params.get("step"), params.get("reason"))
+    if why:
+        return _("The planned credential change of “%(service)s” failed: %(why)s",
+                 service=params.get("service_name", ""), why=why), url
     step, reason = step_in_words(params.get("step"), params.get("reason"))
     text = _("The planned credential change of “%(service)s” was rolled back: its connection "
              "test failed at %(step)s (%(reason)s). The previous values are in place again.",
              service=params.get("service_name", ""), step=step or "?", reason=reason or "?")
-    return text, url_for("interfaces.edit_get", service_id=params.get("service_id"))
+    return text, url
 
 
 def compose(plan):
@@ -475,6 +556,14 @@ def compose(plan):
                 place=branch.name if branch is not None else _("the whole chain"),
                 when=local_time(plan.swapped_at or plan.due_at).strftime("%d.%m.%Y %H:%M"),
                 who=plan.planned_by, step=step or "?", reason=reason or "?")
+    footer = ["", _("You get this e-mail because your account asks to hear about interface "
+                    "failures (My account), or because you planned the change.")]
+    why = unreadable_in_words(plan.failed_step, plan.failed_reason)
+    if why:
+        subject = _("Planned credential change failed: %(service)s (%(place)s)", **what)
+        lines = [_("The change of the credentials of %(service)s (%(interface)s, %(place)s) "
+                   "planned by %(who)s for %(when)s failed.", **what), why, *footer]
+        return subject, "\n".join(lines) + "\n"
     subject = _("Planned credential change rolled back: %(service)s (%(place)s)", **what)
     lines = [
         _("At %(when)s the new credentials of %(service)s (%(interface)s, %(place)s), planned "
@@ -482,8 +571,7 @@ def compose(plan):
         _("The connection test that followed failed at step %(step)s: %(reason)s.", **what),
         _("The previous credentials were restored. Check the new ones with the partner, then "
           "plan the change again."),
-        "", _("You get this e-mail because your account asks to hear about interface "
-              "failures (My account), or because you planned the change."),
+        *footer,
     ]
     return subject, "\n".join(lines) + "\n"
 
