@@ -5,6 +5,7 @@ import html
 import re
 
 import pytest
+from sqlalchemy import event
 
 from tests.factories import DREVE_PASSWORD, HX, SMTP_RAW, add_documents, dreve_form, make_config
 from tests.translated import de, de_html
@@ -166,6 +167,26 @@ def test_list_queries_do_not_grow_with_the_services(client, auth, world, make_se
     make_service("smtp", {"port": "25"}, name="UL 1", workstation_id=world.ul_till.id)
     make_service("smtp", name="ST Filiale", branch_id=world.st.id)
     assert list_queries() == few
+
+
+def test_the_editor_reads_the_chain_once(client, auth, world, make_service, app):
+    """The editor page asks for the chain for its settings and for today's date in the
+    chain's time zone: the session keeps the row, so it is read once."""
+    auth.login(world.admin)
+    service = make_service("smtp", name="Mail chain")
+    statements = []
+
+    def note(_connection, _cursor, statement, *_args):
+        statements.append(statement)
+
+    with app.app_context():
+        engine = db.engine
+    event.listen(engine, "before_cursor_execute", note)
+    try:
+        assert client.get(f"/interfaces/{service.id}").status_code == 200
+    finally:
+        event.remove(engine, "before_cursor_execute", note)
+    assert len([s for s in statements if "FROM chain" in s]) == 1
 
 
 # --- Neu -----------------------------------------------------------------------------------

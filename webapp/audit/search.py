@@ -57,7 +57,8 @@ def filter_choices(actor):
     """(branches, employees) the filter offers: every branch for administrators, their own
     for branch managers; every user as (id, name) — entries name users of all branches."""
     if is_admin(actor):
-        branches = db.session.scalars(db.select(Branch).order_by(func.lower(Branch.name))).all()
+        branches = db.session.execute(
+            db.select(Branch.id, Branch.name).order_by(func.lower(Branch.name))).all()
     else:
         branches = list(actor.branches)
     users = db.session.execute(

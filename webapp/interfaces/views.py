@@ -309,7 +309,7 @@ def _branch_choices(form, interface, service, station):
         form.branch_id.choices = [("", "—")]
         return
     current = service.branch_id if service is not None else None
-    branches = org_services.all_branches()
+    branches = org_services.branch_names()
     if not is_admin(current_user):
         branches = ([b for b in branches if services.can_create_in(current_user, b.id)
                      or b.id == current] or branches)

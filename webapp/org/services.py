@@ -29,12 +29,15 @@ ORGANISATION_NAME_TAKEN = _l("A branch organisation with this name already exist
 
 
 def get_chain():
-    """The chain row, created with defaults on first use."""
+    """The chain row, created with defaults on first use. The session keeps it: its identity
+    map holds rows only as long as something else does, and a page that asked for the chain
+    twice (its time zone, its settings) read it twice (issue 15)."""
     chain = db.session.get(Chain, 1)
     if chain is None:
         chain = Chain(id=1, name="Filialkette", timezone="Europe/Berlin")
         db.session.add(chain)
         db.session.flush()
+    db.session.info["chain"] = chain
     return chain
 
 
@@ -59,6 +62,12 @@ def search_branches(q="", page=1, per_page=25):
 
 def all_branches():
     return db.session.scalars(db.select(Branch).order_by(Branch.name)).all()
+
+
+def branch_names():
+    """Every branch as a row of id and name, by name: what choices and filters show (a whole
+    Branch per branch cost more than the query, issue 15)."""
+    return db.session.execute(db.select(Branch.id, Branch.name).order_by(Branch.name)).all()
 
 
 def _check_branch_unique(data, exclude_id=None):
@@ -287,12 +296,10 @@ def _leave_organisations(actor, branch):
 # --- workstations ------------------------------------------------------------------------
 
 def readable_branches(actor):
-    """The branches whose configuration the actor reads (all for administrators), as rows
-    of id and name, in the order of their names: the lists' filters and choices need no more
-    (a whole Branch per branch, on every page of those lists, cost more than its query)."""
+    """The branches whose configuration the actor reads (all for administrators), as
+    branch_names() gives them."""
     scope = branch_scope(actor)
-    rows = db.session.execute(db.select(Branch.id, Branch.name).order_by(Branch.name)).all()
-    return [row for row in rows if scope is None or row.id in scope]
+    return [row for row in branch_names() if scope is None or row.id in scope]
 
 
 def get_workstation(actor, station_id):
