@@ -4,13 +4,18 @@ an Outcome — no connection is transient (nothing left us), no answer ambiguous
 arrived: look up by key), and an answer is judged by the caller's `answer(response, host)`,
 usually `accepting(...)`, with `refused` for what is not the expected answer: 429 and 5xx
 transient (honouring Retry-After), other statuses permanent with the partner's code, message
-and field errors. The partner's error format: {"error": {"code", "message", "fields"}}."""
+and field errors. The partner's error format: {"error": {"code", "message", "fields"}}.
+
+Outcome messages are stored as the attempt's and the row's text and shown as stored (as the
+engine's own are): they are worded through gettext, so a worker writes them in the
+installation's default language (German) and a run started in a request in its reader's."""
 import time
 from email.utils import parsedate_to_datetime
 from urllib.parse import urlsplit
 
 import requests
 import urllib3
+from flask_babel import gettext as _
 
 from .. import outbound_policy
 from .handlers import ACCEPTED, AMBIGUOUS, PERMANENT, TRANSIENT, Outcome
@@ -60,7 +65,8 @@ def refused(response, host):
     status = response.status_code
     data = json_object(response) or {}
     error = data.get("error") if isinstance(data.get("error"), dict) else {}
-    code, text = error.get("code", ""), error.get("message", "without a readable error")
+    code = error.get("code", "")
+    text = error.get("message") or _("without a readable error")
     if status == 429 or status >= 500:
         return Outcome(TRANSIENT, http_status=status,
                        retry_after=retry_after(response.headers.get("Retry-After")),
@@ -84,8 +90,8 @@ def accepting(accept):
                 return Outcome(ACCEPTED, http_status=response.status_code,
                                details={"answer": data})
             return Outcome(AMBIGUOUS, http_status=response.status_code,
-                           message=f"{host}: HTTP {response.status_code} with an answer "
-                                   "that could not be read")
+                           message=_("%(host)s: HTTP %(status)s with an answer that could "
+                                     "not be read", host=host, status=response.status_code))
         return refused(response, host)
     return answer
 
@@ -96,17 +102,26 @@ def call(policy, base, method, url, headers, answer, timeouts=TIMEOUTS, **kwargs
     try:
         policy.check_url(base)
     except outbound_policy.Refused as refusal:
-        return None, Outcome(PERMANENT, message=f"Not connected: {refusal}. Nothing was sent.")
+        return None, Outcome(PERMANENT, message=not_connected(refusal))
     try:
         with policy.session() as session:
             response = session.request(method, url, headers=headers, timeout=timeouts,
                                        allow_redirects=False, **kwargs)
     except outbound_policy.Refused as refusal:
-        return None, Outcome(PERMANENT, message=f"Not connected: {refusal}. Nothing was sent.")
+        return None, Outcome(PERMANENT, message=not_connected(refusal))
     except requests.RequestException as error:
         if not_sent(error):
-            return None, Outcome(TRANSIENT, message=f"{host}: could not connect")
-        return None, Outcome(AMBIGUOUS, message=f"{host}: no answer in time"
-                             if isinstance(error, requests.Timeout)
-                             else f"{host}: the connection was closed")
+            return None, Outcome(TRANSIENT, message=_("%(host)s: could not connect",
+                                                      host=host))
+        if isinstance(error, requests.Timeout):
+            return None, Outcome(AMBIGUOUS, message=_("%(host)s: no answer in time",
+                                                      host=host))
+        return None, Outcome(AMBIGUOUS, message=_("%(host)s: the connection was closed",
+                                                  host=host))
     return response, answer(response, host)
+
+
+def not_connected(refusal):
+    """The operator's policy refused the address (outbound_policy.Refused), in words."""
+    return _("Not connected to %(where)s: %(reason)s Nothing was sent.",
+             where=refusal.target, reason=outbound_policy.REASONS[refusal.reason])
