@@ -1,5 +1,6 @@
 """Language and time-zone selection. German unless a user (or, before login, the session)
 chose English; times are shown in the chain's time zone."""
+import flask_babel
 from flask import current_app, g, has_request_context, session
 from flask_babel import Domain, get_domain, get_locale
 from flask_babel import lazy_gettext as _l
@@ -13,6 +14,28 @@ from markupsafe import Markup
 # unescaped. Our messages are plain text: without __html__ they are escaped like any str.
 if "__html__" in LazyString.__dict__:
     del LazyString.__html__
+_lazy_getattr, _babel_gettext = LazyString.__getattr__, flask_babel.gettext
+
+
+def _lazy_attribute(self, name):
+    # markupsafe's escape asks each text for __html__, and a lazy text answered by
+    # translating itself (then escape translated it again): its text has none, say so now.
+    if name == "__html__":
+        raise AttributeError(name)
+    return _lazy_getattr(self, name)
+
+
+def _lazy_text(self):
+    # As Flask-Babel's gettext with the default domain (the only one here) answers, without
+    # its domain lookup through the context proxies (issue 15): a page turns 30 to 100 lazy
+    # texts into text (the navigation, labels, filter choices).
+    if self._func is _babel_gettext and len(self._args) == 1:
+        text = translations().ugettext(self._args[0])
+        return text % self._kwargs if self._kwargs else text
+    return str(self._func(*self._args, **self._kwargs))
+
+
+LazyString.__getattr__, LazyString.__str__ = _lazy_attribute, _lazy_text
 
 
 def select_locale():
