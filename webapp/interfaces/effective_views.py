@@ -153,6 +153,7 @@ class _Presenter:
         self.words = {"yes": _("yes"), "no": _("no"), "set": _("set"), "not set": _("not set"),
                       "active": _("active"), "disabled": _("disabled"), "chain": _("Chain")}
         self.origins = {key: str(label) for key, label in ORIGIN_LABELS.items()}
+        self.scopes = {}  # (workstation id, branch id) → its label: many services share one
 
     def groups(self, q, group_key, show_all):
         """GroupBlocks to show: interface types with an applying or planned service (with
@@ -200,11 +201,16 @@ class _Presenter:
         return item
 
     def scope_label(self, service):
-        if service.workstation_id is not None:
-            return _("Workstation %(name)s", name=service.workstation.name)
-        if service.branch_id is not None:
-            return _("Branch %(name)s", name=service.branch.name)
-        return self.words["chain"]
+        place = (service.workstation_id, service.branch_id)
+        if place not in self.scopes:
+            if service.workstation_id is not None:
+                label = _("Workstation %(name)s", name=service.workstation.name)
+            elif service.branch_id is not None:
+                label = _("Branch %(name)s", name=service.branch.name)
+            else:
+                label = self.words["chain"]
+            self.scopes[place] = label
+        return self.scopes[place]
 
     def other(self, service, state_label):
         return OtherService(service, self.scope_label(service), _service_url(service),
