@@ -177,6 +177,15 @@ def like_pattern(text):
     return f"%{escaped}%"
 
 
+def paginate(query, count, page, per_page):
+    """db.paginate of `query`, with the total from the statement `count`: for lists whose
+    statement joins what they show, which counting needs not (counting through the joins
+    took longer than reading the page, issue 15)."""
+    pagination = db.paginate(query, page=page, per_page=per_page, error_out=False, count=False)
+    pagination.total = db.session.scalar(count)
+    return pagination
+
+
 def taken(model, field, value, exclude_id=None):
     """Whether another record already uses `value` in `field` (case-insensitive)."""
     query = db.select(model.id).where(func.lower(getattr(model, field)) == value.lower())

@@ -1,9 +1,13 @@
 """Customers: list and search, create, edit, delete through htmx fragments and plain pages."""
+from types import SimpleNamespace
+
 from tests.factories import HX, count
 from tests.translated import de_html
 from webapp.changelog.models import ChangeLogEntry
 from webapp.customers.models import Customer
+from webapp.customers.services import search_customers
 from webapp.extensions import db
+from webapp.org.services import get_chain
 from webapp.processes.models import Process
 
 
@@ -79,6 +83,24 @@ def test_list_pages(client, admin, make_customer, two_branches, app):
     assert b"Kunde 0" in first and b"Kunde 2" not in first and b'rel="next"' in first
     second = client.get("/customers/?page=2", headers=HX).data
     assert b"Kunde 2" in second and b"Kunde 0" not in second
+
+
+def test_totals_count_what_the_filters_select(app, make_customer, two_branches):
+    """"Seite 1 von N" counts exactly the customers the words, the branch filter and the
+    reader's branches select (the count does without the page's join)."""
+    first, second = two_branches
+    for n, (name, branch) in enumerate((("Meier", first), ("Maier", first), ("Meier", second),
+                                        ("Schulz", second))):
+        make_customer(name, branch, first_name=f"Vorname {n}")
+    with app.app_context():
+        get_chain().customers_by_branch = True  # a reader reads their branches' customers
+        reader = SimpleNamespace(role="branch_manager", branch_ids=[first])
+        for filters in ({}, {"q": "meier"}, {"q": "m vorname"}, {"branch_id": second},
+                        {"q": "meier", "branch_id": second}, {"reader": reader},
+                        {"q": "meier", "reader": reader}):
+            every = search_customers(**filters, per_page=100)
+            page = search_customers(**filters, per_page=1)
+            assert page.total == every.total == len(every.items), filters
 
 
 def test_list_queries_do_not_grow_with_rows(client, admin, make_customer, make_branch, count_queries):

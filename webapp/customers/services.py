@@ -11,7 +11,7 @@ from ..errors import DomainError, InUse, PermissionDenied
 from ..extensions import db
 from ..org.models import Branch
 from ..org.services import get_chain
-from ..records import check_version, contains, flush_unique, save_changes
+from ..records import check_version, contains, flush_unique, paginate, save_changes
 from .models import Customer
 
 CUSTOMER_FIELDS = (
@@ -91,17 +91,20 @@ def may_read(actor, customer):
 def search_customers(q="", branch_id=None, page=1, per_page=25, reader=None):
     """Customers whose name, number or city contains every word of `q`, optionally of one
     branch, and of those `reader` reads; by name. The branch comes in the same query."""
-    query = (db.select(Customer).join(Customer.branch).options(contains_eager(Customer.branch))
-             .order_by(func.lower(Customer.last_name), func.lower(Customer.first_name), Customer.id))
-    for word in q.split():
-        query = query.where(or_(*(contains(column, word) for column in (
-            Customer.last_name, Customer.first_name, Customer.number, Customer.city))))
+    conditions = [or_(*(contains(column, word) for column in (
+        Customer.last_name, Customer.first_name, Customer.number, Customer.city)))
+        for word in q.split()]
     if branch_id:
-        query = query.where(Customer.branch_id == branch_id)
+        conditions.append(Customer.branch_id == branch_id)
     scope = customer_scope(reader) if reader is not None else None
     if scope is not None:
-        query = query.where(Customer.branch_id.in_(scope or {0}))
-    return db.paginate(query, page=page, per_page=per_page, error_out=False)
+        conditions.append(Customer.branch_id.in_(scope or {0}))
+    query = (db.select(Customer).join(Customer.branch).options(contains_eager(Customer.branch))
+             .where(*conditions)
+             .order_by(func.lower(Customer.last_name), func.lower(Customer.first_name), Customer.id))
+    # Every customer has its branch (a required reference): the count needs no join.
+    return paginate(query, db.select(func.count()).select_from(Customer).where(*conditions),
+                    page, per_page)
 
 
 def get_customer(customer_id, reader=None):

@@ -43,7 +43,7 @@ from ..errors import DomainError, InUse, PermissionDenied
 from ..extensions import db
 from ..org.models import Branch, Workstation
 from ..org.services import get_chain
-from ..records import check_version, contains, flush_unique
+from ..records import check_version, contains, flush_unique, paginate
 from . import catalogue
 from . import values as field_values
 from .models import BRANCH, CHAIN, WORKSTATION, InterfaceService, ServiceCompany, ServiceSecret
@@ -267,9 +267,7 @@ def search_services(q="", group=None, branch=None, with_workstation_settings=Fal
         .where(*conditions)
         .order_by(*_ordering(sort, own_branch, station_branch))
     )
-    pagination = db.paginate(query, page=page, per_page=per_page, error_out=False, count=False)
-    pagination.total = db.session.scalar(_count(conditions, joined, own_branch))
-    return pagination
+    return paginate(query, _count(conditions, joined, own_branch), page, per_page)
 
 
 def _count(conditions, joined, own_branch):
