@@ -339,12 +339,14 @@ def test_an_update_keeps_what_was_saved_in_the_branch_after_the_preview(
     rollout = start(world, dreve_st, choose(lb), table((lb, {})))
     interface = catalogue.get_interface("dreve_smartorder")
     raw = {**form_data(interface, services.service_values(old)), "username": "LB-NEU"}
-    services.update_service(world.admin, old, {}, raw, old.version)
+    services.update_service(world.admin, old, {"name": "Dreve LB neu"}, raw, old.version)
     db.session.commit()
     work()
     assert fresh(Rollout, rollout.id).state == DONE
-    values = services.service_values(fresh(InterfaceService, old.id))
-    assert (values["username"], values["read_timeout"]) == ("LB-NEU", 20)
+    updated = fresh(InterfaceService, old.id)
+    values = services.service_values(updated)
+    assert (updated.name, values["username"], values["read_timeout"]) == (
+        "Dreve LB neu", "LB-NEU", 20)
 
 
 def test_a_changed_choice_of_fields_is_refused_as_not_previewed(world, dreve_st, branches):

@@ -549,6 +549,8 @@ def start(actor, source, choice, posted):
         sets = set(choice.carried) | row.typed
         data = {**row.data, "start_date": (row.data["start_date"].isoformat()
                                            if row.data["start_date"] else None)}
+        if row.target is not None and data["name"] == row.target.name:
+            del data["name"]  # not the roll-out's: a rename saved meanwhile is kept
         step = RolloutStep(position=position, branch_id=row.branch.id,
                            branch_name=row.branch.name, action=row.action,
                            target_id=row.target.id if row.target else None,
