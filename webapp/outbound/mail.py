@@ -8,6 +8,8 @@ was handed over (DATA) is AMBIGUOUS, since a mail server cannot be asked what it
 A mail server the policy refuses (its name is resolved and checked when connecting) is
 PERMANENT, and nothing is sent. Messages never contain the password: they are built from
 replies and exception types, and the caller's password is scrubbed from them once more.
+They are worded through gettext, as outbound/http.py's are: a worker writes the installation's
+default language (German), a mail sent during a request its user's.
 """
 import email.policy
 import smtplib
@@ -17,10 +19,15 @@ from dataclasses import dataclass
 from email.message import EmailMessage
 from email.utils import parseaddr
 
+from flask_babel import gettext as _
+
 from ..outbound_policy import Refused
 from .handlers import ACCEPTED, AMBIGUOUS, PERMANENT, TRANSIENT, Outcome
+from .http import not_connected
 
 DEFAULT_PORTS = {"tls": 465, "starttls": 587, "none": 25}
+# The steps at which smtplib raises SMTPNotSupportedError when the server lacks the extension.
+STARTTLS, LOGIN = "starttls", "login"
 
 
 def address(value):
@@ -117,14 +124,18 @@ def send(smtp, password, sender, recipients, message, policy, context=None):
     context = context or ssl.create_default_context()
     data_sent = False
     client = None
+    step = None  # STARTTLS or LOGIN while smtplib may find the server does not offer it
     try:
         client = connect(policy, encryption, host, port, timeout, context)
         _step(client, deadline, client.ehlo)
         if encryption == "starttls":
+            step = STARTTLS
             _step(client, deadline, client.starttls, context=context)
             _step(client, deadline, client.ehlo)
         if smtp.get("username"):
+            step = LOGIN
             _step(client, deadline, client.login, smtp["username"], password or "")
+        step = None
         code, reply = _step(client, deadline, client.mail, sender)
         if code != 250:
             raise _Refused(code, reply)
@@ -143,30 +154,49 @@ def send(smtp, password, sender, recipients, message, policy, context=None):
                        else (error.smtp_code, error.smtp_error))
         reply = reply.decode("utf-8", "replace") if isinstance(reply, bytes) else str(reply)
         kind = TRANSIENT if 400 <= code < 500 else PERMANENT
-        what = ("refused the login" if isinstance(error, smtplib.SMTPAuthenticationError)
-                else "answered")
-        return _scrubbed(Outcome(kind, message=f"The mail server {host} {what}: {code} {reply}"),
-                         password)
+        if isinstance(error, smtplib.SMTPAuthenticationError):
+            message = _("The mail server %(host)s refused the login: %(code)s %(reply)s",
+                        host=host, code=code, reply=reply)
+        else:
+            message = _("The mail server %(host)s answered: %(code)s %(reply)s",
+                        host=host, code=code, reply=reply)
+        return _scrubbed(Outcome(kind, message=message), password)
     except Refused as refused:
-        return Outcome(PERMANENT, message=f"Not connected: {refused}. Nothing was sent.")
+        return Outcome(PERMANENT, message=not_connected(refused))
     except smtplib.SMTPNotSupportedError as error:
-        return Outcome(PERMANENT, message=f"The mail server {host} does not support: {error}")
+        return Outcome(PERMANENT, message=_unsupported(step, host, error))
     except (smtplib.SMTPServerDisconnected, OSError) as error:
-        cause = "no answer in time" if isinstance(error, TimeoutError) else (
-            "the connection was closed" if isinstance(error, smtplib.SMTPServerDisconnected)
-            else f"could not connect ({type(error).__name__})")
+        # smtplib reports a reply that did not come in time as a closed connection.
+        timed_out = isinstance(error, TimeoutError) or isinstance(error.__context__,
+                                                                   TimeoutError)
+        cause = _("no answer in time") if timed_out else (
+            _("the connection was closed") if isinstance(error, smtplib.SMTPServerDisconnected)
+            else _("could not connect (%(error)s)", error=type(error).__name__))
         if data_sent:
-            return Outcome(AMBIGUOUS, message=(
-                f"The mail server {host}: {cause} after the message was sent; it may have "
-                "been delivered."))
-        return Outcome(TRANSIENT, message=f"The mail server {host}: {cause}.")
+            return Outcome(AMBIGUOUS, message=_(
+                "The mail server %(host)s: %(cause)s after the message was sent; it may have "
+                "been delivered.", host=host, cause=cause))
+        return Outcome(TRANSIENT, message=_("The mail server %(host)s: %(cause)s.", host=host,
+                                            cause=cause))
     except smtplib.SMTPException as error:
-        return _scrubbed(Outcome(PERMANENT, message=f"The mail server {host}: {error}"),
-                         password)
+        return _scrubbed(Outcome(PERMANENT, message=_("The mail server %(host)s: %(error)s",
+                                                      host=host, error=error)), password)
     finally:
         if client is not None:
             _close(client)
-    return Outcome(ACCEPTED, message=f"Sent to {', '.join(recipients)}.")
+    return Outcome(ACCEPTED, message=_("Sent to %(recipients)s.",
+                                       recipients=", ".join(recipients)))
+
+
+def _unsupported(step, host, error):
+    """smtplib found the server does not offer what `step` needs (its own words otherwise)."""
+    if step == STARTTLS:
+        return _("The mail server %(host)s does not offer STARTTLS. Choose an Encryption it "
+                 "offers.", host=host)
+    if step == LOGIN:
+        return _("The mail server %(host)s does not offer a login (SMTP AUTH). Leave User "
+                 "empty if it takes mail without one.", host=host)
+    return _("The mail server %(host)s: %(error)s", host=host, error=error)
 
 
 def _scrubbed(outcome, password):
