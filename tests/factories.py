@@ -264,9 +264,12 @@ def fresh(model, id_):
     return db.session.get(model, id_)
 
 
-def order_one(world, company, supplier=None, side="left"):
-    """'Bestellen' for a new process of Erika Muster with one position: the order."""
+def order_one(world, company, supplier=None, side="left", **position):
+    """'Bestellen' for a new process of Erika Muster with one position (`position`: values
+    other than the defaults, e.g. impression_ref=""): the order."""
     process = new_process(world.customer, world.template, world.st, sides=(side,))
+    for name, value in position.items():
+        setattr(process.positions[0], name, value)
     db.session.commit()
     (order,) = ordering.place_order(world.staff, process, company.id,
                                     supplier.id if supplier else None)

@@ -9,7 +9,7 @@ from rq import SimpleWorker
 
 import jobs.orders
 from tests.factories import (
-    attempts_of, ear_mould_raw, fresh, kill_worker, new_process, order_one, wait_for,
+    attempts_of, ear_mould_raw, fresh, kill_worker, order_one, wait_for,
 )
 from webapp.extensions import db
 from webapp.models_base import utcnow
@@ -148,11 +148,7 @@ def test_refused_order_data_is_fehler_with_the_partners_message_and_no_retry(
         world, dreve, control, queue, work):
     """422: a position without impression reference, which the lab requires — Fehler at
     once with the partner's field message; nothing scheduled, nothing stored at the partner."""
-    process = new_process(world.customer, world.template, world.st, sides=("left",))
-    process.positions[0].impression_ref = ""
-    db.session.commit()
-    (order,) = services.place_order(world.staff, process, world.dreve.id)
-    db.session.commit()  # the request's unit of work
+    order = order_one(world, world.dreve, impression_ref="")
     work()
     work()
 

@@ -217,14 +217,15 @@ def test_an_order_to_a_service_on_127_0_0_1_is_refused_unless_allowed(app, world
 
     order = fresh(Order, order.id)
     assert order.status == ERROR and order.outbound.state == FAILED
-    assert "only https is allowed" in order.error_message
+    assert "Use an https address." in order.error_message
     assert control.received("dreve") == []
 
     app.config.update(OUTBOUND_HTTP_HOSTS=["127.0.0.1"])  # http, but no loopback network
     second = order_one(world, world.dreve)
     work()
     second = fresh(Order, second.id)
-    assert second.status == ERROR and "127.0.0.1 is a loopback" in second.error_message
+    assert second.status == ERROR and second.error_message.startswith(
+        "Not connected to 127.0.0.1: Loopback, link-local and private addresses are refused")
     assert control.received("dreve") == []
 
 

@@ -7,6 +7,10 @@ NOT_FOUND); 5xx and 429 → TRANSIENT with Retry-After; no connection → TRANSI
 sent but not answered (read timeout, dropped connection) → AMBIGUOUS, resolved by lookup().
 An address the operator's outbound policy refuses (request.outbound: http where only https
 is allowed, a name resolving to 127.0.0.1, …) → PERMANENT, and nothing is sent.
+
+Messages are worded through gettext (as outbound/http.py's): the worker writes them in the
+installation's default language, and the order shows them as stored. The partner's own words
+(its error message and field messages) are quoted as they came.
 """
 import base64
 import hashlib
@@ -17,8 +21,12 @@ from dataclasses import dataclass
 from urllib.parse import quote, urlsplit
 
 import requests
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 
-from ...outbound.http import json_object, not_sent, retry_after  # noqa: F401 (retry_after: tests)
+from ...outbound.http import (  # noqa: F401 (retry_after: tests)
+    json_object, not_connected, not_sent, retry_after,
+)
 from ...outbound_policy import Refused
 from .base import (
     ACCEPTED, AMBIGUOUS, CONFIRMED, DELIVERED, NOT_FOUND, ORDERED, PERMANENT, TRANSIENT, Adapter,
@@ -30,8 +38,12 @@ log = logging.getLogger(__name__)
 # Our statuses for the partner's received → confirmed → shipped.
 STAGES = (ORDERED, CONFIRMED, DELIVERED)
 # Canonical field names as people read them in an error message.
-FIELD_LABELS = {"side": "side", "style": "style", "material": "material", "venting": "vent",
-                "colour": "colour", "notes": "notes", "impression_ref": "impression reference"}
+FIELD_LABELS = {"side": _l("side"), "style": _l("style"), "material": _l("material"),
+                "venting": _l("vent"), "colour": _l("colour"), "notes": _l("notes"),
+                "impression_ref": _l("impression reference"), "reference": _l("order no.")}
+# The calls, as a message names the one that failed.
+ACTIONS = {"submit": _l("sending the order"), "lookup": _l("asking by key"),
+           "status": _l("asking for the status")}
 # Time on top of the timeouts for building the request and reading the answer.
 MARGIN_SECONDS = 2.0
 # A request that cannot be built from the service's values (URL, a header with a line break
@@ -156,24 +168,24 @@ class _Call:
         self.protocol = protocol
         self.base = (config.get(protocol.url_field) or "").strip().rstrip("/")
         if urlsplit(self.base).scheme not in ("http", "https") or not urlsplit(self.base).netloc:
-            raise _Stop(Outcome(PERMANENT, message="The service has no valid server URL."))
+            raise _Stop(Outcome(PERMANENT, message=_("The service has no valid server URL.")))
         self.host = urlsplit(self.base).hostname
         try:
             request.outbound.check_url(self.base)
         except Refused as refused:
-            raise _Stop(_not_allowed(refused)) from None
+            raise _Stop(Outcome(PERMANENT, message=not_connected(refused))) from None
         # The customer login is the customer number at the lab; without one, the branch's.
         self.username = (config.get("username") or "").strip() or request.customer_number
         if not self.username:
-            raise _Stop(Outcome(PERMANENT, message=(
+            raise _Stop(Outcome(PERMANENT, message=_(
                 "The service has no username (customer login) and the branch has no customer "
                 "number at this supplier.")))
         kind = "api_key" if protocol.auth == "api_key" else "password"
         self.secret = request.secret(kind)
         if not self.secret:
             raise _Stop(Outcome(PERMANENT, message=(
-                "The service has no API key." if kind == "api_key" else
-                "The service has no password.")))
+                _("The service has no API key.") if kind == "api_key" else
+                _("The service has no password."))))
         self.timeouts = timeouts(protocol, config)
         digest = hashlib.sha256(self.secret.encode()).hexdigest()
         self.cache_key = (self.base, self.username, digest)
@@ -220,8 +232,9 @@ class _Call:
         except UNBUILDABLE:
             raise
         except requests.RequestException as error:
-            raise _Stop(Outcome(TRANSIENT, message=(
-                f"Login at {self.host} failed: {_describe(error)}."))) from None
+            raise _Stop(Outcome(TRANSIENT, message=_(
+                "Login at %(host)s failed: %(cause)s.", host=self.host,
+                cause=_describe(error)))) from None
         status = response.status_code
         if p.auth == "session":
             token = response.cookies.get(p.token_field) if status < 400 else None
@@ -232,28 +245,26 @@ class _Call:
         if status == 429 or status >= 500:
             raise _Stop(Outcome(TRANSIENT, http_status=status,
                                 retry_after=retry_after(response.headers.get("Retry-After")),
-                                message=f"Login at {self.host}: HTTP {status}, try again later."))
-        reason = ("the customer login or password is wrong" if status in (401, 403) else
-                  "the answer carried no token")
-        raise _Stop(Outcome(PERMANENT, http_status=status, message=(
-            f"Login at {self.host} refused (HTTP {status}): {reason}.")))
-
-
-def _not_allowed(refused):
-    return Outcome(PERMANENT, message=f"Not connected: {refused}. Nothing was sent.")
+                                message=_("Login at %(host)s: HTTP %(status)s, try again "
+                                          "later.", host=self.host, status=status)))
+        reason = (_("the customer login or password is wrong") if status in (401, 403) else
+                  _("the answer carried no token"))
+        raise _Stop(Outcome(PERMANENT, http_status=status, message=_(
+            "Login at %(host)s refused (HTTP %(status)s): %(reason)s.", host=self.host,
+            status=status, reason=reason)))
 
 
 def _describe(error):
     """A requests error for people: its kind only, never its text (which may quote a header)."""
     if isinstance(error, requests.ConnectTimeout):
-        return "no connection in time"
+        return _("no connection in time")
     if isinstance(error, requests.Timeout):
-        return "no answer in time"
+        return _("no answer in time")
     if isinstance(error, requests.exceptions.SSLError):
-        return "the TLS connection failed"
+        return _("the TLS connection failed")
     if isinstance(error, requests.ConnectionError):
-        return "could not connect" if not_sent(error) else "the connection was closed"
-    return f"the answer could not be read ({type(error).__name__})"
+        return _("could not connect") if not_sent(error) else _("the connection was closed")
+    return _("the answer could not be read (%(error)s)", error=type(error).__name__)
 
 
 class HttpsAdapter(Adapter):
@@ -321,17 +332,19 @@ class HttpsAdapter(Adapter):
         except _Stop as stop:
             outcome = stop.outcome
         except Refused as refused:  # at connect time: the name resolved to a refused address
-            outcome = _not_allowed(refused)
+            outcome = Outcome(PERMANENT, message=not_connected(refused))
         except UNBUILDABLE:
-            outcome = Outcome(PERMANENT, message=(
+            outcome = Outcome(PERMANENT, message=_(
                 "The request could not be built: check the server URL and the credentials."))
         except requests.RequestException as error:
             if action == "submit" and not not_sent(error):
-                outcome = Outcome(AMBIGUOUS, message=(
-                    f"{call.host}: {_describe(error)} after the order was sent; it may have "
-                    "arrived."))
+                outcome = Outcome(AMBIGUOUS, message=_(
+                    "%(host)s: %(cause)s after the order was sent; it may have arrived.",
+                    host=call.host, cause=_describe(error)))
             else:
-                outcome = Outcome(TRANSIENT, message=f"{call.host} ({action}): {_describe(error)}.")
+                outcome = Outcome(TRANSIENT, message=_(
+                    "%(host)s (%(action)s): %(cause)s.", host=call.host,
+                    action=ACTIONS[action], cause=_describe(error)))
         else:
             outcome = self._answer(action, response, call)
             if outcome.kind == PERMANENT and response.status_code == 401 and self.protocol.logs_in:
@@ -354,10 +367,10 @@ class HttpsAdapter(Adapter):
             return self._accepted(action, status, data, call)
         if status == 404 and action == "lookup":
             return Outcome(NOT_FOUND, http_status=status,
-                           message="The partner has no order under this idempotency key.")
+                           message=_("The partner has no order under this idempotency key."))
         if status == 404 and action == "status":
             return Outcome(NOT_FOUND, http_status=status,
-                           message="The partner does not know this order number.")
+                           message=_("The partner does not know this order number."))
         if status == 429 or status >= 500:
             return Outcome(TRANSIENT, http_status=status, message=self._refusal(status, data),
                            retry_after=retry_after(response.headers.get("Retry-After")))
@@ -369,8 +382,9 @@ class HttpsAdapter(Adapter):
         if not isinstance(number, str) or not number:
             # The partner took something but we cannot read what: ask by key, never resend.
             kind = AMBIGUOUS if action == "submit" else PERMANENT
-            return Outcome(kind, http_status=status, message=(
-                f"HTTP {status} without a readable {p.number_field} in the answer."))
+            return Outcome(kind, http_status=status, message=_(
+                "HTTP %(status)s without a readable %(field)s in the answer.", status=status,
+                field=p.number_field))
         word = str(data.get("status") or "")
         stage = p.statuses.index(word) if word in p.statuses else None
         details = {}
@@ -388,21 +402,23 @@ class HttpsAdapter(Adapter):
         conflicting key belongs to."""
         error = (data or {}).get("error")
         if not isinstance(error, dict):
-            return f"The partner answered HTTP {status} without a readable error."
-        code, text = error.get("code") or "error", error.get("message") or ""
-        message = f"HTTP {status} {code}: {text}".rstrip(": ")
+            return _("The partner answered HTTP %(status)s without a readable error.",
+                     status=status)
+        code, text = error.get("code") or "", error.get("message") or ""
+        message = f"HTTP {status} {code}".rstrip() + (f": {text}" if text else "")
         fields = error.get("fields")
         if isinstance(fields, dict) and fields:
             message += " " + "; ".join(f"{self._field_label(name)}: {problem}"
                                        for name, problem in fields.items())
         if error.get(self.protocol.number_field):
-            message += f" (the key belongs to order {error[self.protocol.number_field]})"
+            message += " " + _("(the key belongs to order %(number)s)",
+                               number=error[self.protocol.number_field])
         return message
 
     def _field_label(self, name):
-        """'earmould.vent_mm' → 'vent (earmould.vent_mm)'."""
+        """'earmould.vent_mm' → 'vent (earmould.vent_mm)'; a name we do not know as it is."""
         p = self.protocol
         canonical = {f"{p.container}.{theirs}": ours for ours, theirs in p.fields.items()}
         canonical[p.reference_field] = "reference"
-        label = FIELD_LABELS.get(canonical.get(name), canonical.get(name))
+        label = FIELD_LABELS.get(canonical.get(name))
         return f"{label} ({name})" if label else name
