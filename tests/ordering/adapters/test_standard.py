@@ -33,12 +33,12 @@ def received_mail(server):
 
 
 def test_the_order_form_is_mailed_to_the_companys_order_address(smtp_server):
-    """ACCEPTED as ordered, "E-Mail versandt an …"; subject with customer and order number,
+    """ACCEPTED as ordered, "E-mail sent to …" (this app is English); subject with customer and order number,
     German text body and the same form attached as HTML; sender, reply-to, Message-ID."""
     request = mail_request(smtp_server.port)
     outcome = ADAPTER.submit(request)
     assert (outcome.kind, outcome.status, outcome.external_number) == (ACCEPTED, ORDERED, "")
-    assert outcome.external_status == "E-Mail versandt an bestellung@dreve.example.org"
+    assert outcome.external_status == "E-mail sent to bestellung@dreve.example.org"
     envelope, mail = received_mail(smtp_server)
     assert envelope.mail_from == "bestellung@kette.example.org"
     assert envelope.rcpt_tos == ["bestellung@dreve.example.org"]

@@ -6,11 +6,16 @@ answer after the message was handed over (DATA) → AMBIGUOUS, which the job tur
 for a person to check, since a mail server cannot be asked what it received. A mail server
 the operator's outbound policy refuses (request.outbound; its name is resolved and checked
 when connecting) → PERMANENT, and nothing is sent.
+
+Messages are worded through gettext (as outbound/mail.py's): the worker writes them in the
+installation's default language, and the order shows them as stored.
 """
 import hashlib
 import logging
 from email.message import EmailMessage
 from email.utils import formataddr, formatdate
+
+from flask_babel import gettext as _
 
 from ...outbound import mail
 from ...outbound.mail import address as _address
@@ -42,16 +47,19 @@ class StandardOrderAdapter(Adapter):
 
     def submit(self, request: OrderRequest) -> Outcome:
         text, html = order_document(request)
-        supplier = request.supplier.name if request.supplier is not None else "the supplier"
+        supplier = (request.supplier.name if request.supplier is not None else
+                    _("the supplier"))
         if request.supplier_order_form == "phone":
             phone = request.supplier.phone if request.supplier is not None else ""
             return Outcome(HANDOFF, message=(
-                f"Order by phone with {supplier}{f' ({phone})' if phone else ''}."),
+                _("Order by phone with %(supplier)s (%(phone)s).", supplier=supplier,
+                  phone=phone) if phone else
+                _("Order by phone with %(supplier)s.", supplier=supplier)),
                 details={"handoff": "phone", "document_html": html})
         if request.config.get("delivery") == "print_fax":
-            return Outcome(HANDOFF, message=(
-                f"Marked for printing or faxing: send the order form to {supplier}."),
-                details={"handoff": "print_fax", "document_html": html})
+            return Outcome(HANDOFF, message=_(
+                "Marked for printing or faxing: send the order form to %(supplier)s.",
+                supplier=supplier), details={"handoff": "print_fax", "document_html": html})
         return self._mail(request, text, html)
 
     # --- e-mail ---------------------------------------------------------------------------
@@ -59,19 +67,21 @@ class StandardOrderAdapter(Adapter):
     def _mail(self, request, text, html):
         smtp = request.smtp_config
         if smtp is None:
-            return Outcome(PERMANENT, message=(
+            return Outcome(PERMANENT, message=_(
                 "The chain has no SMTP outgoing server service to send the order form with."))
         recipient = _address(request.config.get("recipient") or request.supplier_order_email)
         if not recipient:
-            return Outcome(PERMANENT, message=(
+            return Outcome(PERMANENT, message=_(
                 "No order e-mail address: neither the service nor the company has one."))
         sender = _address(smtp.get("sender_address"))
         if not sender:
-            return Outcome(PERMANENT, message="The SMTP service has no valid sender address.")
+            return Outcome(PERMANENT, message=_(
+                "The SMTP service has no valid sender address."))
         try:
             message = self._message(request, smtp, sender, recipient, text, html)
         except ValueError as error:  # a header with a line break
-            return Outcome(PERMANENT, message=f"The e-mail cannot be built: {error}.")
+            return Outcome(PERMANENT, message=_(
+                "The e-mail cannot be built: %(error)s.", error=error))
         password = request.smtp_secret("password") if request.smtp_secret else None
         outcome = self._send(smtp, password, sender, recipient, message, request.outbound)
         if password:
@@ -106,4 +116,5 @@ class StandardOrderAdapter(Adapter):
         outcome = mail.send(smtp, password, sender, [recipient], message, policy)
         if outcome.kind != ACCEPTED:
             return Outcome(outcome.kind, message=outcome.message)
-        return Outcome(ACCEPTED, status=ORDERED, external_status=f"E-Mail versandt an {recipient}")
+        return Outcome(ACCEPTED, status=ORDERED, external_status=_(
+            "E-mail sent to %(recipient)s", recipient=recipient))
