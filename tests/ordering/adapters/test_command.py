@@ -177,7 +177,7 @@ def test_a_program_that_is_not_executable_is_permanent(tmp_path):
 
 
 @pytest.mark.parametrize("args, words", [("{auftrag}", "unknown placeholder {auftrag}"),
-                                         ("'{auftragsdatei}", "No closing quotation")])
+                                         ("'{auftragsdatei}", "a quotation mark is not closed")])
 def test_bad_arguments_are_permanent(args, words, tmp_path):
     """An unknown placeholder or an unbalanced quote → PERMANENT before anything runs."""
     program = script(tmp_path, "order.sh", f"touch {tmp_path}/ran")

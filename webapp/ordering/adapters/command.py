@@ -5,6 +5,10 @@ would split them, but no shell runs: placeholders are replaced inside each argum
 with spaces, quotes or `;` stays one argument and can never start another command. The program
 runs in its own process group, which is killed as a whole on timeout. Only a program on the
 operator's list (ALLOWED_PROGRAMS, checked again here when the job runs) is ever started.
+
+Messages are worded through gettext (as outbound/http.py's): the worker writes them in the
+installation's default language, and the order shows them as stored. The program's own words
+(its message, stderr, stdout) are quoted as they came.
 """
 import json
 import os
@@ -14,6 +18,8 @@ import signal
 import subprocess
 import tempfile
 import xml.etree.ElementTree as ET
+
+from flask_babel import gettext as _
 
 from .base import ACCEPTED, ORDERED, PERMANENT, Adapter, OrderRequest, Outcome
 from .document import order_json, order_xml
@@ -50,9 +56,15 @@ def arguments(template: str, values: dict) -> list[str]:
     unbalanced quote or an unknown placeholder."""
     def replace(match):
         if match.group(1) not in values:
-            raise ValueError(f"unknown placeholder {match.group(0)}")
+            raise ValueError(_("unknown placeholder %(placeholder)s",
+                               placeholder=match.group(0)))
         return values[match.group(1)]
-    return [PLACEHOLDER.sub(replace, part) for part in shlex.split(template or "")]
+    try:
+        parts = shlex.split(template or "")
+    except ValueError:  # shlex: "No closing quotation", "No escaped character"
+        raise ValueError(_("a quotation mark is not closed or a backslash ends the line")) \
+            from None
+    return [PLACEHOLDER.sub(replace, part) for part in parts]
 
 
 def _tail(text):
@@ -67,19 +79,19 @@ def parse_result(stdout: str, fmt: str) -> dict:
         try:
             root = ET.fromstring(stdout.strip())
         except ET.ParseError as error:
-            raise ValueError(f"not XML ({error})") from None
+            raise ValueError(_("not XML (%(error)s)", error=error)) from None
         ok = root.get("ok")
         if root.tag != "result" or ok not in ("true", "false"):
-            raise ValueError('expected <result ok="true|false">')
+            raise ValueError(_('expected <result ok="true|false">'))
         found = {name: (root.findtext(name) or "").strip()
                  for name in ("order_number", "status", "message")}
         return dict(found, ok=ok == "true")
     try:
         data = json.loads(stdout)
     except ValueError:
-        raise ValueError("not JSON") from None
+        raise ValueError(_("not JSON")) from None
     if not isinstance(data, dict) or not isinstance(data.get("ok"), bool):
-        raise ValueError('expected an object with "ok": true or false')
+        raise ValueError(_('expected an object with "ok": true or false'))
     return {"ok": data["ok"], **{name: str(data.get(name) or "")
                                  for name in ("order_number", "status", "message")}}
 
@@ -99,14 +111,15 @@ class CommandAdapter(Adapter):
         config = request.config
         program = (config.get("program") or "").strip()
         if not program:
-            return Outcome(PERMANENT, message="The service names no program.")
+            return Outcome(PERMANENT, message=_("The service names no program."))
         if program not in request.allowed_programs:
-            return Outcome(PERMANENT, message=(
-                f"The program {program} is not (or no longer) on the operator's list of "
-                "allowed programs (ALLOWED_PROGRAMS); nothing was run."))
+            return Outcome(PERMANENT, message=_(
+                "The program %(program)s is not (or no longer) on the operator's list of "
+                "allowed programs (ALLOWED_PROGRAMS); nothing was run.", program=program))
         working_dir = (config.get("working_dir") or "").strip()
         if working_dir and not os.path.isdir(working_dir):
-            return Outcome(PERMANENT, message=f"The working folder {working_dir} does not exist.")
+            return Outcome(PERMANENT, message=_("The working folder %(folder)s does not exist.",
+                                                folder=working_dir))
         with tempfile.TemporaryDirectory(prefix="schnittstellen-order-") as folder:
             name = re.sub(r"[^\w.-]", "_", request.reference) or "auftrag"
             files = {"json": os.path.join(folder, f"{name}.json"),
@@ -118,7 +131,8 @@ class CommandAdapter(Adapter):
             try:
                 args = arguments(config.get("arguments", ""), placeholders(request, files))
             except ValueError as error:
-                return Outcome(PERMANENT, message=f"The arguments cannot be used: {error}.")
+                return Outcome(PERMANENT, message=_("The arguments cannot be used: %(error)s.",
+                                                    error=error))
             return self._run([program, *args], working_dir or folder, request)
 
     def _run(self, argv, cwd, request):
@@ -129,21 +143,24 @@ class CommandAdapter(Adapter):
                                        stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                        start_new_session=True)
         except FileNotFoundError:
-            return Outcome(PERMANENT, message=f"The program {argv[0]} does not exist.")
+            return Outcome(PERMANENT, message=_("The program %(program)s does not exist.",
+                                                program=argv[0]))
         except PermissionError:
-            return Outcome(PERMANENT, message=f"The program {argv[0]} is not executable.")
+            return Outcome(PERMANENT, message=_("The program %(program)s is not executable.",
+                                                program=argv[0]))
         except OSError as error:
-            return Outcome(PERMANENT, message=(
-                f"The program {argv[0]} cannot be started: {error.strerror}."))
+            return Outcome(PERMANENT, message=_(
+                "The program %(program)s cannot be started: %(error)s.", program=argv[0],
+                error=error.strerror))
         except ValueError:  # a NUL character in the program or an argument
-            return Outcome(PERMANENT, message="The command line contains a NUL character.")
+            return Outcome(PERMANENT, message=_("The command line contains a NUL character."))
         try:
             stdout, stderr = process.communicate(timeout=timeout)
         except subprocess.TimeoutExpired:
             self._kill(process)
-            return Outcome(PERMANENT, message=(
-                f"The program did not finish within {timeout:g} s and was stopped; it is "
-                "unknown whether it placed the order."))
+            return Outcome(PERMANENT, message=_(
+                "The program did not finish within %(seconds)s s and was stopped; it is "
+                "unknown whether it placed the order.", seconds=f"{timeout:g}"))
         out = stdout.decode("utf-8", "replace")
         err = stderr.decode("utf-8", "replace")
         code = process.returncode
@@ -153,18 +170,21 @@ class CommandAdapter(Adapter):
         except ValueError as error:
             result, problem = None, str(error)
         if code != 0:
-            detail = (result or {}).get("message") or _tail(err) or _tail(out) or "no output"
-            ended = (f"was ended by signal {-code}" if code < 0 else
-                     f"ended with exit code {code}")
-            return Outcome(PERMANENT, exit_code=code, message=f"The program {ended}: {detail}")
+            detail = (result or {}).get("message") or _tail(err) or _tail(out) or _("no output")
+            message = (_("The program was ended by signal %(signal)s: %(detail)s",
+                         signal=-code, detail=detail) if code < 0 else
+                       _("The program ended with exit code %(code)s: %(detail)s", code=code,
+                         detail=detail))
+            return Outcome(PERMANENT, exit_code=code, message=message)
         if result is None:
-            return Outcome(PERMANENT, exit_code=code, message=(
-                f"The program's output is not the expected {fmt.upper()} result ({problem}): "
-                f"{_tail(out) or 'no output'}"))
+            return Outcome(PERMANENT, exit_code=code, message=_(
+                "The program's output is not the expected %(format)s result (%(problem)s): "
+                "%(output)s", format=fmt.upper(), problem=problem,
+                output=_tail(out) or _("no output")))
         if not result["ok"]:
-            return Outcome(PERMANENT, exit_code=code, message=(
-                "The program refused the order: "
-                f"{result['message'] or _tail(err) or 'no message'}"))
+            return Outcome(PERMANENT, exit_code=code, message=_(
+                "The program refused the order: %(message)s",
+                message=result["message"] or _tail(err) or _("no message")))
         return Outcome(ACCEPTED, exit_code=code, external_number=result["order_number"],
                        external_status=result["status"], status=ORDERED,
                        message=result["message"], details={"output": _tail(out)})
