@@ -14,6 +14,7 @@ import pytest
 from tests.factories import HX, SMTP_RAW, fresh, make_config
 from tests.mailserver import start_smtp
 from tests.probes.tls import make_certificates
+from tests.translated import de
 from webapp.extensions import db
 from webapp.interfaces import actions
 from webapp.models_base import utcnow
@@ -102,6 +103,13 @@ def test_wrong_password_fails_at_authentication_then_the_right_one_passes(
     assert [steps[s]["state"] for s in ("resolve", "connect", "tls", "auth")] == [
         "ok", "ok", "ok", "failed"]
     assert steps["auth"]["reason"] == "auth_failed" and steps["request"]["state"] == "skipped"
+    # The run's error and attempt (the operations page shows them as stored) are worded by
+    # the worker in the default language, the server's technical detail quoted.
+    failure = de("Failed at step %(step)s: %(reason)s", step=de("Authentication"),
+                 reason=de("Login failed"))
+    assert failure == "Fehlgeschlagen bei Schritt Anmeldung: Anmeldung fehlgeschlagen"
+    assert run.last_error == f"{failure} ({steps['auth']['detail']})"
+    assert [attempt.message for attempt in run.attempt_log] == [run.last_error]
 
     status = client.get(_test_url(smtp_service, "/status"), headers=HX).get_data(as_text=True)
     assert "Anmeldung fehlgeschlagen" in status and "Fehlgeschlagen bei Schritt Anmeldung" in status
@@ -114,6 +122,8 @@ def test_wrong_password_fails_at_authentication_then_the_right_one_passes(
     run = _runs(smtp_service)[-1]
     assert run.state == DONE and run.progress["ok"] is True
     assert [s["state"] for s in run.progress["steps"]] == ["ok"] * 5
+    assert [attempt.message for attempt in run.attempt_log] == [
+        de("Passed: every step succeeded.")]
     editor = client.get(f"/interfaces/{smtp_service.id}").get_data(as_text=True)
     assert "Bestanden" in editor and "gerade eben" in editor  # the result and its age
     # The typed password was not saved: the service still has the wrong one.

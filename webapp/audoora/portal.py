@@ -59,7 +59,8 @@ def _partners_answer(response, host):
     if response.status_code != 200 or not isinstance(found, list):
         if response.status_code == 200:
             return Outcome(PERMANENT, http_status=200,
-                           message=f"{host}: the answer has no partner list")
+                           message=str(_l("%(host)s: the answer has no partner list",
+                                          host=host)))
         return http.refused(response, host)
     listed = [{"id": str(p.get("id") or "")[:NAME_LIMIT], "name": str(p["name"])[:NAME_LIMIT]}
               for p in found if isinstance(p, dict) and str(p.get("name") or "").strip()]

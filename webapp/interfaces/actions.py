@@ -20,6 +20,7 @@ from email.message import EmailMessage
 from email.utils import formataddr, formatdate
 
 from flask import current_app
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func
 
@@ -30,7 +31,7 @@ from ..outbound import engine
 from ..outbound.handlers import ACCEPTED, PERMANENT, CannotRun, Handler, Outcome
 from ..outbound import mail as outbound_mail
 from ..outbound.models import DONE, FAILED, OPEN_STATES, Outbound
-from ..probes import ldap, mail, transfer, web
+from ..probes import REASON_TEXTS, STEP_LABELS, ldap, mail, transfer, web
 from . import catalogue, services
 from . import values as field_values
 from .models import InterfaceService
@@ -348,11 +349,18 @@ class ServiceActionHandler(Handler):
         result = request.probe(**request.arguments, report=progress)
         steps = [step.as_dict() for step in result.steps]
         failed = result.failed
+        # Stored as the run's attempt and last error: worded in the worker's language (the
+        # installation's default), the technical detail (English, as the log has it) quoted.
         if result.ok:
-            return Outcome(ACCEPTED, message="All steps passed.",
+            return Outcome(ACCEPTED, message=_("Passed: every step succeeded."),
                            details={"steps": steps, "ok": True})
-        message = (f"{failed.step}: {failed.reason} ({failed.detail})" if failed is not None
-                   else "The test did not reach its request.")
+        if failed is None:
+            message = _("The test did not reach its request.")
+        else:
+            message = _("Failed at step %(step)s: %(reason)s",
+                        step=STEP_LABELS.get(failed.step, failed.step),
+                        reason=REASON_TEXTS.get(failed.reason, failed.reason))
+            message += f" ({failed.detail})" if failed.detail else ""
         return Outcome(PERMANENT, message=message, details={"steps": steps, "ok": False})
 
     def accepted(self, row, outcome):

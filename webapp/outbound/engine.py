@@ -171,7 +171,7 @@ def deliver(outbound_id, worker=""):
         update(OutboundAttempt)
         .where(OutboundAttempt.outbound_id == outbound_id, OutboundAttempt.outcome == STARTED)
         .values(outcome=INTERRUPTED, finished_at=now,
-                message="The worker stopped during this attempt; its result is unknown.")
+                message=_("The worker stopped during this attempt; its result is unknown."))
         .execution_options(synchronize_session=False)).rowcount
     if interrupted and not handler.repeat_is_safe:
         db.session.execute(update(Outbound).where(Outbound.id == outbound_id)
