@@ -74,7 +74,7 @@ def test_a_saved_and_a_typed_password_never_reach_any_log(world, auth, client, c
     worker_process.terminate()  # all it logged is written once it has stopped
     worker_process.wait(20)
     web = caplog.text + capsys.readouterr().err  # records with their tracebacks, and stderr
-    worker_log = (tmp_path / "worker.log").read_text()
+    worker_log = (tmp_path / "worker-0.log").read_text()
     # Both were captured: the web process's requests and the worker's two runs, at DEBUG.
     assert "POST /interfaces/new/smtp" in web and f"/interfaces/{service.id}/actions/test" in web
     assert "DEBUG" in worker_log
