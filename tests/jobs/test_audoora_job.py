@@ -29,6 +29,13 @@ def app_config(tmp_path, redis_url):
     return make_config(tmp_path, REDIS_URL=redis_url)
 
 
+def this_night():
+    """The day whose 03:00 (Berlin) was the last: the rows the jobs write carry the real
+    time, so the test's nights must not lie after it (between 00:00 and 03:00 the last
+    night began yesterday)."""
+    return (datetime.now(BERLIN) - timedelta(hours=3)).date()
+
+
 def at(day, hour, minute):
     return datetime(day.year, day.month, day.day, hour, minute, tzinfo=BERLIN).astimezone(
         timezone.utc)
@@ -72,7 +79,7 @@ def test_a_due_registration_is_refreshed_once_a_night_after_three(
     lost every key, and goes out the next night."""
     _nina(make_user)
     _switch(True)
-    day = datetime.now(BERLIN).date()
+    day = this_night()
     assert nightly.start_nightly_refreshes(at(day, 2, 59)) == []
     [row] = nightly.start_nightly_refreshes(at(day, 3, 0))
     db.session.commit()
@@ -102,7 +109,7 @@ def test_nothing_is_refreshed_while_the_setting_is_off_or_nothing_is_due(
     """Off (the default): a due registration waits for a person. On, but nothing changed:
     nothing is sent. A disabled service is left alone."""
     assert get_chain().audoora_auto_refresh is False
-    day = datetime.now(BERLIN).date()
+    day = this_night()
     _switch(True)
     assert nightly.start_nightly_refreshes(at(day, 4, 0)) == []
     _nina(make_user)
@@ -123,7 +130,7 @@ def test_a_refresh_a_person_started_is_not_doubled(world, registered, make_user)
     registration.start(world.admin, registered, registration.REFRESH,
                        {"fingerprint": registration.fingerprint(sent)})
     db.session.commit()
-    assert nightly.start_nightly_refreshes(at(datetime.now(BERLIN).date(), 3, 30)) == []
+    assert nightly.start_nightly_refreshes(at(this_night(), 3, 30)) == []
     assert [r.requested_by for r in _refreshes(registered)] == ["Anna Admin"]
 
 
