@@ -34,12 +34,7 @@ def app_config(app_config, redis_url):
     return {**app_config, "REDIS_URL": redis_url, "ROLLOUT_LEASE_SECONDS": LEASE}
 
 
-@pytest.fixture(autouse=True)
-def english(world):
-    """English messages, as the interface tests read them."""
-    for user in (world.admin, world.manager, world.staff):
-        user.preferred_language = "en"
-    db.session.commit()
+pytestmark = pytest.mark.usefixtures("english")  # tests/interfaces/conftest.py
 
 
 @pytest.fixture

@@ -27,12 +27,7 @@ CARD_ROWS = [
 ]
 
 
-@pytest.fixture(autouse=True)
-def english(world):
-    """English messages, as the interface tests read them."""
-    for user in (world.admin, world.manager, world.staff):
-        user.preferred_language = "en"
-    db.session.commit()
+pytestmark = pytest.mark.usefixtures("english")  # tests/interfaces/conftest.py
 
 
 @pytest.fixture

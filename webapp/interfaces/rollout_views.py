@@ -67,10 +67,9 @@ def rollout_post(service_id):
     try:
         rollout = rollouts.start(current_user, source, choice, request.form)
     except rollouts.RolloutRefused as error:
-        status = 409 if getattr(error, "preview", None) is not None and \
-            str(error.message) == str(rollouts.CHANGED) else 422
-        return _render(source, interface, choice, preview=getattr(error, "preview", None),
-                       refused=error, status=status)
+        status = 409 if isinstance(error, rollouts.PreviewChanged) else 422
+        return _render(source, interface, choice, preview=error.preview, refused=error,
+                       status=status)
     return hx.redirect(url_for("interfaces.rollout_get", rollout_id=rollout.id))
 
 

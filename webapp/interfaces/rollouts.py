@@ -29,7 +29,7 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
-from flask import current_app
+from flask import current_app, url_for
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -92,7 +92,16 @@ WAKING = "waking"
 
 
 class RolloutRefused(DomainError):
-    """The roll-out cannot start as chosen (no branch, an unknown organisation …)."""
+    """The roll-out cannot start as chosen (no branch, an unknown organisation …), or
+    (with `preview`, the fresh one to show) not as previewed."""
+
+    def __init__(self, message, field=None, preview=None):
+        super().__init__(message, field=field)
+        self.preview = preview
+
+
+class PreviewChanged(RolloutRefused):
+    """The preview no longer holds (CHANGED): the fresh one is in `preview`."""
 
 
 @dataclass
@@ -530,18 +539,14 @@ def _save(actor, interface, target, data, raw, secrets, rollout):
 
 def start(actor, source, choice, posted):
     """Übertragen: store the roll-out as previewed and wake a worker after the commit.
-    Refused (CHANGED, with the new preview in `error.preview`) when the preview no longer
+    PreviewChanged (with the new preview in `error.preview`) when the preview no longer
     holds (someone saved meanwhile, or the screen showed other actions than the input
     posted now leads to), or when every branch is skipped."""
     fresh = preview(actor, source, choice, posted)
     if posted.get("plan") != fresh.signature or posted.get("actions") != actions_of(fresh):
-        error = RolloutRefused(CHANGED)
-        error.preview = fresh
-        raise error
+        raise PreviewChanged(CHANGED, preview=fresh)
     if not any(row.action in (CREATE, UPDATE) for row in fresh.rows):
-        error = RolloutRefused(NOTHING)
-        error.preview = fresh
-        raise error
+        raise RolloutRefused(NOTHING, preview=fresh)
     rollout = Rollout(source_id=source.id, source_name=source.name,
                       interface_key=source.interface_key, carried=list(choice.carried),
                       state=RUNNING, created_by=actor.name, created_by_id=actor.id)
@@ -753,8 +758,6 @@ def _notify(rollout, state):
 
 def describe(params):
     """How a roll-out's notification reads, and where it leads (notifications.register_kind)."""
-    from flask import url_for
-
     reference = f"UE-{params.get('rollout')}"
     if params.get("state") == DONE:
         text = _("Roll-out %(reference)s of “%(source)s” is done.", reference=reference,
@@ -845,7 +848,7 @@ def get_rollout(rollout_id):
 
 
 def progress(rollout):
-    """{state: count} of the roll-out's steps, and whether a worker holds it now."""
+    """{state: count} of the roll-out's steps."""
     counts = dict.fromkeys((PENDING, DONE, FAILED, SKIPPED, CANCELLED), 0)
     for step in rollout.steps:
         counts[step.state] += 1
