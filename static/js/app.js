@@ -22,12 +22,14 @@
   });
 
   // After new content settles, put keyboard focus where the user continues: the first field
-  // with a message after a refused save, or the editor's heading after opening a record.
-  // (With outerHTML swaps the event's target is the old, detached element, so look in the
-  // document.)
+  // with a message after a refused save (422, 409), or the editor's heading after opening a
+  // record. A check while typing (200) never moves the focus: the keys typed next would land
+  // in another field. (With outerHTML swaps the event's target is the old, detached element,
+  // so look in the document.)
   document.addEventListener("htmx:afterSettle", function (event) {
+    var xhr = event.detail.xhr;
     var invalid = document.querySelector("form.editor [aria-invalid='true']");
-    if (invalid) { invalid.focus(); return; }
+    if (invalid && xhr && xhr.status >= 400) { invalid.focus(); return; }
     var verb = event.detail.requestConfig && event.detail.requestConfig.verb;
     var target = event.detail.target;
     if (verb === "get" && target && target.id === "editor") {
@@ -368,5 +370,27 @@
     }
     event.preventDefault();
     next.focus();
+  });
+})();
+
+// The roll-out's preview table (templates/interfaces/_rollout_form.html): a check after a
+// typed value swaps in each branch's status out of band, the inputs stay as typed. The
+// status names the row's inputs that have a message (data-invalid); they are marked
+// aria-invalid, the others no longer.
+(function () {
+  "use strict";
+
+  document.addEventListener("htmx:oobAfterSwap", function (event) {
+    var status = event.target; // the new element (the detail's target is the one it replaced)
+    if (!status || !status.matches || !status.matches(".rollout-status[data-invalid]")) { return; }
+    var invalid = status.getAttribute("data-invalid").split(" ");
+    var inputs = document.querySelectorAll("[aria-describedby='" + status.id + "']");
+    Array.prototype.forEach.call(inputs, function (input) {
+      if (invalid.indexOf(input.name) >= 0) {
+        input.setAttribute("aria-invalid", "true");
+      } else {
+        input.removeAttribute("aria-invalid");
+      }
+    });
   });
 })();

@@ -59,11 +59,26 @@ def test_roll_out_dreve_to_esslingen_and_ludwigsburg(page, live_server, demo_cha
     expect(page.locator("#rollout-summary")).to_contain_text("0 neu, 0 geändert, 2 übersprungen")
     expect(page.get_by_role("button", name="Übertragen")).to_be_disabled()
 
+    # A check after a typed value leaves the keyboard focus where Tab put it (the keys typed
+    # next must not land in another branch's field) and the field no longer reads invalid.
+    username = page.get_by_label("Benutzername / Kundenlogin (Esslingen)")
+    expect(username).to_have_attribute("aria-invalid", "true")
+    page.evaluate("""() => { window.settled = 0;
+        document.addEventListener("htmx:afterSettle", () => { window.settled += 1; }); }""")
+    username.fill("DRV-00002")
+    username.press("Tab")
+    page.wait_for_function("() => window.settled > 0")
+    expect(page.get_by_label("Passwort (Esslingen)")).to_be_focused()
+    expect(username).not_to_have_attribute("aria-invalid", "true")
+    expect(page.get_by_label("Passwort (Esslingen)")).to_have_attribute("aria-invalid", "true")
+
     for number, branch in enumerate(("Esslingen", "Ludwigsburg"), start=2):
         page.get_by_label(f"Benutzername / Kundenlogin ({branch})").fill(f"DRV-0000{number}")
         page.get_by_label(f"Passwort ({branch})").fill(PASSWORDS[branch])
         page.get_by_label(f"Passwort ({branch})").press("Tab")
     expect(page.locator("#rollout-summary")).to_contain_text("2 neu, 0 geändert, 0 übersprungen")
+    expect(page.locator("table.rollout-preview [aria-invalid='true']")).to_have_count(0)
+    expect(page.get_by_label("Benutzername / Kundenlogin (Ludwigsburg)")).to_have_value("DRV-00003")
     row = rows.filter(has=page.get_by_role("rowheader", name="Esslingen"))
     expect(row).to_contain_text("Neu")
     expect(row).to_contain_text("Dreve SmartOrder Esslingen")

@@ -148,6 +148,10 @@ class Row:
     def input_name(self, column):
         return input_name(self.branch.id, column.key)
 
+    def invalid_inputs(self):
+        """The names of this row's inputs that have a message (aria-invalid)."""
+        return " ".join(input_name(self.branch.id, key) for key in self.errors)
+
 
 @dataclass
 class Preview:
