@@ -8,6 +8,7 @@ Secrets never appear in the change log, the outbound rows or the job arguments."
 import email
 import email.policy
 import json
+import logging
 import threading
 from datetime import timedelta
 
@@ -136,7 +137,7 @@ def test_a_planned_smtp_password_is_swapped_at_its_time_and_passes(
     assert test_run.state == "done" and test_run.requested_by == "System"
     assert actions_logged(service) == ["create", "plan", "plan_swap", "plan_done"]
     assert credential_plans.run_due(now=now + timedelta(minutes=5)) == {
-        "swapped": 0, "resolved": 0, "retested": 0}
+        "swapped": 0, "resolved": 0, "retested": 0, "failed": 0}
     assert not inbox  # nothing to alert
     assert_no_secret_anywhere(queue)
 
@@ -229,7 +230,7 @@ def test_a_plan_whose_test_was_interrupted_is_resolved_once(world, make_service,
     db.session.commit()
     queue.connection.flushall()  # and Redis lost every job
     assert credential_plans.run_due(now=now + timedelta(minutes=4)) == {
-        "swapped": 0, "resolved": 0, "retested": 0}
+        "swapped": 0, "resolved": 0, "retested": 0, "failed": 0}
     assert engine.reconcile() == 1
     assert work()
     plan = fresh(CredentialPlan, plan.id)
@@ -238,6 +239,16 @@ def test_a_plan_whose_test_was_interrupted_is_resolved_once(world, make_service,
     assert credential_plans.run_due(now=now + timedelta(minutes=6))["resolved"] == 0
     assert actions_logged(service).count("plan_back") == 1
     assert len(inbox) == 1
+
+
+def its_test_failed(plan):
+    """The plan's test ended failed at Anmeldung, its listener never ran (committed)."""
+    plan = fresh(CredentialPlan, plan.id)
+    db.session.execute(update(Outbound).where(Outbound.id == plan.test_run_id).values(
+        state=FAILED, progress={"ok": False, "steps": [
+            {"step": AUTH, "state": "failed", "reason": AUTH_FAILED, "detail": "535"}]}))
+    db.session.commit()
+    return plan
 
 
 def test_a_plan_whose_ended_test_went_unresolved_is_resolved_by_the_tick_once(
@@ -249,16 +260,117 @@ def test_a_plan_whose_ended_test_went_unresolved_is_resolved_by_the_tick_once(
     now = utcnow()
     plan = plan_for(service, world.admin, {"password": WRONG}, now)
     credential_plans.run_due(now=now + timedelta(minutes=3))
-    plan = fresh(CredentialPlan, plan.id)
-    db.session.execute(update(Outbound).where(Outbound.id == plan.test_run_id).values(
-        state=FAILED, progress={"ok": False, "steps": [
-            {"step": AUTH, "state": "failed", "reason": AUTH_FAILED, "detail": "535"}]}))
-    db.session.commit()
+    plan = its_test_failed(plan)
     assert credential_plans.run_due(now=now + timedelta(minutes=4))["resolved"] == 1
     assert credential_plans.run_due(now=now + timedelta(minutes=5))["resolved"] == 0
     assert fresh(CredentialPlan, plan.id).state == ROLLED_BACK
     assert services.stored_secret(fresh(type(service), service.id), "password") == PASSWORD
     assert actions_logged(service).count("plan_back") == 1
+
+
+# --- a plan whose work fails for another reason (a bug, data no step expected) ----------------
+
+def stored_as(plan, **values):
+    """Overwrite the plan's encrypted columns with `values`, as a bug or a hand-made edit
+    might have left them: readable, but not the JSON object the plan writes."""
+    db.session.execute(update(CredentialPlan).where(CredentialPlan.id == plan.id)
+                       .values(**values))
+    db.session.commit()
+
+
+def test_a_plan_that_fails_is_set_aside_and_the_others_due_with_it_go_on(
+        world, make_service, smtp_server, queue, caplog):
+    """Two plans whose stored values are not what a plan writes: one raises in the swap
+    (its new values cut off), one in settling its ended test (its previous values a list).
+    Each error ended the whole tick, so the third plan due in the same minute was never
+    swapped. Now each fails alone — rolled back, logged with its id and without a value,
+    counted — the third is swapped, and the two are tried again once their lease ran out,
+    and go through when their data is right."""
+    def mail(name, branch, password=OLD):
+        return make_service("smtp", smtp_raw(smtp_server, password), name=name,
+                            branch_id=branch.id if branch else None, usage_server=True)
+
+    settling_service, broken_service = mail("Mail UL", world.ul), mail("Mail Kette", None)
+    good_service = mail("Mail ST", world.st)
+    now = utcnow()
+    settling = plan_for(settling_service, world.admin, {"password": WRONG}, now, minutes=1)
+    assert credential_plans.run_due(now=now + timedelta(minutes=1))["swapped"] == 1
+    settling = its_test_failed(settling)
+    stored_as(settling, previous_secrets=json.dumps(["password"]))
+    broken = plan_for(broken_service, world.admin, {"password": PASSWORD}, now)
+    stored_as(broken, new_secrets=json.dumps({"password": PASSWORD})[:-3])
+    good = plan_for(good_service, world.admin, {"password": PASSWORD}, now)
+    caplog.set_level(logging.INFO)
+
+    assert credential_plans.run_due(now=now + timedelta(minutes=3)) == {
+        "swapped": 1, "resolved": 0, "retested": 0, "failed": 2}
+    assert fresh(CredentialPlan, good.id).state == TESTING
+    assert services.stored_secret(fresh(type(good_service), good_service.id),
+                                  "password") == PASSWORD
+    # The broken plans' work was rolled back: the claim holds, nothing else happened.
+    assert fresh(CredentialPlan, broken.id).state == SWAPPING
+    assert services.stored_secret(fresh(type(broken_service), broken_service.id),
+                                  "password") == OLD
+    assert actions_logged(broken_service) == ["create", "plan"]
+    assert fresh(CredentialPlan, settling.id).state == TESTING
+    assert "plan_back" not in actions_logged(settling_service)
+    failures = [record.getMessage() for record in caplog.records
+                if record.levelno == logging.ERROR]
+    assert len(failures) == 2
+    assert failures[0].startswith(f"Credential plan {broken.id}: the swap raised "
+                                  "JSONDecodeError")
+    assert failures[1].startswith(f"Credential plan {settling.id}: settling its test raised "
+                                  "AttributeError")
+    for secret in SECRETS:
+        assert secret not in caplog.text
+
+    # Within their lease the tick leaves them; after it, it tries them again.
+    assert credential_plans.run_due(now=now + timedelta(minutes=4))["failed"] == 0
+    assert credential_plans.run_due(now=now + timedelta(minutes=6))["failed"] == 2
+    stored_as(broken, new_secrets=json.dumps({"password": PASSWORD}))
+    stored_as(settling, previous_secrets=json.dumps({"password": OLD}))
+    assert credential_plans.run_due(now=now + timedelta(minutes=9)) == {
+        "swapped": 1, "resolved": 1, "retested": 0, "failed": 0}
+    assert fresh(CredentialPlan, broken.id).state == TESTING
+    assert fresh(CredentialPlan, settling.id).state == ROLLED_BACK
+    assert services.stored_secret(fresh(type(settling_service), settling_service.id),
+                                  "password") == OLD
+    assert_no_secret_anywhere(queue)
+
+
+def test_plans_that_keep_failing_go_behind_the_others(world, make_service, smtp_server,
+                                                      queue, monkeypatch):
+    """With room for one plan per tick (BATCH), a plan that failed is tried again behind the
+    plans that have not: one due later is swapped, and one whose test ended is resolved,
+    at the next tick however often the broken ones fail."""
+    def mail(name, branch):
+        return make_service("smtp", smtp_raw(smtp_server, OLD), name=name,
+                            branch_id=branch.id if branch else None, usage_server=True)
+
+    services_ = [mail("Mail Kette", None), mail("Mail ST", world.st), mail("Mail UL", world.ul)]
+    now = utcnow()
+    # Two plans in testing whose tests ended: the first (older) one cannot be settled.
+    stuck, waiting = (plan_for(service, world.admin, {"password": WRONG}, now, minutes=1)
+                      for service in services_[:2])
+    assert credential_plans.run_due(now=now + timedelta(minutes=1))["swapped"] == 2
+    stuck, waiting = its_test_failed(stuck), its_test_failed(waiting)
+    stored_as(stuck, previous_secrets=json.dumps(["password"]))
+    monkeypatch.setattr(credential_plans, "BATCH", 1)
+    assert credential_plans.run_due(now=now + timedelta(minutes=2))["failed"] == 1
+    assert credential_plans.run_due(now=now + timedelta(minutes=3))["resolved"] == 1
+    assert fresh(CredentialPlan, waiting.id).state == ROLLED_BACK
+
+    # A plan that cannot be swapped, due before another.
+    broken = plan_for(services_[2], world.admin, {"password": PASSWORD}, now, minutes=4)
+    stored_as(broken, new_secrets="{")
+    assert credential_plans.run_due(now=now + timedelta(minutes=5))["failed"] == 2  # + stuck
+    later = plan_for(services_[1], world.admin, {"password": PASSWORD}, now, minutes=5)
+    # Both are due, the broken one longer: the one never tried goes first.
+    assert credential_plans.run_due(now=now + timedelta(minutes=8)) == {
+        "swapped": 1, "resolved": 0, "retested": 0, "failed": 0}
+    assert fresh(CredentialPlan, later.id).state == TESTING
+    assert credential_plans.run_due(now=now + timedelta(minutes=9))["failed"] == 1
+    assert fresh(CredentialPlan, broken.id).state == SWAPPING
 
 
 # --- a value that cannot be decrypted (a key gone from ENCRYPTION_KEYS) ---------------------
@@ -288,7 +400,7 @@ def test_planned_values_that_cannot_be_decrypted_end_the_plan_once_and_alert(
     written_with_a_lost_key(app, update(CredentialPlan).where(CredentialPlan.id == plan.id)
                             .values(new_secrets=json.dumps({"password": PASSWORD})))
     assert credential_plans.run_due(now=now + timedelta(minutes=3)) == {
-        "swapped": 0, "resolved": 0, "retested": 0}
+        "swapped": 0, "resolved": 0, "retested": 0, "failed": 0}
     plan = fresh(CredentialPlan, plan.id)
     assert (plan.state, plan.failed_reason) == (ROLLED_BACK, credential_plans.UNREADABLE_NEW)
     assert plan.open_key is None and plan.new_secrets is None and plan.test_run_id is None
@@ -310,7 +422,7 @@ def test_planned_values_that_cannot_be_decrypted_end_the_plan_once_and_alert(
     assert "failed: " + why in editor
     for later in (5, 10):
         assert credential_plans.run_due(now=now + timedelta(minutes=later)) == {
-            "swapped": 0, "resolved": 0, "retested": 0}
+            "swapped": 0, "resolved": 0, "retested": 0, "failed": 0}
     work()
     assert len(inbox) == 1 and fresh(CredentialPlan, plan.id).state == ROLLED_BACK
     assert_no_secret_anywhere(queue)
@@ -355,7 +467,7 @@ def test_previous_values_that_cannot_be_decrypted_end_a_failed_test_once(
     assert plan.previous_secrets is None
     assert services.stored_secret(fresh(type(service), service.id), "password") == WRONG
     assert credential_plans.run_due(now=now + timedelta(minutes=5)) == {
-        "swapped": 0, "resolved": 0, "retested": 0}
+        "swapped": 0, "resolved": 0, "retested": 0, "failed": 0}
     work()
     (message,) = inbox
     body = email.message_from_bytes(message.content, policy=email.policy.default) \

@@ -22,9 +22,16 @@ planned time, tested at once, and taken back when the test fails.
   plan as rolled back with the reason, and alerts as a failed test does, instead of raising
   at every tick: planned or current values at the swap leave the service untouched; previous
   values after a failed test leave the new ones in place.
+- **Anything else going wrong with one plan** (a bug, data no step expected, the database
+  refusing a statement) is that plan's alone: the tick rolls its work back, logs the plan's
+  id with the error's type and where it arose (never its message, which may quote values),
+  sets the plan aside for a lease and goes on with the next one. The plan is tried again
+  once the lease ran out, behind the plans that have not failed, so one broken plan never
+  holds up the others due in the same minute.
 """
 import json
 import logging
+import traceback
 import uuid
 from datetime import datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
@@ -295,26 +302,67 @@ def _acknowledge(service):
 
 def run_due(now=None):
     """The periodic tick: swap the plans whose time has come (and those a killed worker left
-    in swapping), and resolve those whose test ended unresolved. Commits per plan. Returns
-    {"swapped": n, "resolved": n, "retested": n}."""
+    in swapping), and resolve those whose test ended unresolved. Commits per plan; a plan
+    whose work fails is set aside (_isolated) and the tick goes on with the next. Returns
+    {"swapped": n, "resolved": n, "retested": n, "failed": n}."""
     now = now or utcnow()
-    counts = {"swapped": 0, "resolved": 0, "retested": 0}
+    counts = {"swapped": 0, "resolved": 0, "retested": 0, "failed": 0}
     due = db.session.scalars(
         db.select(CredentialPlan.id)
         .where(or_(and_(CredentialPlan.state == PLANNED, CredentialPlan.due_at <= now),
                    and_(CredentialPlan.state == SWAPPING, CredentialPlan.lease_until < now)))
-        .order_by(CredentialPlan.due_at).limit(BATCH)).all()
+        .order_by(*_SET_ASIDE_LAST).limit(BATCH)).all()
     db.session.rollback()
     for plan_id in due:
-        counts["swapped"] += swap(plan_id, now)
-    testing = db.session.scalars(db.select(CredentialPlan.id).where(
-        CredentialPlan.state == TESTING).order_by(CredentialPlan.id).limit(BATCH)).all()
+        outcome = _isolated("the swap", plan_id, now,
+                            lambda plan_id=plan_id: "swapped" if swap(plan_id, now) else None)
+        if outcome:
+            counts[outcome] += 1
+    # A plan in testing holds no lease, unless the tick set it aside: then it waits it out.
+    testing = db.session.scalars(
+        db.select(CredentialPlan.id)
+        .where(CredentialPlan.state == TESTING,
+               or_(CredentialPlan.lease_until.is_(None), CredentialPlan.lease_until < now))
+        .order_by(*_SET_ASIDE_LAST).limit(BATCH)).all()
     for plan_id in testing:
-        outcome = _settle_testing(plan_id)
+        outcome = _isolated("settling its test", plan_id, now,
+                            lambda plan_id=plan_id: _settle_testing(plan_id))
         if outcome:
             counts[outcome] += 1
     db.session.commit()
     return counts
+
+
+# The tick's order: plans without a lease first (by due time), then by lease. A plan that
+# failed was claimed or set aside a moment ago, so it goes behind the others: however many
+# keep failing, they never fill the BATCH of those that would not.
+_SET_ASIDE_LAST = (CredentialPlan.lease_until.is_not(None), CredentialPlan.lease_until,
+                   CredentialPlan.due_at, CredentialPlan.id)
+
+
+def _isolated(what, plan_id, now, work):
+    """`work()` for one plan of the tick, whose failure is that plan's alone: an unexpected
+    error rolls its transaction back, is logged with the plan's id (the error's type and
+    traceback, not its message: a database error quotes the statement's values) and sets
+    the plan aside for a lease, after which a tick tries it again. Returns what `work`
+    returned, or "failed"."""
+    try:
+        return work()
+    except Exception as error:  # noqa: BLE001 - one plan must not stop the tick
+        db.session.rollback()
+        log.error("Credential plan %s: %s raised %s; rolled back, tried again after %s\n%s",
+                  plan_id, what, type(error).__name__, LEASE,
+                  "".join(traceback.format_tb(error.__traceback__)).rstrip())
+    try:
+        db.session.execute(
+            update(CredentialPlan)
+            .where(CredentialPlan.id == plan_id, CredentialPlan.state.in_((SWAPPING, TESTING)))
+            .values(lease_until=now + LEASE).execution_options(synchronize_session=False))
+        db.session.commit()
+    except Exception:  # noqa: BLE001 - the database itself may be what failed
+        db.session.rollback()
+        log.error("Credential plan %s: could not be set aside", plan_id)
+    return "failed"
 
 
 def swap(plan_id, now=None):
