@@ -420,6 +420,10 @@ def test_planned_values_that_cannot_be_decrypted_end_the_plan_once_and_alert(
     auth.login(world.admin)
     editor = client.get(f"/interfaces/{service.id}").get_data(as_text=True)
     assert "failed: " + why in editor
+    # The list says it failed because values are unreadable, not that a test rolled it back.
+    listing = client.get("/interfaces/").get_data(as_text=True)
+    assert "Credential change failed: values unreadable" in listing
+    assert f'title="{why}"' in listing and "Credential change rolled back" not in listing
     for later in (5, 10):
         assert credential_plans.run_due(now=now + timedelta(minutes=later)) == {
             "swapped": 0, "resolved": 0, "retested": 0, "failed": 0}
@@ -547,6 +551,33 @@ def test_staff_may_not_plan_and_posts_need_csrf(world, make_service, smtp_server
     assert db.session.scalar(db.select(CredentialPlan)) is None
     auth.login(world.manager)  # the branch's manager may
     assert client.get(url).status_code == 200
+
+
+def test_the_list_tells_a_rolled_back_plan_from_one_ended_unreadable(
+        world, make_service, smtp_server, client, auth):
+    """A plan whose test failed is "zurückgenommen"; one whose stored values could not be
+    decrypted was never tested and rolled nothing back: the list says it failed with
+    unreadable values, as its notification and e-mail do, the reason in the badge's title."""
+    failed_test, unreadable = (
+        make_service("smtp", smtp_raw(smtp_server, OLD), name=name, branch_id=branch.id,
+                     usage_server=True) for name, branch in (("Mail ST", world.st),
+                                                             ("Mail UL", world.ul)))
+    for service, step, reason in ((failed_test, AUTH, AUTH_FAILED),
+                                  (unreadable, "", credential_plans.UNREADABLE_CURRENT)):
+        db.session.add(CredentialPlan(service_id=service.id, state=ROLLED_BACK,
+                                      due_at=utcnow(), fields=["password"],
+                                      failed_step=step, failed_reason=reason))
+    world.admin.preferred_language = "de"
+    db.session.commit()
+    auth.login(world.admin)
+    rows = client.get("/interfaces/").get_data(as_text=True).split("<tr>")
+    (st_row,) = [row for row in rows if "Mail ST" in row]
+    (ul_row,) = [row for row in rows if "Mail UL" in row]
+    assert "Zugangsdatenwechsel zurückgenommen" in st_row and "nicht lesbar" not in st_row
+    assert "Zugangsdatenwechsel fehlgeschlagen: Werte nicht lesbar" in ul_row
+    assert "zurückgenommen" not in ul_row
+    assert 'title="Die aktuellen Werte der Schnittstelle können nicht entschlüsselt werden ' \
+        '(Schlüssel fehlt)' in ul_row
 
 
 def test_the_list_and_editor_take_the_same_statements_for_1_and_for_many_plans(

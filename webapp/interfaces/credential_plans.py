@@ -148,14 +148,19 @@ def shown_plan(service):
         .order_by(CredentialPlan.id.desc()).limit(1))
 
 
-def warned_service_ids(service_ids):
-    """The ids among `service_ids` whose planned change was rolled back and not yet seen
-    to (the list's warning), in one query."""
+def credential_warnings(service_ids):
+    """The list's warnings: {service id: why} for those among `service_ids` whose planned
+    change was rolled back and not yet seen to, in one query. `why` is "" after a failed
+    test, else why the plan ended unreadable (unreadable_in_words)."""
     if not service_ids:
-        return set()
-    return set(db.session.scalars(db.select(CredentialPlan.service_id).where(
-        CredentialPlan.service_id.in_(service_ids), CredentialPlan.state == ROLLED_BACK,
-        CredentialPlan.acknowledged_at.is_(None))))
+        return {}
+    ended = db.session.execute(db.select(
+        CredentialPlan.service_id, CredentialPlan.failed_step, CredentialPlan.failed_reason)
+        .where(CredentialPlan.service_id.in_(service_ids), CredentialPlan.state == ROLLED_BACK,
+               CredentialPlan.acknowledged_at.is_(None))
+        .order_by(CredentialPlan.id))
+    return {service_id: unreadable_in_words(step, reason)
+            for service_id, step, reason in ended}  # the latest plan of a service wins
 
 
 def step_in_words(step, reason):

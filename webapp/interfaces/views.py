@@ -101,7 +101,7 @@ def _list_context(station):
         canonical_url=url_for("interfaces.list_get", **_args(station), **query),
         effective_url=_effective_url(station),
         may_import=is_admin(current_user) and station is None,
-        credential_warnings=credential_plans.warned_service_ids(
+        credential_warnings=credential_plans.credential_warnings(
             [service.id for service in pagination.items]),
     )
 
