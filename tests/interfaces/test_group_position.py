@@ -3,7 +3,7 @@ indexed): set on every insert, numbered by the migration as the catalogue orders
 import importlib.util
 from pathlib import Path
 
-from sqlalchemy import insert
+from sqlalchemy import event, insert
 
 from webapp.extensions import db
 from webapp.interfaces import catalogue, services
@@ -38,3 +38,51 @@ def test_a_new_service_gets_its_groups_position(world, make_service):
     assert positions == {"Mail chain": keys.index(smtp.group_key),
                          "Telefon": keys.index("telephone"), "Alt": len(keys)}
     assert [s.name for s in services.search_services().items] == ["Mail chain", "Telefon", "Alt"]
+
+
+def _plan(statement, parameters):
+    """The database's plan of one captured statement, as text."""
+    connection = db.session.connection()
+    if connection.dialect.name == "postgresql":
+        # Few rows: without these the planner scans the table whatever the indexes. With a
+        # sort made prohibitive, it must find the order in an index or sort anyway.
+        for setting in ("enable_seqscan", "enable_sort", "enable_incremental_sort"):
+            connection.exec_driver_sql(f"SET LOCAL {setting} = off")
+        rows = connection.exec_driver_sql("EXPLAIN " + statement, parameters).all()
+    else:
+        rows = connection.exec_driver_sql("EXPLAIN QUERY PLAN " + statement, parameters).all()
+    return "\n".join(str(row[-1]) for row in rows)
+
+
+def test_the_lists_first_page_is_read_in_the_indexs_order(world, make_service):
+    """The interface list's default order is ix_interface_services_list's: the first page
+    reads 25 index entries on SQLite and PostgreSQL alike, no sort of every chain and branch
+    service (issue 15). A workstation's list too."""
+    make_service("smtp", name="Mail")
+    make_service("smtp", name="Mail Ulm", branch_id=world.ul.id)
+    captured = []
+
+    def capture(_conn, _cursor, statement, parameters, _context, _many):
+        if "LIMIT" in statement:
+            captured.append((statement, parameters))
+
+    event.listen(db.engine, "before_cursor_execute", capture)
+    try:
+        services.search_services()
+        services.search_services(workstation=world.st_till)
+    finally:
+        event.remove(db.engine, "before_cursor_execute", capture)
+    assert len(captured) == 2
+    for statement, parameters in captured:
+        plan = _plan(statement, parameters)
+        assert "ix_interface_services_list" in plan, plan
+        assert "TEMP B-TREE FOR ORDER BY" not in plan and "Sort" not in plan, plan
+
+
+def test_no_index_of_workstation_id_alone(app):
+    """ix_interface_services_list begins with workstation_id and serves its lookups; an index
+    of workstation_id alone made PostgreSQL's planner prefer it and sort the list's rows."""
+    with app.app_context():
+        indexes = InterfaceService.__table__.indexes
+    assert [index.name for index in indexes
+            if [column.name for column in index.columns] == ["workstation_id"]] == []

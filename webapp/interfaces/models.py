@@ -59,7 +59,9 @@ class InterfaceService(Tracked, db.Model):
                                                 server_default="0")
     name: Mapped[str] = mapped_column(String(120))
     branch_id: Mapped[int | None] = mapped_column(ForeignKey("branches.id"), index=True)
-    workstation_id: Mapped[int | None] = mapped_column(ForeignKey("workstations.id"), index=True)
+    # Indexed first in ix_interface_services_list; an index of its own made PostgreSQL sort
+    # every chain and branch service for the list's first page (migration a4c6e8f0b2d3).
+    workstation_id: Mapped[int | None] = mapped_column(ForeignKey("workstations.id"))
     usage_server: Mapped[bool] = mapped_column(Boolean, default=False)
     usage_client: Mapped[bool] = mapped_column(Boolean, default=False)
     start_date: Mapped[date | None] = mapped_column(Date)

@@ -262,6 +262,14 @@ def search_services(q="", group=None, branch=None, with_workstation_settings=Fal
                               (InterfaceService.branch_id.is_(None)
                                & InterfaceService.workstation_id.is_(None))))
         through_workstation = True
+    order = _ordering(sort, own_branch, station_branch)
+    if workstation is not None or not with_workstation_settings:
+        # The list is of one place (no workstation, or one workstation): ordering by its
+        # constant workstation_id first changes nothing, and is how PostgreSQL's planner
+        # sees that ix_interface_services_list gives the order after `workstation_id IS
+        # NULL` (it takes only an `=` as pinning a column): 25 index entries instead of
+        # sorting every chain and branch service, 11 → 0.5 ms (issue 15).
+        order = (InterfaceService.workstation_id, *order)
     query = (
         db.select(InterfaceService)
         .outerjoin(own_branch, InterfaceService.branch)
@@ -271,7 +279,7 @@ def search_services(q="", group=None, branch=None, with_workstation_settings=Fal
                  contains_eager(InterfaceService.workstation)
                  .contains_eager(Workstation.branch.of_type(station_branch)))
         .where(*conditions)
-        .order_by(*_ordering(sort, own_branch, station_branch))
+        .order_by(*order)
     )
     return paginate(query, _count(conditions, through_workstation), page, per_page)
 
