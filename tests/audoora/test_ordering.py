@@ -219,6 +219,12 @@ def test_another_article_number_that_is_not_found_either_keeps_the_cart_open(
     assert order.status == CREATED and cart.state == carts.OPEN
     assert cart.missing[0]["line"] == 1 and order.lines[0].article_number == "XX-2"
     assert _writes(sandbox, portal) == [("POST", f"{API}/carts", 201)]  # nothing more was sent
+    # The run that found it still incomplete says so in the attempt the worker stored, in
+    # the installation's language.
+    row = fresh(Outbound, order.outbound.id)
+    assert row.attempt_log[-1].message == de(
+        "The order waits in the Audoora cart: complete it there.") == \
+        "Die Bestellung wartet im Audoora-Warenkorb: Ergänzen Sie sie dort."
     assert _cart(client, csrf, order, **{"number-1": "SIG-13"}).status_code == 200
     assert work()
     assert fresh(Order, order.id).status == ORDERED

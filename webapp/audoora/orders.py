@@ -388,7 +388,8 @@ class AudooraOrderHandler(Handler):
         report({"step": "send"})
         if request.action == CART_ORDER:
             if missing:  # the number entered named no single article: back to the person
-                return Outcome(ACCEPTED, message="still incomplete", details=dict(
+                return Outcome(ACCEPTED, message=_(
+                    "The order waits in the Audoora cart: complete it there."), details=dict(
                     answer={"kind": INCOMPLETE}, articles=found, missing=missing))
             body = {"customer_number": request.customer_number, "positions": positions}
             url = f"{request.base}{API}/carts/{quote(request.cart_id, safe='')}/order"
@@ -421,7 +422,7 @@ class AudooraOrderHandler(Handler):
             if outcome.kind == AMBIGUOUS:
                 return Outcome(TRANSIENT, message=outcome.message)
             return outcome
-        return Outcome(NOT_FOUND, http_status=404, message="not arrived")
+        return Outcome(NOT_FOUND, http_status=404, message=_("Not arrived; sending it now."))
 
     def accepted(self, row, outcome):
         order = db.session.get(Order, row.subject_id)

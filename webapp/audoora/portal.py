@@ -7,6 +7,7 @@ from dataclasses import dataclass, replace
 from urllib.parse import quote
 
 from flask import current_app
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from .. import outbound_policy
@@ -46,8 +47,9 @@ def _answer(response, host):
     status = response.status_code
     data = json_object(response) or {}
     if status in (200, 201) and data.get("registration_id"):
-        return Outcome(ACCEPTED, http_status=status, message=f"{data['registration_id']} "
-                       f"revision {data.get('revision')}", details={"answer": data})
+        return Outcome(ACCEPTED, http_status=status, details={"answer": data},
+                       message=_("Registered (registration %(id)s, revision %(revision)s).",
+                                 id=data["registration_id"], revision=data.get("revision")))
     return http.refused(response, host)
 
 
@@ -64,7 +66,8 @@ def _partners_answer(response, host):
         return http.refused(response, host)
     listed = [{"id": str(p.get("id") or "")[:NAME_LIMIT], "name": str(p["name"])[:NAME_LIMIT]}
               for p in found if isinstance(p, dict) and str(p.get("name") or "").strip()]
-    return Outcome(ACCEPTED, http_status=200, message=f"{len(listed)} partners",
+    return Outcome(ACCEPTED, http_status=200,
+                   message=_("%(count)s partner companies fetched.", count=len(listed)),
                    details={"partners": listed})
 
 
@@ -124,7 +127,7 @@ class RegistrationHandler(PortalHandler):
         response, outcome = self._call(request, "GET",
                                        f"{request.base}{PATH}/by-key/{quote(request.key)}")
         if response is not None and response.status_code == 404:
-            return Outcome(NOT_FOUND, http_status=404, message="not arrived")
+            return Outcome(NOT_FOUND, http_status=404, message=_("Not arrived; sending it now."))
         if outcome.kind == AMBIGUOUS:  # a lookup sends nothing: no answer is just transient
             return Outcome(TRANSIENT, message=outcome.message)
         return _with_body(outcome, request)

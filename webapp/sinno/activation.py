@@ -197,7 +197,8 @@ class CustomerHandler(Handler):
             http.accepting(lambda d: d.get("status") == "deactivated"), api.bearer(request))
         if response is not None and response.status_code == 404:
             # SiNNO has no active customer of that reference: the access is off.
-            return Outcome(ACCEPTED, http_status=404, message="not active at SiNNO",
+            return Outcome(ACCEPTED, http_status=404,
+                           message=_("Deactivated: the customer was not active at SiNNO."),
                            details={"answer": {"status": "deactivated"}})
         return outcome
 

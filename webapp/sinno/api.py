@@ -116,7 +116,7 @@ def found_by_key(response, outcome):
     """A lookup by key: 404 means the call never arrived; no answer to a lookup (which sends
     nothing) is simply transient."""
     if response is not None and response.status_code == 404:
-        return Outcome(NOT_FOUND, http_status=404, message="not arrived")
+        return Outcome(NOT_FOUND, http_status=404, message=_("Not arrived; sending it now."))
     if outcome.kind == AMBIGUOUS:
         return Outcome(TRANSIENT, message=outcome.message)
     return outcome

@@ -223,7 +223,7 @@ class SyncHandler(Handler):
                 break
         outcome.details = {"messages": fetched, "cursor": after,
                            "account_id": request.about["account_id"]}
-        outcome.message = f"{len(fetched)} messages fetched"
+        outcome.message = _("Messages fetched: %(count)s.", count=len(fetched))
         return outcome
 
     def accepted(self, row, outcome):

@@ -222,9 +222,11 @@ def _connection_test(request, answer):
                 message=message)))
         return Outcome(TRANSIENT, http_status=outcome.http_status, message=message)
     company = outcome.details["answer"]["company"]
-    return Outcome(ACCEPTED, http_status=200, message=f"logged in, session "
-                   f"{str(answer.get('session_id', ''))[:40]}",
-                   details={"token": token, "session_id": str(answer.get("session_id", ""))[:40],
+    session_id = str(answer.get("session_id", ""))[:40]
+    return Outcome(ACCEPTED, http_status=200,
+                   message=_("Logged in (session %(session)s); the connection test passed.",
+                             session=session_id),
+                   details={"token": token, "session_id": session_id,
                             "company_name": str(company.get("name", ""))[:120],
                             "company_number": str(company.get("number", ""))[:40]})
 
@@ -244,7 +246,8 @@ def _logout(request):
         lambda d: d.get("status") == "logged_out"), api.bearer(request))
     if response is not None and response.status_code == 401:
         # SiNNO knows the token no more: the login has ended there already.
-        return Outcome(ACCEPTED, http_status=401, message="the session had ended at SiNNO")
+        return Outcome(ACCEPTED, http_status=401,
+                       message=_("Logged out: the session had already ended at SiNNO."))
     return outcome
 
 
