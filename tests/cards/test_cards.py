@@ -293,6 +293,21 @@ def test_a_failing_provider_is_retried_and_the_batch_sent_once(shop, sandbox, wo
     assert len(_batches(sandbox)) == 1
 
 
+def test_a_batch_looked_up_then_sent_says_so_in_german(shop, sandbox, work):
+    """A batch whose last attempt got no answer is looked up first: it never arrived, so it
+    is sent, once; the attempt says so in the installation's language (the worker's)."""
+    order = _place(shop, "BASIS", local(2026, 12, 2, 10), valid=date(2030, 1, 1))
+    batching.collect(now=local(2026, 12, 3, 0, 1))
+    row = db.session.scalar(db.select(Outbound).where(Outbound.kind == "card_batch"))
+    row.needs_lookup = True
+    db.session.commit()
+    assert work()
+    row = fresh(Outbound, row.id)
+    assert [(a.action, a.outcome, a.message) for a in row.attempt_log][0] == (
+        "lookup", "not_found", "Nicht angekommen; wird jetzt gesendet.")
+    assert fresh(CardOrder, order.id).status == ORDERED and len(_batches(sandbox)) == 1
+
+
 def test_a_worker_killed_mid_batch_sends_it_once(shop, sandbox, flask_worker):
     order = _place(shop, "BASIS", local(2026, 12, 2, 10), valid=date(2030, 1, 1))
     control(requests, sandbox, "faults", partner="cards", timeout_rate=1, timeout_ms=60000)

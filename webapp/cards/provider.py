@@ -61,7 +61,7 @@ def _lookup(request, path):
                                   f"{quote(request.key, safe='')}", request.headers(),
                                   accepting(lambda data: True))
     if response is not None and response.status_code == 404:
-        return Outcome(NOT_FOUND, http_status=404, message="not arrived")
+        return Outcome(NOT_FOUND, http_status=404, message=_("Not arrived; sending it now."))
     if outcome.kind == AMBIGUOUS:  # a lookup sends nothing: no answer is just transient
         return Outcome(TRANSIENT, message=outcome.message)
     return outcome
