@@ -21,6 +21,7 @@ from webapp.documents.models import DocumentTemplate
 from webapp.extensions import db
 from webapp.ordering import services as ordering
 from webapp.ordering.models import Order
+from webapp.outbound.models import Outbound
 from webapp.processes.models import EarMouldPosition, Process, ProcessStep
 from webapp.users.models import User
 from webapp.users.sessions import live_sessions, start_session
@@ -143,14 +144,16 @@ def numbers_of(app, company_id):
 # --- servers ------------------------------------------------------------------------------
 
 @contextlib.contextmanager
-def serving(app):
-    """A WSGI app on werkzeug's threaded server on a free loopback port: yields its URL."""
-    server = make_server("127.0.0.1", 0, app, threaded=True)
+def serving(app, ssl_context=None):
+    """A WSGI app on werkzeug's threaded server on a free loopback port: yields its URL
+    (https with `ssl_context`, e.g. certificates.server_context(): a partner whose
+    certificate the test kit's CA signed)."""
+    server = make_server("127.0.0.1", 0, app, threaded=True, ssl_context=ssl_context)
     thread = threading.Thread(target=server.serve_forever, kwargs=dict(poll_interval=0.05),
                               daemon=True)
     thread.start()
     try:
-        yield f"http://127.0.0.1:{server.port}"
+        yield f"{'https' if ssl_context else 'http'}://127.0.0.1:{server.port}"
     finally:
         server.shutdown()
         server.server_close()
@@ -262,6 +265,18 @@ def fresh(model, id_):
     """`model` #id as the database has it now (workers write through other sessions)."""
     db.session.expire_all()
     return db.session.get(model, id_)
+
+
+def connection_test_run(client, csrf, work, service):
+    """"Verbindung testen" of `service` from its editor (the client logged in as someone who
+    may), run by the in-process worker: the run's row as the database has it."""
+    response = client.post(f"/interfaces/{service.id}/actions/test",
+                           data={"csrf_token": csrf()}, headers=HX)
+    assert response.status_code == 200
+    assert work()
+    (row,) = db.session.scalars(db.select(Outbound).where(Outbound.subject_id == service.id,
+                                                          Outbound.subject_type == "service"))
+    return fresh(Outbound, row.id)
 
 
 def order_one(world, company, supplier=None, side="left", **position):

@@ -4,6 +4,7 @@ German page shows it in German: a refused connection at a real closed port, a co
 sandbox drops, a partner that does not answer in time, an address the operator's policy
 refuses, an answer that cannot be read."""
 import base64
+import dataclasses
 import socket
 
 import pytest
@@ -11,13 +12,15 @@ import requests
 from flask import Flask
 from flask_babel import force_locale
 
+from sandbox import create_sandbox_app
 from tests.factories import HX, control, fresh, make_config, serving
+from tests.mailserver import certificates  # noqa: F401  (fixture)
 from tests.translated import de
 from webapp import outbound_policy
 from webapp.audoora import partners
 from webapp.extensions import db
 from webapp.outbound import http
-from webapp.outbound.handlers import AMBIGUOUS, PERMANENT
+from webapp.outbound.handlers import ACCEPTED, AMBIGUOUS, PERMANENT, TRANSIENT
 from webapp.outbound.models import PENDING, Outbound, OutboundAttempt
 
 pytestmark = pytest.mark.redis
@@ -131,3 +134,36 @@ def test_a_call_without_an_answer_in_time_and_other_failures_in_either_language(
                 "OUTBOUND_HTTP_HOSTS. Nothing was sent.")
             assert call(accept=lambda data: False).message == \
                 "127.0.0.1: HTTP 200 with an answer that could not be read"
+
+
+def test_a_partner_of_the_operators_ca_is_called_and_without_it_the_certificate_is_named(
+        app, certificates, tmp_path):  # noqa: F811
+    """The Audoora portal over HTTPS with the test kit's certificate, as every kind calls a
+    partner (cards, SiNNO, Audoora): trusted through the CA file, it answers; without it the
+    call says in words that the certificate is not trusted; with a file that cannot be read,
+    that the CA file cannot be read and nothing was sent."""
+    plain = outbound_policy.from_config(app.config)
+    trusting = dataclasses.replace(plain, ca_file=str(certificates.ca_file))
+    unreadable = dataclasses.replace(plain, ca_file=str(tmp_path / "gone.pem"))
+    with serving(create_sandbox_app(), certificates.server_context()) as url, \
+            app.app_context():
+        base = f"{url}/audoora"
+
+        def call(policy):
+            return http.call(policy, base, "GET", base + "/api/v1/partners", BASIC,
+                             http.accepting(lambda data: "partners" in data))[1]
+
+        assert call(trusting).kind == ACCEPTED
+        untrusted = call(plain)
+        assert (untrusted.kind, untrusted.message) == (
+            TRANSIENT, "127.0.0.1: keine Verbindung möglich (das Zertifikat des Servers ist "
+                       "nicht vertrauenswürdig)")
+        gone = call(unreadable)
+        assert gone.kind == PERMANENT
+        assert gone.message == de(
+            "Not connected to %(where)s: %(reason)s Nothing was sent.", where="127.0.0.1",
+            reason=de("The operator's CA file (OUTBOUND_CA_FILE) cannot be read, so no "
+                      "certificate can be checked."))
+        with force_locale("en"):
+            assert call(plain).message == ("127.0.0.1: could not connect (the server's "
+                                           "certificate is not trusted)")

@@ -91,8 +91,9 @@ DEFAULTS = dict(
     ALLOWED_PROGRAMS=[],
     OUTBOUND_HTTP_HOSTS=[],
     OUTBOUND_ALLOWED_NETWORKS=[],
-    # A file of extra CA certificates (PEM) that connection tests trust besides the system's,
-    # for partners and mail servers with an internal CA. None: the system's trust store only.
+    # A file of extra CA certificates (PEM) that sends and connection tests trust besides the
+    # system's, for partners and mail servers with an internal CA (outbound_policy). None: the
+    # system's trust store only.
     OUTBOUND_CA_FILE=None,
 )
 

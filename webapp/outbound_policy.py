@@ -6,6 +6,9 @@ saved and again when it is used (docs/partners/README.md, "Outbound addresses").
   in OUTBOUND_ALLOWED_NETWORKS (CIDRs). At connect time a name is resolved, every address it
   resolves to is checked, and the connection goes to a checked address, so a name that
   points at 127.0.0.1 (or is made to, between save and use) reaches nothing.
+- Certificates are checked against the system's trust store plus OUTBOUND_CA_FILE (an
+  internal CA), in every session this policy builds: a connection test and the send it
+  stands for trust the same CAs.
 
 Kernel: it imports no domain. Adapters get a Policy in their request and never read Flask.
 """
@@ -13,6 +16,7 @@ import functools
 import ipaddress
 import re
 import socket
+import ssl
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
@@ -25,6 +29,7 @@ from urllib3.exceptions import ConnectTimeoutError, NameResolutionError, NewConn
 HOSTNAME = re.compile(r"(?=.{1,253}\Z)(?!-)[a-z0-9-]{1,63}(?<!-)(\.(?!-)[a-z0-9-]{1,63}(?<!-))*\.?",
                       re.IGNORECASE)
 SCHEME, ADDRESS, RESOLVED, INVALID = "scheme", "address", "resolved", "invalid"
+CA_FILE = "ca_file"
 # URL schemes the catalogue's address fields use: the encrypted ones, and their plain twins,
 # which OUTBOUND_HTTP_HOSTS allows for named hosts only (the demo's sandbox, a test server).
 ENCRYPTED = frozenset(("https", "ldaps"))
@@ -38,6 +43,8 @@ MESSAGES = {
     RESOLVED: "{target} resolves to a loopback, link-local or private address, which the "
               "operator has not allowed (OUTBOUND_ALLOWED_NETWORKS)",
     INVALID: "{target} is not a valid host name or address",
+    CA_FILE: "{target}: the operator's CA file (OUTBOUND_CA_FILE) cannot be read, so no "
+             "certificate can be checked",
 }
 # The same for people, in their language: beside a field, or after "Not connected to …".
 REASONS = {
@@ -48,12 +55,15 @@ REASONS = {
     RESOLVED: _l("The name resolves to a loopback, link-local or private address, which the "
                  "operator has not allowed (OUTBOUND_ALLOWED_NETWORKS)."),
     INVALID: _l("Enter a host name or IP address, without scheme, port or path."),
+    CA_FILE: _l("The operator's CA file (OUTBOUND_CA_FILE) cannot be read, so no certificate "
+                "can be checked."),
 }
 
 
 class Refused(Exception):
     """The policy does not allow this address. `reason` is one of SCHEME, ADDRESS, RESOLVED,
-    INVALID; str() says it in English. Deliberately not an OSError: nothing retries it."""
+    INVALID, or CA_FILE (its certificate cannot be checked: the operator's CA file cannot be
+    read); str() says it in English. Deliberately not an OSError: nothing retries it."""
 
     def __init__(self, reason, target):
         self.reason, self.target = reason, target
@@ -62,15 +72,17 @@ class Refused(Exception):
 
 @dataclass(frozen=True)
 class Policy:
-    """The operator's outbound settings. The default allows https to public addresses only."""
+    """The operator's outbound settings. The default allows https to public addresses only,
+    trusting the system's CAs."""
 
     http_hosts: frozenset = frozenset()
     networks: tuple = ()
+    ca_file: str | None = None  # OUTBOUND_CA_FILE: CAs trusted besides the system's
 
     @classmethod
     def from_config(cls, config):
-        """The policy of a Flask config (OUTBOUND_HTTP_HOSTS, OUTBOUND_ALLOWED_NETWORKS);
-        ValueError naming the setting when one is malformed."""
+        """The policy of a Flask config (OUTBOUND_HTTP_HOSTS, OUTBOUND_ALLOWED_NETWORKS,
+        OUTBOUND_CA_FILE); ValueError naming the setting when one is malformed."""
         hosts = config.get("OUTBOUND_HTTP_HOSTS") or ()
         networks = config.get("OUTBOUND_ALLOWED_NETWORKS") or ()
         if isinstance(hosts, str) or isinstance(networks, str):
@@ -80,7 +92,9 @@ class Policy:
             parsed = tuple(ipaddress.ip_network(str(cidr), strict=False) for cidr in networks)
         except ValueError as error:
             raise ValueError(f"OUTBOUND_ALLOWED_NETWORKS: {error}") from None
-        return cls(frozenset(str(host).strip().lower().strip("[]") for host in hosts), parsed)
+        ca_file = config.get("OUTBOUND_CA_FILE") or None
+        return cls(frozenset(str(host).strip().lower().strip("[]") for host in hosts), parsed,
+                   str(ca_file) if ca_file else None)
 
     # --- checks ----------------------------------------------------------------------------
 
@@ -152,12 +166,24 @@ class Policy:
                 sock.close()
         raise error or OSError(f"{host} has no address")
 
+    # --- TLS --------------------------------------------------------------------------------
+
+    def tls_context(self, target):
+        """tls_context(ca_file) of this policy. Refused(CA_FILE, target) when the file cannot
+        be read: nothing is sent to `target` whose certificate could not be checked as the
+        operator asked."""
+        try:
+            return tls_context(self.ca_file)
+        except (OSError, ssl.SSLError, ValueError):
+            raise Refused(CA_FILE, target) from None
+
     # --- HTTP -------------------------------------------------------------------------------
 
     def session(self):
-        """A requests session whose every request (redirects included) is checked and whose
-        connections go only to checked addresses. Environment proxies are not used: through
-        a proxy the addresses could not be checked."""
+        """A requests session whose every request (redirects included) is checked, whose
+        connections go only to checked addresses and whose certificates are checked against
+        the system's CAs plus the operator's CA file. Environment proxies are not used:
+        through a proxy the addresses could not be checked."""
         session = requests.Session()
         self.mount(session)
         return session
@@ -176,8 +202,26 @@ def from_config(config):
 
 
 def init_app(app):
-    """Stop the start with a clear message when the settings are malformed."""
-    Policy.from_config(app.config)
+    """Stop the start with a clear message when the settings are malformed or the CA file
+    cannot be read."""
+    policy = Policy.from_config(app.config)
+    try:
+        if policy.ca_file:
+            tls_context(policy.ca_file)
+    except (OSError, ssl.SSLError, ValueError) as error:
+        raise ValueError(f"OUTBOUND_CA_FILE {policy.ca_file} cannot be read as PEM "
+                         f"certificates: {error}") from None
+
+
+def tls_context(ca_file=None):
+    """A client context that checks the certificate and the host name against the system's
+    trust store plus, when given, the CAs in `ca_file` (the operator's OUTBOUND_CA_FILE: an
+    internal CA is added, never substituted). OSError, ssl.SSLError or ValueError when
+    ca_file cannot be read or holds no certificate."""
+    context = ssl.create_default_context()
+    if ca_file:
+        context.load_verify_locations(cafile=str(ca_file))
+    return context
 
 
 def _ip(text):
@@ -190,11 +234,26 @@ def _ip(text):
 class _GuardedAdapter(requests.adapters.HTTPAdapter):
     def __init__(self, policy, **kwargs):
         self.policy = policy
+        self._context = None
         super().__init__(**kwargs)
 
     def init_poolmanager(self, *args, **kwargs):
         super().init_poolmanager(*args, **kwargs)
         self.poolmanager.pool_classes_by_scheme = _pools(self.policy)
+
+    def build_connection_pool_key_attributes(self, request, verify, cert=None):
+        """With an operator's CA file, https connections use the policy's TLS context: the
+        system's trust store plus that file. requests still loads its own bundle (certifi,
+        or a verify=<file>) into that context, so whatever it trusted before stays trusted —
+        unlike session.verify=<CA file>, which would trust that file alone. Built on the
+        first https request, not with the session, so that an unreadable file refuses that
+        request (Refused, which every caller already words) and plain http needs none."""
+        host, pool = super().build_connection_pool_key_attributes(request, verify, cert)
+        if self.policy.ca_file and verify is not False and host["scheme"] == "https":
+            if self._context is None:
+                self._context = self.policy.tls_context(host["host"])
+            pool["ssl_context"] = self._context
+        return host, pool
 
     def send(self, request, stream=False, timeout=None, verify=True, cert=None, proxies=None):
         self.policy.check_url(request.url)

@@ -13,7 +13,7 @@ POLICY = Policy.from_config({"OUTBOUND_HTTP_HOSTS": ["127.0.0.1"],
 
 def run(sandbox, **values):
     values = {"base_url": f"{sandbox}/cards", **values}
-    request = connection_test.tester(values.get, values.get, POLICY, None)
+    request = connection_test.tester(values.get, values.get, POLICY)
     return request.probe(**request.arguments)
 
 

@@ -4,12 +4,11 @@ credentials and fails at Anmeldung with wrong ones; a partner that answers 503 f
 request; nothing is ordered. One test goes through the service editor's action and a worker."""
 import pytest
 
-from tests.factories import HX, ear_mould_raw, fresh, make_config
-from webapp.extensions import db
+from tests.factories import connection_test_run, ear_mould_raw, make_config
 from webapp.interfaces import actions
 from webapp.ordering import connection_test
 from webapp.outbound import engine
-from webapp.outbound.models import DONE, Outbound
+from webapp.outbound.models import DONE
 from webapp.outbound_policy import Policy
 from webapp.probes import AUTH, AUTH_FAILED, FAILED, NO_CREDENTIALS, REQUEST, SERVER_ERROR
 
@@ -22,7 +21,7 @@ def run(interface_key, base_url, **credentials):
     values = {"base_url": base_url, "portal_url": base_url, "connect_timeout": 2,
               "read_timeout": 2, **credentials}
     tester = connection_test.testers()[interface_key]
-    request = tester(values.get, values.get, POLICY, None)
+    request = tester(values.get, values.get, POLICY)
     return request.probe(**request.arguments)
 
 
@@ -76,13 +75,7 @@ def test_the_editor_action_tests_a_partner_service_through_the_worker(
         world.dreve, supplier=world.dreve, base_url=f"{sandbox}/dreve"), name="Dreve ST",
         branch_id=world.st.id)
     auth.login(world.admin)
-    response = client.post(f"/interfaces/{service.id}/actions/test",
-                           data={"csrf_token": csrf()}, headers=HX)
-    assert response.status_code == 200
-    assert work()
-    (row,) = db.session.scalars(db.select(Outbound).where(Outbound.subject_id == service.id,
-                                                          Outbound.subject_type == "service"))
-    row = fresh(Outbound, row.id)
+    row = connection_test_run(client, csrf, work, service)
     assert row.state == DONE and actions.passed(row)
     assert engine.reconcile() == 0
     assert all(step["state"] != FAILED for step in row.progress["steps"])

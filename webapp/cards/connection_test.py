@@ -11,7 +11,7 @@ from ..probes import web
 TIMEOUTS = (5.0, 15.0)
 
 
-def tester(value, secret, policy, ca_file):
+def tester(value, secret, policy):
     base = (value("base_url") or "").strip().rstrip("/")
     contract, key = (value("contract_number") or "").strip(), secret("contract_key") or ""
     probe = f"connection-test-{uuid.uuid4().hex}"
@@ -21,5 +21,5 @@ def tester(value, secret, policy, ca_file):
     else:
         url, auth = f"{base}/api/v1/info-requests/by-key/{probe}", None
     return TestRequest(web.https, dict(url=url, policy=policy, timeout=max(TIMEOUTS),
-                                       ca_file=ca_file, auth=auth, expect=(404,)),
+                                       auth=auth, expect=(404,)),
                        timeout=TIMEOUTS[0] + 2 * TIMEOUTS[1])

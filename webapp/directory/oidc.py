@@ -18,7 +18,7 @@ from flask import current_app
 from flask_babel import lazy_gettext as _l
 
 from .. import probes
-from ..outbound_policy import MESSAGES, REASONS, Policy, Refused
+from ..outbound_policy import CA_FILE, MESSAGES, REASONS, Policy, Refused
 
 WELL_KNOWN = "/.well-known/openid-configuration"
 CLIENT_TTL_SECONDS = 3600
@@ -211,7 +211,7 @@ def _no_json(url):
 
 # --- "Verbindung testen" --------------------------------------------------------------------
 
-def probe(issuer, client_id, scopes, policy, timeout=10, report=None, ca_file=None):
+def probe(issuer, client_id, scopes, policy, timeout=10, report=None):
     """The connection test of a provider, step by step like every probe (webapp/probes):
     RESOLVE → CONNECT → TLS (plain http only where the operator allows it) of the discovery
     address; AUTH is skipped (the client secret is only ever sent with a person's login);
@@ -238,14 +238,14 @@ def probe(issuer, client_id, scopes, policy, timeout=10, report=None, ca_file=No
         with sock:
             if parts.scheme == "https":
                 with run.step(probes.TLS) as step:
-                    context = probes.tls_context(ca_file)
+                    context = probes.tls_context(policy.ca_file)
                     with context.wrap_socket(sock, server_hostname=parts.hostname) as tls:
                         step.detail = probes.tls_detail(tls)
             else:
                 run.skip(probes.TLS, "plain http, allowed for this host by the operator")
         run.skip(probes.AUTH, "the client secret is only sent when a person logs in")
         with run.step(probes.REQUEST) as step:
-            step.detail = _discovery(config, policy, timeout, ca_file)
+            step.detail = _discovery(config, policy, timeout)
     return probes.Probe(report).run(steps)
 
 
@@ -260,16 +260,16 @@ def _parse_url(url):
     return parts, port or (443 if parts.scheme == "https" else 80)
 
 
-def _discovery(config, policy, timeout, ca_file):
+def _discovery(config, policy, timeout):
     """What the discovery document and the keys say, in one line; StepFailed when the login
     could not work with them."""
-    verify = str(ca_file) if ca_file else True
-
     def get(url, what):
         try:
             with policy.session() as session:
-                response = session.get(url, timeout=(timeout, timeout), verify=verify)
+                response = session.get(url, timeout=(timeout, timeout))
         except Refused as error:
+            if error.reason == CA_FILE:
+                raise probes.StepFailed(*probes.classify(error)) from None
             raise probes.StepFailed(probes.NOT_ALLOWED, MESSAGES[error.reason].format(
                 target=urlsplit(error.target).hostname or what)) from None
         except requests.Timeout:

@@ -10,7 +10,8 @@ settings.oidc_config), so a test that passes has checked what a login will use:
   certificate (handed to the probe in a temporary file), else LDAP_CA_CERT_FILE, else the
   operator's OUTBOUND_CA_FILE as for every connection test.
 - OpenID Connect: oidc.probe: the discovery address's host, connection and TLS, then the
-  discovery document and signing keys as the login checks them."""
+  discovery document and signing keys as the login checks them, trusting what the login's
+  sessions trust (the system's CAs plus OUTBOUND_CA_FILE, through the outbound policy)."""
 import tempfile
 
 from ..interfaces.actions import TestRequest
@@ -18,10 +19,10 @@ from ..probes import ldap as ldap_probe
 from . import oidc, settings
 
 
-def ldap_tester(value, secret, policy, ca_file):
+def ldap_tester(value, secret, policy):
     """The TestRequest for an LDAP service's values (value(key), secret(key))."""
     config = settings.ldap_config(settings.with_defaults(settings.LDAP, value), secret,
-                                  ca_file_fallback=str(ca_file or ""))
+                                  ca_file_fallback=policy.ca_file or "")
     timeout = config.connect_timeout + config.read_timeout
     return TestRequest(_ldap, dict(
         url=config.url, policy=policy, timeout=timeout, ca_pem=config.ca_cert,
@@ -41,13 +42,13 @@ def _ldap(ca_pem="", ca_file=None, report=None, **arguments):
         return ldap_probe.ldap(ca_file=handle.name, report=report, **arguments)
 
 
-def oidc_tester(value, secret, policy, ca_file):
+def oidc_tester(value, secret, policy):
     """The TestRequest for an OpenID Connect service's values."""
     value = settings.with_defaults(settings.OIDC, value)
     timeout = int(value("timeout") or 10)
     return TestRequest(oidc.probe, dict(
         issuer=value("issuer") or "", client_id=value("client_id") or "",
-        scopes=value("scopes") or "", policy=policy, timeout=timeout, ca_file=ca_file),
+        scopes=value("scopes") or "", policy=policy, timeout=timeout),
         timeout=timeout * 2)
 
 

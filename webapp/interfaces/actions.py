@@ -60,7 +60,7 @@ AT_WORKSTATION = _l("This test runs at the workstation the device is connected t
 
 # Connection tests that know more about a type than its fields say (a partner's login and a
 # harmless request of its protocol), registered by the domains above: interface key →
-# tester(value, secret, policy, ca_file) → TestRequest.
+# tester(value, secret, policy) → TestRequest; the policy carries the operator's CA file.
 _TESTERS = {}
 
 
@@ -330,8 +330,7 @@ class ServiceActionHandler(Handler):
             return _test_email(value, secret, sealed.get("recipient", ""), config)
         tester = _TESTERS.get(interface.key)
         if tester is not None:
-            return tester(value, secret, outbound_policy.from_config(config),
-                          config.get("OUTBOUND_CA_FILE") or None)
+            return tester(value, secret, outbound_policy.from_config(config))
         return _request(protocol_of(interface), value, secret, config)
 
     def max_duration(self, request):
@@ -391,13 +390,12 @@ def _test_email(value, secret, recipient, config):
                                "can read it, sending e-mail works.",
                                service=value("host") or "")))
     return outbound_mail.Mail(smtp, secret("password") or "", sender, recipient, message,
-                              outbound_policy.from_config(config),
-                              outbound_mail.tls_context(config.get("OUTBOUND_CA_FILE") or None))
+                              outbound_policy.from_config(config))
 
 
 def _request(protocol, value, secret, config):
     policy = outbound_policy.from_config(config)
-    ca_file = config.get("OUTBOUND_CA_FILE") or None
+    ca_file = policy.ca_file  # the probes that do not send through the policy's sessions
     if protocol == HTTPS:
         timeout = float(value("read_timeout") or value("connect_timeout") or 30)
         username = value("username")
@@ -408,7 +406,7 @@ def _request(protocol, value, secret, config):
         else:
             auth = None
         arguments = dict(url=value("base_url") or "", policy=policy, timeout=timeout,
-                         ca_file=ca_file, auth=auth)
+                         auth=auth)
     elif protocol in (SMTP, IMAP):
         timeout = float(value("timeout") or 30)
         arguments = dict(host=value("host") or "", port=value("port"),

@@ -262,10 +262,8 @@ def chain_mail(row, compose_text, tag):
     message.set_content(text, cte="quoted-printable")
     password = (resolver.secret_for(smtp, "password") if "password" in smtp.fields
                 else None)
-    config = current_app.config
     return mail.Mail(values, password, sender, mail.address(user.email), message,
-                     outbound_policy.from_config(config),
-                     mail.tls_context(config.get("OUTBOUND_CA_FILE") or None))
+                     outbound_policy.from_config(current_app.config))
 
 
 def compose(notice):

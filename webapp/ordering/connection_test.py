@@ -3,7 +3,8 @@ order would use (HTTP Basic, an API key with the account header, a bearer token 
 login, the portal's session cookie), then one harmless request of the partner's protocol —
 the lookup of an idempotency key that cannot exist, whose right answer is 404 "no such
 order". A test that passes has shown that the address, the encryption, the credentials and
-the partner's API all work; nothing is ordered.
+the partner's API all work; nothing is ordered. Every request goes through the policy's
+sessions, as the orders' do, so the test trusts exactly the CAs an order trusts.
 
 Registered per interface type with interfaces.actions.register_tester by the app factory.
 """
@@ -21,10 +22,9 @@ class _Login(AuthBase):
     """Logs in when the GET is prepared (bearer token or session cookie) and sends what the
     login gave. A refused login fails the AUTH step."""
 
-    def __init__(self, protocol, policy, base, username, password, timeout, ca_file):
+    def __init__(self, protocol, policy, base, username, password, timeout):
         self.protocol, self.policy, self.base = protocol, policy, base
-        self.username, self.password = username, password
-        self.timeout, self.ca_file = timeout, ca_file
+        self.username, self.password, self.timeout = username, password, timeout
 
     def __call__(self, prepared):
         p = self.protocol
@@ -35,9 +35,7 @@ class _Login(AuthBase):
         try:
             with self.policy.session() as session:
                 response = session.post(self.base + p.login_path, timeout=self.timeout,
-                                        allow_redirects=False,
-                                        verify=str(self.ca_file) if self.ca_file else True,
-                                        **send)
+                                        allow_redirects=False, **send)
         except requests.Timeout:
             raise StepFailed(TIMEOUT, "the login got no answer in time") from None
         status = response.status_code
@@ -62,7 +60,7 @@ class _Login(AuthBase):
 
 def tester_for(protocol):
     """A tester (interfaces.actions.register_tester) of one partner protocol."""
-    def tester(value, secret, policy, ca_file):
+    def tester(value, secret, policy):
         base = (value(protocol.url_field) or "").strip().rstrip("/")
         connect, read = timeouts(protocol, {key: value(key) for key in
                                             ("connect_timeout", "read_timeout")})
@@ -75,11 +73,10 @@ def tester_for(protocol):
         elif not username or not secret("password"):
             auth = _Missing()
         else:
-            auth = _Login(protocol, policy, base, username, secret("password"), (connect, read),
-                          ca_file)
+            auth = _Login(protocol, policy, base, username, secret("password"), (connect, read))
         url = f"{base}{protocol.collection}/by-key/connection-test-{uuid.uuid4().hex}"
         return TestRequest(web.https, dict(url=url, policy=policy, timeout=max(connect, read),
-                                           ca_file=ca_file, auth=auth, expect=(404,)),
+                                           auth=auth, expect=(404,)),
                            timeout=connect + 2 * read)
     return tester
 

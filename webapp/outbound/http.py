@@ -9,6 +9,7 @@ and field errors. The partner's error format: {"error": {"code", "message", "fie
 Outcome messages are stored as the attempt's and the row's text and shown as stored (as the
 engine's own are): they are worded through gettext, so a worker writes them in the
 installation's default language (German) and a run started in a request in its reader's."""
+import ssl
 import time
 from email.utils import parsedate_to_datetime
 from urllib.parse import urlsplit
@@ -48,6 +49,19 @@ def not_sent(error):
     return isinstance(reason, (urllib3.exceptions.NewConnectionError,
                                urllib3.exceptions.ConnectTimeoutError,
                                urllib3.exceptions.SSLError))
+
+
+def tls_failure(error):
+    """What went wrong in the TLS handshake of a requests error, in words, or None for any
+    other error: the server's certificate not trusted (or naming another host) — signed, say,
+    by an internal CA that is not in OUTBOUND_CA_FILE — or the handshake failing otherwise."""
+    if not isinstance(error, requests.exceptions.SSLError):
+        return None
+    reason = getattr(error.args[0], "reason", None) if error.args else None  # MaxRetryError's
+    causes = (*getattr(reason, "args", ()), getattr(reason, "__context__", None))
+    if any(isinstance(cause, ssl.SSLCertVerificationError) for cause in causes):
+        return _("the server's certificate is not trusted")
+    return _("the TLS connection failed")
 
 
 def json_object(response):
@@ -111,8 +125,10 @@ def call(policy, base, method, url, headers, answer, timeouts=TIMEOUTS, **kwargs
         return None, Outcome(PERMANENT, message=not_connected(refusal))
     except requests.RequestException as error:
         if not_sent(error):
-            return None, Outcome(TRANSIENT, message=_("%(host)s: could not connect",
-                                                      host=host))
+            tls = tls_failure(error)
+            return None, Outcome(TRANSIENT, message=(
+                _("%(host)s: could not connect (%(cause)s)", host=host, cause=tls) if tls
+                else _("%(host)s: could not connect", host=host)))
         if isinstance(error, requests.Timeout):
             return None, Outcome(AMBIGUOUS, message=_("%(host)s: no answer in time",
                                                       host=host))

@@ -40,8 +40,8 @@ def address(value):
 @dataclass(frozen=True)
 class Mail:
     """One e-mail ready to go, as a handler's prepared request: the SMTP service's values and
-    password, the envelope, the message, where the server may connect and the TLS context.
-    The call (`send`) needs no database."""
+    password, the envelope, the message, and where the server may connect and whose
+    certificates it trusts (the policy). The call (`send`) needs no database."""
 
     smtp: dict            # the SMTP service's values (host, port, encryption, username, timeout)
     password: str | None
@@ -49,7 +49,6 @@ class Mail:
     recipient: str
     message: EmailMessage
     policy: object        # the operator's outbound Policy
-    context: object       # the TLS context (tls_context: the operator's CA file trusted)
 
     def __repr__(self):  # never print the password
         return f"Mail(to={self.recipient!r})"
@@ -60,15 +59,7 @@ class Mail:
 
     def send(self):
         return send(self.smtp, self.password, self.sender, [self.recipient], self.message,
-                    self.policy, self.context)
-
-
-def tls_context(ca_file=None):
-    """The system's trust store, plus the operator's extra CA certificates when given."""
-    context = ssl.create_default_context()
-    if ca_file:
-        context.load_verify_locations(ca_file)
-    return context
+                    self.policy)
 
 
 class GuardedSMTP(smtplib.SMTP):
@@ -111,21 +102,22 @@ class _Refused(Exception):
         self.code, self.text = code, text
 
 
-def send(smtp, password, sender, recipients, message, policy, context=None):
+def send(smtp, password, sender, recipients, message, policy):
     """One SMTP conversation within the service's timeout as a whole, with a server `policy`
-    allows. `smtp`: the SMTP service's values (host, port, encryption, username, timeout);
-    `recipients`: the envelope's addresses. Returns an Outcome (ACCEPTED when the server took
-    the message)."""
+    allows, whose certificate the policy's TLS context trusts (the system's CAs plus the
+    operator's CA file). `smtp`: the SMTP service's values (host, port, encryption, username,
+    timeout); `recipients`: the envelope's addresses. Returns an Outcome (ACCEPTED when the
+    server took the message)."""
     timeout = float(smtp.get("timeout") or 30)
     deadline = time.monotonic() + timeout
     encryption = smtp.get("encryption") or "starttls"
     host, port = smtp.get("host") or "", int(smtp.get("port") or DEFAULT_PORTS.get(
         encryption, 587))
-    context = context or ssl.create_default_context()
     data_sent = False
     client = None
     step = None  # STARTTLS or LOGIN while smtplib may find the server does not offer it
     try:
+        context = policy.tls_context(host) if encryption != "none" else None
         client = connect(policy, encryption, host, port, timeout, context)
         _step(client, deadline, client.ehlo)
         if encryption == "starttls":
@@ -169,9 +161,14 @@ def send(smtp, password, sender, recipients, message, policy, context=None):
         # smtplib reports a reply that did not come in time as a closed connection.
         timed_out = isinstance(error, TimeoutError) or isinstance(error.__context__,
                                                                    TimeoutError)
-        cause = _("no answer in time") if timed_out else (
-            _("the connection was closed") if isinstance(error, smtplib.SMTPServerDisconnected)
-            else _("could not connect (%(error)s)", error=type(error).__name__))
+        if timed_out:
+            cause = _("no answer in time")
+        elif isinstance(error, smtplib.SMTPServerDisconnected):
+            cause = _("the connection was closed")
+        elif isinstance(error, ssl.SSLCertVerificationError):
+            cause = _("the server's certificate is not trusted")
+        else:
+            cause = _("could not connect (%(error)s)", error=type(error).__name__)
         if data_sent:
             return Outcome(AMBIGUOUS, message=_(
                 "The mail server %(host)s: %(cause)s after the message was sent; it may have "

@@ -19,7 +19,8 @@ from dataclasses import dataclass, field
 
 from flask_babel import lazy_gettext as _l
 
-from ..outbound_policy import Refused
+from .. import outbound_policy
+from ..outbound_policy import CA_FILE, Refused
 
 RESOLVE, CONNECT, TLS, AUTH, REQUEST = "resolve", "connect", "tls", "auth", "request"
 STEPS = (RESOLVE, CONNECT, TLS, AUTH, REQUEST)
@@ -103,6 +104,8 @@ def classify(error):
     """(reason, detail) for an exception raised by a network call."""
     if isinstance(error, StepFailed):
         return error.reason, error.detail
+    if isinstance(error, Refused) and error.reason == CA_FILE:
+        return INVALID, "the CA file (OUTBOUND_CA_FILE) cannot be read"
     if isinstance(error, Refused):
         return NOT_ALLOWED, str(error)
     if isinstance(error, socket.gaierror):
@@ -208,16 +211,13 @@ class Deadline:
 
 
 def tls_context(ca_file=None):
-    """A client context that verifies the certificate and the host name against the system's
-    CAs plus, when given, those in `ca_file` (the operator's OUTBOUND_CA_FILE: an internal
-    CA, as mail sending trusts it too). INVALID when ca_file cannot be read."""
-    context = ssl.create_default_context()
-    if ca_file:
-        try:
-            context.load_verify_locations(cafile=str(ca_file))
-        except (OSError, ssl.SSLError, ValueError) as error:
-            raise StepFailed(INVALID, f"CA file: {type(error).__name__}") from None
-    return context
+    """outbound_policy.tls_context: the system's CAs plus, when given, those in `ca_file` (the
+    operator's OUTBOUND_CA_FILE, as every send trusts it too, or a directory's own CA).
+    INVALID when ca_file cannot be read."""
+    try:
+        return outbound_policy.tls_context(ca_file)
+    except (OSError, ssl.SSLError, ValueError) as error:
+        raise StepFailed(INVALID, f"CA file: {type(error).__name__}") from None
 
 
 def tls_detail(sock):

@@ -31,8 +31,8 @@ EMPTY_LISTING_REPLIES = ("450", "550")
 def transfer(protocol, host, port, username, password, policy, timeout=10, report=None,
              ca_file=None, remote_dir="/"):
     """Test an SFTP, FTPS or FTP login: a Result with the five steps. `port` empty → 22 for
-    SFTP, 21 otherwise; `ca_file` replaces the system's CAs for FTPS; `remote_dir` empty → the
-    login folder."""
+    SFTP, 21 otherwise; `ca_file` is trusted besides the system's CAs for FTPS; `remote_dir`
+    empty → the login folder."""
     def body(probe):
         with probe.step(RESOLVE) as step:
             if protocol not in PROTOCOLS:

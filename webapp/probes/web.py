@@ -2,6 +2,9 @@
 → TLS (handshake with verification; skipped for http://, which the policy allows only for the
 hosts the operator lists) → AUTH → REQUEST (one harmless GET).
 
+Both the TLS step and the GET trust what the policy's sessions trust, as every send does: the
+system's CAs plus the operator's CA file (Policy.ca_file, OUTBOUND_CA_FILE).
+
 The GET is sent once, through the policy's guarded session, and answers both AUTH and
 REQUEST: AUTH is "ok" only when the credentials were demonstrably accepted (an answer below
 400), "failed" on 401/403, and skipped as "not verified" when the answer says nothing about
@@ -14,7 +17,7 @@ from urllib.parse import urlsplit
 import requests
 from requests.auth import AuthBase, HTTPBasicAuth
 
-from ..outbound_policy import MESSAGES, Refused
+from ..outbound_policy import CA_FILE, MESSAGES, Refused
 from . import (
     AUTH, AUTH_FAILED, BAD_ANSWER, CONNECT, INVALID, NO_CREDENTIALS, NOT_ALLOWED, REQUEST,
     RESOLVE, SERVER_ERROR, TIMEOUT, TLS, UNREACHABLE, Probe, StepFailed, classify, tls_context,
@@ -25,16 +28,15 @@ DEFAULT_PORTS = dict(https=443, http=80)
 REJECTED = (401, 403)
 
 
-def https(url, policy, timeout=10, report=None, ca_file=None, auth=None, path="", expect=()):
+def https(url, policy, timeout=10, report=None, auth=None, path="", expect=()):
     """Test a web API: a Result with the five steps. `path` is appended to the URL's path
-    for the GET; `ca_file`: the operator's CA, trusted besides the system's in the TLS step
-    (the GET, made by requests, trusts that file alone when it is given). `auth`: None (AUTH skipped), a
-    (username, password) pair for HTTP Basic, a dict of headers (an API key and the headers
-    naming the account, e.g. {"X-Api-Key": key, "X-Partner-Id": "10001"}), or any requests
-    auth callable (takes and returns the PreparedRequest, e.g. for a bearer token; one that
-    logs in first raises StepFailed(AUTH_FAILED, …) when the login is refused, which fails
-    AUTH). `expect`: statuses that are the right answer to this GET although ≥ 400, e.g. 404
-    for a lookup of a key that cannot exist: they pass AUTH and REQUEST."""
+    for the GET. `auth`: None (AUTH skipped), a (username, password) pair for HTTP Basic, a
+    dict of headers (an API key and the headers naming the account, e.g. {"X-Api-Key": key,
+    "X-Partner-Id": "10001"}), or any requests auth callable (takes and returns the
+    PreparedRequest, e.g. for a bearer token; one that logs in first raises
+    StepFailed(AUTH_FAILED, …) when the login is refused, which fails AUTH). `expect`:
+    statuses that are the right answer to this GET although ≥ 400, e.g. 404 for a lookup of
+    a key that cannot exist: they pass AUTH and REQUEST."""
     def body(probe):
         with probe.step(RESOLVE) as step:
             parts, port = _parse(url)
@@ -45,7 +47,7 @@ def https(url, policy, timeout=10, report=None, ca_file=None, auth=None, path=""
         with sock:
             if parts.scheme == "https":
                 with probe.step(TLS) as step:
-                    step.detail = _handshake(sock, parts.hostname, ca_file)
+                    step.detail = _handshake(sock, parts.hostname, policy.ca_file)
             else:
                 probe.skip(TLS, "plain http, allowed for this host by the operator")
         try:
@@ -55,7 +57,7 @@ def https(url, policy, timeout=10, report=None, ca_file=None, auth=None, path=""
                 raise problem from None
         target = parts._replace(path=parts.path.rstrip("/") + "/" + path.lstrip("/")).geturl() \
             if path else url
-        response, error = _get(policy, target, timeout, ca_file, sender)
+        response, error = _get(policy, target, timeout, sender)
         status = response.status_code if response is not None else None
         if isinstance(error, StepFailed) and error.reason in (AUTH_FAILED, NO_CREDENTIALS):
             with probe.step(AUTH):  # the login before the GET was refused
@@ -140,16 +142,17 @@ def _auth(auth):
     raise StepFailed(INVALID, f"unknown kind of credentials: {type(auth).__name__}")
 
 
-def _get(policy, url, timeout, ca_file, auth):
+def _get(policy, url, timeout, auth):
     """(response, None) or (None, the exception REQUEST reports)."""
     try:
         with policy.session() as session:
             # stream: only the status and headers are read, never a large body.
-            response = session.get(url, timeout=(timeout, timeout), auth=auth, stream=True,
-                                   verify=str(ca_file) if ca_file else True)
+            response = session.get(url, timeout=(timeout, timeout), auth=auth, stream=True)
             response.close()
             return response, None
     except Refused as error:  # a redirect to an address the operator does not allow
+        if error.reason == CA_FILE:  # (or to https while the CA file cannot be read)
+            return None, StepFailed(*classify(error))
         return None, StepFailed(NOT_ALLOWED, MESSAGES[error.reason].format(
             target=urlsplit(error.target).hostname or "the redirect's target"))
     except requests.Timeout:

@@ -180,7 +180,7 @@ def register_runners():
 
 # --- Verbindung testen -------------------------------------------------------------------------
 
-def tester(value, secret, policy, ca_file):
+def tester(value, secret, policy):
     """"Verbindung testen" the way Anmelden connects (interfaces.actions.register_tester):
     ClientID and Firmen-Nr. asking for the login of a key that cannot exist, whose right
     answer is 404 — a wrong Firmen-Nr. fails at Anmeldung, and nothing is logged in."""
@@ -189,8 +189,8 @@ def tester(value, secret, policy, ca_file):
             "X-Company-Number": (value("company_number") or "").strip()}
     url = f"{base}{LOGIN_PATH}/by-key/connection-test-{uuid.uuid4().hex}"
     return actions.TestRequest(web.https, dict(url=url, policy=policy,
-                                               timeout=http.TIMEOUTS[1], ca_file=ca_file,
-                                               auth=auth, expect=(404,)),
+                                               timeout=http.TIMEOUTS[1], auth=auth,
+                                               expect=(404,)),
                                timeout=sum(http.TIMEOUTS))
 
 

@@ -7,6 +7,8 @@ import time
 
 import pytest
 
+from tests.mailserver import start_smtp
+from tests.probes.tls import make_certificates
 from webapp.devrun import free_port
 from webapp.ordering.adapters import get_adapter, order_document
 from webapp.ordering.adapters.base import (
@@ -14,7 +16,7 @@ from webapp.ordering.adapters.base import (
 )
 from webapp.ordering.adapters.standard import message_id
 
-from .conftest import order_request, position, smtp_config
+from .conftest import TEST_POLICY, order_request, position, smtp_config
 
 ADAPTER = get_adapter("ear_mould_standard_order")
 SERVICE = dict(delivery="email", order_template="1", recipient="", subject="Otoplastikbestellung")
@@ -114,6 +116,30 @@ def test_starttls_that_the_server_does_not_offer_is_permanent(smtp_server):
     outcome = ADAPTER.submit(mail_request(smtp=smtp_config(smtp_server.port,
                                                            encryption="starttls")))
     assert outcome.kind == PERMANENT and "STARTTLS" in outcome.message
+
+
+def test_starttls_to_a_mail_server_of_the_operators_ca(tmp_path):
+    """A mail server whose certificate an internal CA signed takes the order form over
+    STARTTLS when the policy trusts that CA (OUTBOUND_CA_FILE), as the test e-mail does;
+    without it the certificate is not trusted and nothing is sent."""
+    certificates = make_certificates(tmp_path)
+    server = start_smtp(certificates, "mailer", "Mail-Pw-1")
+    try:
+        def submit(policy):
+            return ADAPTER.submit(order_request(
+                "ear_mould_standard_order", SERVICE, secrets={}, outbound=policy,
+                smtp_config=smtp_config(server.port, encryption="starttls", username="mailer"),
+                smtp_secret={"password": "Mail-Pw-1"}.get))
+
+        trusting = dataclasses.replace(TEST_POLICY, ca_file=str(certificates.ca_file))
+        assert submit(trusting).kind == ACCEPTED
+        assert len(server.handler.messages) == 1
+        untrusted = submit(TEST_POLICY)
+        assert (untrusted.kind, untrusted.message) == (
+            TRANSIENT, "The mail server 127.0.0.1: the server's certificate is not trusted.")
+        assert len(server.handler.messages) == 1
+    finally:
+        server.stop()
 
 
 @pytest.mark.parametrize("request_values, smtp, words", [

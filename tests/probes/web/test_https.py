@@ -1,6 +1,8 @@
 """Web API connection test against a real HTTPS server (and the partner sandbox over plain
 http): one test per step that can fail, each naming the step and the reason, and no secret
 in any step's detail."""
+import dataclasses
+
 import pytest
 from requests.auth import HTTPBasicAuth
 
@@ -18,10 +20,13 @@ SECRETS = (PASSWORD, API_KEY, "sandbox", "Demo-Dreve-2026", "sandbox-key")
 
 @pytest.fixture
 def probe(policy, certs, https_url):
-    """Runs the probe on the HTTPS server, trusting the test CA, unless overridden; checks
-    that no detail contains a secret and that the report callback saw the steps."""
+    """Runs the probe on the HTTPS server with a policy trusting the test CA (as
+    OUTBOUND_CA_FILE does), unless overridden; checks that no detail contains a secret and
+    that the report callback saw the steps."""
+    trusting = dataclasses.replace(policy, ca_file=str(certs.ca_file))
+
     def run(**overrides):
-        values = dict(url=https_url, policy=policy, timeout=5, ca_file=certs.ca_file)
+        values = dict(url=https_url, policy=trusting, timeout=5)
         values.update(overrides)
         return checked_run(https, SECRETS, **values)
     return run
@@ -108,9 +113,18 @@ def test_certificate_for_another_host(probe, wrong_host_url):
     assert "127.0.0.1" in result.failed.detail
 
 
-def test_certificate_of_an_unknown_ca(probe):
+def test_certificate_of_an_unknown_ca(probe, policy):
     """Without the test CA (the system's CAs only) the certificate is not trusted."""
-    assert failed(probe(ca_file=None)) == (TLS, CERTIFICATE)
+    assert failed(probe(policy=policy)) == (TLS, CERTIFICATE)
+
+
+def test_ca_file_that_cannot_be_read(probe, policy, tmp_path):
+    """An operator's CA file that cannot be read fails at TLS as settings that cannot work,
+    before anything is sent."""
+    missing = dataclasses.replace(policy, ca_file=str(tmp_path / "missing.pem"))
+    result = probe(policy=missing)
+    assert failed(result) == (TLS, INVALID)
+    assert result.failed.detail == "CA file: FileNotFoundError"
 
 
 def test_silent_server(probe, silent_port):

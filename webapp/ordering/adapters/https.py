@@ -25,7 +25,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from ...outbound.http import (  # noqa: F401 (retry_after: tests)
-    json_object, not_connected, not_sent, retry_after,
+    json_object, not_connected, not_sent, retry_after, tls_failure,
 )
 from ...outbound_policy import Refused
 from .base import (
@@ -261,7 +261,7 @@ def _describe(error):
     if isinstance(error, requests.Timeout):
         return _("no answer in time")
     if isinstance(error, requests.exceptions.SSLError):
-        return _("the TLS connection failed")
+        return tls_failure(error)
     if isinstance(error, requests.ConnectionError):
         return _("could not connect") if not_sent(error) else _("the connection was closed")
     return _("the answer could not be read (%(error)s)", error=type(error).__name__)
