@@ -55,6 +55,20 @@ def test_search_by_number_and_several_words(client, admin, make_customer, two_br
     assert b"Erika" in by_number and b"Max" not in by_number
 
 
+def test_search_by_phone_mobile_and_email(client, admin, make_customer, two_branches):
+    """A caller is found by the number they call from, as it is written or by its digits in
+    groups; a taken SiNNO-App address by the address."""
+    stuttgart, ulm = two_branches
+    make_customer("Mustermann", stuttgart, phone="0711 555 123", email="erika@example.org")
+    make_customer("Ulmer", ulm, first_name="Max", mobile="+49 170 5550001")
+    for q, found, not_found in (("0711+555", b"Mustermann", b"Ulmer"),
+                                ("5550001", b"Ulmer", b"Mustermann"),
+                                ("+49+170", b"Ulmer", b"Mustermann"),
+                                ("erika%40example.org", b"Mustermann", b"Ulmer")):
+        rows = client.get(f"/customers/?q={q}", headers=HX).data
+        assert found in rows and not_found not in rows, q
+
+
 def test_branch_filter(client, admin, make_customer, two_branches):
     """The branch filter keeps that branch's customers and is kept selected on the page."""
     stuttgart, ulm = two_branches

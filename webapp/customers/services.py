@@ -22,6 +22,11 @@ CUSTOMER_FIELDS = (
 SALUTATIONS = ("", "ms", "mr")
 
 
+# What the customer search looks in.
+SEARCHED = (Customer.last_name, Customer.first_name, Customer.number, Customer.city,
+            Customer.phone, Customer.mobile, Customer.email)
+
+
 def customer_number(customer_id):
     """The Kundennummer of a customer id: K-000042."""
     return f"K-{customer_id:06d}"
@@ -89,11 +94,12 @@ def may_read(actor, customer):
 
 
 def search_customers(q="", branch_id=None, page=1, per_page=25, reader=None):
-    """Customers whose name, number or city contains every word of `q`, optionally of one
-    branch, and of those `reader` reads; by name. The branch comes in the same query."""
-    conditions = [or_(*(contains(column, word) for column in (
-        Customer.last_name, Customer.first_name, Customer.number, Customer.city)))
-        for word in q.split()]
+    """Customers whose name, number, city, phone or mobile number or e-mail address contains
+    every word of `q`, optionally of one branch, and of those `reader` reads; by name. The
+    branch comes in the same query. (A caller is found by the number they call from; the
+    SiNNO-App names a mobile number or address as taken, and whoever may switch that app
+    access off finds its customer here.)"""
+    conditions = [or_(*(contains(column, word) for column in SEARCHED)) for word in q.split()]
     if branch_id:
         conditions.append(Customer.branch_id == branch_id)
     scope = customer_scope(reader) if reader is not None else None

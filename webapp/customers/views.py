@@ -29,7 +29,8 @@ def _list_context():
 
 @bp.get("/customers/")
 def customers():
-    """Searchable list of customers by name, number or city, filterable by branch."""
+    """Searchable list of customers by name, number, city, phone, mobile or e-mail, filterable
+    by branch."""
     context = _list_context()
     if hx.wants_fragment():
         return render_template("customers/_customer_list.html", **context)
