@@ -53,6 +53,8 @@ def test_configure_dreve_smartorder(page, chain, tmp_path, log_in):
     expect(page.get_by_role("heading", name="Schnittstellen", exact=True)).to_be_visible()
     page.evaluate("window.__noReload = true")
 
+    # Each search landmark has a name of its own (the list's and, below, the dialog's).
+    expect(page.get_by_role("search", name="Schnittstellen suchen")).to_have_count(1)
     search = page.get_by_role("searchbox", name="Schnittstellen suchen")
     search.fill("kette")
     expect(page).to_have_url(f"{chain.url}/interfaces/?q=kette")
@@ -64,6 +66,7 @@ def test_configure_dreve_smartorder(page, chain, tmp_path, log_in):
     dialog = page.get_by_role("dialog", name="Neuer Service: Schnittstelle wählen")
     expect(dialog).to_be_visible()
     expect(dialog.get_by_role("searchbox")).to_be_focused()
+    expect(dialog.get_by_role("search", name="Neuer Service: Schnittstelle wählen")).to_be_visible()
     searches = []
     page.on("request", lambda request: searches.append(request.url)
             if "/interfaces/new/choices" in request.url else None)
