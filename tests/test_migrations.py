@@ -164,7 +164,7 @@ def test_upgrade_keeps_the_data_and_ids_are_not_reused_after(migration_app):
                               group_key="communication", name="Ulm SMTP", branch_id=ulm,
                               usage_server=True)
             _insert(connection, "interface_services", interface_key="phone_dial_url",
-                    group_key="telephone", name="Telefon", usage_server=True)
+                    group_key="telephone", name="Telefon Weiß", usage_server=True)
             connection.execute(text("INSERT INTO interface_service_secrets "
                                     "(service_id, field_key, value, updated_at) "
                                     "VALUES (:id, 'password', 'x', '2026-01-05 09:00:00')"),
@@ -184,7 +184,11 @@ def test_upgrade_keeps_the_data_and_ids_are_not_reused_after(migration_app):
             assert dict(connection.execute(text(
                 "SELECT name, group_position FROM interface_services")).all()) == {
                 "Ulm SMTP": len(catalogue.load()),  # no such group (any more)
-                "Telefon": catalogue.group_position("telephone")}
+                "Telefon Weiß": catalogue.group_position("telephone")}
+            # and their names folded for the search, as the model folds them
+            assert dict(connection.execute(text(
+                "SELECT name, search_name FROM interface_services")).all()) == {
+                "Ulm SMTP": "ulm smtp", "Telefon Weiß": "telefon weiss"}
         with db.engine.begin() as connection:
             if connection.dialect.name == "sqlite":  # env.py turned them on again
                 assert connection.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1

@@ -16,6 +16,12 @@ def utcnow():
     return datetime.now(timezone.utc)
 
 
+def fold_text(text):
+    """`text` as searches compare it: lower case, ß as ss (None stays None). Here, below the
+    models, because a model stores a name folded for its search (InterfaceService)."""
+    return None if text is None else text.lower().replace("ß", "ss")
+
+
 class UTC(TypeDecorator):
     """Timestamps are stored as UTC; SQLite drops the tzinfo, so it is put back on read."""
 

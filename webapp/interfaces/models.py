@@ -13,11 +13,11 @@ from sqlalchemy import (
     JSON, Boolean, CheckConstraint, Date, ForeignKey, Index, Integer, String, UniqueConstraint,
     text,
 )
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
 from ..crypto import EncryptedText
 from ..extensions import db
-from ..models_base import IDS_NEVER_REUSED, UTC, Tracked, utcnow
+from ..models_base import IDS_NEVER_REUSED, UTC, Tracked, fold_text, utcnow
 from ..org.models import Branch, Workstation
 from . import catalogue
 
@@ -26,6 +26,10 @@ CHAIN, BRANCH, WORKSTATION = "chain", "branch", "workstation"
 
 def _group_position(context):
     return catalogue.group_position(context.get_current_parameters()["group_key"])
+
+
+def _search_name(context):
+    return fold_text(context.get_current_parameters()["name"])
 
 
 class InterfaceService(Tracked, db.Model):
@@ -58,6 +62,11 @@ class InterfaceService(Tracked, db.Model):
     group_position: Mapped[int] = mapped_column(Integer, default=_group_position,
                                                 server_default="0")
     name: Mapped[str] = mapped_column(String(120))
+    # The name as the search compares it (fold_text), kept with every change of the name and
+    # set on a bulk insert by the default: the list's search matches it with a plain LIKE
+    # instead of folding every chain and branch service's name per request (issue 15).
+    search_name: Mapped[str] = mapped_column(String(240), default=_search_name,
+                                             server_default="")
     branch_id: Mapped[int | None] = mapped_column(ForeignKey("branches.id"), index=True)
     # Indexed first in ix_interface_services_list; an index of its own made PostgreSQL sort
     # every chain and branch service for the list's first page (migration a4c6e8f0b2d3).
@@ -81,6 +90,11 @@ class InterfaceService(Tracked, db.Model):
     company_links: Mapped[list["ServiceCompany"]] = relationship(
         back_populates="service", cascade="all, delete-orphan", passive_deletes=True,
     )
+
+    @validates("name")
+    def _fold_name(self, _key, name):
+        self.search_name = fold_text(name)
+        return name
 
     @property
     def scope(self):

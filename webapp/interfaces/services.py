@@ -43,7 +43,7 @@ from ..errors import DomainError, InUse, PermissionDenied
 from ..extensions import db
 from ..org.models import Branch, Workstation
 from ..org.services import get_chain
-from ..records import check_version, contains, flush_unique, paginate
+from ..records import check_version, contains, contains_folded, flush_unique, paginate
 from . import catalogue
 from . import values as field_values
 from .models import BRANCH, CHAIN, WORKSTATION, InterfaceService, ServiceCompany, ServiceSecret
@@ -230,7 +230,7 @@ def search_services(q="", group=None, branch=None, with_workstation_settings=Fal
         # The branch and workstation names are matched once each, not once per service
         # (2,750 services in 50 branches in the benchmark): the same services, no join; the
         # workstations' only where the list holds workstation services.
-        matches = [contains(InterfaceService.name, term),
+        matches = [contains_folded(InterfaceService.search_name, term),
                    InterfaceService.branch_id.in_(db.select(Branch.id)
                                                   .where(contains(Branch.name, term))),
                    InterfaceService.interface_key.in_(keys)]
