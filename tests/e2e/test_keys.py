@@ -60,6 +60,21 @@ def test_the_header_link_opens_the_same_help(page, live_server, staff):
     expect(link).to_be_focused()
 
 
+@pytest.mark.parametrize("path", ("/help/interfaces", "/interfaces/help/dreve_smartorder"))
+def test_a_help_page_heads_its_sections_below_its_title(page, live_server, staff, path):
+    """The interfaces' help opened as a page (the help link's address, e.g. in a new tab):
+    its sections are h2 under the page's h1, not h3 (as under a dialog's h2, see
+    test_f1_opens_the_help_of_the_screen), so no heading level is skipped."""
+    page.goto(f"{live_server.url}{path}")
+    expect(page.get_by_role("heading", level=1)).to_have_count(1)
+    expect(page.get_by_role("heading", level=2, name=de("The mask"))).to_be_visible()
+    expect(page.get_by_role("heading", level=3)).to_have_count(0)
+    page.goto(f"{live_server.url}/interfaces/")
+    page.keyboard.press("F1")
+    dialog = page.get_by_role("dialog", name=de("Help"))
+    expect(dialog.get_by_role("heading", level=3, name=de("The mask"))).to_be_visible()
+
+
 @pytest.mark.parametrize("path", ("/orders/", "/customers/"))
 def test_slash_focuses_the_search_field(page, live_server, staff, path):
     """'/' anywhere but in a field puts the cursor into the list's search field, without
