@@ -90,3 +90,19 @@ def test_choose_document_templates_in_the_search_dialog(page, card_service, log_
     expect(page.locator("#service-form .notice")).to_have_text("Gespeichert.")
     expect(page.locator("#f-templates-1-card_template")).to_have_value("Karte GOLD")
     expect(page.locator("#f-templates-0-card_template")).to_have_value("Karte BASIS")
+
+
+def test_the_editor_and_the_list_filter_each_have_their_kind(page, card_service, log_in):
+    """Document templates: the list's filter "Art" and the editor's field "Art" beside it are
+    two controls with ids of their own, so each label names its own control (with one id the
+    editor's label named the filter, and its own select had no name)."""
+    page.set_viewport_size({"width": 1366, "height": 768})
+    log_in("admin")
+    page.goto(card_service.rsplit("/interfaces/", 1)[0] + "/document-templates/")
+    page.get_by_role("link", name="Karte GOLD").click()
+    editor = page.locator("#editor")
+    expect(editor.get_by_label("Name", exact=True)).to_have_value("Karte GOLD")
+    expect(editor.get_by_label("Art", exact=True)).to_have_value("card_layout")
+    expect(page.locator(".list-pane").get_by_label("Art", exact=True)).to_have_value("")
+    assert page.evaluate("""() => [...document.querySelectorAll('[id]')].map(e => e.id)
+                              .filter((id, i, ids) => ids.indexOf(id) !== i)""") == []
