@@ -183,6 +183,9 @@ def test_an_admin_orders_an_employee_card_with_a_roller_clip(
     expect(page).to_have_url(f"{live_server.url}/users/{cards.manager.id}")
     section = page.get_by_role("region", name=de("Employee card"))
     expect(section).to_contain_text(de("No card ordered yet."))
+    # The card's form and the user's have ids of their own (their CSRF fields too).
+    assert page.evaluate("""() => [...document.querySelectorAll('[id]')].map(e => e.id)
+                              .filter((id, i, ids) => ids.indexOf(id) !== i)""") == []
     template = section.get_by_label(de("Template"))
     template.select_option(label="TEAM")
     expect(template).to_be_focused()
