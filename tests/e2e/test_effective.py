@@ -5,6 +5,8 @@ import re
 import pytest
 from playwright.sync_api import expect
 
+from tests.factories import card_order_raw
+from webapp.documents.models import DocumentTemplate
 from webapp.extensions import db
 from webapp.interfaces import services
 from webapp.users.models import User
@@ -37,6 +39,12 @@ def test_workstation_shows_values_from_chain_branch_and_workstation(page, live_s
                                 {"drive_letter": "E:"})
         services.create_service(admin, "appointment_reminders", {"name": "Terminerinnerung"},
                                 {"contact_template": "Erinnerung", "days_before": "2"})
+        # A table of eleven columns in the cell "Wert".
+        db.session.add(DocumentTemplate(name="Karte GOLD", kind="card_layout", content="…",
+                                        updated_by="test"))
+        db.session.flush()
+        services.create_service(admin, "card_order", {"name": "Kundenkarten"},
+                                card_order_raw({"name": "GOLD", "comment": "Treueprogramm"}))
         db.session.commit()  # services flush; outside a request the test commits
     log_in("admin")
 
@@ -57,6 +65,23 @@ def test_workstation_shows_values_from_chain_branch_and_workstation(page, live_s
     expect(row("Passwort")).to_contain_text("gesetzt")
     expect(page.locator("body")).not_to_contain_text("x-geheim")
     expect(row("Kontaktvorlage").locator(".origin")).to_have_text("Filialkette")
+    # The card templates' table scrolls sideways in its cell, a region the keyboard reaches,
+    # and no word of it is broken across lines (each word's text lies on one line).
+    templates = page.get_by_role("region", name="Vorlagen zur Kartenbestellung")
+    expect(templates.get_by_role("columnheader", name="Versandintervall")).to_be_visible()
+    templates.focus()
+    expect(templates).to_be_focused()
+    broken = templates.evaluate("""region => [...region.querySelectorAll('th, td')].flatMap(cell => {
+        const text = cell.firstChild, words = [], range = document.createRange();
+        if (!text || text.nodeType !== Node.TEXT_NODE) return words;
+        for (const match of text.data.matchAll(/\\S+/g)) {
+          range.setStart(text, match.index);
+          range.setEnd(text, match.index + match[0].length);
+          if (range.getClientRects().length > 1) words.push(match[0]);
+        }
+        return words;
+    })""")
+    assert broken == []
     page.screenshot(path=str(tmp_path / "effective.png"), full_page=True)
 
     page.evaluate("window.__noReload = true")
