@@ -63,3 +63,19 @@ def test_verwaltung_menu_by_keyboard(page, live_server, make_user, make_branch, 
     expect(page.get_by_role("heading", name="Firmen", level=1)).to_be_visible()
     expect(verwaltung).to_have_attribute("aria-current", "true")
     expect(navigation.locator('a[aria-current="page"]')).to_have_attribute("href", "/companies/")
+
+
+@pytest.mark.parametrize("width", (683, 320))
+def test_the_bar_wraps_when_zoomed_in(page, live_server, make_user, make_branch, log_in, width):
+    """Zoomed in — 200 % of a 1366 px laptop is 683 CSS pixels, 400 % of 1280 is 320 (WCAG
+    1.4.10) — the bar wraps its entries and the account's links: the page does not scroll
+    sideways and every link of the bar lies within the window."""
+    make_branch("Stuttgart Mitte", "ST")
+    make_user("admin", role="admin", name="Anna Admin")
+    page.set_viewport_size({"width": width, "height": 768})
+    log_in("admin")
+    assert page.evaluate("document.documentElement.scrollWidth") <= width
+    for link in page.locator("header.topbar").get_by_role("link").all():
+        box = link.bounding_box()
+        assert 0 <= box["x"] and box["x"] + box["width"] <= width, link.text_content()
+    expect(page.get_by_role("button", name="Abmelden")).to_be_in_viewport()
