@@ -8,6 +8,7 @@ from tests.factories import HX, count, ear_mould_raw
 from webapp.customers.models import Customer
 from webapp.extensions import db
 from webapp.forms import AppForm
+from webapp.interfaces.models import InterfaceService
 from webapp.ordering.models import Order
 from webapp.org.models import Branch
 
@@ -131,3 +132,19 @@ def test_a_customer_of_a_branch_that_does_not_exist_is_refused(client, admin, au
         "branch_id": branch_id})
     assert response.status_code == 422
     assert count(app, Customer) == 0
+
+
+@pytest.mark.parametrize("url", ["/branches/new", "/interfaces/new/smtp"])
+@pytest.mark.parametrize("body", ['{"name": [1, 2], "short_code": 7, "version": {}}',
+                                  '{"name": "Ulm", "short_code": "UL"}', "[1, 2]", '"Ulm"'])
+def test_a_json_body_is_a_post_of_no_field(client, admin, auth, app, url, body):
+    """Flask-WTF read a JSON body as the form: a number or list where a browser sends text
+    failed in the validators, a list or string as the body in the form's dict (500). Our
+    pages post forms only: JSON is an empty post, refused beside the fields (422)."""
+    response = client.post(url, data=body, content_type="application/json",
+                           headers={**HX, "X-CSRFToken": auth.csrf_token()})
+    assert response.status_code == 422
+    assert 'class="error"' in response.get_data(as_text=True)  # beside a required field
+    assert count(app, Branch) == 0
+    with app.app_context():
+        assert db.session.scalar(db.select(db.func.count()).select_from(InterfaceService)) == 0

@@ -2,8 +2,11 @@
 import re
 import secrets
 
+from flask import request
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
+from flask_wtf.form import _Auto
+from werkzeug.datastructures import ImmutableMultiDict
 from wtforms import HiddenField, SelectMultipleField, StringField, TextAreaField
 from wtforms.validators import StopValidation, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
@@ -51,6 +54,14 @@ class AppForm(FlaskForm):
             check = NoControlCharacters(multiline=isinstance(field, TextAreaField))
             field.validators = [check, *field.validators]
             return field
+
+        def wrap_formdata(self, form, formdata):
+            # Flask-WTF reads a JSON body as the form, and JSON puts numbers, lists and
+            # objects where a field expects the strings a browser sends (len(1) failed in
+            # Length: a 500). Our pages post forms only: a JSON body is a post of no field.
+            if formdata is _Auto and request.is_json and not (request.form or request.files):
+                return ImmutableMultiDict()
+            return super().wrap_formdata(form, formdata)
 
     def process(self, formdata=None, obj=None, data=None, extra_filters=None, **kwargs):
         super().process(formdata, obj, data, extra_filters, **kwargs)
