@@ -176,6 +176,15 @@ def test_history_lists_who_when_outcome_duration_and_message(admin, client, csrf
     assert page.count("<tr>") == 3  # the head and two runs
     assert page.index("Bestanden") < page.index("Fehlgeschlagen")  # newest first
     assert page.count(admin.name) == 2 and " s</td>" in page
+    # The link's own address (a new tab, no JavaScript): a whole page with the same table,
+    # its title and heading, leading back to the service.
+    whole = client.get(_test_url(smtp_service, "/history")).get_data(as_text=True)
+    assert '<html lang="de"' in whole and "<main" in whole
+    assert "<title>Verlauf: " in whole
+    assert f"· {smtp_service.name} · Schnittstellen</title>" in whole
+    assert whole.count("<h1>Verlauf: ") == 1 and "<h4" not in whole
+    assert f'href="/interfaces/{smtp_service.id}"' in whole
+    assert whole.count("<tr>") == 3 and whole.index("Bestanden") < whole.index("Fehlgeschlagen")
 
 
 def test_invalid_form_values_are_named_and_nothing_starts(admin, client, csrf, smtp_service):

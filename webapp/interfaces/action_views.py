@@ -6,9 +6,10 @@ replaces its own content inside a live region that stays put, so screen readers 
 each step. Every answer also swaps the button itself (out of band): disabled and marked busy
 while the run goes on, usable again when it ended.
 """
-from flask import abort, make_response, render_template, request
+from flask import abort, make_response, render_template, request, url_for
 from flask_login import current_user
 
+from .. import hx
 from ..errors import DomainError, PermissionDenied
 from ..i18n import ui_language
 from . import actions
@@ -74,8 +75,15 @@ def action_status_get(service_id, action_key, station_id):
 def action_history_get(service_id, action_key, station_id):
     _station_, service, _interface, spec = _context(service_id, action_key, station_id)
     runs = [run_view(row) for row in actions.history(service, spec.key)]
-    return render_template("interfaces/_action_history.html", service=service,
-                           label=spec.text("label", ui_language()), key=spec.key, runs=runs)
+    context = dict(service=service, label=spec.text("label", ui_language()), key=spec.key,
+                   runs=runs)
+    if hx.wants_fragment():
+        return render_template("interfaces/_action_history.html", **context)
+    # The link's own address (a new tab, no JavaScript): the same table as a page of its own.
+    return render_template("interfaces/action_history.html",
+                           editor_url=url_for("interfaces.edit_get", service_id=service.id,
+                                              station_id=station_id),
+                           **context)
 
 
 def _context(service_id, action_key, station_id):
