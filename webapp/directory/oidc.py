@@ -18,7 +18,7 @@ from flask import current_app
 from flask_babel import lazy_gettext as _l
 
 from .. import probes
-from ..outbound_policy import CA_FILE, MESSAGES, REASONS, Policy, Refused
+from ..outbound_policy import MESSAGES, REASONS, Policy, Refused
 
 WELL_KNOWN = "/.well-known/openid-configuration"
 CLIENT_TTL_SECONDS = 3600
@@ -268,10 +268,7 @@ def _discovery(config, policy, timeout):
             with policy.session() as session:
                 response = session.get(url, timeout=(timeout, timeout))
         except Refused as error:
-            if error.reason == CA_FILE:
-                raise probes.StepFailed(*probes.classify(error)) from None
-            raise probes.StepFailed(probes.NOT_ALLOWED, MESSAGES[error.reason].format(
-                target=urlsplit(error.target).hostname or what)) from None
+            raise probes.refused_request(error, what) from None
         except requests.Timeout:
             raise probes.StepFailed(probes.TIMEOUT, f"{what}: no answer within {timeout} s") from None
         except requests.RequestException as error:

@@ -16,6 +16,7 @@ import ssl
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from urllib.parse import urlsplit
 
 from flask_babel import lazy_gettext as _l
 
@@ -98,6 +99,16 @@ class StepFailed(Exception):
     def __init__(self, reason, detail=""):
         super().__init__(detail or reason)
         self.reason, self.detail = reason, detail
+
+
+def refused_request(error, what):
+    """StepFailed for a policy refusal (outbound_policy.Refused) of a request a probe sent
+    through the policy's session — a redirect to an address the operator does not allow,
+    named by its host (or `what`), or https while the CA file cannot be read."""
+    if error.reason == CA_FILE:
+        return StepFailed(*classify(error))
+    return StepFailed(NOT_ALLOWED, outbound_policy.MESSAGES[error.reason].format(
+        target=urlsplit(error.target).hostname or what))
 
 
 def classify(error):

@@ -17,11 +17,11 @@ from urllib.parse import urlsplit
 import requests
 from requests.auth import AuthBase, HTTPBasicAuth
 
-from ..outbound_policy import CA_FILE, MESSAGES, Refused
+from ..outbound_policy import MESSAGES, Refused
 from . import (
     AUTH, AUTH_FAILED, BAD_ANSWER, CONNECT, INVALID, NO_CREDENTIALS, NOT_ALLOWED, REQUEST,
-    RESOLVE, SERVER_ERROR, TIMEOUT, TLS, UNREACHABLE, Probe, StepFailed, classify, tls_context,
-    tls_detail,
+    RESOLVE, SERVER_ERROR, TIMEOUT, TLS, UNREACHABLE, Probe, StepFailed, classify,
+    refused_request, tls_context, tls_detail,
 )
 
 DEFAULT_PORTS = dict(https=443, http=80)
@@ -150,11 +150,8 @@ def _get(policy, url, timeout, auth):
             response = session.get(url, timeout=(timeout, timeout), auth=auth, stream=True)
             response.close()
             return response, None
-    except Refused as error:  # a redirect to an address the operator does not allow
-        if error.reason == CA_FILE:  # (or to https while the CA file cannot be read)
-            return None, StepFailed(*classify(error))
-        return None, StepFailed(NOT_ALLOWED, MESSAGES[error.reason].format(
-            target=urlsplit(error.target).hostname or "the redirect's target"))
+    except Refused as error:  # a redirect the operator does not allow, or the CA file gone
+        return None, refused_request(error, "the redirect's target")
     except requests.Timeout:
         return None, StepFailed(TIMEOUT, f"no answer within {timeout} s")
     except requests.RequestException as error:
