@@ -51,3 +51,25 @@ def test_current_screen_and_its_group_are_marked(client, admin, make_branch):
     nav = body[body.index("<nav"):body.index("</nav>")]
     assert "<summary>" in nav
     assert re.findall(r'<a href="([^"]+)" aria-current="page"', nav) == ["/customers/"]
+
+
+def test_remembered_bar_follows_role_language_and_screen(client, auth, make_branch, make_user):
+    """The bar is rendered once per screen, language and role and then reused (issue 15):
+    an administrator's bar is not shown to staff after it, an English bar not to a German
+    user, nor one screen's marks on another."""
+    branch = make_branch("Stuttgart", "ST")
+    make_user("anna", role="admin", branch_ids=[branch], preferred_language="en")
+    make_user("till", role="staff", branch_ids=[branch])
+    auth.login("anna")
+    bar, summary, links = navigation(client, "/customers/")
+    assert summary == "<summary>Administration</summary>" and "/operations/" in links
+    auth.logout()
+    auth.login("till")
+    bar, summary, links = navigation(client, "/customers/")
+    assert summary == "<summary>Verwaltung</summary>"
+    assert links == MASTER_DATA
+    body = client.get("/orders/").get_data(as_text=True)
+    nav = body[body.index("<nav"):body.index("</nav>")]
+    assert re.findall(r'<a href="([^"]+)" aria-current="page"', nav) == ["/orders/"]
+    assert 'class="notifications-link" href="/notifications/">' in body
+    assert 'href="/help/orders"' in body and 'href="/help/customers"' not in body

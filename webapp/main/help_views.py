@@ -76,16 +76,14 @@ def topic_of(endpoint):
 
 
 def page_help():
-    """For base.html: the help of the screen shown (its URL and name), for logged-in users.
-    No database access."""
+    """For the top bar (navigation.TopBar): the help of the screen shown (its URL and name),
+    for logged-in users. No database access."""
     topic = topic_of(request.endpoint or "") if current_user.is_authenticated else None
     if topic is None:
         return {"page_help": None}
     return {"page_help": SimpleNamespace(url=url_for("main.help_get", topic=topic),
                                          title=TOPICS[topic])}
 
-
-bp.app_context_processor(page_help)
 
 
 @bp.get("/help", defaults={"topic": "start"})

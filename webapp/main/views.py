@@ -14,9 +14,9 @@ from ..permissions import is_admin
 from ..security import safe_next
 from ..users.models import User
 from . import bp, readiness
-from .navigation import navigation
+from .navigation import top_bar
 
-bp.app_context_processor(navigation)
+bp.app_context_processor(top_bar)
 
 
 # How many orders in Fehler and still waiting the start page lists; the rest are a link away.
