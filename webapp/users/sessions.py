@@ -8,7 +8,7 @@ import secrets
 from datetime import timedelta
 
 from flask import current_app
-from sqlalchemy import delete, or_, update
+from sqlalchemy import bindparam, delete, or_, update
 from sqlalchemy.orm import joinedload
 
 from ..extensions import db
@@ -48,14 +48,24 @@ def start_session(user, address, user_agent):
     return record
 
 
+# Every logged-in request runs this statement: built once with parameters rather than per
+# request (~0.1 ms of SQL expression building, issue 15). One statement with the user.
+_RESUME = (db.select(LoginSession).options(joinedload(LoginSession.user))
+           .where(LoginSession.token_hash == bindparam("digest"),
+                  LoginSession.user_id == bindparam("user_id"),
+                  LoginSession.ended_at.is_(None),
+                  LoginSession.last_seen_at > bindparam("seen_after"),
+                  LoginSession.created_at > bindparam("created_after")))
+
+
 def resume_session(user_id, token):
     """The active user whose live session has this token, with the session attached; None
     for an ended, idle or too old session. Notes the use at most once per TOUCH_EVERY."""
     now = utcnow()
-    record = db.session.scalar(
-        db.select(LoginSession).options(joinedload(LoginSession.user))  # one statement
-        .where(LoginSession.token_hash == _digest(token), LoginSession.user_id == user_id,
-               *_live(now)))
+    seen_after, created_after = _live_since(now)
+    record = db.session.scalar(_RESUME, {
+        "digest": _digest(token), "user_id": user_id, "seen_after": seen_after,
+        "created_after": created_after})
     if record is None or not record.user.active:
         return None
     if now - record.last_seen_at >= TOUCH_EVERY:
