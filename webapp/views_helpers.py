@@ -10,6 +10,15 @@ from .extensions import db
 from .security import safe_next
 
 
+def id_url(endpoint, argument, **values):
+    """A function of a record's id answering url_for(endpoint, argument=id, **values), for
+    the links of a list's rows: url_for costs ~10 µs a call (issue 15), this a format of the
+    URL built once. The same text for an int id, which the rules' <int:…> take."""
+    marker = 987654321987654321
+    head, _, tail = url_for(endpoint, **{argument: marker}, **values).partition(str(marker))
+    return lambda record_id: f"{head}{int(record_id)}{tail}"
+
+
 def refusal_status(form):
     """409 when the record changed under the user (optimistic locking), else 422."""
     return 409 if getattr(form, "conflict", False) else 422

@@ -11,7 +11,7 @@ from ..changelog.display import in_words
 from ..changelog.services import record_history
 from ..errors import DomainError
 from ..forms import apply_domain_error
-from ..views_helpers import after_save, refusal_status
+from ..views_helpers import after_save, id_url, refusal_status
 from . import bp, services
 from .forms import CustomerForm, salutation_label
 from .page import customer_or_404, render_tab
@@ -22,9 +22,10 @@ def _list_context():
     branch_id = params.record_id(request.args, "branch")
     pagination = services.search_customers(q, branch_id, params.page(request.args),
                                            current_app.config["PAGE_SIZE"], reader=current_user)
-    return dict(pagination=pagination, q=q, branch_filter=branch_id,
-                branches=services.all_branches(),
-                may_create=bool(services.editable_branches(current_user)))
+    branches = services.all_branches()
+    return dict(pagination=pagination, q=q, branch_filter=branch_id, branches=branches,
+                may_create=services.may_create_among(current_user, branches),
+                customer_url=id_url("customers.customer_get", "customer_id"))
 
 
 @bp.get("/customers/")
