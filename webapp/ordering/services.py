@@ -5,8 +5,8 @@ delivery job only after the commit (queue.enqueue_after_commit): a crash between
 leaves a due row that the reconciler picks up, never a job for a row that does not exist.
 """
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import or_, update
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy import and_, func, or_, update
+from sqlalchemy.orm import Bundle, aliased, joinedload, selectinload
 
 from .. import references
 from ..companies.models import Company
@@ -20,7 +20,7 @@ from ..permissions import branch_scope, is_admin, reads_branch
 from ..processes.models import OPEN, EarMouldPosition, Process
 from ..processes.services import ordered_position_ids
 from ..queue import enqueue_after_commit
-from ..records import contains
+from ..records import contains, paginate
 from . import routing
 from .models import (
     ARTICLES, CANCELLED, CONFIRMED, CREATED, DONE, ERROR, FAILED, OPEN_STATES, ORDER_KIND,
@@ -83,8 +83,14 @@ def get_order(order_id, reader=None):
 
 
 def _readable(query, reader):
+    return query.where(*_scope(reader))
+
+
+def _scope(reader):
+    """The conditions that keep to the orders of the branches `reader` reads (none for
+    administrators and without a reader)."""
     scope = branch_scope(reader) if reader is not None else None
-    return query if scope is None else query.where(Order.branch_id.in_(scope or {0}))
+    return () if scope is None else (Order.branch_id.in_(scope or {0}),)
 
 
 def orders_by_ids(ids, reader=None):
@@ -157,27 +163,98 @@ def search_orders(q="", status="", branch_id=None, page=1, per_page=25, reader=N
 
 
 def orders_query(q="", status="", branch_id=None, reader=None):
-    """The statement search_orders pages through, newest first (by id): the CSV export runs
-    it whole, in chunks."""
+    """The statement search_orders pages through, newest first (by id), whole orders: the
+    CSV export runs it whole, in chunks. The order list reads only its columns
+    (order_list)."""
     # What a row shows, each one row at most, joined into the same statement: five more
     # statements (one per relationship) cost a third of the list's time (issue 15).
-    query = (_readable(db.select(Order), reader)
-             .options(joinedload(Order.supplier), joinedload(Order.branch),
-                      joinedload(Order.outbound),
-                      joinedload(Order.process).joinedload(Process.customer))
-             .order_by(Order.id.desc()))
+    return (db.select(Order)
+            .options(joinedload(Order.supplier), joinedload(Order.branch),
+                     joinedload(Order.outbound),
+                     joinedload(Order.process).joinedload(Process.customer))
+            .where(*_filters(q, status, branch_id, reader))
+            .order_by(Order.id.desc()))
+
+
+def _filters(q, status, branch_id, reader):
+    conditions = list(_scope(reader))
     if status:
-        query = query.where(Order.status == status)
+        conditions.append(Order.status == status)
     if branch_id:
-        query = query.where(Order.branch_id == branch_id)
+        conditions.append(Order.branch_id == branch_id)
     if q:
         customers = (db.select(Process.id).join(Customer)
                      .where(contains(Customer.last_name, q)))
         suppliers = db.select(Company.id).where(contains(Company.name, q))
-        query = query.where(contains(Order.number, q)
-                            | contains(Order.external_number, q)
-                            | Order.process_id.in_(customers) | Order.supplier_id.in_(suppliers))
-    return query
+        conditions.append(contains(Order.number, q) | contains(Order.external_number, q)
+                          | Order.process_id.in_(customers) | Order.supplier_id.in_(suppliers))
+    return conditions
+
+
+class ListedOrder:
+    """A row of the order list: the columns it shows, not the order with its supplier,
+    branch, process, customer and delivery as records (building those six records a row
+    was most of the list's time, issue 15). Reads as an Order where the list's status
+    words (ordering.views.order_progress) and str() ask."""
+
+    __slots__ = ("id", "number", "ordered_at", "status", "handoff", "external_number",
+                 "error_message", "service_name", "supplier_name", "branch_name", "customer",
+                 "outbound", "url", "ordered_text")
+
+    def __init__(self, values):
+        (self.id, self.number, self.ordered_at, self.status, self.handoff,
+         self.external_number, self.error_message, self.service_name, self.supplier_name,
+         self.branch_name, customer_id, last_name, first_name, outbound_id, *outbound) = values
+        # As str(customer): "Last, First", or the last name alone.
+        self.customer = (None if customer_id is None
+                         else f"{last_name}, {first_name}" if first_name else last_name)
+        self.outbound = ListedDelivery(*outbound) if outbound_id is not None else None
+        self.url = self.ordered_text = None  # the view's link and time in words
+
+    def __str__(self):
+        return self.number or f"#{self.id}"  # as str(order)
+
+
+class ListedDelivery:
+    """What the list's status words read of an order's outbound row."""
+
+    __slots__ = ("state", "attempts", "last_error", "next_attempt_at")
+
+    def __init__(self, state, attempts, last_error, next_attempt_at):
+        self.state, self.attempts = state, attempts
+        self.last_error, self.next_attempt_at = last_error, next_attempt_at
+
+
+class _Listed(Bundle):
+    def create_row_processor(self, query, procs, labels):
+        def row(values):
+            return ListedOrder([proc(values) for proc in procs])
+        return row
+
+
+_Supplier = aliased(Company)
+_LISTED = _Listed(
+    "order", Order.id, Order.number, Order.ordered_at, Order.status, Order.handoff,
+    Order.external_number, Order.error_message, Order.service_name, _Supplier.name,
+    Branch.name, Customer.id, Customer.last_name, Customer.first_name, Outbound.id,
+    Outbound.state, Outbound.attempts, Outbound.last_error, Outbound.next_attempt_at)
+
+
+def order_list(q="", status="", branch_id=None, page=1, per_page=25, reader=None):
+    """A page of stock management's order list (Lagerverwaltung → Bestellungen), newest
+    first, as search_orders filters: ListedOrder rows, one statement for the page and one
+    to count."""
+    conditions = _filters(q, status, branch_id, reader)
+    query = (db.select(_LISTED).select_from(Order)
+             .outerjoin(_Supplier, _Supplier.id == Order.supplier_id)
+             .outerjoin(Branch, Branch.id == Order.branch_id)
+             .outerjoin(Process, Process.id == Order.process_id)
+             .outerjoin(Customer, Customer.id == Process.customer_id)
+             .outerjoin(Outbound, and_(Outbound.subject_type == ORDER_SUBJECT,
+                                       Outbound.subject_id == Order.id))
+             .where(*conditions).order_by(Order.id.desc()))
+    return paginate(query, db.select(func.count()).select_from(Order).where(*conditions),
+                    page, per_page)
 
 
 # --- the 'Bestellservice' step -----------------------------------------------------------
