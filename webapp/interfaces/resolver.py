@@ -24,7 +24,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import and_, or_
+from sqlalchemy import and_, func, or_
 from sqlalchemy.orm import selectinload
 
 from ..companies.models import Company
@@ -33,7 +33,7 @@ from ..org.models import Branch, Workstation
 from . import catalogue
 from . import values as field_values
 from .catalogue.schema import FieldSpec, Group, InterfaceType, TableSpec
-from .models import InterfaceService
+from .models import InterfaceService, ServiceSecret
 from .services import chain_today, service_state, stored_secret
 
 DEFAULT = "default"
@@ -154,13 +154,14 @@ def effective_configuration(workstation=None, branch=None, today=None):
     chain_today(). A constant number of queries, however many services exist."""
     workstation, branch = _place(workstation, branch)
     today = today or chain_today()
-    found = _candidates(workstation, branch)
+    # Only which secrets are set, never their values: no secret rows to load.
+    found, secret_keys = _candidates(workstation, branch, with_secrets=False)
     by_key = defaultdict(list)
     for service in found:
         by_key[service.interface_key].append(service)
     result = EffectiveConfiguration(workstation=workstation, branch=branch, today=today)
     for group in catalogue.load():
-        entries = [_entry(group, iface, by_key.pop(iface.key), today)
+        entries = [_entry(group, iface, by_key.pop(iface.key), today, secret_keys)
                    for iface in group.interfaces if iface.key in by_key]
         if entries:
             result.groups.append((group, entries))
@@ -180,11 +181,11 @@ def resolve(interface_key, workstation=None, branch=None, company_id=None, today
     generic one, e.g. e-mail ordering without company), else None."""
     interface = catalogue.get_interface(interface_key)
     workstation, branch = _place(workstation, branch)
-    found = _candidates(workstation, branch, [interface_key])
+    found, secret_keys = _candidates(workstation, branch, [interface_key])
     if not found:
         return None
     entry = _entry(catalogue.group_of(interface_key), interface, found,
-                   today or chain_today())
+                   today or chain_today(), secret_keys)
     if company_id is None:
         return entry.resolution
     return _for_company(entry.applied, company_id)
@@ -196,8 +197,9 @@ def resolve_for_company(group_key, company_id, workstation=None, branch=None, to
     the branch's first, then the chain's (DESIGN, ordering rule 2). None if there is none."""
     group = catalogue.get_group(group_key)
     workstation, branch = _place(workstation, branch)
-    found = _candidates(workstation, branch, list(group.interface_keys))
-    return _naming(_group_applied(group, found, today or chain_today()), company_id)
+    found, secret_keys = _candidates(workstation, branch, list(group.interface_keys))
+    return _naming(_group_applied(group, found, today or chain_today(), secret_keys),
+                   company_id)
 
 
 def company_resolver(group_key, branch_ids, today=None):
@@ -207,8 +209,9 @@ def company_resolver(group_key, branch_ids, today=None):
     resolve_for_company(group_key, company_id, branch=branch_id) gives, or None."""
     group = catalogue.get_group(group_key)
     today = today or chain_today()
-    applied = {branch_id: _group_applied(group, found, today) for branch_id, found
-               in _at_branches(branch_ids, list(group.interface_keys)).items()}
+    at_branches, secret_keys = _at_branches(branch_ids, list(group.interface_keys))
+    applied = {branch_id: _group_applied(group, found, today, secret_keys)
+               for branch_id, found in at_branches.items()}
     return lambda company_id, branch_id: _naming(applied[branch_id], company_id)
 
 
@@ -219,28 +222,32 @@ def resolve_at_branches(interface_key, branch_ids, today=None):
     interface = catalogue.get_interface(interface_key)
     group = catalogue.group_of(interface_key)
     today = today or chain_today()
-    return {branch_id: _entry(group, interface, found, today).resolution if found else None
-            for branch_id, found in _at_branches(branch_ids, [interface_key]).items()}
+    at_branches, secret_keys = _at_branches(branch_ids, [interface_key])
+    return {branch_id: (_entry(group, interface, found, today, secret_keys).resolution
+                        if found else None)
+            for branch_id, found in at_branches.items()}
 
 
 def _at_branches(branch_ids, interface_keys):
-    """{branch id: the services of `interface_keys` at the chain and that branch (None: the
-    chain's only)}, as _candidates finds them for each, read at once."""
+    """({branch id: the services of `interface_keys` at the chain and that branch (None: the
+    chain's only)}, {service id: set secret keys}), as _candidates finds them for each, read
+    at once."""
     branch_ids = list(dict.fromkeys(branch_ids))
     named = [b for b in branch_ids if b is not None]
-    found = _services_at([InterfaceService.branch_id.in_(named)] if named else [],
-                         interface_keys)
+    found, secret_keys = _services_at([InterfaceService.branch_id.in_(named)] if named else [],
+                                      interface_keys)
     return {branch_id: [s for s in found if s.branch_id is None or s.branch_id == branch_id]
-            for branch_id in branch_ids}
+            for branch_id in branch_ids}, secret_keys
 
 
-def _group_applied(group, found, today):
+def _group_applied(group, found, today, secret_keys):
     """The applying Resolutions of every type of `group` among `found` (one place's)."""
     by_key = defaultdict(list)
     for service in found:
         by_key[service.interface_key].append(service)
     return [resolution for iface in group.interfaces if iface.key in by_key
-            for resolution in _entry(group, iface, by_key[iface.key], today).applied]
+            for resolution in _entry(group, iface, by_key[iface.key], today,
+                                     secret_keys).applied]
 
 
 def _naming(applied, company_id):
@@ -275,27 +282,36 @@ def _place(workstation, branch):
     return None, branch
 
 
-def _candidates(workstation, branch, interface_keys=None):
-    """Every service at the chain, the branch and the workstation, with secret states — two
-    statements."""
+def _candidates(workstation, branch, interface_keys=None, with_secrets=True):
+    """Every service at the chain, the branch and the workstation, and the keys of their set
+    secrets (see _services_at)."""
     places = []
     if branch is not None:
         places.append(InterfaceService.branch_id == branch.id)
     if workstation is not None:
         places.append(InterfaceService.workstation_id == workstation.id)
-    return _services_at(places, interface_keys)
+    return _services_at(places, interface_keys, with_secrets)
 
 
-def _services_at(places, interface_keys=None):
-    """The chain's services and those matching one of `places` (conditions), with secret
-    states — two statements."""
+def _services_at(places, interface_keys=None, with_secrets=True):
+    """([service], {service id: frozenset of its set secrets' keys}): the chain's services and
+    those matching one of `places` (conditions). The keys come with the services (one
+    statement); `with_secrets` loads the secret rows too (a second), for jobs that may
+    decrypt one (secret_for)."""
     chain = and_(InterfaceService.branch_id.is_(None), InterfaceService.workstation_id.is_(None))
-    query = (db.select(InterfaceService).where(or_(chain, *places))
-             .options(selectinload(InterfaceService.secrets))
+    keys = (db.select(func.aggregate_strings(ServiceSecret.field_key, ","))
+            .where(ServiceSecret.service_id == InterfaceService.id).scalar_subquery())
+    query = (db.select(InterfaceService, keys).where(or_(chain, *places))
              .order_by(InterfaceService.id))
+    if with_secrets:
+        query = query.options(selectinload(InterfaceService.secrets))
     if interface_keys is not None:
         query = query.where(InterfaceService.interface_key.in_(interface_keys))
-    return db.session.scalars(query).all()
+    services, secret_keys = [], {}
+    for service, set_keys in db.session.execute(query):
+        services.append(service)
+        secret_keys[service.id] = frozenset(set_keys.split(",")) if set_keys else frozenset()
+    return services, secret_keys
 
 
 def applying(interface, found, today):
@@ -334,12 +350,12 @@ def applying(interface, found, today):
     return applied, inactive, overridden, protected_by
 
 
-def _entry(group, interface, found, today):
+def _entry(group, interface, found, today, secret_keys):
     applied, inactive, overridden, protected_by = applying(interface, found, today)
     entry = InterfaceEntry(group=group, interface=interface, inactive=inactive,
                            overridden=overridden, protected_by=protected_by)
     for service, base in applied:
-        entry.applied.append(_resolution(interface, service, base, entry))
+        entry.applied.append(_resolution(interface, service, base, entry, secret_keys))
     return entry
 
 
@@ -348,33 +364,40 @@ def _slot_value(service, key):
     return None if value is None else str(value).casefold()
 
 
-def _resolution(interface, service, base, entry):
+def _resolution(interface, service, base, entry, secret_keys):
     resolution = Resolution(interface=interface, service=service, base=base,
                             overridden=entry.overridden, protected_by=entry.protected_by)
+    # A page resolves hundreds of fields: each service's scope and secrets are read once.
     own = field_values.from_storage(interface, service.values)
-    below = field_values.from_storage(interface, base.values) if base is not None else {}
+    scope, own_secrets = service.scope, secret_keys[service.id]
+    if base is not None:
+        below = field_values.from_storage(interface, base.values)
+        base_scope, base_secrets = base.scope, secret_keys[base.id]
+    else:
+        below, base_scope, base_secrets = {}, None, ()
+    fields = resolution.fields
     for spec in interface.fields:
-        if spec.is_secret:
-            holder = next((s for s in (service, base)
-                           if s is not None and spec.key in s.secret_keys), None)
-            resolution.fields[spec.key] = FieldValue(
-                spec, None, holder.scope if holder else None, holder, holder is not None)
-        elif own.get(spec.key) is not None:
-            resolution.fields[spec.key] = FieldValue(spec, own[spec.key], service.scope,
-                                                     service, True)
-        elif below.get(spec.key) is not None:
-            resolution.fields[spec.key] = FieldValue(spec, below[spec.key], base.scope, base,
-                                                     True)
+        key = spec.key
+        if spec.kind == "secret":
+            if key in own_secrets:
+                fields[key] = FieldValue(spec, None, scope, service, True)
+            elif key in base_secrets:
+                fields[key] = FieldValue(spec, None, base_scope, base, True)
+            else:
+                fields[key] = FieldValue(spec)
+        elif own[key] is not None:
+            fields[key] = FieldValue(spec, own[key], scope, service, True)
+        elif below.get(key) is not None:
+            fields[key] = FieldValue(spec, below[key], base_scope, base, True)
         elif spec.default is not None:
-            resolution.fields[spec.key] = FieldValue(spec, spec.default, DEFAULT, None, True)
+            fields[key] = FieldValue(spec, spec.default, DEFAULT, None, True)
         else:
-            resolution.fields[spec.key] = FieldValue(spec)
+            fields[key] = FieldValue(spec)
     for table in interface.tables:
         if own.get(table.key) or (own.get(table.key) is not None and base is None):
-            resolution.tables[table.key] = TableValue(table, own[table.key], service.scope,
-                                                      service)
+            resolution.tables[table.key] = TableValue(table, own[table.key], scope, service)
         elif below.get(table.key) is not None:
-            resolution.tables[table.key] = TableValue(table, below[table.key], base.scope, base)
+            resolution.tables[table.key] = TableValue(table, below[table.key], base_scope, base)
         else:
             resolution.tables[table.key] = TableValue(table)
     return resolution
