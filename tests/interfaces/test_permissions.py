@@ -37,7 +37,7 @@ def test_branch_manager_own_branches_and_their_workstations(world, make_service)
 def test_branch_manager_reads_but_cannot_change_chain_services(world, make_service):
     """Chain-wide services are visible to branch managers and changed only by admins."""
     chain = make_service("smtp")
-    assert services.search_services().items == [chain]
+    assert [row.id for row in services.search_services().items] == [chain.id]
     assert not services.can_edit_service(world.manager, chain)
     assert not services.can_create_in(world.manager, None)
     assert services.can_create_in(world.manager, world.st.id)

@@ -75,7 +75,10 @@ def test_change_log_says_changed_without_any_value(world, smtp):
 def test_search_and_copies_never_carry_secrets(world, smtp):
     """Listed services expose no secret; a copy starts with every secret unset."""
     (listed,) = services.search_services().items
-    assert "password" not in listed.values
+    assert "password" not in listed._mapping and "values" not in listed._mapping
+    assert set(listed._mapping) == {"id", "name", "interface_key", "protected", "usage_server",
+                                    "usage_client", "enabled", "start_date", "branch_name",
+                                    "workstation_name"}
     copy = services.copy_service(world.admin, smtp, {"branch_id": world.st.id})
     assert services.secret_states(copy) == {"password": False}
     assert services.service_values(copy)["username"] == "filiale"

@@ -5,6 +5,8 @@ them, in branch management (/interfaces/…) and in a workstation's settings
 Thin views: permissions, scope, protection and every field rule are enforced by services.py
 and values.py. The checks here decide what to show, and refuse users who may change nothing
 with 403 before reading their input."""
+import functools
+
 from flask import abort, current_app, flash, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -17,7 +19,7 @@ from ..companies import services as company_services
 from ..errors import Conflict, DomainError, PermissionDenied
 from ..extensions import db
 from ..org import services as org_services
-from ..views_helpers import refusal_status
+from ..views_helpers import id_url, refusal_status
 from . import catalogue, credential_plans, rollouts, services
 from .action_display import action_items
 from .blueprint import bp
@@ -103,6 +105,7 @@ def _list_context(station):
         may_import=is_admin(current_user) and station is None,
         credential_warnings=credential_plans.credential_warnings(
             [service.id for service in pagination.items]),
+        service_url=id_url("interfaces.edit_get", "service_id", **_args(station)),
     )
 
 
@@ -608,11 +611,18 @@ def _interface_of(service):
 
 def _names(interface_key):
     """(group name, interface name) for the list; the key where the type was removed."""
+    return _names_in(interface_key, ui_language())
+
+
+@functools.cache
+def _names_in(interface_key, language):
+    """_names in `language`: the catalogue is code, so each pair is looked up once per process
+    rather than per row (issue 15)."""
     try:
         group, interface = catalogue.group_of(interface_key), catalogue.get_interface(interface_key)
     except KeyError:
         return interface_key, interface_key
-    return group.text("name", ui_language()), interface.text("name", ui_language())
+    return group.text("name", language), interface.text("name", language)
 
 
 def _new_scopes(station):
