@@ -85,6 +85,27 @@ def test_upgrade_to_head_matches_the_models(migration_app):
         assert tables == set(db.metadata.tables) | {"alembic_version"}
 
 
+def _key_columns(connection, index):
+    """How many key columns (expressions included) the database's index has."""
+    if connection.dialect.name == "sqlite":
+        return len(connection.execute(text(f"PRAGMA index_info({index})")).all())
+    return connection.execute(text("SELECT indnkeyatts FROM pg_index JOIN pg_class "
+                                   "ON pg_class.oid = pg_index.indexrelid "
+                                   "WHERE relname = :index"), {"index": index}).scalar_one()
+
+
+def test_expression_indexes_have_the_models_columns(migration_app):
+    """The expression indexes, which autogenerate cannot compare, have as many columns after
+    the migrations as the models give them."""
+    with migration_app.app_context():
+        upgrade()
+        model = {index.name: len(index.expressions) for table in db.metadata.tables.values()
+                 for index in table.indexes if index.name in EXPRESSION_INDEXES}
+        assert set(model) == EXPRESSION_INDEXES
+        with db.engine.connect() as connection:
+            assert {name: _key_columns(connection, name) for name in model} == model
+
+
 def test_named_check_constraints_exist(migration_app):
     """CHECK constraints carry the names of our naming convention on every database."""
     with migration_app.app_context():

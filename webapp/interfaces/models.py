@@ -48,9 +48,11 @@ class InterfaceService(Tracked, db.Model):
         CheckConstraint("usage_server OR usage_client", name="usage"),
         Index("ix_interface_services_group_name", "group_key", "name"),
         # The list's default order (services._ordering) per place: its first page reads 25
-        # index entries instead of sorting every chain and branch service (issue 15).
+        # index entries instead of sorting every chain and branch service (issue 15). Then
+        # what its search compares: the search's count reads the index alone, and its page
+        # tests each entry without reading the row.
         Index("ix_interface_services_list", "workstation_id", "group_position",
-              text("lower(name)"), "id"),
+              text("lower(name)"), "id", "search_name", "branch_id", "interface_key"),
         IDS_NEVER_REUSED,
     )
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
