@@ -11,8 +11,10 @@ from dataclasses import dataclass, field
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
+from markupsafe import Markup, escape
 from wtforms import BooleanField, SelectField, StringField
 from wtforms.validators import DataRequired, Length, ValidationError
+from wtforms.widgets import Select, html_params
 
 from .. import programs
 from ..forms import AppForm, NoMarkup, VersionField, optional_id, strip
@@ -34,15 +36,44 @@ class StartDate:
             raise ValidationError(str(problem))
 
 
+class FlatSelect(Select):
+    """WTForms' Select, the same markup, for a list of (value, label) string pairs: the generic
+    path builds three objects per option and formats each attribute through Markup.format,
+    0.9 ms for the editor's fifty branches (issue 15). Other choices take that path."""
+
+    def __call__(self, field, **kwargs):
+        choices = field.choices or []
+        if not all(type(choice) is tuple and len(choice) == 2 and isinstance(choice[0], str)
+                   for choice in choices):
+            return super().__call__(field, **kwargs)
+        kwargs.setdefault("id", field.id)
+        flags = getattr(field, "flags", {})
+        for key in dir(flags):
+            if key in self.validation_attrs and key not in kwargs:
+                kwargs[key] = getattr(flags, key)
+        html = [f"<select {html_params(name=field.name, **kwargs)}>"]
+        coerce, data = field.coerce, field.data
+        for value, label in choices:
+            # html_params sorts the attributes: "selected" before "value".
+            selected = "selected " if coerce(value) == data else ""
+            html.append(f'<option {selected}value="{escape(value)}">{escape(label or value)}'
+                        "</option>")
+        html.append("</select>")
+        return Markup("".join(html))
+
+
 class ServiceForm(AppForm):
     """The "Konfiguration" block common to every interface."""
 
-    # The version the user loaded; saving over a newer one is refused (409).
-    version = VersionField()
+    # The version the user loaded; saving over a newer one is refused (409). A label of its
+    # own: without one WTForms translates the field's name, and Flask-WTF reads its message
+    # catalogue from disk for that on each request (0.1 ms); hidden, it never shows.
+    version = VersionField("Version")
     name = StringField(_l("Name"), filters=[strip],
                        validators=[DataRequired(message=field_values.REQUIRED),
                                    Length(max=NAME_MAX_LENGTH), NoMarkup()])
-    branch_id = SelectField(_l("Branch"), coerce=optional_id, validate_choice=True)
+    branch_id = SelectField(_l("Branch"), coerce=optional_id, validate_choice=True,
+                            widget=FlatSelect())
     usage_server = BooleanField(_l("Server-side"))
     usage_client = BooleanField(_l("Client-side"))
     start_date = StringField(_l("Start"), filters=[strip], validators=[StartDate()],

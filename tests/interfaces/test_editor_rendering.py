@@ -1,0 +1,61 @@
+"""The editor's cheaper rendering (issue 15) gives the same markup as the generic one."""
+import pytest
+from flask import request
+from wtforms import Form, SelectField
+from wtforms.validators import DataRequired
+
+from webapp.forms import optional_id
+from webapp.interfaces.forms import FlatSelect, ServiceForm
+
+CHOICES = [("", "All branches"), ("1", "Filiale 001"), ("2", 'Ulm <"Münster"> & Söhne\'s'),
+           ("30", "")]
+
+
+def forms_of(**field_options):
+    """The same field with WTForms' Select and with FlatSelect."""
+    class Generic(Form):
+        branch_id = SelectField("Branch", coerce=optional_id, **field_options)
+
+    class Flat(Form):
+        branch_id = SelectField("Branch", coerce=optional_id, widget=FlatSelect(),
+                                **field_options)
+    return Generic, Flat
+
+
+@pytest.mark.parametrize("data", [None, 1, 2, 30, 99])
+@pytest.mark.parametrize("kwargs", [{}, {"disabled": True, "aria-describedby": "branch_id-help"},
+                                    {"autofocus": False}, {"aria-invalid": "true"}])
+def test_flat_select_renders_as_wtforms_select(data, kwargs):
+    """Any selection, empty and escaped labels, extra attributes: the same markup."""
+    generic, flat = forms_of()
+    rendered = []
+    for form_class in (generic, flat):
+        form = form_class(data={"branch_id": data})
+        form.branch_id.choices = CHOICES
+        rendered.append(str(form.branch_id(**kwargs)))
+    assert rendered[0] == rendered[1]
+    assert ("selected value" in rendered[1]) == (data in (None, 1, 2, 30))
+
+
+def test_flat_select_keeps_flags_and_other_choices():
+    """A required field's flag is rendered; choices it does not handle (groups, three-tuples)
+    take WTForms' own path."""
+    generic, flat = forms_of(validators=[DataRequired()])
+    for choices in (CHOICES, [("1", "a", {"data-x": "y"})], {"Group": [("1", "a")]}):
+        rendered = []
+        for form_class in (generic, flat):
+            form = form_class(data={"branch_id": 1})
+            form.branch_id.choices = choices
+            rendered.append(str(form.branch_id()))
+        assert rendered[0] == rendered[1]
+    assert " required" in rendered[1]
+
+
+def test_the_service_form_reads_no_wtforms_catalogue(app):
+    """Building the editor's form translates nothing through WTForms, whose catalogue
+    Flask-WTF would read from disk once per request; its hidden version keeps its label."""
+    with app.test_request_context("/"):
+        form = ServiceForm(formdata=None, data={"name": "Mail"}, version=3)
+        assert not hasattr(request, "wtforms_translations")
+        assert form.version.label.text == "Version"
+        assert 'value="3"' in str(form.hidden_tag())
