@@ -178,9 +178,9 @@ def test_disabled_protected_service_does_not_block(world, make_service):
     assert services.protected_services_blocking(world.st_till, "smtp") == []
     # The till's own service applies there; the disabled one protects nothing.
     entry = resolver.effective_configuration(workstation=world.st_till, today=TODAY).entry("smtp")
-    assert entry.resolution.service == till and entry.resolution.base is None
+    assert entry.resolution.service.id == till.id and entry.resolution.base is None
     assert entry.protected_by is None and entry.overridden == []
-    assert [(item.service, item.state) for item in entry.inactive] == [(off, "disabled")]
+    assert [(item.service.id, item.state) for item in entry.inactive] == [(off.id, "disabled")]
 
 
 def test_workstation_service_cannot_be_protected(world, make_service):

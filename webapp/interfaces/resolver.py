@@ -40,7 +40,7 @@ DEFAULT = "default"
 SCOPE_RANK = {"workstation": 0, "branch": 1, "chain": 2}
 
 
-@dataclass
+@dataclass(slots=True)  # a page resolves hundreds
 class FieldValue:
     """One field's effective value and where it comes from."""
 
@@ -128,9 +128,33 @@ class InterfaceEntry:
         return [item for item in self.inactive if item.state == "planned"]
 
 
+class ServiceRow:
+    """What the effective configuration reads of a service, under InterfaceService's names: a
+    page shows ~150 services, and an entity costs several times what these columns do. Read
+    only; no relationships (the branch and workstation are the configuration's)."""
+
+    __slots__ = ("id", "interface_key", "name", "branch_id", "workstation_id", "start_date",
+                 "protected", "enabled", "usage_server", "usage_client", "values", "scope")
+    COLUMNS = (InterfaceService.id, InterfaceService.interface_key, InterfaceService.name,
+               InterfaceService.branch_id, InterfaceService.workstation_id,
+               InterfaceService.start_date, InterfaceService.protected, InterfaceService.enabled,
+               InterfaceService.usage_server, InterfaceService.usage_client,
+               InterfaceService.values)
+
+    def __init__(self, row):
+        (self.id, self.interface_key, self.name, self.branch_id, self.workstation_id,
+         self.start_date, self.protected, self.enabled, self.usage_server, self.usage_client,
+         self.values) = row
+        self.scope = InterfaceService.scope.fget(self)  # the model's rule, read once
+
+    def __repr__(self):
+        return f"<ServiceRow {self.id} {self.name!r}>"
+
+
 @dataclass
 class EffectiveConfiguration:
-    """The effective configuration of a workstation or a branch (or the chain alone)."""
+    """The effective configuration of a workstation or a branch (or the chain alone). Its
+    services are ServiceRows."""
 
     workstation: Workstation | None
     branch: Branch | None
@@ -151,11 +175,11 @@ def effective_configuration(workstation=None, branch=None, today=None):
     """What applies at `workstation` (its branch implied), at `branch`, or — with neither —
     chain-wide: per group and interface type with services there, the applying Resolutions,
     planned/disabled services and protection overrides. Objects or ids; `today` defaults to
-    chain_today(). A constant number of queries, however many services exist."""
+    chain_today(). Services as ServiceRows: jobs take theirs from resolve(). A constant number
+    of queries, however many services exist."""
     workstation, branch = _place(workstation, branch)
     today = today or chain_today()
-    # Only which secrets are set, never their values: no secret rows to load.
-    found, secret_keys = _candidates(workstation, branch, with_secrets=False)
+    found, secret_keys = _candidates(workstation, branch, as_rows=True)
     by_key = defaultdict(list)
     for service in found:
         by_key[service.interface_key].append(service)
@@ -282,7 +306,7 @@ def _place(workstation, branch):
     return None, branch
 
 
-def _candidates(workstation, branch, interface_keys=None, with_secrets=True):
+def _candidates(workstation, branch, interface_keys=None, as_rows=False):
     """Every service at the chain, the branch and the workstation, and the keys of their set
     secrets (see _services_at)."""
     places = []
@@ -290,27 +314,29 @@ def _candidates(workstation, branch, interface_keys=None, with_secrets=True):
         places.append(InterfaceService.branch_id == branch.id)
     if workstation is not None:
         places.append(InterfaceService.workstation_id == workstation.id)
-    return _services_at(places, interface_keys, with_secrets)
+    return _services_at(places, interface_keys, as_rows)
 
 
-def _services_at(places, interface_keys=None, with_secrets=True):
+def _services_at(places, interface_keys=None, as_rows=False):
     """([service], {service id: frozenset of its set secrets' keys}): the chain's services and
-    those matching one of `places` (conditions). The keys come with the services (one
-    statement); `with_secrets` loads the secret rows too (a second), for jobs that may
-    decrypt one (secret_for)."""
+    those matching one of `places` (conditions). Entities with their secret rows (two
+    statements), which jobs may decrypt (secret_for); `as_rows`: ServiceRows, which only say
+    which secrets are set (one statement)."""
     chain = and_(InterfaceService.branch_id.is_(None), InterfaceService.workstation_id.is_(None))
     keys = (db.select(func.aggregate_strings(ServiceSecret.field_key, ","))
             .where(ServiceSecret.service_id == InterfaceService.id).scalar_subquery())
-    query = (db.select(InterfaceService, keys).where(or_(chain, *places))
-             .order_by(InterfaceService.id))
-    if with_secrets:
-        query = query.options(selectinload(InterfaceService.secrets))
+    if as_rows:
+        query = db.select(*ServiceRow.COLUMNS, keys)
+    else:
+        query = db.select(InterfaceService, keys).options(selectinload(InterfaceService.secrets))
+    query = query.where(or_(chain, *places)).order_by(InterfaceService.id)
     if interface_keys is not None:
         query = query.where(InterfaceService.interface_key.in_(interface_keys))
     services, secret_keys = [], {}
-    for service, set_keys in db.session.execute(query):
+    for row in db.session.execute(query):
+        service = ServiceRow(row[:-1]) if as_rows else row[0]
         services.append(service)
-        secret_keys[service.id] = frozenset(set_keys.split(",")) if set_keys else frozenset()
+        secret_keys[service.id] = frozenset(row[-1].split(",")) if row[-1] else frozenset()
     return services, secret_keys
 
 
@@ -323,12 +349,12 @@ def applying(interface, found, today):
     for service in found:
         state, start = service_state(service, today)
         if state == "active":
-            active.append(service)
+            active.append((SCOPE_RANK[service.scope], service.id, service))
         else:
             inactive.append(ServiceState(service, state, start))
-    active.sort(key=lambda s: (SCOPE_RANK[s.scope], s.id))
-    own = [s for s in active if s.scope == "workstation"]
-    bases = [s for s in active if s.scope != "workstation"]
+    active.sort()  # by scope, then id (unique: the services themselves are never compared)
+    own = [s for rank, _id, s in active if rank == SCOPE_RANK["workstation"]]
+    bases = [s for rank, _id, s in active if rank != SCOPE_RANK["workstation"]]
     protected_by = next((s for s in bases if s.protected), None)
     overridden = []
     if protected_by is not None and own:
@@ -431,8 +457,10 @@ def _for_company(applied, company_id):
 def _company_names(resolutions):
     ids = set()
     for resolution in resolutions:
-        for found in field_values.company_ids(resolution.interface, resolution.values).values():
-            ids.update(found)
+        # As field_values.company_ids, from the FieldValues at hand (a page has ~100 services).
+        for value in resolution.fields.values():
+            if value.value is not None and value.spec.kind in ("company", "supplier"):
+                ids.update(value.value if isinstance(value.value, list) else (value.value,))
     if not ids:
         return {}
     return dict(db.session.execute(
