@@ -388,11 +388,14 @@ def work(app, queue):
 class _QueryCounter:
     count = 0
 
+    def __init__(self):
+        self.statements = []
+
 
 @pytest.fixture
 def count_queries(app):
     """Counts SQL statements executed on the app's engine inside the `with` block:
-    `with count_queries() as counter: …; counter.count`."""
+    `with count_queries() as counter: …; counter.count` (their text: counter.statements)."""
     import contextlib
 
     from sqlalchemy import event
@@ -401,8 +404,9 @@ def count_queries(app):
     def counting():
         counter = _QueryCounter()
 
-        def before(*_args, **_kwargs):
+        def before(_connection, _cursor, statement, *_args, **_kwargs):
             counter.count += 1
+            counter.statements.append(statement)
 
         with app.app_context():
             engine = db.engine

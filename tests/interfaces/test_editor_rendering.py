@@ -4,6 +4,7 @@ from flask import request
 from wtforms import Form, SelectField
 from wtforms.validators import DataRequired
 
+from tests.factories import HX, ear_mould_raw
 from webapp.forms import optional_id
 from webapp.interfaces.forms import FlatSelect, ServiceForm
 
@@ -59,3 +60,19 @@ def test_the_service_form_reads_no_wtforms_catalogue(app):
         assert not hasattr(request, "wtforms_translations")
         assert form.version.label.text == "Version"
         assert 'value="3"' in str(form.hidden_tag())
+
+
+def test_the_editor_reads_its_service_and_secrets_in_one_statement(client, auth, world,
+                                                                   make_service, count_queries):
+    """The service comes with its branch and secret states in one statement; its company
+    links, which the editor does not show (the values do), are not read."""
+    service = make_service("dreve_smartorder", ear_mould_raw(world.dreve, supplier=world.dreve),
+                           name="Dreve ST", branch_id=world.st.id)
+    auth.login(world.admin)
+    with count_queries() as counter:
+        page = client.get(f"/interfaces/{service.id}", headers=HX).get_data(as_text=True)
+    reading = [s for s in counter.statements if "interface_service_secrets" in s]
+    assert len(reading) == 1 and "FROM interface_services" in reading[0]
+    assert not [s for s in counter.statements if "interface_service_companies" in s]
+    assert f'<option value="{world.dreve.id}" selected>' in page
+    assert 'class="badge ok"' in page  # the password is set

@@ -28,8 +28,8 @@ from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import and_, case, func, literal_column, or_
-from sqlalchemy.orm import aliased, contains_eager, joinedload, selectinload
+from sqlalchemy import and_, bindparam, case, func, literal_column, or_
+from sqlalchemy.orm import aliased, joinedload
 
 from flask import current_app
 
@@ -345,15 +345,21 @@ def may_read_service(actor, service):
     return reads_branch(actor, branch_id)
 
 
+# One statement, built once: the secrets joined (a service has a few at most, so its row
+# repeats a few times, cheaper than a second query); the company links only a save reads, and
+# they load then. A statement built per call cost more to build and to look up in SQLAlchemy's
+# cache than to run (issue 15).
+_SERVICE = (db.select(InterfaceService)
+            .options(joinedload(InterfaceService.branch),
+                     joinedload(InterfaceService.workstation).joinedload(Workstation.branch),
+                     joinedload(InterfaceService.secrets))
+            .where(InterfaceService.id == bindparam("service_id")))
+
+
 def get_service(service_id, reader=None):
-    """The service with its branch, workstation (and its branch), secret states and company
-    links loaded, or None — also when `reader` may not read it."""
-    service = db.session.get(InterfaceService, service_id, options=[
-        joinedload(InterfaceService.branch),
-        joinedload(InterfaceService.workstation).joinedload(Workstation.branch),
-        selectinload(InterfaceService.secrets),
-        selectinload(InterfaceService.company_links),
-    ])
+    """The service with its branch, workstation (and its branch) and secret states loaded, or
+    None — also when `reader` may not read it."""
+    service = db.session.scalars(_SERVICE, {"service_id": service_id}).unique().one_or_none()
     if service is not None and reader is not None and not may_read_service(reader, service):
         return None
     return service
