@@ -141,6 +141,18 @@ _ORIGIN = Markup('<span class="origin origin-{}">{}</span>')
 _SOURCE = Markup(' <span class="source">({})</span>')
 _SECRET_STATE = Markup('<span class="secret-state">{}</span>')
 
+# {(interface key, language): (interface, {field key: label})}, from the static catalogue (the
+# interface kept to tell a reloaded catalogue's apart)
+_LABELS = {}
+
+
+def _labels(interface, lang):
+    cached = _LABELS.get((interface.key, lang))
+    if cached is None or cached[0] is not interface:
+        cached = _LABELS[(interface.key, lang)] = (
+            interface, {spec.key: spec.text("label", lang) for spec in interface.fields})
+    return cached[1]
+
 
 class _Presenter:
     """Turns an EffectiveConfiguration into GroupBlocks. The words every row repeats are
@@ -237,7 +249,8 @@ class _Presenter:
         applied = Applied(service, self.scope_label(service), self.service_url(service.id),
                           resolution.protected, state)
         lang, rows, values = self.lang, applied.fields, None
-        for value in resolution.fields.values():
+        labels = _labels(resolution.interface, lang)
+        for key, value in resolution.fields.items():
             spec = value.spec
             if spec.shown_if is not None:  # few fields have a condition
                 if values is None:
@@ -248,7 +261,7 @@ class _Presenter:
                 shown = self.secret_states[value.is_set]
             else:
                 shown = self.format(spec, value.value)
-            rows.append((spec.text("label", lang), shown,
+            rows.append((labels[key], shown,
                          self.origin_cell(value.origin, _source(value.service, service))))
         for number, table in enumerate(resolution.tables.values(), 1):
             spec = table.spec
@@ -281,17 +294,18 @@ class _Presenter:
         """A typed value as the forms show it."""
         if value is None or value == [] or value == "":
             return EMPTY
-        if spec.kind == "bool":
+        kind = spec.kind
+        if kind == "bool":
             return self.words["yes" if value else "no"]
-        if spec.kind == "choice":
+        if kind == "choice":
             return str(spec.choice_label(value, self.lang))
-        if spec.kind == "date" and isinstance(value, date):
+        if kind == "date" and isinstance(value, date):
             return format_date(value, "medium")
-        if spec.kind in ("company", "supplier"):
+        if kind in ("company", "supplier"):
             ids = value if isinstance(value, list) else [value]
             return ", ".join(self.config.companies.get(company_id, f"#{company_id}")
                              for company_id in ids)
-        if spec.kind == "number" and isinstance(value, float):
+        if kind == "number" and isinstance(value, float):
             return format_decimal(value)
         if isinstance(value, list):
             return ", ".join(str(item) for item in value)
