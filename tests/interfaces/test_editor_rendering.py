@@ -1,12 +1,18 @@
 """The editor's cheaper rendering (issue 15) gives the same markup as the generic one."""
 import pytest
 from flask import request
+from markupsafe import Markup
 from wtforms import Form, SelectField
 from wtforms.validators import DataRequired
+from wtforms.widgets import CheckboxInput, HiddenInput, TextInput, html_params
 
 from tests.factories import HX, ear_mould_raw
 from webapp.forms import optional_id
-from webapp.interfaces.forms import FlatSelect, ServiceForm
+from webapp.interfaces import catalogue
+from webapp.interfaces.forms import (
+    FlatSelect, QuickCheckboxInput, QuickHiddenInput, QuickTextInput, ServiceForm,
+    interface_fields, quick_html_params, with_default_rows,
+)
 
 CHOICES = [("", "All branches"), ("1", "Filiale 001"), ("2", 'Ulm <"Münster"> & Söhne\'s'),
            ("30", "")]
@@ -76,3 +82,51 @@ def test_the_editor_reads_its_service_and_secrets_in_one_statement(client, auth,
     assert not [s for s in counter.statements if "interface_service_companies" in s]
     assert f'<option value="{world.dreve.id}" selected>' in page
     assert 'class="badge ok"' in page  # the password is set
+
+
+@pytest.mark.parametrize("kwargs", [
+    {"name": "name", "id": "name", "type": "text", "value": 'Mail <"Ulm"> & Söhne\'s',
+     "required": True, "autofocus": False},
+    {"aria_describedby": "a b", "data_shown_if": "x", "class_": "c", "for_": "y"},
+    {"value": Markup('<b title="x">'), "checked": True, "disabled": False},
+    {"aria-invalid": "true", "value": 3},
+])
+def test_quick_html_params_renders_as_wtforms(kwargs):
+    """The same attributes, in the same order and escaping, as wtforms' html_params."""
+    assert str(quick_html_params(**kwargs)) == str(html_params(**kwargs))
+
+
+def test_the_service_form_renders_as_with_wtforms_widgets(app):
+    """Each field of the editor's form, with its quick widget and with WTForms' own, checked
+    or not, with a message or not: the same markup."""
+    stock = {QuickTextInput: TextInput(), QuickCheckboxInput: CheckboxInput(),
+             QuickHiddenInput: HiddenInput()}
+    with app.test_request_context("/"):
+        for data in ({"name": 'A "B" <c>', "start_date": "2026-01-31", "usage_server": True,
+                      "protected": True, "enabled": False},
+                     {"name": "", "start_date": "", "usage_client": True, "enabled": True}):
+            form = ServiceForm(formdata=None, data=data, version=7)
+            quick = [field for field in form if type(field.widget) in stock]
+            assert len(quick) == 7
+            for field in quick:
+                for kwargs in ({}, {"aria-invalid": "true", "aria-describedby": "x-error"}):
+                    rendered = str(field(**kwargs))
+                    widget, field.widget = field.widget, stock[type(field.widget)]
+                    assert rendered == str(field(**kwargs))
+                    field.widget = widget
+
+
+def test_field_texts_follow_the_language(app):
+    """Labels, help and choices worked out once per field are kept per language."""
+    card = catalogue.get_interface("card_order")
+    with app.test_request_context("/"):
+        for lang in ("de", "en", "de"):
+            _sections, tables = interface_fields(card, with_default_rows(card, {}), {}, lang,
+                                                 lambda kind: [])
+            fields = {view.spec.key: view for view in tables[0].rows[0][1]}
+            spec = fields["ship_to"].spec
+            assert fields["ship_to"].label == spec.text("label", lang)
+            assert fields["ship_to"].options == [
+                (value, label_en if lang == "en" else label_de)
+                for value, label_de, label_en in spec.choices]
+            assert fields["cover_letter"].shown_if[0] == "templates-0-ship_to"
