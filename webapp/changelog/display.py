@@ -6,11 +6,13 @@ For views only (it builds URLs); a constant number of queries per page of entrie
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
-from flask_babel import format_date, format_datetime, format_decimal
+from flask_babel import format_date, format_decimal
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from sqlalchemy import bindparam
 
 from ..extensions import db
+from ..moments import moment_writer
 from . import registry
 from .models import ChangeLogEntry
 from .services import RESTORED_FROM, ROLLOUT
@@ -59,6 +61,7 @@ class ChangeRow:
 @dataclass
 class EntryRow:
     entry: object  # the ChangeLogEntry
+    when: str  # entry.at in words ("short"), as the datetimeformat filter writes it
     type_label: str
     action_label: str  # the change log's badge: "Changed"
     verb: str  # a history panel's sentence: "changed"
@@ -106,9 +109,10 @@ def date_in_words(value):
 
 def _rows(log, entries, existing, created_without_old, detail=None):
     names = _referenced_names(log, entries)
+    page = _Page(log)
     rows = []
     for entry in entries:
-        kind = _kind(log, entry.entity_type)
+        kind = page.kind(entry.entity_type)
         found = existing.get(entry.entity_type, {})
         record_detail = found.get(entry.entity_id, detail)
         labels = kind.labels_for(record_detail)
@@ -121,14 +125,17 @@ def _rows(log, entries, existing, created_without_old, detail=None):
                         if item.get("field") == ROLLOUT), None)
         rows.append(EntryRow(
             entry=entry,
-            type_label=str(kind.label),
-            action_label=str(ACTION_LABELS.get(entry.action, entry.action)),
-            verb=str(ACTION_VERBS.get(entry.action, entry.action)),
-            record_url=(kind.link(entry.entity_id, record_detail)
+            when=page.moment(entry.at) if entry.at is not None else "",
+            type_label=page.type_label(kind),
+            action_label=page.action_label(entry.action),
+            verb=page.verb(entry.action),
+            record_url=(page.link(kind, entry.entity_id, record_detail)
                         if kind.link is not None and entry.entity_id in found else None),
-            changes=[_change(log, kind, entry, item, labels, record_detail, names, blank_old)
-                     for item in _in_form_order(items, labels)],
-            restored_from=_moment(restored.get("at")) if restored else "",
+            changes=[_change(log, kind, entry, item, page.label(kind, record_detail, labels),
+                             record_detail, names, blank_old)
+                     for item in _in_form_order(items, page.positions(kind, record_detail,
+                                                                      labels))],
+            restored_from=_moment(restored.get("at"), page.moment) if restored else "",
             rollout=({"id": rollout.get("rollout"), "reference": rollout.get("reference", ""),
                       "source": rollout.get("source", "")} if rollout else None),
         ))
@@ -138,6 +145,73 @@ def _rows(log, entries, existing, created_without_old, detail=None):
 def _kind(log, entity_type):
     """The registered entity type, or a bare one for a type no package registers."""
     return log.get(entity_type) or registry.EntityType(entity_type, entity_type)
+
+
+LINK_MARKER = 987654321987654321  # an id no other part of a record's address holds
+
+
+class _Page:
+    """What repeats down a page of entries, worked out once a page: a page of 25 entries
+    turned ~120 lazy labels into text, called url_for for each record and format_datetime
+    for each entry (most of building the rows, issue 15). The same words and links."""
+
+    def __init__(self, log):
+        self.log = log
+        self.seen = {}
+        self.writer = None
+
+    def _once(self, key, make, *arguments):
+        if key not in self.seen:
+            self.seen[key] = make(*arguments)
+        return self.seen[key]
+
+    def kind(self, entity_type):
+        return self._once(("kind", entity_type), _kind, self.log, entity_type)
+
+    def type_label(self, kind):
+        return self._once(("type", kind.key), str, kind.label)
+
+    def action_label(self, action):
+        return self._once(("action", action), str, ACTION_LABELS.get(action, action))
+
+    def verb(self, action):
+        return self._once(("verb", action), str, ACTION_VERBS.get(action, action))
+
+    def label(self, kind, detail, labels):
+        """A function of a field's name: its label in words (per type and detail)."""
+        known = self._once(("labels", kind.key, detail), dict)
+
+        def label(name):
+            if name not in known:
+                known[name] = _label(kind, name, labels)
+            return known[name]
+        return label
+
+    def positions(self, kind, detail, labels):
+        return self._once(("positions", kind.key, detail),
+                          lambda: {name: index for index, name in enumerate(labels)})
+
+    def link(self, kind, entity_id, detail):
+        """kind.link(entity_id, detail): a link builds the record's address from its
+        arguments (registry.EntityType), so one url_for per type and detail serves the page
+        with each id put in."""
+        head, tail = self._once(("link", kind.key, detail), _link_parts, kind, detail)
+        return kind.link(entity_id, detail) if head is None else f"{head}{int(entity_id)}{tail}"
+
+    def moment(self, value):
+        if self.writer is None:
+            self.writer = moment_writer("short")
+        return self.writer(value)
+
+
+def _link_parts(kind, detail):
+    """(head, tail) of kind.link around the id, or (None, None) when the id is not in it
+    once."""
+    built = kind.link(LINK_MARKER, detail)
+    if not isinstance(built, str) or built.count(str(LINK_MARKER)) != 1:
+        return None, None
+    head, _marker, tail = built.partition(str(LINK_MARKER))
+    return head, tail
 
 
 # --- records -----------------------------------------------------------------------------
@@ -153,13 +227,9 @@ def _existing_records(log, entries):
         kind = log.get(entity_type)
         if kind is None or kind.model is None:
             continue
-        model = kind.model
-        if kind.detail is not None:
-            existing[entity_type] = dict(db.session.execute(
-                db.select(model.id, getattr(model, kind.detail)).where(model.id.in_(ids))).all())
-        else:
-            existing[entity_type] = dict.fromkeys(
-                db.session.scalars(db.select(model.id).where(model.id.in_(ids))))
+        found = db.session.execute(_by_ids(kind.model, kind.detail), {"ids": sorted(ids)})
+        existing[entity_type] = (dict(found.all()) if kind.detail is not None
+                                 else dict.fromkeys(found.scalars()))
     return existing
 
 
@@ -177,18 +247,30 @@ def _referenced_names(log, entries):
                 value for value in (item.get("old"), item.get("new")) if isinstance(value, int))
     names = {}
     for entity_type, ids in wanted.items():
-        model = log.get(entity_type).model
         if ids:
             names[entity_type] = dict(db.session.execute(
-                db.select(model.id, model.name).where(model.id.in_(ids))).all())
+                _by_ids(log.get(entity_type).model, "name"), {"ids": sorted(ids)}).all())
     return names
+
+
+_BY_IDS = {}  # (model, column or None) → its statement, built once (mapped classes only)
+
+
+def _by_ids(model, column):
+    """SELECT id[, column] FROM model WHERE id IN :ids: building it anew for each type on
+    each page cost more than running it (issue 15)."""
+    key = (model, column)
+    if key not in _BY_IDS:
+        columns = (model.id,) if column is None else (model.id, getattr(model, column))
+        _BY_IDS[key] = db.select(*columns).where(model.id.in_(bindparam("ids", expanding=True)))
+    return _BY_IDS[key]
 
 
 # --- labels and values -------------------------------------------------------------------
 
-def _in_form_order(changes, labels):
-    """The changes in the order their form shows the fields (unknown fields last, by name)."""
-    position = {name: index for index, name in enumerate(labels)}
+def _in_form_order(changes, position):
+    """The changes in the order their form shows the fields (`position`: {field: index};
+    unknown fields last, by name)."""
     return sorted(changes, key=lambda item: (position.get(item.get("field"), len(position)),
                                              str(item.get("field"))))
 
@@ -200,9 +282,9 @@ def _label(kind, name, labels):
     return name if label is None else str(label)
 
 
-def _change(log, kind, entry, item, labels, detail, names, blank_old):
+def _change(log, kind, entry, item, label_of, detail, names, blank_old):
     name = item.get("field", "")
-    label = _label(kind, name, labels)
+    label = label_of(name)
     if item.get("secret"):
         if item.get("planned"):  # a planned credential change: its new value waits
             return ChangeRow(label, note=_("planned"))
@@ -216,10 +298,11 @@ def _change(log, kind, entry, item, labels, detail, names, blank_old):
     return ChangeRow(label, shown_old, _value(log, kind, name, item.get("new"), detail, names))
 
 
-def _moment(value):
-    """A stored ISO time as the UI writes it (in the chain's time zone)."""
+def _moment(value, write):
+    """A stored ISO time as the UI writes it (in the chain's time zone), by `write` (the
+    page's moment writer)."""
     try:
-        return format_datetime(datetime.fromisoformat(str(value)), "short")
+        return write(datetime.fromisoformat(str(value)))
     except ValueError:
         return str(value)
 

@@ -25,9 +25,11 @@ class EntityType:
     `model` answers whether the record still exists and, for references, its `name`.
     `detail` names a column of the model that `link` and `labels` depend on (an interface
     service's interface type, a position's process). `link(entity_id, detail)` → the URL of
-    the record's page. `labels` is {field: label} in form order, or detail → such a dict;
-    `field_label(field)` labels fields named at run time ("customer_number:Ulm"). `words` is
-    {field: value → words}, or (field, value, detail) → words, None for the common rules."""
+    the record's page, built from its arguments alone (a page of entries calls it once per
+    type and detail and puts each id where it stood). `labels` is {field: label} in form
+    order, or detail → such a dict; `field_label(field)` labels fields named at run time
+    ("customer_number:Ulm"). `words` is {field: value → words}, or (field, value, detail) →
+    words, None for the common rules."""
 
     key: str
     label: object
