@@ -240,21 +240,25 @@ _LISTED = _Listed(
     Outbound.state, Outbound.attempts, Outbound.last_error, Outbound.next_attempt_at)
 
 
+# The list's statement and its count without conditions, built once: building the joins
+# anew took a fifth of the list's statement time (issue 15).
+_LIST = (db.select(_LISTED).select_from(Order)
+         .outerjoin(_Supplier, _Supplier.id == Order.supplier_id)
+         .outerjoin(Branch, Branch.id == Order.branch_id)
+         .outerjoin(Process, Process.id == Order.process_id)
+         .outerjoin(Customer, Customer.id == Process.customer_id)
+         .outerjoin(Outbound, and_(Outbound.subject_type == ORDER_SUBJECT,
+                                   Outbound.subject_id == Order.id))
+         .order_by(Order.id.desc()))
+_COUNT = db.select(func.count()).select_from(Order)
+
+
 def order_list(q="", status="", branch_id=None, page=1, per_page=25, reader=None):
     """A page of stock management's order list (Lagerverwaltung → Bestellungen), newest
     first, as search_orders filters: ListedOrder rows, one statement for the page and one
     to count."""
     conditions = _filters(q, status, branch_id, reader)
-    query = (db.select(_LISTED).select_from(Order)
-             .outerjoin(_Supplier, _Supplier.id == Order.supplier_id)
-             .outerjoin(Branch, Branch.id == Order.branch_id)
-             .outerjoin(Process, Process.id == Order.process_id)
-             .outerjoin(Customer, Customer.id == Process.customer_id)
-             .outerjoin(Outbound, and_(Outbound.subject_type == ORDER_SUBJECT,
-                                       Outbound.subject_id == Order.id))
-             .where(*conditions).order_by(Order.id.desc()))
-    return paginate(query, db.select(func.count()).select_from(Order).where(*conditions),
-                    page, per_page)
+    return paginate(_LIST.where(*conditions), _COUNT.where(*conditions), page, per_page)
 
 
 # --- the 'Bestellservice' step -----------------------------------------------------------

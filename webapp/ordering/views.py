@@ -32,6 +32,7 @@ from ..processes.labels import side_label
 from ..processes.page import render_process_page
 from ..permissions import branch_scope, reads_branch
 from ..security import error_response
+from ..views_helpers import id_url
 from . import bp, pipeline, routing, services
 from .adapters import order_document
 from .forms import NEW_LINES, ArticleOrderForm, OrderForm
@@ -294,7 +295,7 @@ def orders():
     pagination = services.order_list(page=params.page(request.args),
                                      per_page=current_app.config["PAGE_SIZE"],
                                      reader=current_user, **filters)
-    link, moment = _id_urls("ordering.order_get", "order_id"), moment_writer("short")
+    link, moment = id_url("ordering.order_get", "order_id"), moment_writer("short")
     for order in pagination.items:
         order.url = link(order.id)
         order.ordered_text = moment(order.ordered_at) if order.ordered_at else None
@@ -307,15 +308,6 @@ def orders():
     return render_template("ordering/orders.html", reads_all=branch_scope(current_user) is None,
                            branches=[(branch.id, branch.name) for branch in readable_branches(current_user)],
                            status_labels=STATUS_LABELS, **context)
-
-
-def _id_urls(endpoint, argument):
-    """url_for(endpoint, <argument>=id) as a function of the id: one url_for for a page of
-    rows, each row's id put in where it goes (the same text; url_for a row was a tenth of
-    the list's template, issue 15)."""
-    marker = 2_147_483_647  # a number no other part of the address holds
-    head, _marker, tail = url_for(endpoint, **{argument: marker}).partition(str(marker))
-    return lambda record_id: f"{head}{record_id}{tail}"
 
 
 def _export_url(filters):
