@@ -88,3 +88,27 @@ def test_benchmark_refuses_without_wrk(monkeypatch):
     with pytest.raises(SystemExit) as refused:
         bench_run.main(["--seconds", "1"])
     assert "apt-get install wrk" in str(refused.value.code)
+
+
+def test_snapshot_renders_every_page_and_escapes_the_hostile_data(tmp_path):
+    """bench.snapshot (the check that speed work changed no page) renders its pages in German
+    and English with 200, and --hostile marks the shown texts, which every page escapes."""
+    from bench import profile as bench_profile
+    from bench import snapshot
+
+    data = tmp_path / "data"
+    sizes = ["--branches", "2", "--workstations", "3", "--services", "40", "--changes", "30",
+             "--customers", "30", "--orders", "20"]
+    assert bench_profile.main(["--data", str(data), "--requests", "1", "--only", "customer",
+                               *sizes]) == 0
+    assert snapshot.main([str(tmp_path / "plain"), "--data", str(data)]) == 0
+    assert snapshot.main([str(tmp_path / "hostile"), "--data", str(data), "--hostile"]) == 0
+    plain = sorted(path.name for path in (tmp_path / "plain").iterdir())
+    assert plain == sorted(path.name for path in (tmp_path / "hostile").iterdir())
+    assert len(plain) > 60 and plain[0].startswith("de-") and plain[-1].startswith("en-")
+    escaped = 0
+    for path in (tmp_path / "hostile").iterdir():
+        body = path.read_text()
+        assert body.startswith("200\n") and "<i>x</i>" not in body, path.name
+        escaped += "&lt;i&gt;x&lt;/i&gt; &amp; " in body
+    assert escaped > 40
