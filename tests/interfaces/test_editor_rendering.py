@@ -1,6 +1,6 @@
 """The editor's cheaper rendering (issue 15) gives the same markup as the generic one."""
 import pytest
-from flask import request
+from flask import request, url_for
 from markupsafe import Markup
 from wtforms import Form, SelectField
 from wtforms.validators import DataRequired
@@ -9,9 +9,10 @@ from wtforms.widgets import CheckboxInput, HiddenInput, TextInput, html_params
 from tests.factories import HX, ear_mould_raw
 from webapp.forms import optional_id
 from webapp.interfaces import catalogue
+from webapp.interfaces.catalogue.schema import FieldSpec
 from webapp.interfaces.forms import (
     FlatSelect, QuickCheckboxInput, QuickHiddenInput, QuickTextInput, ServiceForm,
-    interface_fields, quick_html_params, with_default_rows,
+    picker_url, interface_fields, quick_html_params, with_default_rows,
 )
 
 CHOICES = [("", "All branches"), ("1", "Filiale 001"), ("2", 'Ulm <"Münster"> & Söhne\'s'),
@@ -130,3 +131,18 @@ def test_field_texts_follow_the_language(app):
                 (value, label_en if lang == "en" else label_de)
                 for value, label_de, label_en in spec.choices]
             assert fields["cover_letter"].shown_if[0] == "templates-0-ship_to"
+
+
+@pytest.mark.parametrize("kind", ["cover_letter", ""])
+def test_search_dialog_urls_are_url_fors(app, kind):
+    """A document_template input's search dialog URL, built once per field, is what url_for
+    gives for each input: any id, label and kind, under a script root too."""
+    spec = FieldSpec(key="letter", kind="document_template", label_de="Brief & Söhne",
+                     label_en="Letter", document_kind=kind)
+    with app.test_request_context("/", environ_base={"SCRIPT_NAME": "/app"}):
+        pickers = {}
+        for target in ("f-templates-0-letter", "f-templates-12-letter", "f-a b&c/ü?+%"):
+            for label in ("Brief & Söhne", "Letter"):
+                assert picker_url(spec, label, target, pickers) == url_for(
+                    "documents.picker_get", target=target, kind=kind or None, label=label)
+        assert len(pickers) == 2

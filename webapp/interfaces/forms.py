@@ -9,8 +9,9 @@ import json
 from datetime import datetime
 from dataclasses import dataclass, field
 from typing import NamedTuple
+from urllib.parse import quote_plus
 
-from flask import current_app
+from flask import current_app, url_for
 from flask_babel import lazy_gettext as _l
 from markupsafe import Markup, escape
 from wtforms import BooleanField, SelectField, StringField
@@ -165,6 +166,7 @@ class FieldView:
     retype: bool = False  # a secret was typed into a form that came back with messages
     shown_if: tuple | None = None  # (input name, json list of raw values, raw default)
     partial: bool = False
+    picker_url: str | None = None  # document_template: the documents' search dialog
 
     @property
     def id(self):
@@ -218,9 +220,11 @@ def interface_fields(interface, raw, errors, lang, companies, *, secrets=None, f
     raw = raw or {}
     secrets = secrets or {}
     sections, by_key = [], {}
+    pickers = {}
     for spec in interface.fields:
         view = _field_view(spec, spec.key, raw, errors, lang, companies, interface.fields,
-                           partial, readonly=spec.key in fixed or spec.key in locked)
+                           partial, readonly=spec.key in fixed or spec.key in locked,
+                           pickers=pickers)
         view.locked = spec.key in locked
         if spec.is_secret:
             view.secret_set = bool(secrets.get(spec.key))
@@ -231,22 +235,27 @@ def interface_fields(interface, raw, errors, lang, companies, *, secrets=None, f
                                       [])
             sections.append(by_key[key])
         by_key[key].fields.append(view)
-    tables = [table_view(table, raw, errors, lang, companies) for table in interface.tables]
+    tables = [table_view(table, raw, errors, lang, companies, pickers)
+              for table in interface.tables]
     return sections, tables
 
 
-def table_view(table, raw, errors, lang, companies):
-    rows = [(number, row_fields(table, number, row_raw, errors, lang, companies))
+def table_view(table, raw, errors, lang, companies, pickers=None):
+    pickers = {} if pickers is None else pickers
+    rows = [(number, row_fields(table, number, row_raw, errors, lang, companies, pickers))
             for number, row_raw in table_rows(raw, table.key, keep_empty=True)]
     return TableView(key=table.key, label=table.text("label", lang), help=table.text("help", lang),
                      specs=list(table.fields), rows=rows, error=_message(errors.get(table.key)))
 
 
-def row_fields(table, number, row_raw, errors, lang, companies):
-    """FieldViews of one table row; inputs are named <table>-<row>-<field>."""
+def row_fields(table, number, row_raw, errors, lang, companies, pickers=None):
+    """FieldViews of one table row; inputs are named <table>-<row>-<field>. `pickers`: the
+    search dialogs' URLs worked out so far (picker_url), shared by the rows of a form."""
     prefixed = {f"{table.key}-{number}-{key}": value for key, value in row_raw.items()}
+    pickers = {} if pickers is None else pickers
     return [_field_view(spec, f"{table.key}-{number}-{spec.key}", prefixed, errors, lang,
-                        companies, table.fields, False, prefix=f"{table.key}-{number}-")
+                        companies, table.fields, False, prefix=f"{table.key}-{number}-",
+                        pickers=pickers)
             for spec in table.fields if not spec.is_secret]
 
 
@@ -269,7 +278,7 @@ def with_default_rows(interface, raw):
 
 
 def _field_view(spec, name, raw, errors, lang, companies, siblings, partial, readonly=False,
-                prefix=""):
+                prefix="", pickers=None):
     if spec.multiple:
         value = raw.getlist(name) if hasattr(raw, "getlist") else raw.get(name) or []
         value = [str(item) for item in (value if isinstance(value, (list, tuple)) else [value])]
@@ -287,6 +296,9 @@ def _field_view(spec, name, raw, errors, lang, companies, siblings, partial, rea
         view.options = _program_options(value)
     elif spec.kind == "bool" and partial:
         view.options = [("y", _l("yes")), ("n", _l("no"))]
+    elif spec.kind == "document_template":
+        view.picker_url = picker_url(spec, static.label, view.id,
+                                      {} if pickers is None else pickers)
     selects = (spec.kind in ("choice", "company", "supplier", "program")
                or (spec.kind == "bool" and partial))
     if selects and not spec.multiple and (
@@ -332,6 +344,28 @@ def _static(spec, lang, siblings):
                     condition)
     _STATICS[(id(spec), lang)] = found
     return found
+
+
+# Stands for an input's id in a search dialog's URL built once: letters and digits, which
+# url-encoding leaves as they are.
+PICKER_TARGET = "pickertarget0"
+# The characters werkzeug leaves unencoded in a query (werkzeug.urls._urlencode).
+URL_SAFE = "!$'()*,/:;?@"
+
+
+def picker_url(spec, label, target, pickers):
+    """The documents' search dialog ("Suchen …") of a document_template input, as
+    url_for("documents.picker_get", target=…, kind=…, label=…) gives it: url_for once per
+    kind and label in `pickers`, then that text with each input's id, encoded as url_for
+    encodes it (urlencode's quote_plus with werkzeug's safe characters). url_for costs ~30 µs,
+    and the card service's rows hold eight such inputs (issue 15)."""
+    key = (spec.document_kind, label)
+    if key not in pickers:
+        pickers[key] = url_for("documents.picker_get", target=PICKER_TARGET,
+                               kind=spec.document_kind or None, label=label).partition(
+                                   PICKER_TARGET)
+    head, _marker, tail = pickers[key]
+    return f"{head}{quote_plus(target, safe=URL_SAFE)}{tail}"
 
 
 def _program_options(value):
