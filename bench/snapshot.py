@@ -17,7 +17,8 @@ branches, workstations, services, customers, companies and users, field values, 
 labels and changes, order notes and errors) ends in markup and quotes, ` <i>x</i> & "q" 's`:
 a page that stops escaping something shows up in the diff. The CSRF tokens, nonces and the
 login's own session list (/account) are what differs from one run to the next; the tokens
-are masked and /account is not rendered. Every page must answer 200.
+are masked and /account is not rendered. Every page must answer 200; a few editors are also
+posted input they refuse (422, nothing saved) to compare their error states.
 """
 import argparse
 import json
@@ -63,6 +64,15 @@ def pages(seeded):
         ("/", {}), ("/chain", {}), (f"/workstations/{ws}/interfaces", {}),
         ("/interfaces/new", {}), ("/operations/", {}), ("/help", {}),
     ]
+
+
+def refused_posts(seeded):
+    """(path, form): posts every editor refuses with 422 and its fields' messages (nothing is
+    saved), so the forms' error states are compared too."""
+    card = seeded.card_service_id or 1
+    return [(f"/interfaces/{card}", {}), (f"/interfaces/{card}", {"name": "x" * 500,
+                                                                 "version": "1"}),
+            ("/customers/new", {}), ("/branches/new", {}), ("/companies/new", {})]
 
 
 def main(argv=None):
@@ -144,14 +154,19 @@ def render(out, data):
         _log_in(client, seeded)
         for number, (path, headers) in enumerate(pages(seeded)):
             response = client.get(path, headers=headers)
-            body = response.get_data(as_text=True)
-            for pattern, mask in MASKS:
-                body = re.sub(pattern, mask, body)
             kind = "hx" if headers else "page"
-            name = f"{language}-{number:02d}-{kind}-" + re.sub(r"[^a-z0-9]+", "_", path)
-            (out / name).write_text(f"{response.status_code}\n{body}")
+            _write(out, f"{language}-{number:02d}-{kind}-" + re.sub(r"[^a-z0-9]+", "_", path),
+                   response)
             if response.status_code != 200:
                 failed.append(f"{path} ({language}): {response.status_code}")
+        token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"',
+                          client.get("/customers/new").get_data(as_text=True))[1]
+        for number, (path, form) in enumerate(refused_posts(seeded)):
+            response = client.post(path, data={"csrf_token": token, **form}, headers=HX)
+            _write(out, f"{language}-post-{number:02d}-" + re.sub(r"[^a-z0-9]+", "_", path),
+                   response)
+            if response.status_code != 422:
+                failed.append(f"POST {path} ({language}): {response.status_code}, not 422")
     with app.app_context():
         db.session.execute(db.update(User).where(User.username == seeded.admin_username)
                            .values(preferred_language="de"))
@@ -160,6 +175,13 @@ def render(out, data):
     for failure in failed:
         print(f"bench.snapshot: not 200: {failure}", file=sys.stderr)
     return 1 if failed else 0
+
+
+def _write(out, name, response):
+    body = response.get_data(as_text=True)
+    for pattern, mask in MASKS:
+        body = re.sub(pattern, mask, body)
+    (out / name).write_text(f"{response.status_code}\n{body}")
 
 
 if __name__ == "__main__":
