@@ -53,6 +53,7 @@ class InterfaceService(Tracked, db.Model):
         # tests each entry without reading the row.
         Index("ix_interface_services_list", "workstation_id", "group_position",
               text("lower(name)"), "id", "search_name", "branch_id", "interface_key"),
+        Index("ix_interface_services_place", "branch_id", "workstation_id"),
         IDS_NEVER_REUSED,
     )
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -69,7 +70,9 @@ class InterfaceService(Tracked, db.Model):
     # instead of folding every chain and branch service's name per request (issue 15).
     search_name: Mapped[str] = mapped_column(String(240), default=_search_name,
                                              server_default="")
-    branch_id: Mapped[int | None] = mapped_column(ForeignKey("branches.id"), index=True)
+    # Indexed with workstation_id in ix_interface_services_place: where services apply, the
+    # chain's are those without either (issue 15).
+    branch_id: Mapped[int | None] = mapped_column(ForeignKey("branches.id"))
     # Indexed first in ix_interface_services_list; an index of its own made PostgreSQL sort
     # every chain and branch service for the list's first page (migration a4c6e8f0b2d3).
     workstation_id: Mapped[int | None] = mapped_column(ForeignKey("workstations.id"))
