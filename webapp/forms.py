@@ -93,8 +93,10 @@ class VersionField(HiddenField):
 
 
 class VersionedForm(AppForm):
-    # The version the user loaded; saving over a newer one is refused (409).
-    version = VersionField()
+    # The version the user loaded; saving over a newer one is refused (409). A hidden field
+    # shows no label, but one left to WTForms is made by translating its name through
+    # WTForms' own catalogue, which is read for each form (~0.1 ms of every editor, issue 15).
+    version = VersionField("Version")
 
 
 class CheckboxesField(SelectMultipleField):
