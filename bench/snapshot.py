@@ -51,7 +51,7 @@ def pages(seeded):
         ("/interfaces/?page=3", {}), ("/interfaces/?sort=branch", {}), ("/interfaces/?ws=y", {}),
         ("/interfaces/?ws=y&sort=branch", HX), ("/interfaces/?branch=chain", HX),
         ("/interfaces/?q=kasse&ws=y", HX), ("/interfaces/?q=m%C3%BCller", HX),
-        ("/interfaces/?group=email", HX),
+        ("/interfaces/?group=email", HX), ("/interfaces/?group=email&q=a", {}),
         (f"/workstations/{ws}/effective", {}), (f"/branches/{branch}/effective", {}),
         (f"/workstations/{ws}/effective?q=mail", HX),
         ("/changelog/", {}), ("/changelog/?q=neu&type=interface_service", HX),

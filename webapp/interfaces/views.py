@@ -10,6 +10,7 @@ import functools
 from flask import abort, current_app, flash, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
+from markupsafe import Markup
 
 from .. import hx, params
 from ..i18n import ui_language
@@ -95,8 +96,7 @@ def _list_context(station):
             for service in pagination.items]
     return dict(
         station=station, sargs=_args(station), filters=filters, pagination=pagination,
-        rows=rows, sort_urls=sort_urls, groups=[(g.key, g.text("name", ui_language()))
-                                                 for g in catalogue.load()],
+        rows=rows, sort_urls=sort_urls, group_options=_group_options(ui_language(), filters["group"]),
         branches=org_services.readable_branches(current_user) if station is None else [],
         may_create=_may_create(station), pager_args={**request.args.to_dict(), **_args(station)},
         list_url=url_for("interfaces.list_get", **_args(station)),
@@ -612,6 +612,17 @@ def _interface_of(service):
 def _names(interface_key):
     """(group name, interface name) for the list; the key where the type was removed."""
     return _names_in(interface_key, ui_language())
+
+
+@functools.cache
+def _group_options(language, chosen):
+    """The group filter's options in `language`, `chosen` selected: the catalogue's groups
+    are code, so each such list is made once per process (~50 options a page, issue 15)."""
+    return Markup("").join(
+        Markup('<option value="{}"{}>{}</option>').format(
+            group.key, Markup(" selected") if group.key == chosen else "",
+            group.text("name", language))
+        for group in catalogue.load())
 
 
 @functools.cache
