@@ -24,7 +24,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import and_, func, or_
+from sqlalchemy import and_, bindparam, func, or_
 from sqlalchemy.orm import selectinload
 
 from ..companies.models import Company
@@ -179,7 +179,7 @@ def effective_configuration(workstation=None, branch=None, today=None):
     of queries, however many services exist."""
     workstation, branch = _place(workstation, branch)
     today = today or chain_today()
-    found, secret_keys = _candidates(workstation, branch, as_rows=True)
+    found, secret_keys = _rows_at(workstation, branch)
     by_key = defaultdict(list)
     for service in found:
         by_key[service.interface_key].append(service)
@@ -306,7 +306,7 @@ def _place(workstation, branch):
     return None, branch
 
 
-def _candidates(workstation, branch, interface_keys=None, as_rows=False):
+def _candidates(workstation, branch, interface_keys=None):
     """Every service at the chain, the branch and the workstation, and the keys of their set
     secrets (see _services_at)."""
     places = []
@@ -314,26 +314,55 @@ def _candidates(workstation, branch, interface_keys=None, as_rows=False):
         places.append(InterfaceService.branch_id == branch.id)
     if workstation is not None:
         places.append(InterfaceService.workstation_id == workstation.id)
-    return _services_at(places, interface_keys, as_rows)
+    return _services_at(places, interface_keys)
 
 
-def _services_at(places, interface_keys=None, as_rows=False):
-    """([service], {service id: frozenset of its set secrets' keys}): the chain's services and
-    those matching one of `places` (conditions). Entities with their secret rows (two
-    statements), which jobs may decrypt (secret_for); `as_rows`: ServiceRows, which only say
-    which secrets are set (one statement)."""
-    chain = and_(InterfaceService.branch_id.is_(None), InterfaceService.workstation_id.is_(None))
-    keys = (db.select(func.aggregate_strings(ServiceSecret.field_key, ","))
+def _rows_at(workstation, branch):
+    """As _candidates, for the effective configuration, with ServiceRows, which only say which
+    secrets are set (one statement, built once per kind of place: building it cost more than
+    running it, issue 15)."""
+    statement = _ROWS_AT.get((workstation is not None, branch is not None))
+    if statement is None:
+        places = []
+        if branch is not None:
+            places.append(InterfaceService.branch_id == bindparam("branch_id"))
+        if workstation is not None:
+            places.append(InterfaceService.workstation_id == bindparam("workstation_id"))
+        statement = _ROWS_AT[(workstation is not None, branch is not None)] = (
+            db.select(*ServiceRow.COLUMNS, _secret_keys())
+            .where(or_(_CHAIN, *places)).order_by(InterfaceService.id))
+    return _read(db.session.execute(statement, {
+        "branch_id": branch.id if branch is not None else None,
+        "workstation_id": workstation.id if workstation is not None else None}), True)
+
+
+_CHAIN = and_(InterfaceService.branch_id.is_(None), InterfaceService.workstation_id.is_(None))
+_ROWS_AT = {}  # {(with a workstation, with a branch): statement}
+
+
+def _secret_keys():
+    """A service's set secrets' keys, comma-separated (None: none)."""
+    return (db.select(func.aggregate_strings(ServiceSecret.field_key, ","))
             .where(ServiceSecret.service_id == InterfaceService.id).scalar_subquery())
-    if as_rows:
-        query = db.select(*ServiceRow.COLUMNS, keys)
-    else:
-        query = db.select(InterfaceService, keys).options(selectinload(InterfaceService.secrets))
-    query = query.where(or_(chain, *places)).order_by(InterfaceService.id)
+
+
+def _services_at(places, interface_keys=None):
+    """([service], {service id: frozenset of its set secrets' keys}): the chain's services and
+    those matching one of `places` (conditions), as entities with their secret rows (two
+    statements), which jobs may decrypt (secret_for)."""
+    query = (db.select(InterfaceService, _secret_keys())
+             .options(selectinload(InterfaceService.secrets))
+             .where(or_(_CHAIN, *places)).order_by(InterfaceService.id))
     if interface_keys is not None:
         query = query.where(InterfaceService.interface_key.in_(interface_keys))
+    return _read(db.session.execute(query), False)
+
+
+def _read(result, as_rows):
+    """([service or ServiceRow], {service id: frozenset of its set secrets' keys}) from the
+    rows of _services_at's or _rows_at's statement."""
     services, secret_keys = [], {}
-    for row in db.session.execute(query):
+    for row in result:
         service = ServiceRow(row[:-1]) if as_rows else row[0]
         services.append(service)
         secret_keys[service.id] = frozenset(row[-1].split(",")) if row[-1] else frozenset()
@@ -463,5 +492,9 @@ def _company_names(resolutions):
                 ids.update(value.value if isinstance(value.value, list) else (value.value,))
     if not ids:
         return {}
-    return dict(db.session.execute(
-        db.select(Company.id, Company.name).where(Company.id.in_(ids))).all())
+    return dict(db.session.execute(_COMPANY_NAMES, {"ids": list(ids)}).all())
+
+
+# Built once (building it cost more than running it, issue 15).
+_COMPANY_NAMES = (db.select(Company.id, Company.name)
+                  .where(Company.id.in_(bindparam("ids", expanding=True))))
