@@ -108,7 +108,8 @@ def test_the_service_form_renders_as_with_wtforms_widgets(app):
                      {"name": "", "start_date": "", "usage_client": True, "enabled": True}):
             form = ServiceForm(formdata=None, data=data, version=7)
             quick = [field for field in form if type(field.widget) in stock]
-            assert len(quick) == 7
+            # The seven fields and the CSRF token (on in the tests' app).
+            assert len(quick) == (8 if "csrf_token" in form else 7)
             for field in quick:
                 for kwargs in ({}, {"aria-invalid": "true", "aria-describedby": "x-error"}):
                     rendered = str(field(**kwargs))
@@ -146,3 +147,24 @@ def test_search_dialog_urls_are_url_fors(app, kind):
                 assert picker_url(spec, label, target, pickers) == url_for(
                     "documents.picker_get", target=target, kind=kind or None, label=label)
         assert len(pickers) == 2
+
+
+@pytest.mark.parametrize("text", ["Branch", 'Ulm <"Münster"> & Söhne\'s', ""])
+@pytest.mark.parametrize("kwargs", [{}, {"for_": "x<y"}, {"class_": "a\"b", "for": "z"},
+                                    {"text": "Other <b>"}, {"hidden": True, "data_x": False}])
+def test_quick_label_renders_as_wtforms_label(text, kwargs):
+    from wtforms.fields.core import Label
+    from webapp.interfaces.forms import QuickLabel
+    assert str(QuickLabel("f-1", text)(**kwargs)) == str(Label("f-1", text)(**kwargs))
+
+
+def test_the_service_form_labels_and_token_render_as_wtforms_own(app):
+    """ServiceForm's labels and its CSRF token's input: the markup of WTForms' own."""
+    from wtforms.fields.core import Label
+    app.config["WTF_CSRF_ENABLED"] = True
+    with app.test_request_context("/"):
+        form = ServiceForm(formdata=None, data={"name": "Mail"}, version=3)
+        for field in form:
+            assert str(field.label()) == str(Label(field.id, field.label.text)())
+        assert str(form.csrf_token()) == str(HiddenInput()(form.csrf_token))
+        assert 'name="csrf_token"' in str(form.hidden_tag())

@@ -5,6 +5,7 @@ WTForms form. The interface's own fields are rendered straight from the catalogu
 and validated by values.parse inside the services, so each rule lives in one place; this
 module only turns specs, raw input and messages into what the templates show.
 """
+import functools
 import json
 from datetime import datetime
 from dataclasses import dataclass, field
@@ -15,6 +16,7 @@ from flask import current_app, url_for
 from flask_babel import lazy_gettext as _l
 from markupsafe import Markup, escape
 from wtforms import BooleanField, SelectField, StringField
+from wtforms.fields.core import Label
 from wtforms.validators import DataRequired, Length, ValidationError
 from wtforms.widgets import CheckboxInput, HiddenInput, Select, TextInput
 from wtforms.widgets.core import clean_key
@@ -66,6 +68,27 @@ class QuickHiddenInput(HiddenInput):
     html_params = staticmethod(quick_html_params)
 
 
+class QuickLabel(Label):
+    """WTForms' Label, the same markup, through quick_html_params (its own formats the `for`
+    attribute through Markup.format, issue 15)."""
+
+    def __call__(self, text=None, **kwargs):
+        if "for_" in kwargs:
+            kwargs["for"] = kwargs.pop("for_")
+        else:
+            kwargs.setdefault("for", self.field_id)
+        attributes = quick_html_params(**kwargs)
+        attributes = f" {attributes}" if attributes else ""
+        return Markup(f"<label{attributes}>{escape(text or self.text)}</label>")
+
+
+@functools.lru_cache(maxsize=4096)
+def _coerced(coerce, value):
+    """coerce(value) of a select's option: the same few hundred option values (ids, mostly)
+    on every request, and a pure function of them (a refused value raises, and is not kept)."""
+    return coerce(value)
+
+
 class FlatSelect(Select):
     """WTForms' Select, the same markup, for a list of (value, label) string pairs: the generic
     path builds three objects per option and formats each attribute through Markup.format,
@@ -85,7 +108,7 @@ class FlatSelect(Select):
         coerce, data = field.coerce, field.data
         for value, label in choices:
             # html_params sorts the attributes: "selected" before "value".
-            selected = "selected " if coerce(value) == data else ""
+            selected = "selected " if _coerced(coerce, value) == data else ""
             html.append(f'<option {selected}value="{escape(value)}">{escape(label or value)}'
                         "</option>")
         html.append("</select>")
@@ -115,6 +138,16 @@ class ServiceForm(AppForm):
     enabled = BooleanField(_l("Enabled"), widget=QuickCheckboxInput(),
                            description=_l("Untick to deactivate the service without deleting "
                                           "it."))
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Labels and the CSRF token's input through quick_html_params (issue 15): the same
+        # markup as WTForms' own, without Markup.format per attribute.
+        for field_ in self:
+            field_.label = QuickLabel(field_.label.field_id, field_.label.text)
+        csrf = getattr(self, "csrf_token", None)
+        if csrf is not None and type(csrf.widget) is HiddenInput:
+            csrf.widget = QuickHiddenInput()
 
     def service_data(self, station=None):
         """The common fields as services.create_service/update_service take them."""
