@@ -15,6 +15,7 @@ from ..changelog.models import ChangeLogEntry
 from ..changelog.services import RESTORED_FROM
 from ..errors import Conflict, DomainError, PermissionDenied
 from ..extensions import db
+from ..views_helpers import id_url
 from . import bp, search
 
 SERVICE, BRANCH, WORKSTATION = "interface_service", "branch", "workstation"
@@ -48,10 +49,15 @@ def url(entity_type, entity_id, page, **args):
 
 def with_links(rows):
     """The change log's rows (display.EntryRow), those of records that can be compared and
-    still exist with a link to their Vergleichen page."""
+    still exist with a link to their Vergleichen page (one url_for per type, not per row)."""
+    links = {}
     for row in rows:
-        if row.record_url and row.entry.entity_type in KINDS:
-            row.versions_url = url(row.entry.entity_type, row.entry.entity_id, "versions")
+        entity_type = row.entry.entity_type
+        if row.record_url and entity_type in KINDS:
+            if entity_type not in links:
+                _part, argument, name = KINDS[entity_type]
+                links[entity_type] = id_url(f"changelog.{name}_versions_get", argument)
+            row.versions_url = links[entity_type](row.entry.entity_id)
     return rows
 
 

@@ -193,8 +193,10 @@ class _Page:
 
     def link(self, kind, entity_id, detail):
         """kind.link(entity_id, detail): a link builds the record's address from its
-        arguments (registry.EntityType), so one url_for per type and detail serves the page
-        with each id put in."""
+        arguments (registry.EntityType), so one url_for per type and detail (per type for
+        registry.page's links) serves the page with each id put in."""
+        if not getattr(kind.link, "uses_detail", True):
+            detail = None
         head, tail = self._once(("link", kind.key, detail), _link_parts, kind, detail)
         return kind.link(entity_id, detail) if head is None else f"{head}{int(entity_id)}{tail}"
 

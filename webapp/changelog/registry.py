@@ -104,6 +104,7 @@ def page(endpoint, argument=None):
     """A `link` to the record's own page: url_for(endpoint, <argument>=the record's id)."""
     def link(entity_id, _detail):
         return url_for(endpoint, **({argument: entity_id} if argument else {}))
+    link.uses_detail = False  # one address format for every detail (changelog.display)
     return link
 
 
