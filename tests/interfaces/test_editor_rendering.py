@@ -168,3 +168,38 @@ def test_the_service_form_labels_and_token_render_as_wtforms_own(app):
             assert str(field.label()) == str(Label(field.id, field.label.text)())
         assert str(form.csrf_token()) == str(HiddenInput()(form.csrf_token))
         assert 'name="csrf_token"' in str(form.hidden_tag())
+
+
+@pytest.mark.parametrize("help_text, error", [("", None), ("Help", None), ("", "Wrong"),
+                                              ("Help", "Wrong")])
+def test_a_field_names_its_help_and_message(app, help_text, error):
+    """aria-describedby names the help's id, then the message's, those the field has; each
+    stands on its paragraph."""
+    spec = FieldSpec(key="note", kind="text", label_de="Notiz", label_en="Note")
+    with app.test_request_context("/"):
+        html = app.jinja_env.get_template("interfaces/_fields.html").module.iface_field
+        from webapp.interfaces.forms import FieldView
+        view = FieldView(spec=spec, name="t-0-note", label="Note", help=help_text, value="",
+                         error=error)
+        rendered = str(html(view))
+    described = [i for i, shown in (("f-t-0-note-help", help_text), ("f-t-0-note-error", error))
+                 if shown]
+    if described:
+        assert f'aria-describedby="{" ".join(described)}"' in rendered
+    else:
+        assert "aria-describedby" not in rendered
+    assert ('<p class="help" id="f-t-0-note-help">Help</p>' in rendered) == bool(help_text)
+    assert ('<p class="error" id="f-t-0-note-error">Wrong</p>' in rendered) == bool(error)
+    assert ('aria-invalid="true"' in rendered) == bool(error)
+
+
+def test_an_added_row_is_one_row_and_its_button(client, auth, world):
+    """Zeile hinzufügen answers one row of the numbered inputs (the macro table_row, which
+    renders the editor's rows too) before the next button."""
+    auth.login(world.admin)
+    added = client.get("/interfaces/rows/card_order/templates?row=0",
+                       headers=HX).get_data(as_text=True)
+    row = added.split('<button type="button" id="add-row-templates"')[0]
+    assert row.lstrip("\n").startswith("<fieldset class=\"table-row\">")
+    assert row.count("<fieldset") == 1
+    assert 'name="templates-0-name"' in row

@@ -200,28 +200,28 @@ class FieldView:
     shown_if: tuple | None = None  # (input name, json list of raw values, raw default)
     partial: bool = False
     picker_url: str | None = None  # document_template: the documents' search dialog
+    # Read by the template for each of a page's fifty fields: attributes, set once, rather
+    # than properties (issue 15).
+    id: str = field(init=False)
+    kind: str = field(init=False)
+    input_type: str = field(init=False)
+    wide: bool = field(init=False)  # two grid columns (wide_field)
 
-    @property
-    def id(self):
-        return "f-" + self.name
-
-    @property
-    def kind(self):
-        return self.spec.kind
-
-    @property
-    def input_type(self):
-        return INPUT_TYPES.get(self.spec.kind, "text")
-
-    @property
-    def wide(self):
-        """Addresses, paths, long texts and lists of companies get two grid columns."""
-        return (self.spec.kind in ("url", "path", "certificate") or self.spec.multiple
-                or (self.spec.kind == "text" and (self.spec.max_length or 0) > 120))
+    def __post_init__(self):
+        self.id = "f-" + self.name
+        self.kind = self.spec.kind
+        self.input_type = INPUT_TYPES.get(self.spec.kind, "text")
+        self.wide = wide_field(self.spec)
 
     @property
     def checked(self):
         return single(self.value).strip().lower() in field_values.TRUE_INPUTS
+
+
+def wide_field(spec):
+    """Addresses, paths, long texts and lists of companies get two grid columns."""
+    return (spec.kind in ("url", "path", "certificate") or spec.multiple
+            or (spec.kind == "text" and (spec.max_length or 0) > 120))
 
 
 @dataclass
