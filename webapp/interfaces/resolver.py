@@ -331,7 +331,8 @@ def _rows_at(workstation, branch):
         statement = _ROWS_AT[(workstation is not None, branch is not None)] = (
             db.select(*ServiceRow.COLUMNS, _secret_keys())
             .where(or_(_CHAIN, *places)).order_by(InterfaceService.id))
-    return _read(db.session.execute(statement, {
+    # On the session's connection: the ORM's row loading adds nothing to plain columns.
+    return _read(db.session.connection().execute(statement, {
         "branch_id": branch.id if branch is not None else None,
         "workstation_id": workstation.id if workstation is not None else None}), True)
 
