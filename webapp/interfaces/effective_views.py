@@ -137,6 +137,9 @@ class GroupBlock:
     items: list
 
 
+# The kinds whose text format() turns into other words (a str of any other kind is shown as it
+# is, "" as EMPTY)
+_WORDED = frozenset({"bool", "choice", "company", "supplier"})
 _ORIGIN = Markup('<span class="origin origin-{}">{}</span>')
 _SOURCE = Markup(' <span class="source">({})</span>')
 _SECRET_STATE = Markup('<span class="secret-state">{}</span>')
@@ -250,6 +253,7 @@ class _Presenter:
                           resolution.protected, state)
         lang, rows, values = self.lang, applied.fields, None
         labels = _labels(resolution.interface, lang)
+        cells, secret_states = self.origin_cells, self.secret_states
         for key, value in resolution.fields.items():
             spec = value.spec
             if spec.shown_if is not None:  # few fields have a condition
@@ -257,12 +261,22 @@ class _Presenter:
                     values = resolution.values
                 if not field_values.is_shown(spec, values, resolution.interface.fields):
                     continue
-            if spec.is_secret:
-                shown = self.secret_states[value.is_set]
+            kind, typed = spec.kind, value.value
+            if kind == "secret":
+                shown = secret_states[value.is_set]
+            elif typed is None:
+                shown = EMPTY
+            elif type(typed) is str and kind not in _WORDED:
+                shown = typed or EMPTY  # as format() shows it: most values are such text
             else:
-                shown = self.format(spec, value.value)
-            rows.append((labels[key], shown,
-                         self.origin_cell(value.origin, _source(value.service, service))))
+                shown = self.format(spec, typed)
+            # _source and origin_cell, inline: a page has hundreds of rows
+            holder = value.service
+            cell = cells.get((value.origin, "" if holder is None or holder is service
+                              else holder.name))
+            if cell is None:
+                cell = self.origin_cell(value.origin, _source(holder, service))
+            rows.append((labels[key], shown, cell))
         for number, table in enumerate(resolution.tables.values(), 1):
             spec = table.spec
             applied.tables.append(TableBlock(
