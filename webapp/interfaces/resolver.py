@@ -488,12 +488,27 @@ def _company_names(resolutions):
     ids = set()
     for resolution in resolutions:
         # As field_values.company_ids, from the FieldValues at hand (a page has ~100 services).
-        for value in resolution.fields.values():
-            if value.value is not None and value.spec.kind in ("company", "supplier"):
-                ids.update(value.value if isinstance(value.value, list) else (value.value,))
+        fields = resolution.fields
+        for key in _company_keys(resolution.interface):
+            value = fields[key].value
+            if value is not None:
+                ids.update(value if isinstance(value, list) else (value,))
     if not ids:
         return {}
     return dict(db.session.execute(_COMPANY_NAMES, {"ids": list(ids)}).all())
+
+
+# {interface key: (interface, keys of its company and supplier fields)}: from the static
+# catalogue (the interface kept to tell a reloaded catalogue's apart)
+_COMPANY_KEYS = {}
+
+
+def _company_keys(interface):
+    cached = _COMPANY_KEYS.get(interface.key)
+    if cached is None or cached[0] is not interface:
+        cached = _COMPANY_KEYS[interface.key] = (interface, tuple(
+            spec.key for spec in interface.fields if spec.kind in ("company", "supplier")))
+    return cached[1]
 
 
 # Built once (building it cost more than running it, issue 15).
