@@ -74,10 +74,11 @@ MAX_POLLED = 100
 
 # --- what the fragments show -------------------------------------------------------------
 
-def order_progress(order, brief=False):
+def order_progress(order, brief=False, labels=STATUS_LABELS):
     """What the status fragment says: the status in words, a detail (the external number,
     the partner's message, where sending stands) and whether it is still being sent.
-    `brief`: without number and message, for the order page, which shows them anyway."""
+    `brief`: without number and message, for the order page, which shows them anyway.
+    `labels`: the statuses in words, as order_statuses has them."""
     outbound, detail = order.outbound, ""
     sending = services.is_sending(order)
     if order.status == ERROR:
@@ -94,7 +95,7 @@ def order_progress(order, brief=False):
         detail = _("being sent")
     elif order.status == CREATED and order.handoff:
         detail = HANDOFF_LABELS.get(order.handoff, "")
-    label = STATUS_LABELS.get(order.status, order.status)
+    label = labels.get(order.status, order.status)
     # What the cell shows, in eight hex digits: a list's poll names it for each order, and
     # the answer swaps in only the cells whose version differs.
     version = hashlib.blake2s(f"{order.status}\x1f{label}\x1f{detail}\x1f{sending}".encode(),
@@ -103,8 +104,10 @@ def order_progress(order, brief=False):
 
 
 def order_statuses(orders, brief=False):
-    """{order id: what its status fragment says} for the orders a page lists."""
-    return {order.id: order_progress(order, brief) for order in orders}
+    """{order id: what its status fragment says} for the orders a page lists. The statuses
+    are put into words once, not twice per order (its version and its cell, issue 15)."""
+    labels = {status: str(label) for status, label in STATUS_LABELS.items()}
+    return {order.id: order_progress(order, brief, labels) for order in orders}
 
 
 def status_poll_url(orders, statuses):
