@@ -50,7 +50,8 @@ def visible_entity_types(actor):
     """The entity types whose entries `actor` may read, in the order the filter offers them
     (the order their packages registered them)."""
     log = registry.current()
-    return tuple(t for t in log.keys() if is_admin(actor) or t not in log.admin_only())
+    hidden = () if is_admin(actor) else log.admin_only()
+    return tuple(t for t in log.keys() if t not in hidden)
 
 
 def filter_choices(actor):

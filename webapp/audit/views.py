@@ -26,10 +26,11 @@ def entries():
     if hx.wants_fragment():
         return render_template("changelog/_entries.html", **context)
     branches, users = search.filter_choices(current_user)
+    log = registry.current()
     return render_template(
         "changelog/changelog.html", branches=[(branch.id, branch.name) for branch in branches],
         users=users,
-        entity_types=[(key, registry.current().type_label(key))
+        entity_types=[(key, log.type_label(key))
                       for key in search.visible_entity_types(current_user)],
         actions=[(key, display.ACTION_LABELS[key]) for key in ACTIONS],
         chain_wide=search.CHAIN_WIDE, sees_everything=search.sees_everything(current_user),
