@@ -3,12 +3,12 @@ fields first, then the interface type's own by their catalogue labels, in catalo
 choices, dates and tables in words; a link to the service's editor."""
 from functools import cache
 
-from flask import url_for
 from flask_babel import LazyString
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from ..changelog.display import date_in_words
+from ..changelog.registry import page
 from ..i18n import ui_language
 from . import catalogue
 from .models import InterfaceService
@@ -34,13 +34,11 @@ def register(log):
     """Interface services in the change log `log`. An entry's words depend on the service's
     interface type (its interface_key); while the service is gone, the catalogue's fields
     across all types serve (the entry does not store the type)."""
+    # The editor's address does not depend on the interface type (the detail): a change log
+    # page builds it once, not once per type shown (issue 15).
     log.entity(ENTITY, _l("Interface service"), model=InterfaceService, detail="interface_key",
-               link=_link, labels=labels, field_label=_any_label, words=words,
-               versions=VERSIONS)
-
-
-def _link(service_id, _interface_key):
-    return url_for("interfaces.edit_get", service_id=service_id)
+               link=page("interfaces.edit_get", "service_id"), labels=labels,
+               field_label=_any_label, words=words, versions=VERSIONS)
 
 
 @cache
