@@ -5,6 +5,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from . import hx
+from .changelog.display import LINK_MARKER, around_marker
 from .errors import DomainError
 from .extensions import db
 from .security import safe_next
@@ -14,8 +15,7 @@ def id_url(endpoint, argument, **values):
     """A function of a record's id answering url_for(endpoint, argument=id, **values), for
     the links of a list's rows: url_for costs ~10 µs a call (issue 15), this a format of the
     URL built once. The same text for an int id, which the rules' <int:…> take."""
-    marker = 987654321987654321
-    head, _, tail = url_for(endpoint, **{argument: marker}, **values).partition(str(marker))
+    head, tail = around_marker(url_for(endpoint, **{argument: LINK_MARKER}, **values))
     return lambda record_id: f"{head}{int(record_id)}{tail}"
 
 

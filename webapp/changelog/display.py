@@ -206,14 +206,19 @@ class _Page:
         return self.writer(value)
 
 
-def _link_parts(kind, detail):
-    """(head, tail) of kind.link around the id, or (None, None) when the id is not in it
-    once."""
-    built = kind.link(LINK_MARKER, detail)
+def around_marker(built):
+    """(head, tail) of an address built with LINK_MARKER for its record's id, so that
+    f"{head}{id}{tail}" is the address of any record; (None, None) when the marker is not in
+    it exactly once. Lists build one address per page this way instead of one per row."""
     if not isinstance(built, str) or built.count(str(LINK_MARKER)) != 1:
         return None, None
     head, _marker, tail = built.partition(str(LINK_MARKER))
     return head, tail
+
+
+def _link_parts(kind, detail):
+    """(head, tail) of kind.link around the id (around_marker)."""
+    return around_marker(kind.link(LINK_MARKER, detail))
 
 
 # --- records -----------------------------------------------------------------------------

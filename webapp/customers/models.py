@@ -39,4 +39,10 @@ class Customer(Tracked, db.Model):
         return " ".join(part for part in (self.first_name, self.last_name) if part)
 
     def __str__(self):
-        return f"{self.last_name}, {self.first_name}" if self.first_name else self.last_name
+        return listed_name(self.last_name, self.first_name)
+
+
+def listed_name(last_name, first_name):
+    """How lists name a customer (str(customer)): "Last, First", or the last name alone;
+    for rows that read the two columns without the customer."""
+    return f"{last_name}, {first_name}" if first_name else last_name

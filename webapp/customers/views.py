@@ -14,6 +14,7 @@ from ..forms import apply_domain_error
 from ..views_helpers import after_save, id_url, refusal_status
 from . import bp, services
 from .forms import CustomerForm, salutation_label
+from .models import listed_name
 from .page import customer_or_404, render_tab
 
 
@@ -25,7 +26,8 @@ def _list_context():
     branches = services.all_branches()
     return dict(pagination=pagination, q=q, branch_filter=branch_id, branches=branches,
                 may_create=services.may_create_among(current_user, branches),
-                customer_url=id_url("customers.customer_get", "customer_id"))
+                customer_url=id_url("customers.customer_get", "customer_id"),
+                listed_name=listed_name)
 
 
 @bp.get("/customers/")

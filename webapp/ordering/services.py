@@ -10,7 +10,7 @@ from sqlalchemy.orm import joinedload, selectinload
 
 from .. import references
 from ..companies.models import Company
-from ..customers.models import Customer
+from ..customers.models import Customer, listed_name
 from ..errors import DomainError, PermissionDenied
 from ..extensions import db
 from ..models_base import utcnow
@@ -212,9 +212,7 @@ class ListedOrder:
         (self.id, self.number, self.ordered_at, self.status, self.handoff,
          self.external_number, self.error_message, self.service_name, self.supplier_name,
          self.branch_name, customer_id, last_name, first_name, outbound_id, *outbound) = values
-        # As str(customer): "Last, First", or the last name alone.
-        self.customer = (None if customer_id is None
-                         else f"{last_name}, {first_name}" if first_name else last_name)
+        self.customer = None if customer_id is None else listed_name(last_name, first_name)
         self.outbound = ListedDelivery(*outbound) if outbound_id is not None else None
         self.url = self.ordered_text = None  # the view's link and time in words
 
