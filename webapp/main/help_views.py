@@ -2,11 +2,9 @@
 navigation marks its entry), opened in a dialog by F1 or the header's "Hilfe (F1)" link
 (static/js/app.js), and a page of its own for browsers without JavaScript. The texts are
 templates/help/<topic>.html."""
-from types import SimpleNamespace
 
-from flask import abort, render_template, request, url_for
+from flask import abort, render_template, url_for
 from flask_babel import lazy_gettext as _l
-from flask_login import current_user
 
 from .. import hx
 from . import bp
@@ -75,15 +73,11 @@ def topic_of(endpoint):
     return SCREENS[max(found, key=len)] if found else None
 
 
-def page_help():
-    """For the top bar (navigation.TopBar): the help of the screen shown (its URL and name),
-    for logged-in users. No database access."""
-    topic = topic_of(request.endpoint or "") if current_user.is_authenticated else None
-    if topic is None:
-        return {"page_help": None}
-    return {"page_help": SimpleNamespace(url=url_for("main.help_get", topic=topic),
-                                         title=TOPICS[topic])}
-
+def help_url(endpoint):
+    """For the top bar (navigation.TopBar): the address of the help of the screen `endpoint`
+    belongs to, or None. No database access."""
+    topic = topic_of(endpoint)
+    return url_for("main.help_get", topic=topic) if topic is not None else None
 
 
 @bp.get("/help", defaults={"topic": "start"})

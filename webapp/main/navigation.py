@@ -14,7 +14,7 @@ from ..audit.search import may_read_log
 from ..i18n import ui_language
 from ..permissions import EDIT, is_admin
 from ..processes.services import template_actions
-from .help_views import page_help
+from .help_views import help_url
 
 # (endpoint, endpoint prefix(es) that mark the entry current, label, who may see it or None)
 MAIN = (
@@ -103,7 +103,7 @@ class TopBar:
     @property
     def links(self):
         return self._part("links", lambda macro: macro(self.endpoint_now,
-                                                       page_help()["page_help"]))
+                                                       help_url(self.endpoint_now)))
 
 
 def top_bar():
