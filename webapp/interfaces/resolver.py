@@ -331,8 +331,10 @@ def _rows_at(workstation, branch):
         statement = _ROWS_AT[(workstation is not None, branch is not None)] = (
             db.select(*ServiceRow.COLUMNS, _secret_keys())
             .where(or_(_CHAIN, *places)).order_by(InterfaceService.id))
-    # On the session's connection: the ORM's row loading adds nothing to plain columns. All
-    # rows at once: iterating a result fetches them one by one.
+    # On the session's connection: the ORM's row loading adds nothing to plain columns. That
+    # skips autoflush, so a caller that changed services in this request flushes first (the
+    # one caller, the effective configuration's GET, changes nothing). All rows at once:
+    # iterating a result fetches them one by one.
     return _read(db.session.connection().execute(statement, {
         "branch_id": branch.id if branch is not None else None,
         "workstation_id": workstation.id if workstation is not None else None}).all(), True)
