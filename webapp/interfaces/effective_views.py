@@ -106,8 +106,9 @@ class Applied:
     url: str | None
     protected: bool
     state_label: str
-    # [(label, value, origin cell)]: the value a string, or Markup for a secret's state; the
-    # origin cell Markup ("Filiale (Kette SMTP)"), or "—" for an empty field
+    # [(label, value, origin cell)], each as HTML in a plain str, escaped here (the template
+    # outputs them as they are, issue 15): the origin cell "Filiale (Kette SMTP)" in its
+    # spans, or "—" for an empty field
     fields: list = field(default_factory=list)
     tables: list = field(default_factory=list)
 
@@ -144,17 +145,29 @@ _ORIGIN = Markup('<span class="origin origin-{}">{}</span>')
 _SOURCE = Markup(' <span class="source">({})</span>')
 _SECRET_STATE = Markup('<span class="secret-state">{}</span>')
 
-# {(interface key, language): (interface, {field key: label})}, from the static catalogue (the
+# {(interface key, language): (interface, its rows' plan)}, from the static catalogue (the
 # interface kept to tell a reloaded catalogue's apart)
-_LABELS = {}
+_ROW_PLANS = {}
 
 
-def _labels(interface, lang):
-    cached = _LABELS.get((interface.key, lang))
+def _row_plan(interface, lang):
+    """Per field of `interface`, in catalogue order: (key, its label escaped, its spec, whether
+    it is a secret, whether its text is shown as it is, whether it has a condition) — what
+    each of a page's hundreds of rows would otherwise look up and escape anew (issue 15)."""
+    cached = _ROW_PLANS.get((interface.key, lang))
     if cached is None or cached[0] is not interface:
-        cached = _LABELS[(interface.key, lang)] = (
-            interface, {spec.key: spec.text("label", lang) for spec in interface.fields})
+        cached = _ROW_PLANS[(interface.key, lang)] = (interface, tuple(
+            (spec.key, _escaped(spec.text("label", lang)), spec, spec.kind == "secret",
+             spec.kind not in _WORDED and spec.kind != "secret", spec.shown_if is not None)
+            for spec in interface.fields))
     return cached[1]
+
+
+def _escaped(text):
+    """markupsafe.escape(text) as a plain str: the same entities, without making a Markup
+    (which costs more than the escaping; a page escapes hundreds of values, issue 15)."""
+    return (text.replace("&", "&amp;").replace(">", "&gt;").replace("<", "&lt;")
+            .replace("'", "&#39;").replace('"', "&#34;"))
 
 
 class _Presenter:
@@ -166,8 +179,8 @@ class _Presenter:
         self.lang = ui_language()
         self.words = {"yes": _("yes"), "no": _("no"), "active": _("active"),
                       "disabled": _("disabled"), "chain": _("Chain")}
-        self.secret_states = {True: _SECRET_STATE.format(_("set")),
-                              False: _SECRET_STATE.format(_("not set"))}
+        self.secret_states = {True: str(_SECRET_STATE.format(_("set"))),
+                              False: str(_SECRET_STATE.format(_("not set")))}
         self.origins = {key: str(label) for key, label in ORIGIN_LABELS.items()}
         self.origin_cells = {}  # (origin, source) → the origin cell: a page has few
         self.scopes = {}  # (workstation id, branch id) → its label: many services share one
@@ -252,31 +265,32 @@ class _Presenter:
         applied = Applied(service, self.scope_label(service), self.service_url(service.id),
                           resolution.protected, state)
         lang, rows, values = self.lang, applied.fields, None
-        labels = _labels(resolution.interface, lang)
-        cells, secret_states = self.origin_cells, self.secret_states
-        for key, value in resolution.fields.items():
-            spec = value.spec
-            if spec.shown_if is not None:  # few fields have a condition
+        fields, cells, secret_states = resolution.fields, self.origin_cells, self.secret_states
+        # resolution.fields has every field of the type, in catalogue order, as the plan
+        for key, label, spec, secret, as_is, conditional in _row_plan(resolution.interface, lang):
+            value = fields[key]
+            if conditional:  # few fields have a condition
                 if values is None:
                     values = resolution.values
                 if not field_values.is_shown(spec, values, resolution.interface.fields):
                     continue
-            kind, typed = spec.kind, value.value
-            if kind == "secret":
+            typed = value.value
+            if secret:
                 shown = secret_states[value.is_set]
             elif typed is None:
                 shown = EMPTY
-            elif type(typed) is str and kind not in _WORDED:
-                shown = typed or EMPTY  # as format() shows it: most values are such text
+            elif as_is and type(typed) is str:
+                # as format() shows it: most values are such text
+                shown = _escaped(typed) if typed else EMPTY
             else:
-                shown = self.format(spec, typed)
+                shown = _escaped(self.format(spec, typed))
             # _source and origin_cell, inline: a page has hundreds of rows
             holder = value.service
             cell = cells.get((value.origin, "" if holder is None or holder is service
                               else holder.name))
             if cell is None:
                 cell = self.origin_cell(value.origin, _source(holder, service))
-            rows.append((labels[key], shown, cell))
+            rows.append((label, shown, cell))
         for number, table in enumerate(resolution.tables.values(), 1):
             spec = table.spec
             applied.tables.append(TableBlock(
@@ -291,7 +305,8 @@ class _Presenter:
         return self.origins.get(origin, "") if origin else EMPTY
 
     def origin_cell(self, origin, source):
-        """Where a value comes from, as its cell shows it (built once per origin and source)."""
+        """Where a value comes from, as its cell's HTML (a plain str, see Applied.fields),
+        built once per origin and source."""
         key = (origin, source)
         cell = self.origin_cells.get(key)
         if cell is None:
@@ -301,6 +316,7 @@ class _Presenter:
                 cell = _ORIGIN.format(origin, self.origins.get(origin, ""))
                 if source:
                     cell += _SOURCE.format(source)
+                cell = str(cell)
             self.origin_cells[key] = cell
         return cell
 
