@@ -68,7 +68,7 @@ from .ordering import views as ordering_views
 from .org import history as org_history
 from .org import services as org_services
 from .org import views as org_views
-from .org.services import get_chain
+from .org.services import chain_timezone
 from .outbound import handlers as outbound_handlers
 from .processes import page as process_page
 from .processes import history as processes_history
@@ -132,7 +132,7 @@ def create_app(test_config=None):
     outbound_policy.init_app(app)
 
     babel.init_app(app, locale_selector=i18n.select_locale, timezone_selector=i18n.select_timezone)
-    i18n.init_app(app, chain_timezone=lambda: get_chain().timezone)
+    i18n.init_app(app, chain_timezone=chain_timezone)
     app.jinja_env.globals["app_version"] = config_module.VERSION  # the page footer
     hx.init_app(app)
     security.init_app(app)

@@ -13,7 +13,7 @@ from ..changelog.models import ChangeLogEntry
 from ..errors import PermissionDenied
 from ..extensions import db
 from ..org.models import Branch
-from ..org.services import get_chain
+from ..org.services import chain_timezone
 from ..permissions import ADMIN, BRANCH_MANAGER, is_admin
 from ..records import contains, fold_text, folded_for_like, like_pattern
 from ..users.models import User
@@ -149,7 +149,7 @@ class Page:
 
 
 def _chain_timezone():
-    return get_chain().timezone or "Europe/Berlin"
+    return chain_timezone()
 
 
 def _day_start(day, zone):

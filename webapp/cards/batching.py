@@ -19,13 +19,13 @@ from sqlalchemy.exc import IntegrityError
 
 from ..extensions import db
 from ..models_base import utcnow
-from ..org.services import get_chain
+from ..org.services import chain_timezone
 from ..outbound import engine
 from .models import BATCH_KIND, BATCH_SUBJECT, QUEUED, SENDING, CardBatch, CardOrder
 
 
 def chain_zone():
-    return ZoneInfo(get_chain().timezone or "Europe/Berlin")
+    return ZoneInfo(chain_timezone())
 
 
 def boundary(now, interval, zone):

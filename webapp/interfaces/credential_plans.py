@@ -49,7 +49,7 @@ from ..i18n import ui_language
 from ..models_base import utcnow
 from ..notifications import services as notifications
 from ..org.models import Branch
-from ..org.services import get_chain
+from ..org.services import chain_timezone
 from ..outbound import engine
 from ..outbound.handlers import CannotRun, Handler
 from ..outbound.models import DONE as RUN_DONE
@@ -101,7 +101,7 @@ UNREADABLE = {
 
 
 def chain_zone():
-    return ZoneInfo(get_chain().timezone or "Europe/Berlin")
+    return ZoneInfo(chain_timezone())
 
 
 def local_time(moment):
@@ -201,7 +201,7 @@ def panel(actor, service):
                 due=local_time(plan.due_at) if plan else None, step=step, reason=reason,
                 unreadable=unreadable_in_words(plan.failed_step, plan.failed_reason)
                 if plan else "",
-                zone=get_chain().timezone or "Europe/Berlin")
+                zone=chain_timezone())
 
 
 # --- planning ------------------------------------------------------------------------------

@@ -42,7 +42,7 @@ from ..crypto import SecretUnreadable
 from ..errors import DomainError, InUse, PermissionDenied
 from ..extensions import db
 from ..org.models import Branch, Workstation
-from ..org.services import get_chain
+from ..org.services import chain_timezone, get_chain
 from ..records import check_version, contains, contains_folded, flush_unique, paginate
 from . import catalogue
 from . import values as field_values
@@ -116,7 +116,7 @@ def _posted_name(service, name, raw):
 def chain_today(now=None):
     """Today's date in the chain's time zone (`now`: an aware datetime, default the clock)."""
     now = now or datetime.now(timezone.utc)
-    return now.astimezone(ZoneInfo(get_chain().timezone or "Europe/Berlin")).date()
+    return now.astimezone(ZoneInfo(chain_timezone())).date()
 
 
 def service_state(service, today=None):

@@ -15,7 +15,7 @@ from flask_babel import gettext as _
 from .. import outbound_policy, programs
 from ..extensions import db
 from ..interfaces.resolver import resolve, resolve_for_company, secret_for
-from ..org.services import get_chain
+from ..org.services import chain_timezone
 from ..outbound import engine
 from ..outbound.handlers import CannotRun, Handler
 from . import routing
@@ -99,7 +99,7 @@ def build_request(order, outbound, with_secrets=True):
         process_type=order.process.process_type if order.process is not None else "",
         note=order.note or "",
         # In the chain's time zone (with its offset): the order form shows it to the lab.
-        ordered_at=(order.ordered_at.astimezone(ZoneInfo(get_chain().timezone or "Europe/Berlin"))
+        ordered_at=(order.ordered_at.astimezone(ZoneInfo(chain_timezone()))
                     .isoformat() if order.ordered_at else ""),
         smtp_config=dict(smtp.values) if smtp is not None else None,
         smtp_secret=_secrets(smtp) if smtp is not None and with_secrets else _no_secret,

@@ -41,6 +41,29 @@ def get_chain():
     return chain
 
 
+# Most pages need a setting of the chain (its time zone for dates and "today", whether
+# customers are kept per branch) and nothing else: its columns as a row by a statement built
+# once, on the session's connection, cost a fifth of loading the entity (~0.1 ms a page,
+# issue 15).
+_SETTINGS = db.select(*(column for column in Chain.__table__.c)).where(Chain.id == 1)
+
+
+def chain_settings():
+    """The chain's columns, read-only, by name (chain_settings().customers_by_branch); None
+    before the chain has a row. The chain this session holds already, changed or not,
+    answers for itself."""
+    chain = db.session.info.get("chain")
+    if chain is not None:
+        return chain
+    return db.session.connection().execute(_SETTINGS).first()
+
+
+def chain_timezone():
+    """The name of the chain's time zone (Europe/Berlin before one is set)."""
+    settings = chain_settings()
+    return (settings.timezone if settings is not None else None) or "Europe/Berlin"
+
+
 def update_chain(actor, data, version):
     require_admin(actor)
     chain = get_chain()
