@@ -2,8 +2,8 @@
 and unique-constraint races turned into a message beside the field."""
 from flask_babel import format_datetime
 from flask_babel import lazy_gettext as _l
-from flask_sqlalchemy.pagination import SelectPagination
-from sqlalchemy import String, func, literal_column
+from flask_sqlalchemy.pagination import Pagination
+from sqlalchemy import String, bindparam, func, literal_column
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.functions import FunctionElement
@@ -156,21 +156,36 @@ def register_search_functions(dbapi_connection):
 
 def contains(column, text):
     """`column` contains `text`, ignoring case (umlauts and ß too), % and _ taken literally."""
+    return contains_pattern(column, like_shape(text), like_pattern(fold_text(text)))
+
+
+def like_shape(text):
+    """What of `text` shapes contains()'s SQL, hashable: for words that are ASCII once
+    folded, the characters that fold into their letters; None for other words."""
     folded = fold_text(text)
-    if folded.isascii():
-        # Only these characters fold into ASCII letters, so only a value holding one of
-        # those the words ask for can match the words folded and not as it is.
-        specials = "".join(special for special, letter in _FOLDED_INTO_ASCII if letter in folded)
-        column = folded_for_ascii_like(column, *(literal_column(f"'{c}'") for c in specials))
-    else:
+    if not folded.isascii():
+        return None
+    # Only these characters fold into ASCII letters, so only a value holding one of those
+    # the words ask for can match the words folded and not as it is.
+    return "".join(special for special, letter in _FOLDED_INTO_ASCII if letter in folded)
+
+
+def contains_pattern(column, shape, pattern):
+    """contains() for any text of this like_shape(), with `pattern` for
+    like_pattern(fold_text(text)): a bind parameter in a statement built once per shape and
+    run with many texts (issue 15)."""
+    if shape is None:
         column = folded_for_like(column)
-    return column.like(like_pattern(folded), escape="\\")
+    else:
+        column = folded_for_ascii_like(column, *(literal_column(f"'{c}'") for c in shape))
+    return column.like(pattern, escape="\\")
 
 
-def contains_folded(folded, text):
-    """`folded`, a column stored as fold_text() folds (InterfaceService.search_name), contains
-    `text`, % and _ taken literally: contains() without folding every row per query."""
-    return folded.like(like_pattern(fold_text(text)), escape="\\")
+def contains_folded(folded, pattern):
+    """`folded`, a column stored as fold_text() folds (InterfaceService.search_name), holds
+    `pattern` (like_pattern(fold_text(text)), or a bind parameter for it): contains()
+    without folding every row per query."""
+    return folded.like(pattern, escape="\\")
 
 
 def like_pattern(text):
@@ -180,24 +195,46 @@ def like_pattern(text):
     return f"%{escaped}%"
 
 
-class _RowPagination(SelectPagination):
-    """A page of rows (several columns each) rather than of one entity per row."""
+def read(statement, params=None):
+    """The result of `statement`, a SELECT of columns (not entities), on the session's
+    connection. For pages' statements built once with parameters: run through the session,
+    such a statement cost twice as much in the ORM's layers as in the database (issue 15).
+    Pending changes are flushed first, as the session's own execute would."""
+    session = db.session()
+    if session.new or session.dirty or session.deleted:
+        session.flush()
+    return session.connection().execute(statement, params or {})
+
+
+# A page's size and start as parameters: one statement built once serves every page (a
+# statement's .limit() per request is a new statement whose cache key SQLAlchemy builds
+# anew, issue 15).
+_PAGE_LIMIT, _PAGE_OFFSET = bindparam("page_limit"), bindparam("page_offset")
+
+
+def paged(statement):
+    """`statement` for page_of(): its page's rows by parameters."""
+    return statement.limit(_PAGE_LIMIT).offset(_PAGE_OFFSET)
+
+
+class _StatementPagination(Pagination):
+    """A page of the rows of a statement made by paged(), with its parameters."""
 
     def _query_items(self):
-        select = self._query_args["select"].limit(self.per_page).offset(self._query_offset)
-        return self._query_args["session"].execute(select).all()
+        params = {**self._query_args["params"], "page_limit": self.per_page,
+                  "page_offset": self._query_offset}
+        return read(self._query_args["statement"], params).all()
 
 
-def paginate(query, count, page, per_page, rows=False):
-    """db.paginate of `query`, with the total from the statement `count`: for lists whose
-    statement joins what they show, which counting needs not (counting through the joins
-    took longer than reading the page, issue 15). With `rows`, the items are the statement's
-    rows: for a list that shows a few columns, reading them costs a fraction of building
-    an entity per row."""
-    paging = _RowPagination if rows else SelectPagination
-    pagination = paging(select=query, session=db.session(), page=page, per_page=per_page,
-                        max_per_page=None, error_out=False, count=False)
-    pagination.total = db.session.scalar(count)
+def page_of(statement, count, params, page, per_page):
+    """A page (Flask-SQLAlchemy's Pagination) of the rows of `statement`, made by paged(),
+    and the total from `count`, both run by read() with `params`: lists show a few columns
+    per row, whose rows cost a fraction of an entity each, and count without the joins
+    they show (counting through them took longer than reading the page, issue 15)."""
+    pagination = _StatementPagination(statement=statement, params=params, page=page,
+                                      per_page=per_page, max_per_page=None, error_out=False,
+                                      count=False)
+    pagination.total = read(count, params).scalar()
     return pagination
 
 

@@ -10,8 +10,8 @@ from ..changelog import services as changelog
 from ..errors import DomainError, InUse, PermissionDenied
 from ..extensions import db
 from ..org.models import Branch
-from ..org.services import get_chain
-from ..records import check_version, contains, flush_unique, paginate, save_changes
+from ..org.services import chain_settings
+from ..records import check_version, contains, flush_unique, page_of, paged, save_changes
 from .models import Customer
 
 CUSTOMER_FIELDS = (
@@ -91,7 +91,8 @@ def _check_salutation(data):
 def customer_scope(actor):
     """Whose customers the actor reads: None for all (the default: customers are
     chain-wide), else the ids of their branches, when the chain restricts customers."""
-    return branch_scope(actor) if get_chain().customers_by_branch else None
+    settings = chain_settings()
+    return branch_scope(actor) if settings is not None and settings.customers_by_branch else None
 
 
 def may_read(actor, customer):
@@ -117,12 +118,17 @@ def search_customers(q="", branch_id=None, page=1, per_page=25, reader=None):
     scope = customer_scope(reader) if reader is not None else None
     if scope is not None:
         conditions.append(Customer.branch_id.in_(scope or {0}))
-    query = (db.select(*LISTED, Branch.name.label("branch_name")).join(Customer.branch)
-             .where(*conditions)
-             .order_by(func.lower(Customer.last_name), func.lower(Customer.first_name), Customer.id))
-    # Every customer has its branch (a required reference): the count needs no join.
-    return paginate(query, db.select(func.count()).select_from(Customer).where(*conditions),
-                    page, per_page, rows=True)
+    if not conditions:  # the list as it opens: statements built once (issue 15)
+        return page_of(_LIST, _COUNT, {}, page, per_page)
+    return page_of(_LIST.where(*conditions), _COUNT.where(*conditions), {}, page, per_page)
+
+
+# The list's statement by name, and its count, without conditions. Every customer has its
+# branch (a required reference): the count needs no join.
+_LIST = paged(db.select(*LISTED, Branch.name.label("branch_name")).join(Customer.branch)
+              .order_by(func.lower(Customer.last_name), func.lower(Customer.first_name),
+                        Customer.id))
+_COUNT = db.select(func.count()).select_from(Customer)
 
 
 def get_customer(customer_id, reader=None):

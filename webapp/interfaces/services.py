@@ -43,7 +43,10 @@ from ..errors import DomainError, InUse, PermissionDenied
 from ..extensions import db
 from ..org.models import Branch, Workstation
 from ..org.services import chain_timezone, get_chain
-from ..records import check_version, contains, contains_folded, flush_unique, paginate
+from ..records import (
+    check_version, contains_folded, contains_pattern, flush_unique, fold_text, like_pattern,
+    like_shape, page_of, paged,
+)
 from . import catalogue
 from . import values as field_values
 from .models import BRANCH, CHAIN, WORKSTATION, InterfaceService, ServiceCompany, ServiceSecret
@@ -237,48 +240,87 @@ def search_services(q="", group=None, branch=None, with_workstation_settings=Fal
     otherwise only chain and branch services; workstation: one workstation's services;
     sort: one of SORTS (unknown → "group", catalogue order); reader: only what this actor
     reads (their branches' services and workstations', and the chain's)."""
+    term = q.strip() if q else ""
+    scope = branch_scope(reader) if reader is not None else None
+    place = ("workstation" if workstation is not None
+             else "settings" if with_workstation_settings else "places")
+    shape = _Shape(words=(like_shape(term),) if term else None, group=bool(group), place=place,
+                   branch="chain" if branch == CHAIN else "one" if branch else None,
+                   scoped=scope is not None, sort=sort if sort in SORTS else "group")
+    params = {}
+    if term:
+        params.update(pattern=like_pattern(fold_text(term)),
+                      keys=[iface.key for _group, iface in catalogue.search(q)])
+    if group:
+        params["group"] = group
+    if workstation is not None:
+        params["workstation_id"] = _id(workstation)
+    if shape.branch == "one":
+        params["branch_id"] = _id(branch)
+    if scope is not None:
+        params["scope"] = list(scope or {0})
+    query, count = _search_statements(shape)
+    return page_of(query, count, params, page, per_page)
+
+
+class _Shape(NamedTuple):
+    """What of a search shapes its statements; the rest are their parameters."""
+
+    words: tuple | None  # (like_shape(q),), None without words
+    group: bool
+    place: str  # "workstation" (one's services), "settings" (all workstations'), "places"
+    branch: str | None  # "chain", "one" (a branch's), None
+    scoped: bool  # only what a reader reads
+    sort: str
+
+
+@functools.cache
+def _search_statements(shape):
+    """The page and count statements of the searches of one _Shape, built once per process:
+    building them took a third of a search's time, and SQLAlchemy's cache key of each new
+    statement a tenth more (issue 15). A few dozen shapes occur."""
     own_branch, station_branch = _OWN_BRANCH, _STATION_BRANCH
     conditions, through_workstation = [], False  # whether a condition names the workstation
-    if q and q.strip():
-        term = q.strip()
-        keys = [iface.key for _group, iface in catalogue.search(q)]
+    if shape.words is not None:
+        pattern = bindparam("pattern")
         # The branch and workstation names are matched once each, not once per service
         # (2,750 services in 50 branches in the benchmark): the same services, no join; the
         # workstations' only where the list holds workstation services.
-        matches = [contains_folded(InterfaceService.search_name, term),
-                   InterfaceService.branch_id.in_(db.select(Branch.id)
-                                                  .where(contains(Branch.name, term))),
-                   InterfaceService.interface_key.in_(keys)]
-        if workstation is not None or with_workstation_settings:
+        matches = [contains_folded(InterfaceService.search_name, pattern),
+                   InterfaceService.branch_id.in_(
+                       db.select(Branch.id)
+                       .where(contains_pattern(Branch.name, shape.words[0], pattern))),
+                   InterfaceService.interface_key.in_(bindparam("keys", expanding=True))]
+        if shape.place != "places":
             matches.append(InterfaceService.workstation_id.in_(
-                db.select(Workstation.id).where(contains(Workstation.name, term))))
+                db.select(Workstation.id)
+                .where(contains_pattern(Workstation.name, shape.words[0], pattern))))
         conditions.append(or_(*matches))
-    if group:
-        conditions.append(InterfaceService.group_key == group)
-    if workstation is not None:
-        conditions.append(InterfaceService.workstation_id == _id(workstation))
-    elif with_workstation_settings:
+    if shape.group:
+        conditions.append(InterfaceService.group_key == bindparam("group"))
+    if shape.place == "workstation":
+        conditions.append(InterfaceService.workstation_id == bindparam("workstation_id"))
+    elif shape.place == "settings":
         conditions.append(InterfaceService.workstation_id.is_not(None))
     else:
         conditions.append(InterfaceService.workstation_id.is_(None))
-    if branch == CHAIN:
+    if shape.branch == "chain":
         conditions += [InterfaceService.branch_id.is_(None),
                        InterfaceService.workstation_id.is_(None)]
-    elif branch:
-        branch_id = _id(branch)
+    elif shape.branch == "one":
+        branch_id = bindparam("branch_id")
         conditions.append(or_(InterfaceService.branch_id == branch_id,
                               Workstation.branch_id == branch_id))
         through_workstation = True
-    scope = branch_scope(reader) if reader is not None else None
-    if scope is not None:
-        scope = scope or {0}
+    if shape.scoped:
+        scope = bindparam("scope", expanding=True)
         conditions.append(or_(InterfaceService.branch_id.in_(scope),
                               Workstation.branch_id.in_(scope),
                               (InterfaceService.branch_id.is_(None)
                                & InterfaceService.workstation_id.is_(None))))
         through_workstation = True
-    order = _ordering(sort, own_branch, station_branch)
-    if workstation is not None or not with_workstation_settings:
+    order = _ordering(shape.sort, own_branch, station_branch)
+    if shape.place != "settings":
         # The list is of one place (no workstation, or one workstation): ordering by its
         # constant workstation_id first changes nothing, and is how PostgreSQL's planner
         # sees that ix_interface_services_list gives the order after `workstation_id IS
@@ -294,7 +336,7 @@ def search_services(q="", group=None, branch=None, with_workstation_settings=Fal
         .where(*conditions)
         .order_by(*order)
     )
-    return paginate(query, _count(conditions, through_workstation), page, per_page, rows=True)
+    return paged(query), _count(conditions, through_workstation)
 
 
 def _count(conditions, through_workstation):

@@ -20,7 +20,7 @@ from ..permissions import branch_scope, is_admin, reads_branch
 from ..processes.models import OPEN, EarMouldPosition, Process
 from ..processes.services import ordered_position_ids
 from ..queue import enqueue_after_commit
-from ..records import contains, paginate
+from ..records import contains, page_of, paged
 from . import routing
 from .models import (
     ARTICLES, CANCELLED, CONFIRMED, CREATED, DONE, ERROR, FAILED, OPEN_STATES, ORDER_KIND,
@@ -234,19 +234,20 @@ class ListedDelivery:
 # conditions, built once: building the joins anew took a fifth of the list's statement
 # time (issue 15).
 _SUPPLIER = Company.__table__.alias("supplier")
-_LIST = (db.select(_ORDER.id, _ORDER.number, _ORDER.ordered_at, _ORDER.status, _ORDER.handoff,
-                   _ORDER.external_number, _ORDER.error_message, _ORDER.service_name,
-                   _SUPPLIER.c.name, _BRANCH.name, _CUSTOMER.id, _CUSTOMER.last_name,
-                   _CUSTOMER.first_name, _OUTBOUND.id, _OUTBOUND.state, _OUTBOUND.attempts,
-                   _OUTBOUND.last_error, _OUTBOUND.next_attempt_at)
-         .select_from(Order.__table__)
-         .outerjoin(_SUPPLIER, _SUPPLIER.c.id == _ORDER.supplier_id)
-         .outerjoin(Branch.__table__, _BRANCH.id == _ORDER.branch_id)
-         .outerjoin(Process.__table__, _PROCESS.id == _ORDER.process_id)
-         .outerjoin(Customer.__table__, _CUSTOMER.id == _PROCESS.customer_id)
-         .outerjoin(Outbound.__table__, and_(_OUTBOUND.subject_type == ORDER_SUBJECT,
-                                             _OUTBOUND.subject_id == _ORDER.id))
-         .order_by(_ORDER.id.desc()))
+_LIST = paged(db.select(_ORDER.id, _ORDER.number, _ORDER.ordered_at, _ORDER.status,
+                        _ORDER.handoff, _ORDER.external_number, _ORDER.error_message,
+                        _ORDER.service_name, _SUPPLIER.c.name, _BRANCH.name, _CUSTOMER.id,
+                        _CUSTOMER.last_name, _CUSTOMER.first_name, _OUTBOUND.id,
+                        _OUTBOUND.state, _OUTBOUND.attempts, _OUTBOUND.last_error,
+                        _OUTBOUND.next_attempt_at)
+          .select_from(Order.__table__)
+          .outerjoin(_SUPPLIER, _SUPPLIER.c.id == _ORDER.supplier_id)
+          .outerjoin(Branch.__table__, _BRANCH.id == _ORDER.branch_id)
+          .outerjoin(Process.__table__, _PROCESS.id == _ORDER.process_id)
+          .outerjoin(Customer.__table__, _CUSTOMER.id == _PROCESS.customer_id)
+          .outerjoin(Outbound.__table__, and_(_OUTBOUND.subject_type == ORDER_SUBJECT,
+                                              _OUTBOUND.subject_id == _ORDER.id))
+          .order_by(_ORDER.id.desc()))
 _COUNT = db.select(func.count()).select_from(Order.__table__)
 
 
@@ -255,8 +256,11 @@ def order_list(q="", status="", branch_id=None, page=1, per_page=25, reader=None
     first, as search_orders filters: ListedOrder rows, one statement for the page and one
     to count."""
     conditions = _filters(q, status, branch_id, reader)
-    pagination = paginate(_LIST.where(*conditions), _COUNT.where(*conditions), page, per_page,
-                          rows=True)
+    if conditions:
+        pagination = page_of(_LIST.where(*conditions), _COUNT.where(*conditions), {}, page,
+                             per_page)
+    else:  # the list as it opens: its statements as built (issue 15)
+        pagination = page_of(_LIST, _COUNT, {}, page, per_page)
     pagination.items = [ListedOrder(row) for row in pagination.items]
     return pagination
 
