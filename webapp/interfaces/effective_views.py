@@ -82,9 +82,12 @@ def _group_keys():
 
 
 # --- presentation ------------------------------------------------------------------------
-# A page has hundreds of field rows (the benchmark's workstation: 85 services, 526 rows), and
-# each {{ … }} in the template's inner loop costs an escape: the rows reach the template as
-# tuples with their cells ready, and what repeats (labels, origins, states) is built once.
+# A page has hundreds of field rows (the benchmark's workstation: 40 groups, 85 services, 526
+# rows), and each {{ … }} the template escapes makes a Markup, which costs more than the
+# escaping (issue 15). So the texts of the groups, types, applying services and rows reach the
+# template escaped, as HTML in plain strs (the attributes marked "HTML" below), which it
+# outputs as they are; the catalogue's texts are escaped once per process, what repeats
+# (origins, states) once per page, the data once where it is shown.
 
 @dataclass
 class TableBlock:
@@ -99,13 +102,15 @@ class TableBlock:
 
 @dataclass
 class Applied:
-    """One applying service with its fields."""
+    """One applying service with its fields; its texts as HTML."""
 
     service: object
-    scope_label: str
-    url: str | None
+    name: str  # HTML
+    scope: str  # HTML: "workstation", "branch" or "chain"
+    scope_label: str  # HTML
+    url: str | None  # HTML
     protected: bool
-    state_label: str
+    state_label: str  # HTML
     # [(label, value, origin cell)], each as HTML in a plain str, escaped here (the template
     # outputs them as they are, issue 15): the origin cell "Filiale (Kette SMTP)" in its
     # spans, or "—" for an empty field
@@ -126,7 +131,7 @@ class OtherService:
 @dataclass
 class Item:
     interface: object
-    name: str
+    name: str  # HTML
     applied: list = field(default_factory=list)
     others: list = field(default_factory=list)
 
@@ -134,7 +139,8 @@ class Item:
 @dataclass
 class GroupBlock:
     group: object
-    name: str
+    key: str  # HTML
+    name: str  # HTML
     items: list
 
 
@@ -160,6 +166,20 @@ def _row_plan(interface, lang):
             (spec.key, _escaped(spec.text("label", lang)), spec, spec.kind == "secret",
              spec.kind not in _WORDED and spec.kind != "secret", spec.shown_if is not None)
             for spec in interface.fields))
+    return cached[1]
+
+
+# {(Group or InterfaceType, key, language): (it, (its key, its name) escaped)}, from the static
+# catalogue (the object kept to tell a reloaded catalogue's apart)
+_NAMES = {}
+
+
+def _names(entity, lang):
+    """(key, name) of a catalogue group or interface type, escaped."""
+    cached = _NAMES.get((type(entity), entity.key, lang))
+    if cached is None or cached[0] is not entity:
+        cached = _NAMES[(type(entity), entity.key, lang)] = (
+            entity, (_escaped(entity.key), _escaped(entity.text("name", lang))))
     return cached[1]
 
 
@@ -214,11 +234,11 @@ class _Presenter:
                     continue
                 items.append(self.item(interface, entry))
             if items:
-                blocks.append(GroupBlock(group, group.text("name", self.lang), items))
+                blocks.append(GroupBlock(group, *_names(group, self.lang), items))
         return blocks
 
     def item(self, interface, entry):
-        item = Item(interface, interface.text("name", self.lang))
+        item = Item(interface, _names(interface, self.lang)[1])
         if entry is None:
             return item
         for resolution in entry.applied:
@@ -262,8 +282,10 @@ class _Presenter:
         service = resolution.service
         start = service.start_date
         state = self.dated("active", start) if start else self.words["active"]
-        applied = Applied(service, self.scope_label(service), self.service_url(service.id),
-                          resolution.protected, state)
+        applied = Applied(service, _escaped(service.name), _escaped(service.scope),
+                          _escaped(self.scope_label(service)),
+                          _escaped(self.service_url(service.id)), resolution.protected,
+                          _escaped(state))
         lang, rows, values = self.lang, applied.fields, None
         fields, cells, secret_states = resolution.fields, self.origin_cells, self.secret_states
         # resolution.fields has every field of the type, in catalogue order, as the plan
