@@ -11,7 +11,7 @@ from ..errors import DomainError, InUse, PermissionDenied
 from ..extensions import db
 from ..org.models import Branch
 from ..org.services import chain_settings
-from ..records import check_version, contains, flush_unique, page_of, paged, save_changes
+from ..records import check_version, contains, flush_unique, page_of, paged, read, save_changes
 from .models import Customer
 
 CUSTOMER_FIELDS = (
@@ -139,10 +139,13 @@ def get_customer(customer_id, reader=None):
     return customer
 
 
+# Built once, run on the connection: the list runs it on every request (issue 15).
+_BRANCHES = db.select(Branch.id, Branch.name).order_by(func.lower(Branch.name), Branch.id)
+
+
 def all_branches():
     """Every branch as a row of id and name, by name: the list's filter needs no more."""
-    return db.session.execute(db.select(Branch.id, Branch.name)
-                              .order_by(func.lower(Branch.name), Branch.id)).all()
+    return read(_BRANCHES).all()
 
 
 # --- writing -----------------------------------------------------------------------------

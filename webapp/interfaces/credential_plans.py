@@ -58,7 +58,7 @@ from ..outbound.models import Outbound
 from ..permissions import reads_branch
 from ..probes import FAILED as STEP_FAILED
 from ..probes import REASON_TEXTS, STEP_LABELS
-from ..records import flush_unique
+from ..records import flush_unique, read
 from ..users.models import User
 from . import actions, catalogue, health_checks, services
 from .credential_plan_models import (
@@ -167,7 +167,7 @@ def credential_warnings(service_ids):
     test, else why the plan ended unreadable (unreadable_in_words)."""
     if not service_ids:
         return {}
-    ended = db.session.execute(_ROLLED_BACK, {"ids": list(service_ids)})
+    ended = read(_ROLLED_BACK, {"ids": list(service_ids)})
     return {service_id: unreadable_in_words(step, reason)
             for service_id, step, reason in ended}  # the latest plan of a service wins
 

@@ -11,7 +11,7 @@ from ..permissions import (
 from ..changelog import services as changelog
 from ..errors import DomainError, InUse
 from ..extensions import db
-from ..records import check_version, contains, flush_unique, save_changes, taken
+from ..records import check_version, contains, flush_unique, read, save_changes, taken
 from .models import Branch, BranchOrganisation, Chain, Workstation, branch_organisation_members
 
 CHAIN_FIELDS = ("name", "timezone", "admins_may_view_secrets", "customers_by_branch",
@@ -55,7 +55,7 @@ def chain_settings():
     chain = db.session.info.get("chain")
     if chain is not None:
         return chain
-    return db.session.connection().execute(_SETTINGS).first()
+    return read(_SETTINGS).first()
 
 
 def chain_timezone():
@@ -87,14 +87,15 @@ def all_branches():
     return db.session.scalars(db.select(Branch).order_by(Branch.name)).all()
 
 
-# Built once: most pages run it, and building a statement costs more than running this one.
+# Built once and run on the connection (records.read): most pages run it, and building a
+# statement, or running it through the session's ORM layers, costs more than SQLite does.
 _BRANCH_NAMES = db.select(Branch.id, Branch.name).order_by(Branch.name)
 
 
 def branch_names():
     """Every branch as a row of id and name, by name: what choices and filters show (a whole
     Branch per branch cost more than the query, issue 15)."""
-    return db.session.execute(_BRANCH_NAMES).all()
+    return read(_BRANCH_NAMES).all()
 
 
 def _check_branch_unique(data, exclude_id=None):
