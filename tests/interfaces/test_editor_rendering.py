@@ -177,11 +177,11 @@ def test_a_field_names_its_help_and_message(app, help_text, error):
     stands on its paragraph."""
     spec = FieldSpec(key="note", kind="text", label_de="Notiz", label_en="Note")
     with app.test_request_context("/"):
-        html = app.jinja_env.get_template("interfaces/_fields.html").module.iface_field
+        html = app.jinja_env.get_template("interfaces/_fields.html").module.iface_fields
         from webapp.interfaces.forms import FieldView
         view = FieldView(spec=spec, name="t-0-note", label="Note", help=help_text, value="",
                          error=error)
-        rendered = str(html(view))
+        rendered = str(html([view]))
     described = [i for i, shown in (("f-t-0-note-help", help_text), ("f-t-0-note-error", error))
                  if shown]
     if described:
@@ -194,7 +194,7 @@ def test_a_field_names_its_help_and_message(app, help_text, error):
 
 
 def test_an_added_row_is_one_row_and_its_button(client, auth, world):
-    """Zeile hinzufügen answers one row of the numbered inputs (the macro table_row, which
+    """Zeile hinzufügen answers one row of the numbered inputs (the macro table_rows, which
     renders the editor's rows too) before the next button."""
     auth.login(world.admin)
     added = client.get("/interfaces/rows/card_order/templates?row=0",

@@ -7,14 +7,14 @@ and values.py. The checks here decide what to show, and refuse users who may cha
 with 403 before reading their input."""
 import functools
 
-from flask import abort, current_app, flash, render_template, request, url_for
+from flask import abort, current_app, flash, g, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from markupsafe import Markup
 
 from .. import hx, params
 from ..i18n import ui_language
-from ..permissions import is_admin
+from ..permissions import branch_scope, is_admin
 from ..changelog.display import in_words
 from ..companies import services as company_services
 from ..errors import Conflict, DomainError, PermissionDenied
@@ -97,7 +97,7 @@ def _list_context(station):
     return dict(
         station=station, sargs=_args(station), filters=filters, pagination=pagination,
         rows=rows, sort_urls=sort_urls, group_options=_group_options(ui_language(), filters["group"]),
-        branches=org_services.readable_branches(current_user) if station is None else [],
+        branches=_readable_branches() if station is None else [],
         may_create=_may_create(station), pager_args={**request.args.to_dict(), **_args(station)},
         list_url=url_for("interfaces.list_get", **_args(station)),
         canonical_url=url_for("interfaces.list_get", **_args(station), **query),
@@ -312,7 +312,7 @@ def _branch_choices(form, interface, service, station):
         form.branch_id.choices = [("", "—")]
         return
     current = service.branch_id if service is not None else None
-    branches = org_services.branch_names()
+    branches = _branch_names()
     if not is_admin(current_user):
         branches = ([b for b in branches if services.can_create_in(current_user, b.id)
                      or b.id == current] or branches)
@@ -607,6 +607,21 @@ def _interface_of(service):
         return catalogue.get_interface(service.interface_key)
     except KeyError:
         abort(404)
+
+
+def _branch_names():
+    """org_services.branch_names(), read once per request: the editor's branch choices and
+    the list's branch filter beside it show the same rows (a statement, issue 15)."""
+    found = g.get("interfaces_branch_names")
+    if found is None:
+        found = g.interfaces_branch_names = org_services.branch_names()
+    return found
+
+
+def _readable_branches():
+    """org_services.readable_branches(current_user), from _branch_names()."""
+    scope = branch_scope(current_user)
+    return [row for row in _branch_names() if scope is None or row.id in scope]
 
 
 def _names(interface_key):
