@@ -435,21 +435,20 @@ def _resolution(interface, service, base, entry, secret_keys):
     else:
         below, base_scope, base_secrets = {}, None, ()
     fields = resolution.fields
-    for spec in interface.fields:
-        key = spec.key
-        if spec.kind == "secret":
+    for key, spec, secret, default in _field_plan(interface):
+        if secret:
             if key in own_secrets:
                 fields[key] = FieldValue(spec, None, scope, service, True)
             elif key in base_secrets:
                 fields[key] = FieldValue(spec, None, base_scope, base, True)
             else:
                 fields[key] = FieldValue(spec)
-        elif own[key] is not None:
-            fields[key] = FieldValue(spec, own[key], scope, service, True)
-        elif below.get(key) is not None:
-            fields[key] = FieldValue(spec, below[key], base_scope, base, True)
-        elif spec.default is not None:
-            fields[key] = FieldValue(spec, spec.default, DEFAULT, None, True)
+        elif (value := own[key]) is not None:
+            fields[key] = FieldValue(spec, value, scope, service, True)
+        elif (value := below.get(key)) is not None:
+            fields[key] = FieldValue(spec, value, base_scope, base, True)
+        elif default is not None:
+            fields[key] = FieldValue(spec, default, DEFAULT, None, True)
         else:
             fields[key] = FieldValue(spec)
     for table in interface.tables:
@@ -460,6 +459,20 @@ def _resolution(interface, service, base, entry, secret_keys):
         else:
             resolution.tables[table.key] = TableValue(table)
     return resolution
+
+
+# {interface key: (interface, ((key, spec, is secret, default), …) of its fields)}: from the
+# static catalogue (the interface kept to tell a reloaded catalogue's apart)
+_FIELD_PLANS = {}
+
+
+def _field_plan(interface):
+    """What _resolution reads of each field, looked up once (a page resolves hundreds)."""
+    cached = _FIELD_PLANS.get(interface.key)
+    if cached is None or cached[0] is not interface:
+        cached = _FIELD_PLANS[interface.key] = (interface, tuple(
+            (spec.key, spec, spec.kind == "secret", spec.default) for spec in interface.fields))
+    return cached[1]
 
 
 def _company_field(interface):
@@ -498,7 +511,9 @@ def _company_names(resolutions):
                 ids.update(value if isinstance(value, list) else (value,))
     if not ids:
         return {}
-    return dict(db.session.execute(_COMPANY_NAMES, {"ids": list(ids)}).all())
+    # On the session's connection, as _rows_at (the ORM adds nothing to two columns and cost
+    # about what the statement does, issue 15); companies are not what the request changes.
+    return dict(db.session.connection().execute(_COMPANY_NAMES, {"ids": list(ids)}).all())
 
 
 # {interface key: (interface, keys of its company and supplier fields)}: from the static
