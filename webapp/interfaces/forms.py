@@ -13,7 +13,7 @@ from typing import NamedTuple
 from urllib.parse import quote_plus
 
 from flask import current_app, url_for
-from flask_babel import lazy_gettext as _l
+from flask_babel import gettext, lazy_gettext as _l
 from markupsafe import Markup, escape
 from wtforms import BooleanField, SelectField, StringField
 from wtforms.fields.core import Label
@@ -200,6 +200,7 @@ class FieldView:
     shown_if: tuple | None = None  # (input name, json list of raw values, raw default)
     partial: bool = False
     picker_url: str | None = None  # document_template: the documents' search dialog
+    picker_label: str | None = None  # document_template: its search button's aria-label
     # Read by the template for each of a page's fifty fields: attributes, set once, rather
     # than properties (issue 15).
     id: str = field(init=False)
@@ -330,8 +331,9 @@ def _field_view(spec, name, raw, errors, lang, companies, siblings, partial, rea
     elif spec.kind == "bool" and partial:
         view.options = [("y", _l("yes")), ("n", _l("no"))]
     elif spec.kind == "document_template":
-        view.picker_url = picker_url(spec, static.label, view.id,
-                                      {} if pickers is None else pickers)
+        pickers = {} if pickers is None else pickers
+        view.picker_url = picker_url(spec, static.label, view.id, pickers)
+        view.picker_label = picker_label(static.label, pickers)
     selects = (spec.kind in ("choice", "company", "supplier", "program")
                or (spec.kind == "bool" and partial))
     if selects and not spec.multiple and (
@@ -399,6 +401,16 @@ def picker_url(spec, label, target, pickers):
                                    PICKER_TARGET)
     head, _marker, tail = pickers[key]
     return f"{head}{quote_plus(target, safe=URL_SAFE)}{tail}"
+
+
+def picker_label(label, pickers):
+    """"Search … <label>", the aria-label of a document_template input's search button, as
+    the template's _() made it (markup, the label escaped): once per label in `pickers`, not
+    for each of the card service's eight such inputs (issue 15)."""
+    key = ("aria-label", label, None)  # never a picker_url key (kind, label)
+    if key not in pickers:
+        pickers[key] = Markup(gettext("Search … %(field)s")) % {"field": label}
+    return pickers[key]
 
 
 def _program_options(value):

@@ -10,7 +10,7 @@ import functools
 from flask import abort, current_app, flash, g, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
-from markupsafe import Markup
+from markupsafe import Markup, escape
 
 from .. import hx, params
 from ..i18n import ui_language
@@ -97,7 +97,8 @@ def _list_context(station):
     return dict(
         station=station, sargs=_args(station), filters=filters, pagination=pagination,
         rows=rows, sort_urls=sort_urls, group_options=_group_options(ui_language(), filters["group"]),
-        branches=_readable_branches() if station is None else [],
+        branch_options=(branch_options(_readable_branches(), filters["branch"])
+                        if station is None else ""),
         may_create=_may_create(station), pager_args={**request.args.to_dict(), **_args(station)},
         list_url=url_for("interfaces.list_get", **_args(station)),
         canonical_url=url_for("interfaces.list_get", **_args(station), **query),
@@ -622,6 +623,14 @@ def _readable_branches():
     """org_services.readable_branches(current_user), from _branch_names()."""
     scope = branch_scope(current_user)
     return [row for row in _branch_names() if scope is None or row.id in scope]
+
+
+def branch_options(branches, chosen):
+    """The branch filter's options for `branches` (rows of id and name), `chosen` (an id)
+    selected: the template's loop made them at ~2.5 µs an option, ~50 a page (issue 15)."""
+    return Markup("".join(
+        f'<option value="{row.id}"{" selected" if row.id == chosen else ""}>'
+        f"{escape(row.name)}</option>" for row in branches))
 
 
 def _names(interface_key):
