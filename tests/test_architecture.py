@@ -17,7 +17,7 @@ LAYERS = (
                 "webapp.security", "webapp.forms", "webapp.uow", "webapp.references",
                 "webapp.params", "webapp.outbound_policy", "webapp.programs",
                 "webapp.probes", "webapp.schedule", "webapp.logs", "webapp.csv_export",
-                "webapp.submissions", "webapp.moments")),
+                "webapp.submissions", "webapp.moments", "webapp.templating")),
     ("outbound", ("webapp.outbound",)),
     ("changelog", ("webapp.changelog",)),
     ("records", ("webapp.records", "webapp.views_helpers")),

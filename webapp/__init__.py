@@ -9,7 +9,7 @@ from sqlalchemy import event
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from . import (cli, crypto, hx, i18n, logs, outbound_policy, params, programs, records, references,
-               security, uow)
+               security, templating, uow)
 from . import config as config_module
 from . import models  # noqa: F401  (every table, for metadata and migrations)
 from .audit import views as audit_views
@@ -133,6 +133,7 @@ def create_app(test_config=None):
 
     babel.init_app(app, locale_selector=i18n.select_locale, timezone_selector=i18n.select_timezone)
     i18n.init_app(app, chain_timezone=chain_timezone)
+    app.jinja_env.template_class = templating.Template
     app.jinja_env.globals["app_version"] = config_module.VERSION  # the page footer
     hx.init_app(app)
     security.init_app(app)
