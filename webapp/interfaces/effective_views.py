@@ -3,8 +3,9 @@ interface type, which service applies, its protection and start date, and every 
 with where it comes from (chain, branch, workstation or the catalogue default). Secrets only as
 set / not set. Read-only, for whoever reads the branch (docs/permissions.md); it shows what the
 resolver — the one jobs use — returns, and nothing else."""
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date
+from typing import NamedTuple
 
 from flask import Blueprint, abort, render_template, request, url_for
 from flask_babel import format_date, format_decimal
@@ -100,22 +101,23 @@ class TableBlock:
     source: str = ""
 
 
-@dataclass
-class Applied:
+# Applied, Item and GroupBlock are tuples, which the template unpacks in its loops: each
+# attribute a template reads costs a call (environment.getattr), ~1,200 a page (issue 15).
+
+class Applied(NamedTuple):
     """One applying service with its fields; its texts as HTML."""
 
-    service: object
     name: str  # HTML
+    url: str  # HTML
     scope: str  # HTML: "workstation", "branch" or "chain"
     scope_label: str  # HTML
-    url: str | None  # HTML
-    protected: bool
     state_label: str  # HTML
+    protected: bool
     # [(label, value, origin cell)], each as HTML in a plain str, escaped here (the template
     # outputs them as they are, issue 15): the origin cell "Filiale (Kette SMTP)" in its
     # spans, or "—" for an empty field
-    fields: list = field(default_factory=list)
-    tables: list = field(default_factory=list)
+    fields: list
+    tables: list  # [TableBlock]
 
 
 @dataclass
@@ -128,20 +130,18 @@ class OtherService:
     state_label: str
 
 
-@dataclass
-class Item:
-    interface: object
+class Item(NamedTuple):
+    """An interface type with its applying and other services."""
+
     name: str  # HTML
-    applied: list = field(default_factory=list)
-    others: list = field(default_factory=list)
+    applied: list  # [Applied]
+    others: list  # [OtherService]
 
 
-@dataclass
-class GroupBlock:
-    group: object
+class GroupBlock(NamedTuple):
     key: str  # HTML
     name: str  # HTML
-    items: list
+    items: list  # [Item]
 
 
 # The kinds whose text format() turns into other words (a str of any other kind is shown as it
@@ -250,11 +250,11 @@ class _Presenter:
                     continue
                 items.append(self.item(interface, entry))
             if items:
-                blocks.append(GroupBlock(group, *_names(group, self.lang), items))
+                blocks.append(GroupBlock(*_names(group, self.lang), items))
         return blocks
 
     def item(self, interface, entry):
-        item = Item(interface, _names(interface, self.lang)[1])
+        item = Item(_names(interface, self.lang)[1], [], [])
         if entry is None:
             return item
         for resolution in entry.applied:
@@ -312,10 +312,9 @@ class _Presenter:
         service = resolution.service
         start = service.start_date
         state = self.dated_html("active", start) if start else _escaped(self.words["active"])
-        applied = Applied(service, _escaped(service.name), _escaped(service.scope),
-                          self.scope_label_html(service),
-                          _escaped(self.service_url(service.id)), resolution.protected,
-                          state)
+        applied = Applied(_escaped(service.name), _escaped(self.service_url(service.id)),
+                          _escaped(service.scope), self.scope_label_html(service), state,
+                          resolution.protected, [], [])
         lang, rows, values = self.lang, applied.fields, None
         fields, cells, secret_states = resolution.fields, self.origin_cells, self.secret_states
         # resolution.fields has every field of the type, in catalogue order, as the plan
