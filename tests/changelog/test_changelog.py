@@ -8,7 +8,7 @@ from flask import render_template
 from tests.factories import HX
 from tests.translated import de, de_html
 from webapp.changelog import registry
-from webapp.changelog.display import readable
+from webapp.changelog.display import escaped, readable
 from webapp.changelog.services import entries_for
 from webapp.companies.models import Company
 from webapp.customers import services as customers
@@ -288,7 +288,7 @@ def test_entries_fragment_for_a_record_history(app, org, add_entry):
                                                            "new": "b.example"}])
     with app.test_request_context():
         html = render_template("changelog/_entries.html", compact=True,
-                               rows=readable(entries_for("interface_service", 5)))
+                               rows=escaped(readable(entries_for("interface_service", 5))))
     assert "Mail ST" not in html and de("Record") not in html and 'class="pager"' not in html
     assert "Server</span>:" in html and "a.example</span> → <span class=\"new\">b.example" in html
 

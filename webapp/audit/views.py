@@ -21,7 +21,8 @@ def entries():
     pagination = search.search_entries(current_user, filters, params.page(request.args),
                                        current_app.config["PAGE_SIZE"])
     context = dict(pagination=pagination,
-                   rows=version_views.with_links(display.readable(pagination.items)),
+                   rows=display.escaped(version_views.with_links(
+                       display.readable(pagination.items))),
                    filters=filters, export_url=_export_url(filters))
     if hx.wants_fragment():
         return render_template("changelog/_entries.html", **context)

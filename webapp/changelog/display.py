@@ -5,6 +5,7 @@ them (changelog.registry), and a link to the record while it exists.
 For views only (it builds URLs); a constant number of queries per page of entries."""
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from typing import NamedTuple
 
 from flask_babel import format_date, format_decimal
 from flask_babel import gettext as _
@@ -80,6 +81,60 @@ def readable(entries):
     entries = list(entries)
     log = registry.current()
     return _rows(log, entries, _existing_records(log, entries), created_without_old=True)
+
+
+class TableRow(NamedTuple):
+    """An EntryRow's texts as changelog/_entries.html shows them, escaped (see escaped)."""
+
+    row: EntryRow
+    at: str  # entry.at, ISO 8601
+    when: str
+    user: str  # the employee, or EMPTY
+    type_label: str
+    record_url: str | None
+    record: str  # entry.entity_label
+    branch: str  # the branch's name, or EMPTY
+    action: str  # entry.action (the badge's class)
+    action_label: str
+    origin: EntryRow | None  # the row, if it was restored or rolled out (_origin.html)
+    versions_url: str | None
+    changes: list  # (label, old, new, note) of each ChangeRow
+
+
+def escaped(rows):
+    """TableRows of EntryRows (readable), their texts escaped as markupsafe.escape escapes
+    them, as plain str: autoescape made a Markup of each of a page's ~450 texts, which cost
+    more than the escaping; the texts that repeat down a page (types, actions, employees,
+    branches, field labels) are escaped once a page (issue 15). The table outputs them with
+    autoescape off."""
+    seen = {}
+
+    def once(text):
+        found = seen.get(text)
+        if found is None:
+            found = seen[text] = _escaped(text)
+        return found
+
+    table = []
+    for row in rows:
+        entry = row.entry
+        table.append(TableRow(
+            row, _escaped(entry.at.isoformat()), _escaped(row.when),
+            once(entry.user_name or EMPTY), once(row.type_label),
+            None if row.record_url is None else _escaped(row.record_url),
+            _escaped(entry.entity_label), once(entry.branch_name or EMPTY),
+            once(entry.action), once(row.action_label),
+            row if row.restored_from or row.rollout else None,
+            None if row.versions_url is None else _escaped(row.versions_url),
+            [(once(change.label), _escaped(change.old), _escaped(change.new),
+              _escaped(change.note)) for change in row.changes]))
+    return table
+
+
+def _escaped(text):
+    """markupsafe.escape(text) as a plain str: the same entities, without making a Markup."""
+    return (text.replace("&", "&amp;").replace(">", "&gt;").replace("<", "&lt;")
+            .replace("'", "&#39;").replace('"', "&#34;"))
 
 
 def in_words(entries, detail=None):
@@ -265,11 +320,14 @@ _BY_IDS = {}  # (model, column or None) → its statement, built once (mapped cl
 
 def _by_ids(model, column):
     """SELECT id[, column] FROM model WHERE id IN :ids: building it anew for each type on
-    each page cost more than running it (issue 15)."""
+    each page cost more than running it; of the table's columns, which spares the ORM's
+    part of running it, as much again (issue 15)."""
     key = (model, column)
     if key not in _BY_IDS:
-        columns = (model.id,) if column is None else (model.id, getattr(model, column))
-        _BY_IDS[key] = db.select(*columns).where(model.id.in_(bindparam("ids", expanding=True)))
+        mapped = model.__mapper__.columns
+        columns = (mapped["id"],) if column is None else (mapped["id"], mapped[column])
+        _BY_IDS[key] = (db.select(*columns)
+                        .where(mapped["id"].in_(bindparam("ids", expanding=True))))
     return _BY_IDS[key]
 
 
