@@ -37,3 +37,25 @@ def test_branch_manager_gets_403(client, auth, make_user, make_branch):
     response = client.post("/chain", data={"name": "X", "timezone": "Europe/Berlin", "version": "1",
                                            "csrf_token": auth.csrf_token()})
     assert response.status_code == 403
+
+
+def test_the_login_reads_the_chains_settings_for_the_page(client, admin, count_queries):
+    """A page reads the chain's settings with the login, not by a statement of its own."""
+    client.get("/customers/")
+    with count_queries() as counter:
+        assert client.get("/customers/").status_code == 200
+    assert not [s for s in counter.statements if "FROM chain" in s]
+    assert any("JOIN chain" in s for s in counter.statements)
+
+
+def test_noted_settings_hold_for_their_transaction(app):
+    """What a statement noted of the chain answers until its transaction ends; the next one
+    reads the chain anew (a test's requests may share a session)."""
+    from webapp.org import services
+
+    with app.app_context():
+        services.note_chain_settings([None] * len(services.CHAIN_SETTINGS))
+        assert services.chain_settings() is None  # as noted: no chain row
+        db.session.commit()
+        assert services.chain_settings().timezone == "Europe/Berlin"  # read anew
+        assert services.chain_settings().name == "Testkette"

@@ -1,7 +1,9 @@
 """Rules for the chain, branches, branch organisations and workstations."""
+from collections import namedtuple
+
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import bindparam, func, or_
-from sqlalchemy.orm import contains_eager, joinedload, selectinload
+from sqlalchemy import bindparam, event, func, or_
+from sqlalchemy.orm import Session, contains_eager, joinedload, selectinload
 
 from .. import references
 from ..permissions import (
@@ -44,18 +46,39 @@ def get_chain():
 # Most pages need a setting of the chain (its time zone for dates and "today", whether
 # customers are kept per branch) and nothing else: its columns as a row by a statement built
 # once, on the session's connection, cost a fifth of loading the entity (~0.1 ms a page,
-# issue 15).
-_SETTINGS = db.select(*(column for column in Chain.__table__.c)).where(Chain.id == 1)
+# issue 15). The login reads them with the user (users.sessions), which spares every page
+# that statement too.
+CHAIN_SETTINGS = tuple(Chain.__table__.c)
+ChainSettings = namedtuple("ChainSettings", [column.key for column in CHAIN_SETTINGS])
+_SETTINGS = db.select(*CHAIN_SETTINGS).where(Chain.id == 1)
+_NOTED = "chain_settings"
 
 
 def chain_settings():
     """The chain's columns, read-only, by name (chain_settings().customers_by_branch); None
     before the chain has a row. The chain this session holds already, changed or not,
-    answers for itself."""
-    chain = db.session.info.get("chain")
+    answers for itself; else what this transaction read of it."""
+    info = db.session.info
+    chain = info.get("chain")
     if chain is not None:
         return chain
+    if _NOTED in info:
+        return info[_NOTED]
     return read(_SETTINGS).first()
+
+
+def note_chain_settings(values):
+    """Keep the values of CHAIN_SETTINGS (all None before the chain has a row) that another
+    statement of this transaction read with its own, for chain_settings()."""
+    db.session.info[_NOTED] = ChainSettings(*values) if values[0] is not None else None
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _forget_chain_settings(session, transaction):
+    # Noted values hold for the transaction that read them; a test's requests may share one
+    # session, whose next transaction must read anew.
+    if transaction.parent is None:
+        session.info.pop(_NOTED, None)
 
 
 def chain_timezone():

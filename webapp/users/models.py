@@ -48,10 +48,24 @@ class User(UserMixin, Tracked, db.Model):
 
     branches: Mapped[list[Branch]] = relationship(secondary=user_branches, order_by=Branch.name)
 
-    # The login session the request runs in and its token, attached at login and by the user
-    # loader (users/sessions.py); not columns: the database keeps only the token's hash.
-    login_session = None
+    # The login session the request runs in (its id) and its token, attached at login and by
+    # the user loader (users/sessions.py); not columns: the database keeps only the token's
+    # hash.
+    login_session_id = None
     login_token = None
+    _login_session = None
+
+    @property
+    def login_session(self):
+        """The LoginSession record of the request's login, read when first asked for: most
+        requests need none of it (issue 15)."""
+        if self._login_session is None and self.login_session_id is not None:
+            self._login_session = db.session.get(LoginSession, self.login_session_id)
+        return self._login_session
+
+    @login_session.setter
+    def login_session(self, record):
+        self._login_session, self.login_session_id = record, record.id
 
     # Flask-Login: an inactive user is logged out on the next request.
     @property
