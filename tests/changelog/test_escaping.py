@@ -5,16 +5,16 @@ from datetime import datetime, timezone
 
 from markupsafe import escape
 
-from webapp.changelog.display import _escaped
+from webapp.changelog.display import escape_text
 
 HOSTILE = "<b>x</b> & \"q\" 's"
 
 
 def test_escaped_is_markupsafe_escape():
-    """_escaped writes markupsafe's entities, as a plain str."""
+    """escape_text writes markupsafe's entities, as a plain str."""
     for text in ("", "plain", HOSTILE, "&amp; already", "<<>>''\"\"&&", "ä → ü"):
-        assert _escaped(text) == str(escape(text))
-        assert type(_escaped(text)) is str
+        assert escape_text(text) == str(escape(text))
+        assert type(escape_text(text)) is str
 
 
 def test_every_text_of_an_entry_is_escaped(client, auth, org, add_entry):

@@ -112,26 +112,26 @@ def escaped(rows):
     def once(text):
         found = seen.get(text)
         if found is None:
-            found = seen[text] = _escaped(text)
+            found = seen[text] = escape_text(text)
         return found
 
     table = []
     for row in rows:
         entry = row.entry
         table.append(TableRow(
-            row, _escaped(entry.at.isoformat()), _escaped(row.when),
+            row, escape_text(entry.at.isoformat()), escape_text(row.when),
             once(entry.user_name or EMPTY), once(row.type_label),
-            None if row.record_url is None else _escaped(row.record_url),
-            _escaped(entry.entity_label), once(entry.branch_name or EMPTY),
+            None if row.record_url is None else escape_text(row.record_url),
+            escape_text(entry.entity_label), once(entry.branch_name or EMPTY),
             once(entry.action), once(row.action_label),
             row if row.restored_from or row.rollout else None,
-            None if row.versions_url is None else _escaped(row.versions_url),
-            [(once(change.label), _escaped(change.old), _escaped(change.new),
-              _escaped(change.note)) for change in row.changes]))
+            None if row.versions_url is None else escape_text(row.versions_url),
+            [(once(change.label), escape_text(change.old), escape_text(change.new),
+              escape_text(change.note)) for change in row.changes]))
     return table
 
 
-def _escaped(text):
+def escape_text(text):
     """markupsafe.escape(text) as a plain str: the same entities, without making a Markup."""
     return (text.replace("&", "&amp;").replace(">", "&gt;").replace("<", "&lt;")
             .replace("'", "&#39;").replace('"', "&#34;"))
