@@ -132,9 +132,12 @@ def escaped(rows):
 
 
 def escape_text(text):
-    """markupsafe.escape(text) as a plain str: the same entities, without making a Markup."""
-    return (text.replace("&", "&amp;").replace(">", "&gt;").replace("<", "&lt;")
-            .replace("'", "&#39;").replace('"', "&#34;"))
+    """markupsafe.escape(text) as a plain str: the same entities, without making a Markup.
+    Most texts hold none of the five characters: looking for them costs half the replacing."""
+    if "&" in text or "<" in text or ">" in text or "'" in text or '"' in text:
+        return (text.replace("&", "&amp;").replace(">", "&gt;").replace("<", "&lt;")
+                .replace("'", "&#39;").replace('"', "&#34;"))
+    return text
 
 
 def in_words(entries, detail=None):
@@ -167,39 +170,74 @@ def _rows(log, entries, existing, created_without_old, detail=None):
     page = _Page(log)
     rows = []
     for entry in entries:
-        kind = page.kind(entry.entity_type)
-        found = existing.get(entry.entity_type, {})
+        entity_type, action = entry.entity_type, entry.action
+        kind = page.kind(entity_type)
+        found = existing.get(entity_type, _NOTHING)
         record_detail = found.get(entry.entity_id, detail)
-        labels = kind.labels_for(record_detail)
-        blank_old = created_without_old and entry.action in ("create", "copy")
-        items = [item for item in entry.changes or ()
-                 if item.get("field") not in (RESTORED_FROM, ROLLOUT)]
-        restored = next((item for item in entry.changes or ()
-                         if item.get("field") == RESTORED_FROM), None)
-        rollout = next((item for item in entry.changes or ()
-                        if item.get("field") == ROLLOUT), None)
+        fields = page.fields(kind, record_detail)
+        blank_old = created_without_old and action in ("create", "copy")
+        items, restored, rollout = _split(entry.changes)
         rows.append(EntryRow(
-            entry=entry,
-            when=page.moment(entry.at) if entry.at is not None else "",
-            type_label=page.type_label(kind),
-            action_label=page.action_label(entry.action),
-            verb=page.verb(entry.action),
-            record_url=(page.link(kind, entry.entity_id, record_detail)
-                        if kind.link is not None and entry.entity_id in found else None),
-            changes=[_change(log, kind, entry, item, page.label(kind, record_detail, labels),
-                             record_detail, names, blank_old)
-                     for item in _in_form_order(items, page.positions(kind, record_detail,
-                                                                      labels))],
-            restored_from=_moment(restored.get("at"), page.moment) if restored else "",
-            rollout=({"id": rollout.get("rollout"), "reference": rollout.get("reference", ""),
-                      "source": rollout.get("source", "")} if rollout else None),
+            entry, page.moment(entry.at) if entry.at is not None else "",
+            page.type_label(kind), page.action_label(action), page.verb(action),
+            (page.link(kind, entry.entity_id, record_detail)
+             if kind.link is not None and entry.entity_id in found else None),
+            [_change(log, kind, entry, item, fields.label, record_detail, names, blank_old)
+             for item in fields.in_form_order(items)],
+            _moment(restored.get("at"), page.moment) if restored else "",
+            ({"id": rollout.get("rollout"), "reference": rollout.get("reference", ""),
+              "source": rollout.get("source", "")} if rollout else None),
         ))
     return rows
+
+
+_NOTHING = {}  # no records of a type exist (never changed)
+
+
+def _split(changes):
+    """(the changed fields, the restore's item or None, the roll-out's item or None) of an
+    entry's changes, in one pass."""
+    items, restored, rollout = [], None, None
+    for item in changes or ():
+        name = item.get("field")
+        if name == RESTORED_FROM:
+            restored = restored or item
+        elif name == ROLLOUT:
+            rollout = rollout or item
+        else:
+            items.append(item)
+    return items, restored, rollout
 
 
 def _kind(log, entity_type):
     """The registered entity type, or a bare one for a type no package registers."""
     return log.get(entity_type) or registry.EntityType(entity_type, entity_type)
+
+
+class _Fields:
+    """The field labels and form order of one entity type and detail, as a page needs them:
+    each label put into words once a page."""
+
+    def __init__(self, kind, detail):
+        self.kind = kind
+        self.labels = kind.labels_for(detail)
+        self.known = {}
+        self.positions = None
+
+    def label(self, name):
+        found = self.known.get(name)
+        if found is None:
+            found = self.known[name] = _label(self.kind, name, self.labels)
+        return found
+
+    def in_form_order(self, items):
+        """The changes in the order their form shows the fields (unknown fields last, by
+        name)."""
+        if len(items) < 2:
+            return items
+        if self.positions is None:
+            self.positions = {name: index for index, name in enumerate(self.labels)}
+        return _in_form_order(items, self.positions)
 
 
 LINK_MARKER = 987654321987654321  # an id no other part of a record's address holds
@@ -213,6 +251,11 @@ class _Page:
     def __init__(self, log):
         self.log = log
         self.seen = {}
+        self.kinds = {}
+        self.type_labels = {}
+        self.action_labels = {}
+        self.verbs = {}
+        self.field_sets = {}
         self.writer = None
 
     def _once(self, key, make, *arguments):
@@ -220,31 +263,37 @@ class _Page:
             self.seen[key] = make(*arguments)
         return self.seen[key]
 
+    # One dict per question rather than _once's keys: these are asked for each entry.
     def kind(self, entity_type):
-        return self._once(("kind", entity_type), _kind, self.log, entity_type)
+        found = self.kinds.get(entity_type)
+        if found is None:
+            found = self.kinds[entity_type] = _kind(self.log, entity_type)
+        return found
 
     def type_label(self, kind):
-        return self._once(("type", kind.key), str, kind.label)
+        found = self.type_labels.get(kind.key)
+        if found is None:
+            found = self.type_labels[kind.key] = str(kind.label)
+        return found
 
     def action_label(self, action):
-        return self._once(("action", action), str, ACTION_LABELS.get(action, action))
+        found = self.action_labels.get(action)
+        if found is None:
+            found = self.action_labels[action] = str(ACTION_LABELS.get(action, action))
+        return found
 
     def verb(self, action):
-        return self._once(("verb", action), str, ACTION_VERBS.get(action, action))
+        found = self.verbs.get(action)
+        if found is None:
+            found = self.verbs[action] = str(ACTION_VERBS.get(action, action))
+        return found
 
-    def label(self, kind, detail, labels):
-        """A function of a field's name: its label in words (per type and detail)."""
-        known = self._once(("labels", kind.key, detail), dict)
-
-        def label(name):
-            if name not in known:
-                known[name] = _label(kind, name, labels)
-            return known[name]
-        return label
-
-    def positions(self, kind, detail, labels):
-        return self._once(("positions", kind.key, detail),
-                          lambda: {name: index for index, name in enumerate(labels)})
+    def fields(self, kind, detail):
+        """The _Fields of a type and detail."""
+        found = self.field_sets.get((kind.key, detail))
+        if found is None:
+            found = self.field_sets[(kind.key, detail)] = _Fields(kind, detail)
+        return found
 
     def link(self, kind, entity_id, detail):
         """kind.link(entity_id, detail): a link builds the record's address from its
