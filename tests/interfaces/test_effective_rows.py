@@ -14,10 +14,11 @@ def test_decoded_is_json_loads(text):
     assert _decoded(text) == json.loads(text)
 
 
-def test_decoded_refuses_what_json_loads_refuses():
-    """Not JSON: the same error as json.loads."""
+@pytest.mark.parametrize("text", [" nonsense", '{"a": 1} more', "{} {}"])
+def test_decoded_refuses_what_json_loads_refuses(text):
+    """Not JSON, or more after it: the same error as json.loads."""
     with pytest.raises(ValueError):
-        _decoded(" nonsense")
+        _decoded(text)
 
 
 def row(values):
