@@ -323,7 +323,10 @@ class _Presenter:
                           _escaped(service.scope), self.scope_label_html(service), state,
                           resolution.protected, [], [])
         lang, rows, values = self.lang, applied.fields, None
-        fields, cells, secret_states = resolution.fields, self.origin_cells, self.secret_states
+        fields, secret_states = resolution.fields, self.secret_states
+        # In one resolution an origin names one holder (the service, its base, or none for a
+        # default or an empty field): the cells by origin, each looked up once (issue 15)
+        cells = {}
         # resolution.fields has every field of the type, in catalogue order, as the plan
         for key, label, spec, secret, as_is, conditional in _row_plan(resolution.interface, lang):
             value = fields[key]
@@ -342,12 +345,10 @@ class _Presenter:
                 shown = _escaped(typed) if typed else EMPTY
             else:
                 shown = _escaped(self.format(spec, typed))
-            # _source and origin_cell, inline: a page has hundreds of rows
-            holder = value.service
-            cell = cells.get((value.origin, "" if holder is None or holder is service
-                              else holder.name))
+            cell = cells.get(value.origin)
             if cell is None:
-                cell = self.origin_cell(value.origin, _source(holder, service))
+                cell = cells[value.origin] = self.origin_cell(
+                    value.origin, _source(value.service, service))
             rows.append((label, shown, cell))
         for number, table in enumerate(resolution.tables.values(), 1):
             spec = table.spec
@@ -380,7 +381,7 @@ class _Presenter:
 
     def format(self, spec, value):
         """A typed value as the forms show it."""
-        if value is None or value == [] or value == "":
+        if value is None or (not value and type(value) in (list, str)):  # None, [] or ""
             return EMPTY
         kind = spec.kind
         if kind == "bool":
