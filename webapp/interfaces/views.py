@@ -289,7 +289,7 @@ def _editor(station, interface, service=None, form=None, raw=None, errors=None, 
         fixed=interface.fixed_after_save if service is not None else (),
         locked=services.locked_fields(current_user, interface),
         partial=base is not None, retype=retype and bool(errors or form.errors))
-    chain = org_services.get_chain()
+    chain = org_services.chain_settings()  # read with the login (issue 15)
     program_refusal = services.program_refusal(interface)
     return dict(
         station=station, sargs=_args(station), workstation=workstation, service=service,
@@ -304,7 +304,7 @@ def _editor(station, interface, service=None, form=None, raw=None, errors=None, 
         may_copy=service is not None and _may_create(station),
         may_roll_out=(station is None and service is not None
                       and rollouts.refusal(current_user, service) is None),
-        may_reveal=service is not None and is_admin(current_user)
+        may_reveal=service is not None and is_admin(current_user) and chain is not None
         and chain.admins_may_view_secrets,
         state=services.service_state(service) if service is not None else None,
         notice=notice, revealed=revealed or {}, history=history, lang=ui_language(),
