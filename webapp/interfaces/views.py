@@ -55,8 +55,9 @@ def _route(rule, methods=("GET",)):
 def list_get(station_id):
     """The services, searchable and sortable; htmx searches get only the list."""
     station = _station(station_id)
-    context = _list_context(station)
-    if hx.wants_fragment():
+    fragment = hx.wants_fragment()
+    context = _list_context(station, page=not fragment)
+    if fragment:
         response = current_app.make_response(
             render_template("interfaces/_service_list.html", **context))
         if request.htmx.trigger == "service-search":
@@ -66,7 +67,10 @@ def list_get(station_id):
     return render_template("interfaces/services.html", pane=None, **context)
 
 
-def _list_context(station):
+def _list_context(station, page=True):
+    """What the list shows; with `page`, also the filters and buttons of the page around it
+    (a search's fragment shows only the list: reading the branches for their filter was a
+    statement of its own, issue 15)."""
     args = request.args
     group = args.get("group") or None
     if group is not None and group not in {g.key for g in catalogue.load()}:
@@ -93,10 +97,12 @@ def _list_context(station):
             for service in pagination.items]
     return dict(
         station=station, sargs=_args(station), filters=filters, pagination=pagination,
-        rows=rows, sort_urls=sort_urls, group_options=_group_options(ui_language(), filters["group"]),
+        rows=rows, sort_urls=sort_urls,
+        group_options=_group_options(ui_language(), filters["group"]) if page else "",
         branch_options=(branch_options(_readable_branches(), filters["branch"])
-                        if station is None else ""),
-        may_create=_may_create(station), pager_args={**request.args.to_dict(), **_args(station)},
+                        if page and station is None else ""),
+        may_create=page and _may_create(station),
+        pager_args={**request.args.to_dict(), **_args(station)},
         list_url=list_url, canonical_url=canonical_url,
         effective_url=_effective_url(station),
         may_import=is_admin(current_user) and station is None,
