@@ -5,7 +5,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from . import hx
-from .changelog.display import LINK_MARKER, around_marker
+from .changelog.display import LINK_MARKER, around_marker, escape_text
 from .errors import DomainError
 from .extensions import db
 from .security import safe_next
@@ -17,6 +17,19 @@ def id_url(endpoint, argument, **values):
     URL built once. The same text for an int id, which the rules' <int:…> take."""
     head, tail = around_marker(url_for(endpoint, **{argument: LINK_MARKER}, **values))
     return lambda record_id: f"{head}{int(record_id)}{tail}"
+
+
+def escaped_choices(pairs):
+    """A list filter's (value, label) pairs escaped, for filter_select(escaped=true): a page
+    has ~50-100 options, and the template's autoescape made a Markup of each value and
+    label, which cost more than escaping them (issue 15)."""
+    return [(escape_text(str(value)), escape_text(str(text))) for value, text in pairs]
+
+
+def escaped_choice(value):
+    """A filter's chosen value as escaped_choices writes it (None for none, which matches
+    no choice)."""
+    return None if value is None else escape_text(str(value))
 
 
 def refusal_status(form):

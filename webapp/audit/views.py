@@ -10,6 +10,7 @@ from .. import csv_export, hx, params
 from ..changelog import display, registry
 from ..changelog.models import ACTIONS, ChangeLogEntry
 from ..interfaces.services import chain_today
+from ..views_helpers import escaped_choice, escaped_choices
 from . import bp, search, version_views
 
 
@@ -30,28 +31,16 @@ def entries():
     log = registry.current()
     return render_template(
         "changelog/changelog.html",
-        branches=_choices((branch.id, branch.name) for branch in branches),
-        users=_choices(users),
-        entity_types=_choices((key, log.type_label(key))
+        branches=escaped_choices((branch.id, branch.name) for branch in branches),
+        users=escaped_choices(users),
+        entity_types=escaped_choices((key, log.type_label(key))
                               for key in search.visible_entity_types(current_user)),
-        actions=_choices((key, display.ACTION_LABELS[key]) for key in ACTIONS),
-        chosen=dict(type=_chosen(filters.entity_type), action=_chosen(filters.action),
-                    branch=_chosen(filters.branch), user=_chosen(filters.user_id)),
+        actions=escaped_choices((key, display.ACTION_LABELS[key]) for key in ACTIONS),
+        chosen=dict(type=escaped_choice(filters.entity_type),
+                    action=escaped_choice(filters.action), branch=escaped_choice(filters.branch),
+                    user=escaped_choice(filters.user_id)),
         chain_wide=search.CHAIN_WIDE, sees_everything=search.sees_everything(current_user),
         **context)
-
-
-def _choices(pairs):
-    """A filter's (value, label) pairs escaped, for filter_select(escaped=true): a page has
-    ~100 options, and the template's autoescape made a Markup of each value and label, which
-    cost more than escaping them (issue 15)."""
-    return [(display.escape_text(str(value)), display.escape_text(str(text)))
-            for value, text in pairs]
-
-
-def _chosen(value):
-    """A filter's value as _choices writes it (None for none, which matches no choice)."""
-    return None if value is None else display.escape_text(str(value))
 
 
 def _export_url(filters):

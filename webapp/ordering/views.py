@@ -32,7 +32,7 @@ from ..processes.labels import side_label
 from ..processes.page import render_process_page
 from ..permissions import branch_scope, reads_branch
 from ..security import error_response
-from ..views_helpers import id_url
+from ..views_helpers import escaped_choice, escaped_choices, id_url
 from . import bp, pipeline, routing, services
 from .adapters import order_document
 from .forms import NEW_LINES, ArticleOrderForm, OrderForm
@@ -308,9 +308,13 @@ def orders():
                    export_url=_export_url(filters))
     if hx.wants_fragment():
         return render_template("ordering/_order_list.html", **context)
-    return render_template("ordering/orders.html", reads_all=branch_scope(current_user) is None,
-                           branches=[(branch.id, branch.name) for branch in readable_branches(current_user)],
-                           status_labels=STATUS_LABELS, **context)
+    return render_template(
+        "ordering/orders.html", reads_all=branch_scope(current_user) is None,
+        branches=escaped_choices((branch.id, branch.name)
+                                 for branch in readable_branches(current_user)),
+        statuses_shown=escaped_choices(STATUS_LABELS.items()),
+        chosen=dict(status=escaped_choice(filters["status"]),
+                    branch=escaped_choice(filters["branch_id"])), **context)
 
 
 def _export_url(filters):
