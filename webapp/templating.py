@@ -1,5 +1,7 @@
-"""Jinja's Template with a cheaper `{% from ... import ... %}` (issue 15)."""
+"""Jinja's Template with a cheaper `{% from ... import ... %}`, and escaping into plain text
+for HTML that pages build in Python (issue 15)."""
 import jinja2
+import markupsafe
 
 
 class Template(jinja2.Template):
@@ -21,3 +23,15 @@ class Template(jinja2.Template):
             if not ctx.globals_keys <= self._global_names:
                 return super()._get_default_module(ctx)
         return super()._get_default_module(None)
+
+
+def escape_in_python(text):
+    """markupsafe.escape(text) as a plain str: the same entities, without making a Markup
+    (which costs more than the escaping; a page escapes hundreds of texts, issue 15)."""
+    return (text.replace("&", "&amp;").replace(">", "&gt;").replace("<", "&lt;")
+            .replace("'", "&#39;").replace('"', "&#34;"))
+
+
+# The same from the function markupsafe.escape escapes with before it makes the Markup (in C:
+# ~0.02 µs a text, the above ~0.15); a private name, hence the above should it go.
+escape_text = getattr(markupsafe, "_escape_inner", None) or escape_in_python

@@ -5,10 +5,11 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from . import hx
-from .changelog.display import LINK_MARKER, around_marker, escape_text
+from .changelog.display import LINK_MARKER, around_marker
 from .errors import DomainError
 from .extensions import db
 from .security import safe_next
+from .templating import escape_text
 
 
 def id_url(endpoint, argument, **values):

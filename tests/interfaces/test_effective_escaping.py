@@ -5,7 +5,8 @@ from markupsafe import escape
 
 from tests.factories import SMTP_RAW, make_config
 from webapp.extensions import db
-from webapp.interfaces.effective_views import _escaped, _escaped_in_python
+from webapp.templating import escape_in_python as _escaped_in_python
+from webapp.templating import escape_text as _escaped
 
 HOSTILE = "<b>\"x\" & 'y'</b>"
 
