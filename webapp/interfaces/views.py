@@ -14,7 +14,7 @@ from markupsafe import Markup, escape
 
 from .. import hx, params
 from ..i18n import ui_language
-from ..permissions import branch_scope, is_admin
+from ..permissions import is_admin
 from ..changelog.display import LINK_MARKER, around_marker, in_words
 from ..companies import services as company_services
 from ..errors import Conflict, DomainError, PermissionDenied
@@ -99,8 +99,9 @@ def _list_context(station, page=True):
         station=station, sargs=_args(station), filters=filters, pagination=pagination,
         rows=rows, sort_urls=sort_urls,
         group_options=_group_options(ui_language(), filters["group"]) if page else "",
-        branch_options=(branch_options(_readable_branches(), filters["branch"])
-                        if page and station is None else ""),
+        branch_options=(branch_options(
+            org_services.readable_branches(current_user, _branch_names()), filters["branch"])
+            if page and station is None else ""),
         may_create=page and _may_create(station),
         pager_args={**request.args.to_dict(), **_args(station)},
         list_url=list_url, canonical_url=canonical_url,
@@ -644,12 +645,6 @@ def _branch_names():
     if found is None:
         found = g.interfaces_branch_names = org_services.branch_names()
     return found
-
-
-def _readable_branches():
-    """org_services.readable_branches(current_user), from _branch_names()."""
-    scope = branch_scope(current_user)
-    return [row for row in _branch_names() if scope is None or row.id in scope]
 
 
 def branch_options(branches, chosen):

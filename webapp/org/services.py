@@ -346,11 +346,12 @@ def _leave_organisations(actor, branch):
 
 # --- workstations ------------------------------------------------------------------------
 
-def readable_branches(actor):
+def readable_branches(actor, branches=None):
     """The branches whose configuration the actor reads (all for administrators), as
-    branch_names() gives them."""
+    branch_names() gives them; among `branches` (such rows a caller read already) if given."""
     scope = branch_scope(actor)
-    return [row for row in branch_names() if scope is None or row.id in scope]
+    rows = branch_names() if branches is None else branches
+    return [row for row in rows if scope is None or row.id in scope]
 
 
 def get_workstation(actor, station_id):
