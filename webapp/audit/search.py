@@ -139,7 +139,7 @@ def _criteria(actor, filters):
     if filters.user_id is not None:
         values["user_id"] = filters.user_id
     if filters.date_from or filters.date_to:
-        zone = ZoneInfo(_chain_timezone())
+        zone = ZoneInfo(chain_timezone())
         if filters.date_from:
             values["date_from"] = _day_start(filters.date_from, zone)
         if filters.date_to:
@@ -190,10 +190,6 @@ class Page:
     @property
     def has_prev(self):
         return self.page > 1
-
-
-def _chain_timezone():
-    return chain_timezone()
 
 
 def _day_start(day, zone):
