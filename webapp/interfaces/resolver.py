@@ -31,6 +31,7 @@ from sqlalchemy.orm import selectinload
 from ..companies.models import Company
 from ..extensions import db
 from ..org.models import Branch, Workstation
+from ..records import read
 from . import catalogue
 from . import values as field_values
 from .catalogue.schema import FieldSpec, Group, InterfaceType, TableSpec
@@ -356,11 +357,9 @@ def _rows_at(workstation, branch):
         statement = _ROWS_AT[(workstation is not None, branch is not None)] = (
             db.select(*ServiceRow.COLUMNS, _secret_keys())
             .where(or_(_CHAIN, *places)).order_by(InterfaceService.id))
-    # On the session's connection: the ORM's row loading adds nothing to plain columns. That
-    # skips autoflush, so a caller that changed services in this request flushes first (the
-    # one caller, the effective configuration's GET, changes nothing). All rows at once:
-    # iterating a result fetches them one by one.
-    return _read(db.session.connection().execute(statement, {
+    # On the session's connection (records.read): the ORM's row loading adds nothing to
+    # plain columns. All rows at once: iterating a result fetches them one by one.
+    return _read(read(statement, {
         "branch_id": branch.id if branch is not None else None,
         "workstation_id": workstation.id if workstation is not None else None}).all(), True)
 
@@ -537,8 +536,8 @@ def _company_names(resolutions):
     if not ids:
         return {}
     # On the session's connection, as _rows_at (the ORM adds nothing to two columns and cost
-    # about what the statement does, issue 15); companies are not what the request changes.
-    return dict(db.session.connection().execute(_COMPANY_NAMES, {"ids": list(ids)}).all())
+    # about what the statement does, issue 15).
+    return dict(read(_COMPANY_NAMES, {"ids": list(ids)}).all())
 
 
 # {interface key: (interface, keys of its company and supplier fields)}: from the static
